@@ -1,0 +1,67 @@
+"""Collapse: as cities fall, members in the lost areas are overrun (seed 003).
+
+The share overrun each month is the share of the remaining territory lost that month
+(everyone, once the last territory falls). Overrun members die fighting (by role), are
+captured alive (locals mostly: they fill the prisons; women, minors and settlers go to
+camps), or slip out: locals into local hiding, foreigners into the search for a smuggler.
+Group prisoners in lost areas are executed or left behind.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup import prison
+from regroup.escape import leave_territory
+from regroup.schema import as_array
+from regroup.states import Custody, Region, Role, State
+
+if TYPE_CHECKING:
+    from regroup.model import RegroupModel
+
+CAMP_ROLES = np.array([Role.SETTLER, Role.WOMAN, Role.MINOR])
+
+
+def overrun_share(m: RegroupModel) -> float:
+    control = m.schedule.control
+    t = m.t
+    if t == 0 or control[t - 1] <= 0:
+        return 0.0
+    if control[t] <= 0:
+        return 1.0
+    lost = max(0.0, control[t - 1] - control[t]) / control[t - 1]
+    return min(1.0, m.p.collapse.exposure * lost)
+
+
+def step(m: RegroupModel) -> None:
+    f = overrun_share(m)
+    if f == 0.0:
+        return
+    c, t, pop = m.p.collapse, m.t, m.pop
+    idx = m.chance(pop.where(State.ACTIVE, t=t), f)
+    role, local = pop.role[idx], pop.region[idx] == Region.LOCAL
+    u = m.draw(len(idx))
+    die = u < as_array(c.die_fighting)[role]
+    captured_p = np.where(local, c.local_captured, c.foreign_captured)
+    captured = ~die & (m.draw(len(idx)) < captured_p)
+    pop.move(idx[die], State.DEAD, t)
+    m.tally["killed_at_collapse"] += int(die.sum())
+    taken = idx[captured]
+    to_camp = np.isin(pop.role[taken], CAMP_ROLES)
+    leave_territory(m, taken)
+    pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
+    prison.admit(m, taken[~to_camp], home=False)
+    pop.known[taken] = True
+    slip = idx[~die & ~captured]
+    leave_territory(m, slip)
+    pop.move(slip[pop.region[slip] == Region.LOCAL], State.HIDING_LOCAL, t)
+    pop.move(slip[pop.region[slip] != Region.LOCAL], State.ESCAPING, t)
+
+    held = m.chance(pop.where(State.GROUP_PRISON, t=t), f)
+    executed = m.chance(held, m.p.security.execute_share)
+    pop.move(executed, State.DEAD, t)
+    m.tally["killed_by_group"] += len(executed)
+    left = np.setdiff1d(held, executed, assume_unique=True)
+    leave_territory(m, left)
+    pop.move(left, State.HIDING_LOCAL, t)

@@ -1,0 +1,27 @@
+"""Combat: a monthly death hazard by role times combat intensity (seed 003: zealots and
+novices die early, veterans fight to the end); skill grows with months at the front."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.schema import as_array
+from regroup.states import State
+
+if TYPE_CHECKING:
+    from regroup.model import RegroupModel
+
+
+def step(m: RegroupModel) -> None:
+    c, t, pop = m.p.combat, m.t, m.pop
+    intensity = m.schedule.intensity[t]
+    idx = pop.where(State.ACTIVE, t=t)
+    if len(idx) == 0:
+        return
+    role = pop.role[idx]
+    dead = m.draw(len(idx)) < as_array(c.death_hazard)[role] * intensity
+    pop.move(idx[dead], State.DEAD, t)
+    m.tally["killed_in_combat"] += int(dead.sum())
+    alive = idx[~dead & m.fighting[role]]
+    pop.skill[alive] = np.minimum(1.0, pop.skill[alive] + c.skill_gain_per_month * intensity)

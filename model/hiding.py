@@ -1,0 +1,68 @@
+"""Hiding (seed 003): detection by intelligence (raised by sharing between states), the
+cost of living, drift into criminal networks for those without papers or means, death in
+the insurgency, and commitment that decays unless a tie to a dedicated member reinforces it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup import prison
+from regroup.states import FREE_STATES, Region, State
+
+if TYPE_CHECKING:
+    from regroup.model import RegroupModel
+
+# states whose members the authorities are looking for
+SOUGHT = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.CRIMINAL, State.REMOBILISED)
+# free states that can drift into crime
+DRIFTING = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.RETURNED, State.RELEASED)
+
+
+def detection(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
+    """Monthly probability of being caught, per person in ``idx``."""
+    h, pop = m.p.hiding, m.pop
+    intel = 1.0 + m.p.policy.intelligence_gain * m.policy("intelligence_sharing")
+    known = np.where(pop.known[idx], 1.0, h.unknown_factor)
+    abroad = np.where(pop.state[idx] == State.HIDING_ABROAD, h.abroad_factor, 1.0)
+    return h.detection * intel * known * abroad
+
+
+def catch(m: RegroupModel, idx: np.ndarray) -> None:
+    """Arrest: locals go to prison in the region, foreigners to prison at home."""
+    pop = m.pop
+    local = pop.region[idx] == Region.LOCAL
+    prison.admit(m, idx[local], home=False)
+    home = idx[~local]
+    pop.returned[home[pop.returned[home] < 0]] = m.t
+    prison.admit(m, idx[~local], home=True)
+
+
+def step(m: RegroupModel) -> None:
+    h, t, pop = m.p.hiding, m.t, m.pop
+    sought = pop.where(*SOUGHT, t=t)
+    caught = sought[m.draw(len(sought)) < detection(m, sought)]
+    catch(m, caught)
+
+    free = pop.where(*FREE_STATES)
+    crim = free[pop.state[free] == State.CRIMINAL]
+    pop.funds[free] = np.maximum(0.0, pop.funds[free] - h.living_cost_usd)
+    pop.funds[crim] += h.crime_income_usd
+
+    local = pop.where(State.HIDING_LOCAL, t=t)
+    killed = m.chance(local, h.insurgency_death * (1.0 + m.schedule.intensity[t]))
+    pop.move(killed, State.DEAD, t)
+    m.tally["killed_in_combat"] += len(killed)
+
+    drifting = pop.where(*DRIFTING, t=t)
+    without = ~pop.documents[drifting] & (pop.region[drifting] != Region.LOCAL)
+    broke = pop.funds[drifting] < h.living_cost_usd
+    rate = h.crime_drift * (without | broke) * np.where(pop.monitored[drifting], 0.5, 1.0)
+    pop.move(drifting[m.draw(len(drifting)) < rate], State.CRIMINAL, t)
+
+    free = pop.where(*FREE_STATES)
+    dedicated = np.zeros(pop.n, dtype=bool)
+    dedicated[free] = pop.commitment[free] >= m.p.regroup.commitment_threshold
+    reinforced = m.ties.any_neighbour(dedicated)
+    lonely = free[~reinforced[free]]
+    pop.commitment[lonely] = np.maximum(0.0, pop.commitment[lonely] - h.commitment_decay)

@@ -1,0 +1,67 @@
+"""Regrouping potential (seed 003: "enough dedicated and qualified members").
+
+The pool: free members who are dedicated (commitment >= threshold) and qualified
+(skill >= threshold, of fighting age). Connected: in the same component of the tie graph
+among free members as a leader or Amni member with funds. A regroup event happens, once
+the territory is lost, when one connected pool reaches the critical mass.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.demography import of_fighting_age
+from regroup.recruitment import territory_lost
+from regroup.states import FREE_STATES, Region, Role
+
+if TYPE_CHECKING:
+    from regroup.model import RegroupModel
+
+ANCHORS = (Role.LEADER, Role.AMNI)
+N_REGIONS = len(Region)
+
+
+def step(m: RegroupModel) -> None:
+    g, t, pop, s = m.p.regroup, m.t, m.pop, m.series
+    n = pop.n
+    free = pop.where(*FREE_STATES)
+    c, k = pop.commitment[free], pop.skill[free]
+    cand = free[(c >= g.commitment_threshold) & (k >= g.skill_threshold)]
+    cand = cand[of_fighting_age(m, cand) | (pop.role[cand] != Role.MINOR)]
+    region = pop.region[cand]
+    s.pool[t] = len(cand) * m.scale
+    s.pool_by_region[t] = np.bincount(region, minlength=N_REGIONS) * m.scale
+
+    anchors = free[np.isin(pop.role[free], ANCHORS) & (pop.funds[free] >= g.leader_funds_usd)]
+    m.connected = np.zeros(n, dtype=bool)
+    m.largest_anchor = -1
+    if len(anchors) == 0 or len(cand) == 0:
+        return
+    label = m.ties.components(free, n)
+    funded = np.zeros(label.max() + 1, dtype=bool)
+    funded[label[anchors]] = True
+    linked = cand[funded[label[cand]]]
+    m.connected[linked] = True
+    if len(linked) == 0:
+        return
+    size = np.bincount(label[linked])
+    biggest = int(np.argmax(size))
+    s.connected_pool[t] = len(linked) * m.scale
+    s.largest_pool[t] = size[biggest] * m.scale
+    funds = pop.funds[linked]
+    s.pool_funds[t] = funds.sum() * m.scale
+    lr = pop.region[linked]
+    s.funds_by_region[t] = np.bincount(lr, weights=funds, minlength=N_REGIONS) * m.scale
+    for r in np.unique(lr):
+        s.largest_by_region[t, r] = np.bincount(label[linked[lr == r]]).max() * m.scale
+    in_biggest = anchors[label[anchors] == biggest]
+    m.largest_anchor = int(in_biggest[np.argmax(pop.funds[in_biggest])])
+    if (
+        m.regroup_month is None
+        and territory_lost(m)
+        and s.largest_pool[t] >= g.critical_mass
+    ):
+        m.regroup_month = t
+
+

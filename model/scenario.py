@@ -1,0 +1,112 @@
+"""Scenario files: YAML with ``extends`` and overrides, validated against the schema.
+
+Every problem becomes one :class:`ConfigError` naming the file and the dotted path of the
+field, for example ``scenarios/x.yaml: escape.smuggler_fee_usd: low must be <= high``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from regroup.schema import Scenario
+
+
+class ConfigError(Exception):
+    """A bad scenario or experiment file; the message names the file and the field."""
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping with ``safe_load``; errors name the file and line."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    return data
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Overrides win; nested mappings merge; lists (schedules) are replaced whole."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's settings merged over those of the file it ``extends`` (recursively)."""
+    path = path.resolve()
+    if path in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise ConfigError(f"{_chain[0]}: circular extends: {cycle}")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: must be a file name")
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.is_file():
+        raise ConfigError(f"{path}: extends: file not found: {parent}")
+    base = resolve_extends(parent_path, (*_chain, path))
+    base.pop("name", None)
+    base.pop("description", None)
+    return deep_merge(base, data)
+
+
+def format_validation_error(source: Path | str, exc: ValidationError) -> str:
+    """One line per problem: ``file: dotted.path: message``."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if p != "points")
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        lines.append(f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}")
+    return "\n".join(lines)
+
+
+def validate(model: type[BaseModel], data: dict[str, Any], source: Path | str) -> Any:
+    """Validate ``data`` against ``model``; raise ConfigError naming ``source`` and fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file. Its name defaults to the file's stem."""
+    path = Path(path)
+    data = resolve_extends(path)
+    data.setdefault("name", path.stem)
+    return validate(Scenario, data, path)
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """A copy of nested ``data`` with ``dotted`` (``escape.search_months``) set to ``value``."""
+    head, _, rest = dotted.partition(".")
+    out = dict(data)
+    out[head] = set_path(dict(out.get(head) or {}), rest, value) if rest else value
+    return out
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "overrides"):
+    """A validated copy of ``scenario`` with dotted-path overrides applied."""
+    data = scenario.model_dump()
+    for dotted, value in overrides.items():
+        data = set_path(data, dotted, value)
+    return validate(Scenario, data, source)

@@ -1,0 +1,111 @@
+"""Codes for the categorical attributes of members: where they are, what they did, where from.
+
+Codes are small integers so that the model can hold them in NumPy arrays; the names are
+the ones used in the scenario files, the outputs and the docs.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class State(IntEnum):
+    """Where a person is (model brief, "States")."""
+
+    PENDING = 0  # not yet joined, or not yet of fighting age: not counted as a person
+    ACTIVE = 1  # in the group's territory
+    GROUP_PRISON = 2  # imprisoned by the group itself
+    DEAD = 3
+    ESCAPING = 4  # smuggling under way
+    HIDING_LOCAL = 5  # rural hiding, or in towns for Amni
+    HIDING_ABROAD = 6  # Turkey, Eastern Europe, Central Asia
+    DETAINED = 7  # held by states in the region: prisons, camps, border custody
+    RETURNED = 8  # back home and free: monitored or vanished
+    PRISON_HOME = 9  # imprisoned in the home country
+    RELEASED = 10  # out of prison after a sentence
+    REINTEGRATED = 11
+    CRIMINAL = 12  # drifted into criminal networks
+    REMOBILISED = 13  # back in an organised group after the loss of territory
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Role(IntEnum):
+    """The member categories of seeds 003, 000 and 001."""
+
+    ZEALOT = 0
+    VETERAN = 1
+    NOVICE = 2
+    SETTLER = 3
+    DISSIDENT = 4
+    LEADER = 5
+    AMNI = 6
+    LOCAL_RECRUIT = 7
+    WOMAN = 8
+    MINOR = 9
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Region(IntEnum):
+    """Where a person comes from; 0 is local (Iraq and Syria), the rest are foreign."""
+
+    LOCAL = 0
+    NORTH_AFRICA = 1
+    EUROPE_TURKEY = 2
+    FORMER_SOVIET = 3
+    MIDDLE_EAST_GULF = 4
+    OTHER = 5
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Disposition(IntEnum):
+    """How a person leaves the group, after Adam Deen (seed 000)."""
+
+    NONE = 0  # has not left
+    DISILLUSIONED = 1
+    DISTURBED = 2  # trauma
+    DANGEROUS = 3  # pretends to have disavowed
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Custody(IntEnum):
+    """Kind of state custody for a DETAINED person."""
+
+    NONE = 0
+    PRISON = 1  # tried and sentenced in Iraq or Syria
+    CAMP = 2  # women, children and settlers held in camps
+    BORDER = 3  # caught at the border, awaiting deportation
+
+
+FOREIGN_REGIONS = tuple(r for r in Region if r != Region.LOCAL)
+FIGHTING_ROLES = (
+    Role.ZEALOT,
+    Role.VETERAN,
+    Role.NOVICE,
+    Role.DISSIDENT,
+    Role.LEADER,
+    Role.AMNI,
+    Role.LOCAL_RECRUIT,
+)
+# Free: outside any prison or camp and out of the territory.
+FREE_STATES = (
+    State.HIDING_LOCAL,
+    State.HIDING_ABROAD,
+    State.RETURNED,
+    State.RELEASED,
+    State.CRIMINAL,
+    State.REMOBILISED,
+)
+HIDING_STATES = (State.HIDING_LOCAL, State.HIDING_ABROAD)
+HELD_BY_STATES = (State.DETAINED, State.PRISON_HOME)
