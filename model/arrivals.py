@@ -102,7 +102,10 @@ def step(m: RegroupModel) -> None:
     n_local = int(rng.poisson(local_mean / m.scale))
     foreign_regions = [r for r in Region if r != Region.LOCAL]
     f = _arrive(
-        m, n_foreign, as_array(p.foreign_region_shares), as_array(p.foreign_role_shares),
+        m,
+        n_foreign,
+        as_array(p.foreign_region_shares),
+        as_array(p.foreign_role_shares),
         foreign_regions,
     )
     loc = _arrive(m, n_local, np.ones(1), as_array(p.local_role_shares), [Region.LOCAL])

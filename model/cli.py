@@ -58,8 +58,10 @@ def run(
         run_to_directory(
             sc, out, replicates, seed, workers, progress=lambda k: bar.advance(task, k)
         )
-    err.print(f"wrote {out}/ (outcomes.parquet, timeseries.parquet, indicators.parquet, "
-              "manifest.json, figures)")
+    err.print(
+        f"wrote {out}/ (outcomes.parquet, timeseries.parquet, indicators.parquet, "
+        "manifest.json, figures)"
+    )
 
 
 @app.command()

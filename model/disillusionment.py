@@ -41,5 +41,3 @@ def step(m: RegroupModel) -> None:
 
 def wants_to_leave(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
     return idx[m.pop.wish[idx] >= m.p.disillusionment.leave_threshold]
-
-

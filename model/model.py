@@ -155,9 +155,9 @@ class RegroupModel(mesa.Model):
             mechanism.step(self)
         pop = self.pop
         n = pop.n
-        code = (
-            pop.state[:n].astype(np.int64) * N_ROLES + pop.role[:n]
-        ) * 2 + (pop.region[:n] != Region.LOCAL)
+        code = (pop.state[:n].astype(np.int64) * N_ROLES + pop.role[:n]) * 2 + (
+            pop.region[:n] != Region.LOCAL
+        )
         self.counts[self.t] = (
             np.bincount(code, minlength=N_STATES * N_ROLES * 2).reshape(N_STATES, N_ROLES, 2)
             * self.scale

@@ -128,7 +128,7 @@ def timeseries(m: RegroupModel) -> pd.DataFrame:
     t, s, r, o = np.nonzero(m.counts)
     return pd.DataFrame(
         {
-            "month": pd.Categorical(m.month_label(t), categories=m.month_label(np.arange(m.months))),
+            "month": pd.Categorical(m.month_label(t), categories=m.month_label(range(m.months))),
             "state": pd.Categorical.from_codes(s, STATE_NAMES),
             "role": pd.Categorical.from_codes(r, ROLE_NAMES),
             "origin": pd.Categorical.from_codes(o, ["local", "foreign"]),

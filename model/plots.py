@@ -85,16 +85,23 @@ def regroup_probability(outcomes: pd.DataFrame, years: np.ndarray) -> pd.DataFra
     for y in years:
         k = int((outcomes["regroup_year"] <= y).sum())
         lo, hi = stats.beta.ppf([0.05, 0.95], k + 0.5, n - k + 0.5)
-        rows.append({"year": int(y), "p": k / n, "low": 0.0 if k == 0 else lo,
-                     "high": 1.0 if k == n else hi})
+        rows.append(
+            {
+                "year": int(y),
+                "p": k / n,
+                "low": 0.0 if k == 0 else lo,
+                "high": 1.0 if k == n else hi,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def regroup_curve(outcomes: pd.DataFrame, years: np.ndarray, title: str) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 4))
     table = regroup_probability(outcomes, years)
-    ax.fill_between(table["year"], table["low"], table["high"], color="C3", alpha=0.25,
-                    label="90% interval")
+    ax.fill_between(
+        table["year"], table["low"], table["high"], color="C3", alpha=0.25, label="90% interval"
+    )
     ax.plot(table["year"], table["p"], "o-", color="C3", label="share of replicates")
     ax.set_ylim(0, 1)
     ax.set_xlabel("year")

@@ -74,5 +74,3 @@ def step(m: RegroupModel) -> None:
         g = inverse[forming]
         mate = order[start[g] + (m.draw(len(forming)) * size[g]).astype(np.int64)]
         m.ties.add(idx[forming], idx[mate], tie_kinds.CELL)
-
-

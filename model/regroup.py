@@ -57,11 +57,5 @@ def step(m: RegroupModel) -> None:
         s.largest_by_region[t, r] = np.bincount(label[linked[lr == r]]).max() * m.scale
     in_biggest = anchors[label[anchors] == biggest]
     m.largest_anchor = int(in_biggest[np.argmax(pop.funds[in_biggest])])
-    if (
-        m.regroup_month is None
-        and territory_lost(m)
-        and s.largest_pool[t] >= g.critical_mass
-    ):
+    if m.regroup_month is None and territory_lost(m) and s.largest_pool[t] >= g.critical_mass:
         m.regroup_month = t
-
-

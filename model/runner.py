@@ -162,8 +162,9 @@ def run_to_directory(
         outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
         ts.to_parquet(tmp / "timeseries.parquet", index=False)
         ind.to_parquet(tmp / "indicators.parquet", index=False)
-        info = manifest(scenario, seed=seed, replicates=replicates, replicate_seeds=seeds,
-                        workers=workers)
+        info = manifest(
+            scenario, seed=seed, replicates=replicates, replicate_seeds=seeds, workers=workers
+        )
         (tmp / "manifest.json").write_text(json.dumps(info, indent=2))
         if plots:
             from regroup import plots as plotting

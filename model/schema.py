@@ -751,7 +751,7 @@ class Justice(Strict):
         "probability/month",
         "assumption (slow repatriation from camps and prisons in Iraq and Syria)",
         "Monthly probability a detained foreigner is sent home.",
-        )
+    )
     deportation_months: float = param(
         2.0,
         "months",
@@ -873,8 +873,12 @@ class Hiding(Strict):
         le=1,
     )
     crime_income_usd: float = param(
-        400.0, "USD/month", "seed 003 (debt collection, burglary); value assumption",
-        "Monthly income in a criminal network.", ge=0, le=1e5,
+        400.0,
+        "USD/month",
+        "seed 003 (debt collection, burglary); value assumption",
+        "Monthly income in a criminal network.",
+        ge=0,
+        le=1e5,
     )
     commitment_decay: float = param(
         0.01,
