@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from regroup.scenario import ConfigError, load_scenario
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 app = typer.Typer(
@@ -19,7 +20,9 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    # the message quotes file names and the user's own keys: escape them so that rich does not
+    # read "[...]" as markup, and do not wrap, so that file names and dotted paths stay whole
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
