@@ -1,0 +1,369 @@
+"""Each mechanism on its own: a module's ``step`` on hand-made members, or a whole run with
+overrides that switch one mechanism off, compared with a run where it is on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import SHORT_END, Trace
+from regroup import combat, demography, escape, hiding, justice, prison, regroup, security
+from regroup import ties as tie_kinds
+from regroup.model import RegroupModel
+from regroup.schema import month_index
+from regroup.states import Custody, Region, Role, State
+
+HIDING = (State.HIDING_LOCAL, State.HIDING_ABROAD)
+SHORT = {"time.end": SHORT_END}
+
+
+def at_month(m: RegroupModel, date: str) -> None:
+    """Put a fresh model in month ``date`` (mechanisms read ``m.t``)."""
+    m.t = month_index(date, m.p.time.start)
+
+
+def add(
+    m: RegroupModel,
+    count: int,
+    role: Role,
+    state: State,
+    region: Region = Region.LOCAL,
+    **values,
+) -> np.ndarray:
+    """Members who have been in ``state`` since last month, aged 25 unless told otherwise."""
+    values.setdefault("birth", m.t - 25 * 12)
+    return m.add_members(
+        count, role=role, state=state, region=region, entered=m.t - 1, joined=m.t - 1, **values
+    )
+
+
+def in_prison(snapshot) -> np.ndarray:
+    """Serving a sentence: in prison at home, or in a regional prison (not a camp)."""
+    s = snapshot.state
+    return (s == State.PRISON_HOME) | ((s == State.DETAINED) & (snapshot.custody == Custody.PRISON))
+
+
+def binomial_margin(n: int, p: float, sigmas: float = 5.0) -> float:
+    return sigmas * np.sqrt(n * p * (1 - p)) + 1
+
+
+# ----------------------------------------------------------------------------- combat
+
+
+@pytest.mark.parametrize(
+    ("zealot", "veteran"),
+    [(0.04, 0.008), (0.008, 0.04)],
+    ids=["zealots-riskier", "veterans-riskier"],
+)
+def test_combat_deaths_follow_the_role_hazard(fresh_model, zealot, veteran):
+    m = fresh_model({"combat.death_hazard.zealot": zealot, "combat.death_hazard.veteran": veteran})
+    at_month(m, "2017-03")  # full combat intensity
+    intensity = m.schedule.intensity[m.t]
+    n = 4000
+    z = add(m, n, Role.ZEALOT, State.ACTIVE)
+    v = add(m, n, Role.VETERAN, State.ACTIVE)
+    combat.step(m)
+    for idx, hazard in ((z, zealot), (v, veteran)):
+        dead = int(np.count_nonzero(m.pop.state[idx] == State.DEAD))
+        expected = n * hazard * intensity
+        assert abs(dead - expected) <= binomial_margin(n, hazard * intensity)
+    assert m.tally["killed_in_combat"] == np.count_nonzero(m.pop.state[: m.pop.n] == State.DEAD)
+
+
+def test_no_combat_deaths_without_fighting(fresh_model):
+    m = fresh_model({"schedules.combat_intensity": [["2013-01", 0.0]]})
+    at_month(m, "2017-03")
+    idx = add(m, 2000, Role.ZEALOT, State.ACTIVE, skill=0.2)
+    combat.step(m)
+    assert np.all(m.pop.state[idx] == State.ACTIVE)
+    assert np.all(m.pop.skill[idx] == pytest.approx(0.2))  # no fighting, no experience
+
+
+def test_fighters_gain_skill_at_the_front(fresh_model):
+    m = fresh_model({"combat.death_hazard.novice": 0.0})
+    at_month(m, "2017-03")
+    idx = add(m, 50, Role.NOVICE, State.ACTIVE, skill=0.1)
+    combat.step(m)
+    gain = m.p.combat.skill_gain_per_month * m.schedule.intensity[m.t]
+    assert m.pop.skill[idx] == pytest.approx(np.full(50, 0.1 + gain), abs=1e-6)
+
+
+def test_zealots_die_at_a_higher_rate_than_veterans(cached_run):
+    """Seed 003's pattern at the calibrated defaults, over whole runs (several seeds)."""
+    dead = {Role.ZEALOT: [0, 0], Role.VETERAN: [0, 0]}
+    for seed in (1, 2):
+        m = cached_run(SHORT, seed=seed)
+        n = m.pop.n
+        for role, tally in dead.items():
+            mine = m.pop.role[:n] == role
+            tally[0] += int(np.count_nonzero(mine & (m.pop.state[:n] == State.DEAD)))
+            tally[1] += int(np.count_nonzero(mine))
+    zealots, veterans = (dead[r][0] / dead[r][1] for r in (Role.ZEALOT, Role.VETERAN))
+    assert zealots > veterans + 0.05
+
+
+# ----------------------------------------------------------------------------- arrivals
+
+
+def test_no_local_arrivals_without_territory(cached_run):
+    empty = cached_run({"schedules.territorial_control": [["2013-01", 0.0]], "time.end": "2016-12"})
+    held = cached_run({"time.end": "2016-12"})
+    assert held.tally["arrived_local"] > 0  # the check below can fail
+    assert empty.tally["arrived_local"] == 0
+    assert empty.tally["came_of_age"] == 0  # no local parents, no children
+    assert not empty.series.arrived_local.any()
+    assert not np.any(empty.pop.region[: empty.pop.n] == Region.LOCAL)
+
+
+# ----------------------------------------------------------------------------- escape
+
+ZERO_FUNDS = {
+    **{f"attributes.funds_usd.{role.label}": 0.0 for role in Role},
+    "escape.group_funds_usd": 0.0,
+    "escape.theft_share": 0.0,
+}
+
+
+def test_nobody_pays_a_smuggler_without_funds(cached_run):
+    broke = cached_run({**ZERO_FUNDS, **SHORT})
+    paying = cached_run(SHORT)
+    assert paying.tally["smuggler_payments"] > 0
+    assert broke.tally["smuggler_payments"] == 0
+    assert broke.tally["arrived_foreign"] > 0  # people were there who could have paid
+
+
+def test_the_crackdown_makes_smugglers_harder_to_find(fresh_model):
+    """From ``policy.start`` the crackdown cuts the monthly chance of finding a smuggler."""
+    found = {}
+    for crackdown in (0.0, 1.0):
+        m = fresh_model({"policy.border_crackdown": crackdown})
+        at_month(m, "2018-03")
+        add(m, 5000, Role.NOVICE, State.ESCAPING, region=Region.NORTH_AFRICA, funds=50_000.0)
+        escape.step(m)
+        found[crackdown] = m.tally["smuggler_payments"]  # all who find one can pay
+    expected = 5000 / m.p.escape.search_months * (1 - m.p.security.detection)
+    assert found[0.0] > 0.8 * expected
+    assert found[1.0] < 0.5 * found[0.0]
+
+
+def test_paying_the_smuggler_costs_the_fee(fresh_model):
+    m = fresh_model({"escape.amni_smuggler_share": 0.0, "security.detection": 0.0})
+    at_month(m, "2016-06")
+    idx = add(m, 3000, Role.SETTLER, State.ESCAPING, region=Region.EUROPE_TURKEY, funds=20_000.0)
+    escape.step(m)
+    gone = idx[m.pop.state[idx] != State.ESCAPING]
+    fee = m.p.escape.smuggler_fee_usd
+    spent = 20_000.0 - m.pop.funds[gone]
+    assert len(gone) == m.tally["smuggler_payments"] > 0
+    assert np.all((spent >= fee.low - 0.01) & (spent <= fee.high + 0.01))
+
+
+# ----------------------------------------------------------------------------- security
+
+
+@pytest.mark.parametrize("enforcement", [0.0, 1.0])
+def test_amni_catches_would_be_leavers_only_when_it_can_enforce(fresh_model, enforcement):
+    m = fresh_model(
+        {"schedules.enforcement": [["2013-01", enforcement]], "security.detection": 0.5}
+    )
+    at_month(m, "2015-06")
+    leavers = add(m, 2000, Role.SETTLER, State.ACTIVE, wish=1.0)
+    stayers = add(m, 2000, Role.SETTLER, State.ACTIVE, wish=0.0)
+    security.step(m)
+    caught = np.isin(m.pop.state[leavers], (State.DEAD, State.GROUP_PRISON))
+    assert np.all(m.pop.state[stayers] == State.ACTIVE)
+    if enforcement == 0.0:
+        assert not caught.any()
+    else:
+        assert abs(caught.sum() - 1000) <= binomial_margin(2000, 0.5)
+
+
+# ----------------------------------------------------------------------------- prison
+
+
+def _prisoner_rises(tr: Trace) -> tuple[int, int]:
+    """(prisoner-months observed, of which the prisoner's commitment rose)."""
+    pairs = rises = 0
+    for before, after in tr.pairs():
+        both = in_prison(before) & in_prison(after)[: before.n]
+        pairs += int(both.sum())
+        rises += int(np.count_nonzero(after.commitment[: before.n][both] > before.commitment[both]))
+    return pairs, rises
+
+
+@pytest.mark.parametrize(
+    ("overrides", "radicalised"),
+    [
+        (SHORT, True),
+        ({**SHORT, "prison.isolation": 1.0}, False),
+        ({**SHORT, "policy.prison_measures": 1.0}, True),
+    ],
+    ids=["baseline", "complete-isolation", "measures-from-2017-10"],
+)
+def test_isolated_prisoners_are_not_radicalised(traced_run, overrides, radicalised):
+    tr = traced_run(overrides)
+    pairs, rises = _prisoner_rises(tr)
+    assert pairs > 1000  # enough prisoners were watched
+    assert (rises > 0) == radicalised
+    if "policy.prison_measures" in overrides:
+        # measures act from policy.start only: no rise after it
+        late = Trace(tr.model, tr.months[tr.model.policy_from - 1 :])
+        assert _prisoner_rises(late)[1] == 0
+
+
+def test_isolation_stops_ties_forming_in_cells(traced_run):
+    open_cells = traced_run(SHORT).model.ties
+    isolated = traced_run({**SHORT, "prison.isolation": 1.0}).model.ties
+    assert np.count_nonzero(open_cells.kind[: open_cells.m] == tie_kinds.CELL) > 0
+    assert np.count_nonzero(isolated.kind[: isolated.m] == tie_kinds.CELL) == 0
+
+
+def test_prisoners_are_released_when_their_sentence_ends(fresh_model):
+    m = fresh_model({"prison.execution": 0.0})
+    at_month(m, "2020-01")
+    due = add(m, 30, Role.LOCAL_RECRUIT, State.PRISON_HOME, release=m.t)
+    later = add(m, 30, Role.LOCAL_RECRUIT, State.PRISON_HOME, release=m.t + 1)
+    prison.step(m)
+    assert np.all(m.pop.state[due] == State.RELEASED)
+    assert np.all(m.pop.ever_released[due])
+    assert np.all(m.pop.state[later] == State.PRISON_HOME)
+    assert not m.pop.ever_released[later].any()
+
+
+# ----------------------------------------------------------------------------- justice
+
+
+@pytest.mark.parametrize(
+    ("prosecution", "state"), [(1.0, State.PRISON_HOME), (0.0, State.RETURNED)]
+)
+def test_returnees_are_prosecuted_or_free(fresh_model, prosecution, state):
+    m = fresh_model({"justice.prosecution": prosecution})
+    at_month(m, "2018-01")
+    idx = add(m, 40, Role.NOVICE, State.DETAINED, region=Region.EUROPE_TURKEY)
+    justice.arrive_home(m, idx)
+    assert np.all(m.pop.state[idx] == state)
+    assert np.all(m.pop.returned[idx] == m.t)
+
+
+# ----------------------------------------------------------------------------- hiding
+
+
+def _hiding_to_prison(tr: Trace) -> list[tuple[int, int, int, bool]]:
+    """(from state, to state, region, went home that month) for each move hiding -> prison."""
+    moves = []
+    for before, after in tr.pairs():
+        moved = np.isin(before.state, HIDING) & in_prison(after)[: before.n]
+        for i in np.flatnonzero(moved):
+            went_home = after.returned[i] == after.t
+            moves.append((before.state[i], after.state[i], before.region[i], went_home))
+    return moves
+
+
+def test_detection_catches_people_in_hiding(traced_run):
+    locals_caught = [mv for mv in _hiding_to_prison(traced_run(SHORT)) if mv[2] == Region.LOCAL]
+    assert len(locals_caught) > 0
+
+
+def test_without_detection_nobody_in_hiding_is_caught(traced_run):
+    assert (
+        _hiding_to_prison(traced_run({**SHORT, "hiding.detection": 0.0, "hiding.go_home": 0.0}))
+        == []
+    )
+
+
+def test_without_detection_only_those_going_home_reach_prison(traced_run):
+    """Foreigners hiding abroad with documents may go home and be prosecuted there."""
+    moves = _hiding_to_prison(traced_run({**SHORT, "hiding.detection": 0.0}))
+    assert moves  # the go-home path is used
+    for before, after, region, went_home in moves:
+        assert (before, after) == (State.HIDING_ABROAD, State.PRISON_HOME)
+        assert region != Region.LOCAL and went_home
+
+
+def test_intelligence_sharing_multiplies_detection_after_policy_start(fresh_model):
+    m = fresh_model({"policy.intelligence_sharing": 1.0})
+    m0 = fresh_model()
+    for model in (m, m0):
+        at_month(model, "2016-01")
+    idx = add(m, 20, Role.VETERAN, State.HIDING_LOCAL, known=True)
+    idx0 = add(m0, 20, Role.VETERAN, State.HIDING_LOCAL, known=True)
+    before = hiding.detection(m, idx)
+    assert np.array_equal(before, hiding.detection(m0, idx0))
+    for model in (m, m0):
+        at_month(model, m.p.policy.start)
+    gain = 1.0 + m.p.policy.intelligence_gain
+    assert hiding.detection(m, idx) == pytest.approx(gain * hiding.detection(m0, idx0))
+    assert np.all(hiding.detection(m, idx) > before)
+
+
+def test_unknown_people_are_harder_to_find(fresh_model):
+    m = fresh_model()
+    at_month(m, "2019-01")
+    known = add(m, 5, Role.AMNI, State.HIDING_LOCAL, known=True)
+    unknown = add(m, 5, Role.AMNI, State.HIDING_LOCAL, known=False)
+    ratio = hiding.detection(m, unknown) / hiding.detection(m, known)
+    assert ratio == pytest.approx(m.p.hiding.unknown_factor)
+
+
+# ----------------------------------------------------------------------------- demography
+
+
+def test_children_come_of_age_in_their_month(fresh_model):
+    m = fresh_model()
+    at_month(m, "2024-05")
+    free_parent = add(m, 1, Role.LOCAL_RECRUIT, State.HIDING_LOCAL, commitment=0.9)
+    jailed_parent = add(m, 1, Role.LOCAL_RECRUIT, State.DETAINED, commitment=0.9)
+    parents = np.r_[free_parent, jailed_parent, free_parent]
+    m.children.parent = parents
+    m.children.month = np.array([m.t, m.t, m.t + 1], dtype=np.int32)
+    n = m.pop.n
+    demography.step(m)
+    assert m.pop.n == n + 2 and m.tally["came_of_age"] == 2
+    kids = np.arange(n, n + 2)
+    assert np.all(m.pop.role[kids] == Role.MINOR)
+    assert list(m.pop.state[kids]) == [State.HIDING_LOCAL, State.DETAINED]
+    assert list(m.pop.custody[kids]) == [Custody.NONE, Custody.CAMP]
+    assert np.all(demography.of_fighting_age(m, kids))
+    for kid, parent in zip(kids, parents[:2], strict=True):
+        assert parent in m.ties.neighbours(kid)
+
+
+# ----------------------------------------------------------------------------- regroup
+
+
+@pytest.mark.parametrize(
+    ("leader_funds", "regroups"), [(50_000.0, True), (10.0, False)], ids=["funded", "broke"]
+)
+def test_a_funded_connected_pool_regroups(fresh_model, leader_funds, regroups):
+    m = fresh_model({"regroup.critical_mass": 100.0})
+    at_month(m, "2020-06")  # the territory is lost
+    g = m.p.regroup
+    dedicated = {"commitment": g.commitment_threshold + 0.1, "skill": g.skill_threshold + 0.1}
+    leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, funds=leader_funds, commitment=0.0)
+    pool = add(m, 5, Role.VETERAN, State.HIDING_ABROAD, **dedicated)
+    loner = add(m, 3, Role.VETERAN, State.CRIMINAL, **dedicated)
+    jailed = add(m, 3, Role.VETERAN, State.PRISON_HOME, **dedicated)
+    m.ties.chain(np.r_[leader, pool], np.zeros(6), tie_kinds.UNIT)
+    m.ties.add(jailed, np.repeat(leader, 3), tie_kinds.UNIT)
+    regroup.step(m)
+    t, scale = m.t, m.scale
+    assert m.series.pool[t] == (len(pool) + len(loner)) * scale  # free, dedicated, qualified
+    assert not m.connected[loner].any() and not m.connected[jailed].any()
+    if regroups:
+        assert m.connected[pool].all()
+        assert m.series.largest_pool[t] == len(pool) * scale
+        assert m.largest_anchor == leader[0]
+        assert m.regroup_month == t
+    else:
+        assert m.series.connected_pool[t] == 0.0
+        assert m.regroup_month is None
+
+
+def test_no_regroup_event_while_the_group_holds_territory(fresh_model):
+    m = fresh_model({"regroup.critical_mass": 1.0})
+    at_month(m, "2015-06")
+    leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, funds=1e6)
+    pool = add(m, 5, Role.VETERAN, State.HIDING_LOCAL, commitment=1.0, skill=1.0)
+    m.ties.chain(np.r_[leader, pool], np.zeros(6), tie_kinds.UNIT)
+    regroup.step(m)
+    assert m.series.largest_pool[m.t] > 0
+    assert m.regroup_month is None
