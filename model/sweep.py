@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from regroup.designs import design_table, run_seeds
 from regroup.experiment import KNOWN_OUTCOMES, Experiment, point_scenario, point_values
+from regroup.files import write_json, write_parquet
 from regroup.runner import AtomicDir, git_commit, pool_context, run_replicate, versions
 from regroup.scenario import ConfigError
 from regroup.schema import Scenario
@@ -147,61 +148,54 @@ def _local_pool(specs: Iterator[RunSpec], workers: int) -> Iterator[RunOutput]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask(specs: Iterator[RunSpec], address: str) -> Iterator[RunOutput]:
+def connect(address: str):
+    """A Dask distributed client for the scheduler at ``address``; ConfigError if unreachable."""
+    from distributed import Client
+
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigError(f"--scheduler {address}: cannot connect: {exc}") from None
+
+
+def _dask(specs: Iterator[RunSpec], client) -> Iterator[RunOutput]:
     """The same runs on a Dask distributed cluster, two per worker thread in flight."""
-    from distributed import Client, as_completed
+    from distributed import as_completed
 
-    with Client(address) as client:
-        window = 2 * max(1, sum(client.nthreads().values()))
-        running: dict[str, RunSpec] = {}
-        queue = as_completed()
+    window = 2 * max(1, sum(client.nthreads().values()))
+    running: dict[str, RunSpec] = {}
+    queue = as_completed()
 
-        def submit(spec: RunSpec) -> None:
-            future = client.submit(execute, spec, pure=False, key=f"regroup-run-{spec.run_id}")
-            running[future.key] = spec
-            queue.add(future)
+    def submit(spec: RunSpec) -> None:
+        future = client.submit(execute, spec, pure=False, key=f"regroup-run-{spec.run_id}")
+        running[future.key] = spec
+        queue.add(future)
 
-        for spec in islice(specs, window):
-            submit(spec)
-        for future in queue:
-            spec = running.pop(future.key)
-            try:
-                yield future.result()
-            except Exception as exc:  # a worker died or the task could not run
-                yield failure(spec, exc)
-            future.release()
-            nxt = next(specs, None)
-            if nxt is not None:
-                submit(nxt)
+    for spec in islice(specs, window):
+        submit(spec)
+    for future in queue:
+        spec = running.pop(future.key)
+        try:
+            yield future.result()
+        except Exception as exc:  # a worker died or the task could not run
+            yield failure(spec, exc)
+        future.release()
+        nxt = next(specs, None)
+        if nxt is not None:
+            submit(nxt)
 
 
-def execute_all(
-    specs: Iterator[RunSpec], workers: int = 1, scheduler: str | None = None
-) -> Iterator[RunOutput]:
-    """Outputs of ``specs`` in the order they finish (serial, local pool or Dask)."""
-    if scheduler:
-        return _dask(specs, scheduler)
+def execute_all(specs: Iterator[RunSpec], workers: int = 1, client=None) -> Iterator[RunOutput]:
+    """Outputs of ``specs`` in the order they finish: on ``client`` (a Dask client) if given,
+    else in this process (``workers`` 1) or a local process pool."""
+    if client is not None:
+        return _dask(specs, client)
     if workers <= 1:
         return _serial(specs)
     return _local_pool(specs, workers)
 
 
 # ----------------------------------------------------------------------------- storage
-
-
-def _write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` to ``path`` atomically (temporary name, then rename)."""
-    _write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
-def write_json(data: Any, path: Path) -> None:
-    _write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str)))
 
 
 def outcome_frame(rows: list[dict[str, Any]], params: list[str]) -> pd.DataFrame:
@@ -402,8 +396,14 @@ def run_sweep(
     Raises ConfigError if ``out`` exists and ``resume`` is false, or if it holds another
     experiment's results.
     """
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(scheduler)) if scheduler else None
+        return _sweep(exp, Path(out), workers, client, resume, progress)
+
+
+def _sweep(exp, out, workers, client, resume, progress) -> SweepSummary:
     started = time.perf_counter()
-    out = Path(out)
+    scheduler = client.scheduler.address if client is not None else None
     design = design_table(exp)
     runs = runs_table(exp, design)
     key = fingerprint(exp, design, runs)
@@ -424,7 +424,7 @@ def run_sweep(
     if progress:
         progress(finished, failed, len(runs))
     batcher = Batcher(store)
-    for output in execute_all(_specs(exp, design, runs, todo), workers, scheduler):
+    for output in execute_all(_specs(exp, design, runs, todo), workers, client):
         batcher.add(output)
         finished += 1
         failed += output.failed
