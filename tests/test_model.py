@@ -1,0 +1,155 @@
+"""The whole model: bookkeeping invariants month by month, the Mesa agents, the outputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from regroup.outcomes import CALIBRATION, OUTCOMES, indicators, outcome_row, timeseries
+from regroup.states import HIDING_STATES, Region, Role, State
+
+APPEARING = ("arrived_foreign", "arrived_local", "came_of_age", "new_recruits")
+
+
+def test_the_run_covers_every_month(baseline_trace):
+    m = baseline_trace.model
+    assert [s.t for s in baseline_trace.months] == list(range(m.months))
+    assert not m.running and m.t == m.months - 1
+    assert m.months == 12 * (2032 - 2013 + 1)
+
+
+def test_every_person_is_in_exactly_one_state_each_month(baseline_trace):
+    m = baseline_trace.model
+    valid = [s.value for s in State if s != State.PENDING]
+    for snap in baseline_trace.months:
+        assert np.isin(snap.state, valid).all(), f"month {snap.t}: a state outside the model"
+        by_state = m.counts[snap.t].sum(axis=(1, 2))
+        assert by_state[State.PENDING] == 0
+        assert by_state.sum() == pytest.approx(snap.n * m.scale)
+        assert by_state == pytest.approx(np.bincount(snap.state, minlength=len(State)) * m.scale)
+
+
+def test_people_appear_only_by_arrival_coming_of_age_or_recruitment(baseline_trace):
+    previous_n, previous = 0, 0.0
+    kinds = {k: 0.0 for k in APPEARING}
+    for snap in baseline_trace.months:
+        appeared = sum(snap.tally[k] for k in APPEARING)
+        assert snap.n - previous_n == appeared - previous, f"month {snap.t}"
+        previous_n, previous = snap.n, appeared
+        kinds = {k: snap.tally[k] for k in APPEARING}
+    # every way of appearing was exercised over the run
+    assert all(v > 0 for k, v in kinds.items() if k != "new_recruits"), kinds
+
+
+def test_the_dead_stay_dead(baseline_trace):
+    for before, after in baseline_trace.pairs():
+        dead = before.state == State.DEAD
+        assert np.all(after.state[: before.n][dead] == State.DEAD), f"month {after.t}"
+
+
+def test_locals_never_return_home_from_abroad(baseline_trace):
+    """Returning home and prison at home are for foreigners; locals stay in the region."""
+    last = baseline_trace.months[-1]
+    local = last.region == Region.LOCAL
+    ever_home = np.zeros(last.n, dtype=bool)
+    for snap in baseline_trace.months:
+        ever_home[: snap.n] |= np.isin(snap.state, (State.RETURNED, State.PRISON_HOME))
+    assert ever_home[~local].any()
+    assert not ever_home[local].any()
+    assert np.all(last.returned[local] == -1)
+
+
+# ----------------------------------------------------------------------------- agents
+
+
+@pytest.fixture(scope="module")
+def short_model():
+    """A model of its own (tests here may change it), run to the end of 2015."""
+    from conftest import small
+    from regroup.model import RegroupModel
+
+    return RegroupModel(small({"time.end": "2015-12"}), seed=7).run()
+
+
+def test_every_person_is_a_mesa_agent(short_model):
+    m = short_model
+    n = m.pop.n
+    assert n > 100
+    assert len(m.members) == n == len(m.agents)
+    assert [a.index for a in m.members] == list(range(n))
+    assert len({a.unique_id for a in m.agents}) == n
+
+
+def test_a_member_reflects_the_arrays(short_model):
+    m = short_model
+    pop = m.pop
+    members = m.members
+    assert [a.state for a in members] == [State(s) for s in pop.view("state")]
+    assert [a.role for a in members] == [Role(r) for r in pop.view("role")]
+    assert [a.region for a in members] == [Region(r) for r in pop.view("region")]
+    assert [a.origin for a in members] == [
+        "local" if r == Region.LOCAL else "foreign" for r in pop.view("region")
+    ]
+    assert np.array_equal([a.commitment for a in members], pop.view("commitment"))
+    assert np.array_equal([a.skill for a in members], pop.view("skill"))
+    assert np.array_equal([a.funds for a in members], pop.view("funds"))
+    assert [a.known for a in members] == list(pop.view("known"))
+    assert [a.documents for a in members] == list(pop.view("documents"))
+
+
+def test_a_members_ties_are_its_neighbours_in_the_graph(short_model):
+    m = short_model
+    src, dst = m.ties.edges
+    assert len(src) > 0
+    for i in np.unique(src)[:50]:
+        agent = m.members[int(i)]
+        expected = set(dst[src == i]) | set(src[dst == i])
+        assert {a.index for a in agent.ties} == expected
+        assert all(a.model is m for a in agent.ties)
+
+
+def test_a_member_is_a_live_view(short_model):
+    m = short_model
+    agent = m.members[3]
+    m.pop.commitment[3] = 0.125
+    m.pop.move(np.array([3]), State.CRIMINAL, m.t)
+    assert agent.commitment == 0.125
+    assert agent.state == State.CRIMINAL
+    text = repr(agent)
+    assert agent.role.label in text and "criminal" in text and "commitment=0.12" in text
+
+
+# ----------------------------------------------------------------------------- outputs
+
+
+def test_outcome_row_counts_the_final_month(baseline_trace):
+    m = baseline_trace.model
+    row = outcome_row(m)
+    assert list(row) == [*OUTCOMES, *CALIBRATION]
+    end = m.counts[-1]
+    assert row["killed_total"] == pytest.approx(end[State.DEAD].sum())
+    assert row["killed_foreign"] == pytest.approx(end[State.DEAD, :, 1].sum())
+    assert row["hiding_end"] == pytest.approx(end[list(HIDING_STATES)].sum())
+    assert row["criminal_end"] == pytest.approx(end[State.CRIMINAL].sum())
+    held = end[State.DETAINED].sum() + end[State.PRISON_HOME].sum()
+    assert row["detained_end"] == pytest.approx(held)
+    assert row["foreign_total"] == m.tally["arrived_foreign"] * m.scale
+    assert row["killed_total"] >= row["killed_foreign"] > 0
+    assert row["regroup_pool_peak"] >= row["regroup_pool_end"] >= 0
+    assert row["regrouped"] == (not math.isnan(row["regroup_year"]))
+    if row["regrouped"]:
+        assert 2013 <= row["regroup_year"] <= 2032
+
+
+def test_timeseries_and_indicators_cover_every_month(baseline_trace):
+    m = baseline_trace.model
+    ts = timeseries(m)
+    per_month = ts.groupby("month", observed=False)["persons"].sum().to_numpy()
+    assert per_month == pytest.approx(m.counts.sum(axis=(1, 2, 3)))
+    assert set(ts["state"].unique()) <= {s.label for s in State if s != State.PENDING}
+    ind = indicators(m)
+    assert len(ind) == m.months
+    assert ind["month"].iloc[0] == "2013-01" and ind["month"].iloc[-1] == "2032-12"
+    regions = [f"pool_{r.label}" for r in Region]
+    assert ind[regions].sum(axis=1).to_numpy() == pytest.approx(ind["pool"].to_numpy())
