@@ -73,7 +73,7 @@ def sample(exp: Experiment) -> pd.DataFrame:
         return pd.DataFrame(_grid(params, design.levels, exp.integer), columns=names)
     if design.kind == "lhs":
         unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(rng_seed)).random(
-            design.points
+            design.samples
         )
         prob = salib_problem(params)
         lows, highs = np.array(prob["bounds"]).T
@@ -83,7 +83,7 @@ def sample(exp: Experiment) -> pd.DataFrame:
 
         values = sobol.sample(
             salib_problem(params),
-            design.points,
+            design.samples,
             calc_second_order=design.second_order,
             seed=rng_seed,
         )
@@ -91,7 +91,7 @@ def sample(exp: Experiment) -> pd.DataFrame:
         from SALib.sample import morris
 
         values = morris.sample(
-            salib_problem(params), design.points, num_levels=design.levels, seed=rng_seed
+            salib_problem(params), design.samples, num_levels=design.levels, seed=rng_seed
         )
     table = pd.DataFrame(values, columns=names)
     for key in names:

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from regroup.outcomes import CALIBRATION, OUTCOMES
 from regroup.scenario import ConfigError, load_scenario, read_yaml, validate, with_overrides
@@ -49,21 +56,27 @@ class Design(_Strict):
     """How design points are drawn from the parameter ranges."""
 
     kind: Literal["grid", "lhs", "sobol", "morris"] = "grid"
-    points: int | None = Field(
+    samples: int | None = Field(
         None,
         ge=1,
-        description="lhs: samples; sobol: base samples N (a power of 2); morris: "
+        description="lhs: points; sobol: base samples N (a power of 2); morris: "
         "trajectories. Not used by grid.",
     )
     levels: int = Field(3, ge=2, description="grid: values per low/high range; morris: levels.")
     second_order: bool = Field(False, description="sobol: also sample second-order indices.")
 
+    @field_validator("samples", mode="after")
+    @classmethod
+    def _power_of_2(cls, samples: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("kind")
+        if kind == "sobol" and samples is not None and samples & (samples - 1):
+            raise ValueError("must be a power of 2 for a sobol design")
+        return samples
+
     @model_validator(mode="after")
-    def _points(self) -> Design:
-        if self.kind != "grid" and self.points is None:
-            raise ValueError(f"points: required for a {self.kind} design")
-        if self.kind == "sobol" and self.points & (self.points - 1):
-            raise ValueError("points: must be a power of 2 for a sobol design")
+    def _needs_samples(self) -> Design:
+        if self.kind != "grid" and self.samples is None:
+            raise ValueError(f"samples: required for a {self.kind} design")
         return self
 
 
