@@ -97,10 +97,18 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
-    """A copy of nested ``data`` with ``dotted`` (``escape.search_months``) set to ``value``."""
+    """A copy of nested ``data`` with ``dotted`` (``escape.search_months``) set to ``value``.
+
+    A path through a value that is not a mapping replaces it with one, so that validation
+    reports the field (``escape.search_months: Input should be a valid number``).
+    """
     head, _, rest = dotted.partition(".")
     out = dict(data)
-    out[head] = set_path(dict(out.get(head) or {}), rest, value) if rest else value
+    if rest:
+        child = out.get(head)
+        out[head] = set_path(dict(child) if isinstance(child, dict) else {}, rest, value)
+    else:
+        out[head] = value
     return out
 
 
