@@ -1,0 +1,211 @@
+"""Scenario files: ``extends`` chains, deep merge, overrides, and the project's scenarios."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SCENARIOS
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+from regroup.scenario import ConfigError, deep_merge, load_scenario, set_path, with_overrides
+from regroup.schema import Range, Scenario, Schedule
+
+FAST = settings(max_examples=40, deadline=None)
+
+# every policy scenario file and the levers it sets (to 1.0)
+POLICY_FILES = {
+    "prison_measures": {"prison_measures"},
+    "intelligence_sharing": {"intelligence_sharing"},
+    "reintegration": {"reintegration"},
+    "defector_voice": {"defector_voice"},
+    "grievances": {"grievances"},
+    "border_crackdown": {"border_crackdown"},
+    "combined": {
+        "prison_measures",
+        "intelligence_sharing",
+        "reintegration",
+        "defector_voice",
+        "grievances",
+    },
+}
+LEVERS = set().union(*POLICY_FILES.values())
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def without_names(sc: Scenario) -> dict:
+    data = sc.model_dump()
+    del data["name"], data["description"]
+    return data
+
+
+# ----------------------------------------------------------------------------- the project's
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_scenario_file_loads_under_its_own_name(path):
+    sc = load_scenario(path)
+    assert sc.name == path.stem
+    assert len(sc.description) > 40
+
+
+@pytest.mark.parametrize("stem", sorted(POLICY_FILES))
+def test_a_policy_scenario_sets_its_levers_and_nothing_else(baseline, stem):
+    sc = load_scenario(SCENARIOS / f"{stem}.yaml")
+    assert re.search(r"seeds? 00\d", sc.description), "the description cites its seed"
+    levers = POLICY_FILES[stem]
+    for lever in LEVERS:
+        assert getattr(sc.policy, lever) == (1.0 if lever in levers else 0.0), lever
+    reset = with_overrides(sc, {f"policy.{lever}": 0.0 for lever in levers})
+    assert without_names(reset) == without_names(baseline)
+
+
+def test_the_baseline_pulls_no_lever(baseline):
+    assert all(getattr(baseline.policy, lever) == 0.0 for lever in LEVERS)
+
+
+def test_combined_is_every_recommended_lever_without_the_border_counterfactual():
+    singles = set().union(*(v for k, v in POLICY_FILES.items() if k != "combined"))
+    assert POLICY_FILES["combined"] == singles - {"border_crackdown"}
+
+
+# ----------------------------------------------------------------------------- extends
+
+
+def test_extends_merges_a_chain_of_files(tmp_path):
+    write(
+        tmp_path / "root.yaml",
+        "name: root\ndescription: the root\nescape:\n  search_months: 5\n"
+        "hiding:\n  detection: 0.02\n  go_home: 0.03\n",
+    )
+    write(tmp_path / "mid.yaml", "extends: root.yaml\nname: middle\nhiding:\n  detection: 0.05\n")
+    leaf = write(
+        tmp_path / "deeper" / "leaf.yaml",
+        "extends: ../mid.yaml\n"
+        "schedules:\n  combat_intensity: [['2013-01', 0.1], ['2020-01', 0.9]]\n",
+    )
+    sc = load_scenario(leaf)
+    assert sc.escape.search_months == 5  # from the root, two files up
+    assert sc.hiding.detection == 0.05  # the nearer file wins
+    assert sc.hiding.go_home == 0.03  # siblings in a mapping survive the merge
+    # a list (a schedule) is replaced whole, not merged point by point
+    assert sc.schedules.combat_intensity.points == [("2013-01", 0.1), ("2020-01", 0.9)]
+    # name and description are never inherited: the name defaults to the file's stem
+    assert (sc.name, sc.description) == ("leaf", "")
+
+
+def test_an_empty_file_is_the_default_scenario(tmp_path):
+    sc = load_scenario(write(tmp_path / "empty.yaml", ""))
+    assert without_names(sc) == without_names(Scenario())
+
+
+# ----------------------------------------------------------------------------- merge, overrides
+
+keys = st.sampled_from(["a", "b", "c", "d"])
+leaves = st.one_of(st.integers(), st.floats(allow_nan=False), st.text(max_size=3), st.none())
+nested = st.recursive(
+    st.dictionaries(keys, leaves, max_size=4),
+    lambda children: st.dictionaries(keys, st.one_of(leaves, children), max_size=4),
+    max_leaves=12,
+)
+
+
+@FAST
+@given(base=nested, over=nested)
+def test_deep_merge(base, over):
+    base0, over0 = copy.deepcopy(base), copy.deepcopy(over)
+    out = deep_merge(base, over)
+    assert (base, over) == (base0, over0)  # inputs untouched
+    assert set(out) == set(base) | set(over)
+    for k, v in out.items():
+        if k not in over:
+            assert v == base[k]
+        elif isinstance(over[k], dict) and isinstance(base.get(k), dict):
+            assert v == deep_merge(base[k], over[k])
+        else:
+            assert v == over[k]
+    assert deep_merge(base, {}) == base and deep_merge({}, over) == over
+    assert deep_merge(out, over) == out  # applying the same overrides again changes nothing
+
+
+@FAST
+@given(data=nested, path=st.lists(keys, min_size=1, max_size=3), value=leaves)
+def test_set_path_sets_one_value(data, path, value):
+    before = copy.deepcopy(data)
+    out = set_path(data, ".".join(path), value)
+    assert data == before
+    node = out
+    for key in path:
+        node = node[key]
+    assert node == value
+
+
+def bounded_floats(model: BaseModel, prefix: str = ""):
+    """(dotted path, low, high) for every float parameter with both bounds (not shares)."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        path = f"{prefix}{name}"
+        if isinstance(value, (Range, Schedule)) or "Shares" in type(value).__name__:
+            continue
+        if isinstance(value, BaseModel):
+            yield from bounded_floats(value, f"{path}.")
+        elif isinstance(value, float):
+            lo = hi = None
+            for meta in field.metadata:
+                lo, hi = getattr(meta, "ge", lo), getattr(meta, "le", hi)
+            if lo is not None and hi is not None:
+                yield path, float(lo), float(hi)
+
+
+BOUNDED = list(bounded_floats(Scenario()))
+
+
+def get(sc: BaseModel, dotted: str):
+    for part in dotted.split("."):
+        sc = getattr(sc, part)
+    return sc
+
+
+def test_most_parameters_are_bounded():
+    assert len(BOUNDED) > 100
+
+
+@FAST
+@given(param=st.sampled_from(BOUNDED), share=st.floats(0.0, 1.0))
+def test_with_overrides_sets_a_value_within_bounds(baseline, param, share):
+    path, lo, hi = param
+    value = lo + share * (hi - lo)
+    sc = with_overrides(baseline, {path: value})
+    assert get(sc, path) == pytest.approx(value)
+    assert with_overrides(sc, {path: get(baseline, path)}) == baseline  # and back
+
+
+@FAST
+@given(param=st.sampled_from(BOUNDED), excess=st.floats(1e-3, 1e3))
+def test_with_overrides_rejects_a_value_out_of_bounds(baseline, param, excess):
+    path, _, hi = param
+    with pytest.raises(ConfigError) as info:
+        with_overrides(baseline, {path: hi + excess}, source="sweep.yaml")
+    assert f"sweep.yaml: {path}: Input should be less than or equal to" in str(info.value)
+
+
+def test_with_overrides_names_an_unknown_path(baseline):
+    with pytest.raises(ConfigError, match=r"^overrides: escape\.no_such_thing: unknown setting$"):
+        with_overrides(baseline, {"escape.no_such_thing": 1})
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("escape.search_months.low", "escape.search_months"), ("time.start.year", "time.start")],
+)
+def test_an_override_path_through_a_value_names_the_value(baseline, path, field):
+    with pytest.raises(ConfigError, match=rf"^overrides: {field}: Input should be a valid"):
+        with_overrides(baseline, {path: 3})
