@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from collections.abc import Sequence
+from types import ModuleType, SimpleNamespace
 
 import mesa
 import numpy as np
@@ -53,10 +54,18 @@ class RegroupModel(mesa.Model):
     Args:
         scenario: a validated :class:`~regroup.schema.Scenario` (the baseline if omitted).
         seed: the run's seed; all randomness comes from ``self.rng`` seeded from it.
+        mechanisms: the modules run each month, in order (default :data:`MECHANISMS`); a
+            subset runs part of the model, as the benchmarks' reference comparison does.
     """
 
-    def __init__(self, scenario: Scenario | None = None, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        seed: int | None = None,
+        mechanisms: Sequence[ModuleType] = MECHANISMS,
+    ) -> None:
         super().__init__(seed=seed)
+        self.mechanisms = tuple(mechanisms)
         self.p = p = scenario if scenario is not None else Scenario()
         self.scale = p.population.scale
         self.months = month_index(p.time.end, p.time.start) + 1
@@ -151,7 +160,7 @@ class RegroupModel(mesa.Model):
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         self.t = self.steps - 1
-        for mechanism in MECHANISMS:
+        for mechanism in self.mechanisms:
             mechanism.step(self)
         pop = self.pop
         n = pop.n
