@@ -89,11 +89,15 @@ def validate(model: type[BaseModel], data: dict[str, Any], source: Path | str) -
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file. Its name defaults to the file's stem."""
+    """Load and validate a scenario file. Its name defaults to the file's stem.
+
+    The file (with what it extends) is merged over the defaults, so that it can set a single
+    entry of a table (``combat.death_hazard.zealot``) or one end of a range.
+    """
     path = Path(path)
     data = resolve_extends(path)
     data.setdefault("name", path.stem)
-    return validate(Scenario, data, path)
+    return validate(Scenario, deep_merge(Scenario().model_dump(), data), path)
 
 
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
