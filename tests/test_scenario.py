@@ -102,6 +102,20 @@ def test_extends_merges_a_chain_of_files(tmp_path):
     assert (sc.name, sc.description) == ("leaf", "")
 
 
+def test_a_file_can_set_one_entry_of_a_table_or_one_end_of_a_range(tmp_path):
+    leaf = write(
+        tmp_path / "one.yaml",
+        "combat:\n  death_hazard:\n    zealot: 0.04\nescape:\n  smuggler_fee_usd: {low: 8000}\n",
+    )
+    sc, default = load_scenario(leaf), Scenario()
+    assert sc.combat.death_hazard.zealot == 0.04
+    assert sc.combat.death_hazard.veteran == default.combat.death_hazard.veteran
+    assert (sc.escape.smuggler_fee_usd.low, sc.escape.smuggler_fee_usd.high) == (
+        8000,
+        default.escape.smuggler_fee_usd.high,
+    )
+
+
 def test_an_empty_file_is_the_default_scenario(tmp_path):
     sc = load_scenario(write(tmp_path / "empty.yaml", ""))
     assert without_names(sc) == without_names(Scenario())
