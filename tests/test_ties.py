@@ -1,0 +1,97 @@
+"""The tie graph (unit, family, prison cell): growth, neighbours, connectivity."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from regroup.ties import CELL, FAMILY, UNIT, Ties
+
+FAST = settings(max_examples=50, deadline=None)
+
+
+def reference_components(n: int, edges: list[tuple[int, int]], nodes: set[int]) -> list[set]:
+    """Connected components of the graph restricted to ``nodes``, by union-find."""
+    parent = {v: v for v in nodes}
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for a, b in edges:
+        if a in nodes and b in nodes:
+            parent[find(a)] = find(b)
+    groups: dict[int, set] = {}
+    for v in nodes:
+        groups.setdefault(find(v), set()).add(v)
+    return sorted(groups.values(), key=min)
+
+
+graphs = st.integers(2, 30).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=60),
+        st.sets(st.integers(0, n - 1), min_size=1),
+    )
+)
+
+
+def build(edges: list[tuple[int, int]], capacity: int = 4) -> Ties:
+    ties = Ties(capacity=capacity)  # small: adding must grow the arrays
+    if edges:
+        a, b = (np.array(x, dtype=np.int64) for x in zip(*edges, strict=True))
+        ties.add(a, b, UNIT)
+    return ties
+
+
+@FAST
+@given(graph=graphs)
+def test_components_match_union_find(graph):
+    n, edges, nodes = graph
+    label = build(edges).components(np.array(sorted(nodes)), n)
+    outside = np.setdiff1d(np.arange(n), sorted(nodes))
+    assert np.all(label[outside] == -1)
+    found: dict[int, set] = {}
+    for v in nodes:
+        found.setdefault(int(label[v]), set()).add(v)
+    assert sorted(found.values(), key=min) == reference_components(n, edges, nodes)
+
+
+@FAST
+@given(graph=graphs)
+def test_neighbours_and_any_neighbour(graph):
+    n, edges, flagged = graph
+    ties = build(edges)
+    loops = [(a, b) for a, b in edges if a != b]
+    assert ties.m == len(loops)  # self-ties are dropped, the rest kept after growing
+    flag = np.zeros(n, dtype=bool)
+    flag[sorted(flagged)] = True
+    near = ties.any_neighbour(flag)
+    for v in range(n):
+        expected = {b for a, b in loops if a == v} | {a for a, b in loops if b == v}
+        assert set(ties.neighbours(v).tolist()) == expected
+        assert near[v] == any(flag[u] for u in expected)
+
+
+def test_chain_connects_each_group_and_nothing_across():
+    ties = Ties()
+    members = np.array([10, 11, 12, 13, 14, 15, 16])
+    group = np.array([2, 1, 2, 1, 3, 2, 1])
+    ties.chain(members, group, FAMILY)
+    assert ties.m == len(members) - len(np.unique(group))  # size - 1 edges per group
+    assert np.all(ties.kind[: ties.m] == FAMILY)
+    label = ties.components(members, 20)
+    for g in np.unique(group):
+        assert len(np.unique(label[members[group == g]])) == 1
+    assert len(np.unique(label[members])) == 3
+
+
+def test_kinds_are_kept_per_edge():
+    ties = Ties(capacity=1)
+    ties.add(np.array([0, 1]), np.array([1, 2]), UNIT)
+    ties.add(np.array([3]), np.array([4]), CELL)
+    assert ties.kind[: ties.m].tolist() == [UNIT, UNIT, CELL]
+    src, dst = ties.edges
+    assert (src.tolist(), dst.tolist()) == ([0, 1, 3], [1, 2, 4])
