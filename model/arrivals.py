@@ -1,7 +1,9 @@
 """Arrivals: foreign recruits drawn by the appeal, local recruits drawn by pay and food.
 
 Foreign inflow is Poisson with mean ``foreign_peak_recruits_per_month`` times the appeal
-(``recruitment``) times the open share of the border; local inflow scales with territory.
+(``recruitment``) times the open share of the border, and less while the territory is
+small (none once it is gone);
+local inflow scales with territory.
 New members are tied into fighting units (with a commander) and families.
 """
 
@@ -30,7 +32,8 @@ def new_members(
     rng = m.rng
     commit = as_array(a.commitment)[role] + rng.uniform(-0.1, 0.1, k)
     skill = as_array(a.skill)[role] + rng.uniform(-0.1, 0.1, k)
-    funds = rng.exponential(1.0, k) * as_array(a.funds_usd)[role]
+    region_funds = np.r_[1.0, as_array(a.region_funds)][region]
+    funds = rng.exponential(1.0, k) * as_array(a.funds_usd)[role] * region_funds
     known = rng.random(k) < as_array(a.known_share)[role]
     documents = (region != Region.LOCAL) & (rng.random(k) < a.documents_share)
     lo, hi = m.p.population.minor_age_years.low, m.p.population.minor_age_years.high
@@ -96,7 +99,9 @@ def _arrive(m: RegroupModel, count: int, region_p: np.ndarray, role_p: np.ndarra
 def step(m: RegroupModel) -> None:
     p, t, s = m.p.population, m.t, m.schedule
     rng = m.rng
-    foreign_mean = p.foreign_peak_recruits_per_month * m.series.appeal[t] * (1 - s.border[t])
+    # travellers need a territory to travel to
+    open_share = (1 - s.border[t]) * min(1.0, s.control[t] / p.destination_control)
+    foreign_mean = p.foreign_peak_recruits_per_month * m.series.appeal[t] * open_share
     local_mean = p.local_recruits_per_month * s.control[t]
     n_foreign = int(rng.poisson(max(foreign_mean, 0.0) / m.scale))
     n_local = int(rng.poisson(local_mean / m.scale))

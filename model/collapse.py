@@ -42,7 +42,8 @@ def step(m: RegroupModel) -> None:
     idx = m.chance(pop.where(State.ACTIVE, t=t), f)
     role, local = pop.role[idx], pop.region[idx] == Region.LOCAL
     u = m.draw(len(idx))
-    die = u < as_array(c.die_fighting)[role]
+    exposure = np.r_[1.0, as_array(m.p.combat.region_exposure)][pop.region[idx]]
+    die = u < as_array(c.die_fighting)[role] * exposure
     captured_p = np.where(local, c.local_captured, c.foreign_captured)
     captured = ~die & (m.draw(len(idx)) < captured_p)
     pop.move(idx[die], State.DEAD, t)

@@ -1,5 +1,6 @@
-"""Combat: a monthly death hazard by role times combat intensity (seed 003: zealots and
-novices die early, veterans fight to the end); skill grows with months at the front."""
+"""Combat: a monthly death hazard by role times combat intensity and the region's exposure
+(seed 003: zealots and novices die early, veterans fight to the end; seed 000: locals were
+the main front-line fighters); skill grows with months at the front."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def step(m: RegroupModel) -> None:
     if len(idx) == 0:
         return
     role = pop.role[idx]
-    dead = m.draw(len(idx)) < as_array(c.death_hazard)[role] * intensity
+    exposure = np.r_[1.0, as_array(c.region_exposure)][pop.region[idx]]
+    dead = m.draw(len(idx)) < as_array(c.death_hazard)[role] * exposure * intensity
     pop.move(idx[dead], State.DEAD, t)
     m.tally["killed_in_combat"] += int(dead.sum())
     alive = idx[~dead & m.fighting[role]]

@@ -30,7 +30,7 @@ def step(m: RegroupModel) -> None:
     c = pop.commitment[idx]
     sens = as_array(d.sensitivity)[role]
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
-    push = sens * (narratives * (1.0 - c) + d.territorial_loss * (1.0 - s.control[t]))
+    push = sens * (narratives * (1.0 - c) + d.territorial_loss * s.loss[t])
     push += np.isin(role, CIVILIANS) * d.settler_war_push * s.intensity[t]
     if s.control[t] < d.leader_despair_control:
         push += (role == Role.LEADER) * 0.25

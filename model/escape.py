@@ -3,7 +3,8 @@
 Members who want to leave: Amni walk away with group funds; leaders bribe their way out
 (foreign leaders buy new documents); others look for a smuggler, which takes months and
 costs $7,000-10,000 (the smuggler may be Amni, who takes the money and kills); those
-without the fee may try on foot and are mostly caught and killed. At the border, capture
+without the fee may try alone: easy while the borders were open and the kill-on-escape
+policy unenforced, mostly fatal later. At the border, capture
 by border police (detained, deported home) or evasion (hiding abroad, or home). Early
 leavers may take group funds.
 """
@@ -90,7 +91,9 @@ def step(m: RegroupModel) -> None:
     can_pay = pop.funds[others] >= e.smuggler_fee_usd.low
     searching = others[can_pay]
     pop.move(searching, State.ESCAPING, t)
-    on_foot = m.chance(others[~can_pay], e.on_foot_rate)
+    on_foot = m.chance(
+        others[~can_pay], e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate
+    )
     caught = m.draw(len(on_foot)) < e.on_foot_detection * enforcement
     pop.move(on_foot[caught], State.DEAD, t)
     m.tally["killed_escaping"] += int(caught.sum())

@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 # states whose members the authorities are looking for
 SOUGHT = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.CRIMINAL, State.REMOBILISED)
-# free states that can drift into crime
-DRIFTING = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.RETURNED, State.RELEASED)
+# states that can drift into crime, and that cost a living
+DRIFTING = (State.HIDING_LOCAL, State.HIDING_ABROAD)
 
 
 def detection(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
@@ -44,10 +44,9 @@ def step(m: RegroupModel) -> None:
     caught = sought[m.draw(len(sought)) < detection(m, sought)]
     catch(m, caught)
 
-    free = pop.where(*FREE_STATES)
-    crim = free[pop.state[free] == State.CRIMINAL]
-    pop.funds[free] = np.maximum(0.0, pop.funds[free] - h.living_cost_usd)
-    pop.funds[crim] += h.crime_income_usd
+    hiding = pop.where(*DRIFTING)
+    pop.funds[hiding] = np.maximum(0.0, pop.funds[hiding] - h.living_cost_usd)
+    pop.funds[pop.where(State.CRIMINAL)] += h.crime_income_usd
 
     local = pop.where(State.HIDING_LOCAL, t=t)
     killed = m.chance(local, h.insurgency_death * (1.0 + m.schedule.intensity[t]))
@@ -57,7 +56,7 @@ def step(m: RegroupModel) -> None:
     drifting = pop.where(*DRIFTING, t=t)
     without = ~pop.documents[drifting] & (pop.region[drifting] != Region.LOCAL)
     broke = pop.funds[drifting] < h.living_cost_usd
-    rate = h.crime_drift * (without | broke) * np.where(pop.monitored[drifting], 0.5, 1.0)
+    rate = h.crime_drift * (without | broke)
     pop.move(drifting[m.draw(len(drifting)) < rate], State.CRIMINAL, t)
 
     free = pop.where(*FREE_STATES)

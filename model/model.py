@@ -76,8 +76,10 @@ class RegroupModel(mesa.Model):
         s = p.schedules
         border = monthly(s.border_control, p.time.start, self.months)
         crackdown = p.policy.border_crackdown * (np.arange(self.months) >= self.policy_from)
+        control = monthly(s.territorial_control, p.time.start, self.months)
         self.schedule = SimpleNamespace(
-            control=monthly(s.territorial_control, p.time.start, self.months),
+            control=control,
+            loss=np.maximum.accumulate(control) - control,  # territory lost since the peak
             intensity=monthly(s.combat_intensity, p.time.start, self.months),
             border=border + crackdown * (1.0 - border),
             crackdown=crackdown,

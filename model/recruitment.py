@@ -20,8 +20,15 @@ from regroup.states import Disposition, Region, Role, State
 if TYPE_CHECKING:
     from regroup.model import RegroupModel
 
-# where former members can be heard from: out of the territory, not in hiding
-SPEAKERS = (State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME, State.DETAINED)
+# where former members can be heard from: out of the territory, not in local hiding
+SPEAKERS = (
+    State.HIDING_ABROAD,
+    State.RETURNED,
+    State.RELEASED,
+    State.REINTEGRATED,
+    State.PRISON_HOME,
+    State.DETAINED,
+)
 REMOBILISABLE = (
     State.HIDING_LOCAL,
     State.HIDING_ABROAD,

@@ -195,7 +195,8 @@ class Schedules(Strict):
 
     territorial_control: Schedule = schedule_param(
         [
-            ("2013-01", 0.15),
+            ("2013-01", 0.01),
+            ("2013-12", 0.2),
             ("2014-06", 0.85),
             ("2014-12", 1.0),
             ("2015-06", 1.0),
@@ -242,7 +243,14 @@ class Schedules(Strict):
         "How closed the borders are to travellers and escapees.",
     )
     enforcement: Schedule = schedule_param(
-        [("2013-01", 0.5), ("2014-06", 1.0), ("2016-06", 1.0), ("2017-10", 0.6), ("2019-03", 0.2)],
+        [
+            ("2013-01", 0.05),
+            ("2014-06", 0.3),
+            ("2015-06", 1.0),
+            ("2017-10", 0.9),
+            ("2018-06", 0.5),
+            ("2019-03", 0.2),
+        ],
         "share",
         "seed 003 (kill-on-escape policy); decline with territorial loss an assumption",
         "The group's capacity to enforce its kill-on-escape policy.",
@@ -259,15 +267,23 @@ class Population(Strict):
         le=1000.0,
     )
     foreign_peak_recruits_per_month: float = param(
-        1900.0,
+        2450.0,
         "persons/month",
         "US officials: 1,500-2,000 new foreign recruits a month in 2014-15 (model brief)",
         "Foreign arrivals a month at full appeal with open borders.",
         ge=0.0,
         le=10000.0,
     )
+    destination_control: float = param(
+        0.3,
+        "share of territory",
+        "assumption (a small territory draws fewer travellers; none once it is gone)",
+        "Territory below which foreign inflow falls in proportion to the territory held.",
+        ge=0.01,
+        le=1,
+    )
     local_recruits_per_month: float = param(
-        550.0,
+        1300.0,
         "persons/month",
         "assumption: locals joined for pay and food (seed 003); sized so about 20,000-30,000 "
         "members remain in Iraq and Syria in 2018 (UN Monitoring Team)",
@@ -414,6 +430,19 @@ class Attributes(Strict):
         "values assumption",
         "Mean personal funds on arrival (exponentially distributed).",
     )
+    region_funds: RegionFactors = table(
+        RegionFactors,
+        {
+            "north_africa": 0.8,
+            "europe_turkey": 4.0,
+            "former_soviet": 1.0,
+            "middle_east_gulf": 2.0,
+            "other": 1.0,
+        },
+        "factor (locals 1)",
+        "seed 003 (relatives abroad sent money to fighters); values assumption",
+        "Personal funds of foreigners relative to the role's mean.",
+    )
     known_share: RoleProbs = table(
         RoleProbs,
         {
@@ -446,14 +475,14 @@ class Combat(Strict):
     death_hazard: RoleProbs = table(
         RoleProbs,
         {
-            "zealot": 0.05,
-            "veteran": 0.012,
-            "novice": 0.03,
+            "zealot": 0.03,
+            "veteran": 0.006,
+            "novice": 0.012,
             "settler": 0.002,
-            "dissident": 0.02,
-            "leader": 0.006,
-            "amni": 0.003,
-            "local_recruit": 0.012,
+            "dissident": 0.01,
+            "leader": 0.004,
+            "amni": 0.002,
+            "local_recruit": 0.006,
             "woman": 0.002,
             "minor": 0.002,
         },
@@ -462,6 +491,21 @@ class Combat(Strict):
         "errors, veterans fight to the end); values assumption calibrated to seed 000 "
         "(as many as 25,000 foreigners killed) and the EU CT coordinator (15-20% of Europeans)",
         "Monthly death probability in territory at full combat intensity.",
+    )
+    region_exposure: RegionFactors = table(
+        RegionFactors,
+        {
+            "north_africa": 0.8,
+            "europe_turkey": 0.05,
+            "former_soviet": 1.0,
+            "middle_east_gulf": 0.8,
+            "other": 0.7,
+        },
+        "factor (locals 1)",
+        "seed 000 (the main front-line fighters were Iraqis and Syrians; foreigners were "
+        "propaganda assets), seed 003 (Russian-speakers from the Caucasus fought to the end); "
+        "values assumption calibrated to the EU CT coordinator (15-20% of Europeans dead, 2017)",
+        "Exposure of foreigners to death in combat and when overrun, relative to locals.",
     )
     skill_gain_per_month: float = param(
         0.02,
@@ -485,7 +529,7 @@ class Security(Strict):
     """Internal security (Amni): dissent, group prison, executions."""
 
     detection: float = param(
-        0.08,
+        0.02,
         "probability/month",
         "seed 003 (anyone heard discussing escape imprisoned, anyone escaping killed)",
         "Monthly probability Amni catches a member who wants to leave, times enforcement.",
@@ -493,7 +537,7 @@ class Security(Strict):
         le=1,
     )
     execute_share: float = param(
-        0.4,
+        0.25,
         "share",
         "seed 003; value assumption",
         "Share of those caught who are killed on the spot rather than imprisoned.",
@@ -501,7 +545,7 @@ class Security(Strict):
         le=1,
     )
     prison_execution: float = param(
-        0.03,
+        0.02,
         "probability/month",
         "seed 003 (dissidents killed in ISIS prisons); value assumption",
         "Monthly probability a group prisoner is executed.",
@@ -582,7 +626,7 @@ class Disillusionment(Strict):
         RegionFactors,
         {
             "north_africa": 1.0,
-            "europe_turkey": 2.2,
+            "europe_turkey": 3.5,
             "former_soviet": 0.7,
             "middle_east_gulf": 1.2,
             "other": 1.0,
@@ -622,19 +666,30 @@ class Escape(Strict):
         ge=0,
         le=1,
     )
-    on_foot_rate: float = param(
-        0.01,
+    self_exit_rate: float = param(
+        0.3,
+        "probability/month",
+        "seeds 000, 001 (early leavers crossed back into Turkey); seed 003 (later, anyone "
+        "caught escaping was killed); value assumption",
+        "Monthly probability that someone without the smuggler's fee tries to leave alone, "
+        "times (1 - enforcement).",
+        ge=0,
+        le=1,
+    )
+    desperate_exit_rate: float = param(
+        0.005,
         "probability/month",
         "seeds 001, 003 (dissidents tried to flee in 2014-15, very few succeeded)",
-        "Monthly probability that someone without the fee tries to flee on foot.",
+        "Monthly probability that someone without the fee tries to leave alone whatever the "
+        "enforcement.",
         ge=0,
         le=1,
     )
     on_foot_detection: float = param(
-        0.8,
+        0.25,
         "probability",
         SEED_003,
-        "Probability that an attempt on foot is caught, times enforcement (caught = killed).",
+        "Probability that an attempt alone is caught, times enforcement (caught = killed).",
         ge=0,
         le=1,
     )
@@ -657,11 +712,11 @@ class Escape(Strict):
     go_home_share: RegionFactors = table(
         RegionFactors,
         {
-            "north_africa": 0.45,
-            "europe_turkey": 0.75,
+            "north_africa": 0.3,
+            "europe_turkey": 0.85,
             "former_soviet": 0.15,
-            "middle_east_gulf": 0.55,
-            "other": 0.4,
+            "middle_east_gulf": 0.4,
+            "other": 0.3,
         },
         "share",
         "seed 001 (Russian-speakers hide in Eastern Europe and Central Asia), seed 004 "
@@ -697,7 +752,7 @@ class Escape(Strict):
 
 class Collapse(Strict):
     local_captured: float = param(
-        0.55,
+        0.45,
         "share",
         "seed 003 (locals surrendered or were taken alive and fill the prisons)",
         "Share of overrun locals captured alive.",
@@ -727,7 +782,7 @@ class Collapse(Strict):
         "Share of overrun members of each role who die fighting.",
     )
     exposure: float = param(
-        1.0,
+        0.5,
         "factor",
         ASSUMPTION,
         "Share of members in a lost area who are overrun (per unit of territory lost).",
@@ -742,21 +797,22 @@ class Justice(Strict):
     repatriation: RegionFactors = table(
         RegionFactors,
         {
-            "north_africa": 0.01,
-            "europe_turkey": 0.008,
-            "former_soviet": 0.015,
-            "middle_east_gulf": 0.012,
-            "other": 0.01,
+            "north_africa": 0.003,
+            "europe_turkey": 0.003,
+            "former_soviet": 0.005,
+            "middle_east_gulf": 0.003,
+            "other": 0.003,
         },
         "probability/month",
         "assumption (slow repatriation from camps and prisons in Iraq and Syria)",
         "Monthly probability a detained foreigner is sent home.",
     )
     deportation_months: float = param(
-        2.0,
+        12.0,
         "months",
         "seed 000 (border police in Turkey)",
-        "Mean months before someone caught at the border is deported home.",
+        "Mean months before a foreigner caught leaving is deported home (many were held "
+        "for long in Turkey, or by the forces that caught them).",
         ge=0.5,
         le=24,
     )
@@ -843,7 +899,7 @@ class Prison(Strict):
 
 class Hiding(Strict):
     detection: float = param(
-        0.015,
+        0.01,
         "probability/month",
         "seed 003 (intelligence sharing to track down former fighters); value assumption",
         "Monthly probability that a known person in hiding is caught.",
@@ -889,7 +945,7 @@ class Hiding(Strict):
         le=1,
     )
     insurgency_death: float = param(
-        0.004,
+        0.002,
         "probability/month",
         "seed 003 (some continue insurgency operations)",
         "Monthly death probability in local hiding (insurgency, raids).",
@@ -897,7 +953,7 @@ class Hiding(Strict):
         le=1,
     )
     go_home: float = param(
-        0.01,
+        0.005,
         "probability/month",
         ASSUMPTION,
         "Monthly probability a foreigner hiding abroad with documents goes home.",
@@ -932,7 +988,7 @@ class Reintegration(Strict):
         le=1,
     )
     reoffending: float = param(
-        0.0008,
+        0.0012,
         "probability/month",
         "Renard 2020; Hodwitz 2019 (terrorism reoffending 1.6-4.8%)",
         "Monthly probability a released person commits a terrorism offence, times commitment.",
@@ -953,7 +1009,7 @@ class Recruitment(Strict):
         le=5,
     )
     propaganda: float = param(
-        0.15,
+        0.1,
         "weight",
         "seed 000 (foreign fighters internationalised the group)",
         "Weight of the foreign fighters in territory in the appeal.",
@@ -961,7 +1017,7 @@ class Recruitment(Strict):
         le=5,
     )
     grievance: float = param(
-        0.15,
+        0.2,
         "weight",
         "seed 003 (quality of life and discrimination at home)",
         "Weight of grievances at home in the appeal.",
@@ -969,7 +1025,7 @@ class Recruitment(Strict):
         le=5,
     )
     counter_narrative: float = param(
-        0.3,
+        0.1,
         "weight",
         "seed 002, seed 003 (defectors very successful in explaining why the group failed)",
         "Weight of public defectors' counter-narrative (subtracted).",
@@ -977,7 +1033,7 @@ class Recruitment(Strict):
         le=5,
     )
     counter_half_saturation: float = param(
-        200.0,
+        1000.0,
         "persons",
         ASSUMPTION,
         "Public defectors at which the counter-narrative reaches half its weight.",
@@ -985,7 +1041,7 @@ class Recruitment(Strict):
         le=1e5,
     )
     speak_rate: float = param(
-        0.0004,
+        0.025,
         "probability/month",
         "ICSR 2015 via seed 002 (58 public defections Jan 2014 - Aug 2015)",
         "Monthly probability that a disillusioned ex-member speaks publicly.",
