@@ -1,0 +1,180 @@
+"""``regroup run`` end to end, reproducibility whatever the number of workers, atomic output,
+and ``regroup params``."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import SCENARIOS
+from regroup.cli import app
+from regroup.docs import parameter_table
+from regroup.outcomes import OUTCOMES
+from regroup.runner import AtomicDir, replicate_seeds, run_replicates
+from regroup.scenario import load_scenario
+from typer.testing import CliRunner
+
+SEED, REPLICATES = 4242, 3
+OUTCOME_COLUMNS = ["scenario", "replicate", "seed", *OUTCOMES]
+EXPECTED_COLUMNS = [
+    "scenario",
+    "replicate",
+    "seed",
+    "foreign_total",
+    "killed_foreign",
+    "killed_total",
+    "returned",
+    "detained_end",
+    "hiding_end",
+    "released_total",
+    "reoffended",
+    "criminal_end",
+    "regroup_pool_end",
+    "regroup_pool_peak",
+    "regrouped",
+    "regroup_year",
+]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def regroup_command() -> list[str]:
+    """The installed console script next to this interpreter, else the module."""
+    script = Path(sys.executable).with_name("regroup")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "regroup.cli"]
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory) -> tuple[Path, Path]:
+    """``regroup run`` at scale 50: 3 replicates on 2 workers. Returns (scenario, out)."""
+    d = tmp_path_factory.mktemp("e2e")
+    scenario = d / "small.yaml"
+    scenario.write_text(
+        f"extends: {SCENARIOS / 'baseline.yaml'}\nname: small\npopulation:\n  scale: 50\n",
+        encoding="utf-8",
+    )
+    out = d / "results" / "small"
+    args = ["run", str(scenario), "-n", str(REPLICATES), "-w", "2", "--seed", str(SEED)]
+    done = subprocess.run(
+        [*regroup_command(), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stderr
+    return scenario, out
+
+
+def test_run_writes_tables_manifest_and_figures(e2e):
+    _, out = e2e
+    names = {p.name for p in out.iterdir()}
+    assert {"outcomes.parquet", "timeseries.parquet", "indicators.parquet", "manifest.json"} <= (
+        names
+    )
+    figures = sorted(out.glob("*.png"))
+    assert len(figures) == 3
+    for fig in figures:
+        data = fig.read_bytes()
+        assert data.startswith(PNG) and len(data) > 5000, fig.name
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_outcomes_have_one_row_per_replicate(e2e):
+    _, out = e2e
+    outcomes = pd.read_parquet(out / "outcomes.parquet")
+    assert OUTCOME_COLUMNS == EXPECTED_COLUMNS
+    assert list(outcomes.columns[: len(EXPECTED_COLUMNS)]) == EXPECTED_COLUMNS
+    assert outcomes["replicate"].tolist() == list(range(REPLICATES))
+    assert outcomes["seed"].tolist() == replicate_seeds(SEED, REPLICATES)
+    assert set(outcomes["scenario"]) == {"small"}
+    assert (outcomes["foreign_total"] > 0).all() and (outcomes["killed_total"] > 0).all()
+    # different seeds give different runs
+    assert outcomes[["killed_total", "returned", "detained_end"]].drop_duplicates().shape[0] > 1
+
+
+def test_monthly_tables_cover_every_replicate_and_month(e2e):
+    _, out = e2e
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    ind = pd.read_parquet(out / "indicators.parquet")
+    assert list(ts.columns) == ["replicate", "month", "state", "role", "origin", "persons"]
+    assert sorted(ts["replicate"].unique()) == list(range(REPLICATES))
+    assert len(ind) == REPLICATES * 240
+    assert (
+        ind.groupby("replicate")["month"].agg(["first", "last"]).values.tolist()
+        == [["2013-01", "2032-12"]] * REPLICATES
+    )
+
+
+def test_manifest_records_scenario_seeds_versions_and_commit(e2e):
+    scenario, out = e2e
+    info = json.loads((out / "manifest.json").read_text())
+    assert info["scenario"] == load_scenario(scenario).model_dump(mode="json")
+    assert info["scenario"]["population"]["scale"] == 50
+    assert (info["seed"], info["replicates"], info["workers"]) == (SEED, REPLICATES, 2)
+    assert info["replicate_seeds"] == replicate_seeds(SEED, REPLICATES)
+    assert info["versions"]["mesa"] == "3.3.1"
+    assert info["versions"]["python"].startswith("3.11")
+    assert re.fullmatch(r"[0-9a-f]{40}", info["git_commit"])
+
+
+def test_same_seed_same_numbers_with_one_worker_or_two(e2e):
+    """The CLI ran on 2 workers; here the same scenario and seed on 1, in this process."""
+    scenario, out = e2e
+    results = list(run_replicates(load_scenario(scenario), REPLICATES, SEED, workers=1))
+    one = pd.DataFrame([r.outcomes for r in results])
+    two = pd.read_parquet(out / "outcomes.parquet")
+    pd.testing.assert_frame_equal(one, two, check_dtype=False)
+    ts_one = pd.concat([r.timeseries for r in results], ignore_index=True)
+    ts_two = pd.read_parquet(out / "timeseries.parquet")
+    pd.testing.assert_frame_equal(ts_one, ts_two, check_dtype=False, check_categorical=False)
+    ind_one = pd.concat([r.indicators for r in results], ignore_index=True)
+    pd.testing.assert_frame_equal(ind_one, pd.read_parquet(out / "indicators.parquet"))
+
+
+def test_replicate_seeds_do_not_depend_on_how_many_are_asked_for():
+    assert replicate_seeds(7, 5)[:3] == replicate_seeds(7, 3)
+    assert replicate_seeds(7, 3) != replicate_seeds(8, 3)
+    assert len(set(replicate_seeds(7, 100))) == 100
+
+
+# ----------------------------------------------------------------------------- atomic output
+
+
+def test_a_failed_run_leaves_no_output(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError), AtomicDir(out) as tmp:
+        (tmp / "outcomes.parquet").write_text("half")
+        raise RuntimeError("replicate failed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_run_replaces_the_old_output_whole(tmp_path):
+    out = tmp_path / "out"
+    for files in (["a", "b"], ["c"]):
+        with AtomicDir(out) as tmp:
+            for name in files:
+                (tmp / name).write_text(name)
+    assert sorted(p.name for p in out.iterdir()) == ["c"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+# ----------------------------------------------------------------------------- params
+
+
+def test_params_prints_the_parameter_table():
+    result = CliRunner().invoke(app, ["params"])
+    assert result.exit_code == 0
+    assert result.stdout == parameter_table()
+
+
+def test_params_writes_the_parameter_table(tmp_path):
+    out = tmp_path / "parameters.md"
+    result = CliRunner().invoke(app, ["params", "--out", str(out)])
+    assert result.exit_code == 0
+    assert out.read_text(encoding="utf-8") == parameter_table()
+    assert [p.name for p in tmp_path.iterdir()] == ["parameters.md"]
