@@ -1,0 +1,146 @@
+"""Sweeps: the same numbers on 1 or 2 workers or a Dask cluster; failures recorded; resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import LocalCluster
+from pandas.testing import assert_frame_equal
+from regroup import sweep
+from regroup.cli import app
+from regroup.designs import run_seeds
+from regroup.experiment import load_experiment
+from regroup.scenario import ConfigError
+from sweep_support import SCENARIOS, monthly, outcomes, write_experiment
+from typer.testing import CliRunner
+
+TWO = [str(SCENARIOS / "baseline.yaml"), str(SCENARIOS / "combined.yaml")]
+
+
+def parts(results) -> list[str]:
+    return sorted(str(p.relative_to(results)) for p in results.glob("*/part-*.parquet"))
+
+
+def assert_same_results(a, b) -> None:
+    assert parts(a) == parts(b)
+    assert_frame_equal(outcomes(a), outcomes(b))
+    for table in ("timeseries", "indicators"):
+        assert_frame_equal(monthly(a, table), monthly(b, table))
+
+
+def test_one_two_workers_and_a_dask_cluster_give_identical_results(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        scenarios=TWO,
+        parameters={"policy.reintegration": {"low": 0.0, "high": 1.0}},
+        design={"kind": "lhs", "samples": 2},
+        replicates=2,
+        batch_size=3,
+    )
+    exp = load_experiment(path)
+    sweep.run_sweep(exp, tmp_path / "one", workers=1)
+    sweep.run_sweep(exp, tmp_path / "two", workers=2)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        summary = sweep.run_sweep(exp, tmp_path / "dask", scheduler=cluster.scheduler_address)
+    assert summary.runs == summary.ran == 8 and summary.failed == 0
+
+    ref = outcomes(tmp_path / "one")
+    assert list(ref["run_id"]) == list(range(8))
+    assert ref["error"].isna().all()
+    np.testing.assert_array_equal(ref["seed"], run_seeds(exp.spec.seed, 4, 2).ravel())
+    # the design parameter is a column; each run's scenario has it applied
+    assert ref.groupby("point_id")["policy.reintegration"].nunique().eq(1).all()
+    assert ref["policy.reintegration"].nunique() == 2
+    # runs are not copies of each other: replicates get their own seeds
+    assert ref["killed_total"].nunique() > 1
+    assert len(pd.read_parquet(tmp_path / "one" / "indicators")["run_id"].unique()) == 8
+    assert_same_results(tmp_path / "one", tmp_path / "two")
+    assert_same_results(tmp_path / "one", tmp_path / "dask")
+
+
+def test_a_failing_run_is_recorded_and_the_rest_finish(tmp_path, monkeypatch):
+    path = write_experiment(tmp_path, replicates=4, batch_size=2)
+    real = sweep.run_replicate
+
+    def flaky(scenario, seed, replicate=0):
+        if replicate == 2:
+            raise RuntimeError(f"boom in replicate {replicate}")
+        return real(scenario, seed, replicate)
+
+    monkeypatch.setattr(sweep, "run_replicate", flaky)  # inherited by the forked workers
+    out = tmp_path / "results"
+    result = CliRunner().invoke(app, ["sweep", str(path), "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "1 of 4 runs failed" in result.output
+
+    table = outcomes(out)
+    assert list(table["run_id"]) == [0, 1, 2, 3]
+    failed = table[table["error"].notna()]
+    assert list(failed["replicate"]) == [2]
+    assert failed["error"].iloc[0] == "RuntimeError: boom in replicate 2"
+    assert "flaky" in pd.read_parquet(out / "outcomes.parquet")["traceback"].iloc[2]
+    assert failed[["killed_total", "regroup_pool_end", "regroup_year"]].isna().all().all()
+    ok = table[table["error"].isna()]
+    assert ok[["killed_total", "regroup_pool_end", "returned"]].notna().all().all()
+    assert sorted(pd.read_parquet(out / "indicators")["run_id"].unique()) == [0, 1, 3]
+
+
+def test_a_sweep_killed_mid_way_resumes_to_the_uninterrupted_results(tmp_path):
+    path = write_experiment(tmp_path, scenarios=TWO, replicates=6, batch_size=2)
+    exp = load_experiment(path)
+    sweep.run_sweep(exp, tmp_path / "whole", workers=2)
+
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "regroup.cli", "sweep", str(path), "-w", "2"]
+    proc = subprocess.Popen(
+        [*command, "--out", str(out)],
+        start_new_session=True,  # its own process group: the kill takes the workers too
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while not list((out / "outcomes").glob("part-*.parquet")):
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        assert time.monotonic() < deadline, "no batch written in time"
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list((out / "outcomes").glob("part-*.parquet")))
+    assert 1 <= done < 6, "the kill should land mid-way"
+    assert not (out / "outcomes.parquet").exists()
+
+    summary = sweep.run_sweep(exp, out, workers=2, resume=True)
+    assert summary.ran == 12 - 2 * done  # only the missing batches ran again
+    assert summary.failed == 0
+    assert_same_results(tmp_path / "whole", out)
+    assert not list(out.rglob(".*.tmp-*"))
+
+    # resuming a finished sweep runs nothing and changes nothing
+    again = sweep.run_sweep(exp, out, workers=2, resume=True)
+    assert again.ran == 0
+    assert_same_results(tmp_path / "whole", out)
+
+
+def test_results_directories_are_not_overwritten_or_mixed(tmp_path):
+    path = write_experiment(tmp_path, replicates=1)
+    out = tmp_path / "results"
+    sweep.run_sweep(load_experiment(path), out)
+    before = pd.read_parquet(out / "outcomes.parquet")
+
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(out)])
+    assert result.exit_code == 2
+    assert "already exists; pass --resume" in result.output
+
+    other = load_experiment(write_experiment(tmp_path, name="other", replicates=1, seed=99))
+    with pytest.raises(ConfigError, match="written by a different experiment"):
+        sweep.run_sweep(other, out, resume=True)
+    assert_frame_equal(pd.read_parquet(out / "outcomes.parquet"), before)
