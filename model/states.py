@@ -9,7 +9,15 @@ from __future__ import annotations
 from enum import IntEnum
 
 
-class State(IntEnum):
+class Code(IntEnum):
+    """A small-integer code whose ``label`` is the name used in files and outputs."""
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class State(Code):
     """Where a person is (model brief, "States")."""
 
     PENDING = 0  # not yet joined, or not yet of fighting age: not counted as a person
@@ -27,12 +35,8 @@ class State(IntEnum):
     CRIMINAL = 12  # drifted into criminal networks
     REMOBILISED = 13  # back in an organised group after the loss of territory
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
-
-class Role(IntEnum):
+class Role(Code):
     """The member categories of seeds 003, 000 and 001."""
 
     ZEALOT = 0
@@ -46,12 +50,8 @@ class Role(IntEnum):
     WOMAN = 8
     MINOR = 9
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
-
-class Region(IntEnum):
+class Region(Code):
     """Where a person comes from; 0 is local (Iraq and Syria), the rest are foreign."""
 
     LOCAL = 0
@@ -61,12 +61,8 @@ class Region(IntEnum):
     MIDDLE_EAST_GULF = 4
     OTHER = 5
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
-
-class Disposition(IntEnum):
+class Disposition(Code):
     """How a person leaves the group, after Adam Deen (seed 000)."""
 
     NONE = 0  # has not left
@@ -74,12 +70,8 @@ class Disposition(IntEnum):
     DISTURBED = 2  # trauma
     DANGEROUS = 3  # pretends to have disavowed
 
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
-
-class Custody(IntEnum):
+class Custody(Code):
     """Kind of state custody for a DETAINED person."""
 
     NONE = 0
