@@ -4,9 +4,12 @@ and ``regroup params``."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +19,12 @@ from regroup.cli import app
 from regroup.docs import parameter_table
 from regroup.outcomes import OUTCOMES
 from regroup.runner import AtomicDir, replicate_seeds, run_replicates
-from regroup.scenario import load_scenario
+from regroup.scenario import load_scenario, with_overrides
 from typer.testing import CliRunner
 
 SEED, REPLICATES = 4242, 3
+# the scenario the e2e file resolves to: name and description are not inherited
+SMALL_E2E = {"population.scale": 50, "name": "small", "description": ""}
 OUTCOME_COLUMNS = ["scenario", "replicate", "seed", *OUTCOMES]
 EXPECTED_COLUMNS = [
     "scenario",
@@ -48,25 +53,55 @@ def regroup_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "regroup.cli"]
 
 
-@pytest.fixture(scope="module")
+@contextmanager
+def exclusive(lock: Path, timeout: float = 600.0):
+    """Hold ``lock`` (a file created exclusively) for the ``with`` block."""
+    waited = 0.0
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            if waited > timeout:
+                raise TimeoutError(f"{lock} held for {timeout:.0f} s") from None
+            time.sleep(0.2)
+            waited += 0.2
+    try:
+        yield
+    finally:
+        os.close(fd)
+        os.remove(lock)
+
+
+@pytest.fixture(scope="session")
 def e2e(tmp_path_factory) -> tuple[Path, Path]:
-    """``regroup run`` at scale 50: 3 replicates on 2 workers. Returns (scenario, out)."""
-    d = tmp_path_factory.mktemp("e2e")
-    scenario = d / "small.yaml"
-    scenario.write_text(
-        f"extends: {SCENARIOS / 'baseline.yaml'}\nname: small\npopulation:\n  scale: 50\n",
-        encoding="utf-8",
-    )
-    out = d / "results" / "small"
-    args = ["run", str(scenario), "-n", str(REPLICATES), "-w", "2", "--seed", str(SEED)]
-    done = subprocess.run(
-        [*regroup_command(), *args, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert f"wrote {out}" in done.stderr
+    """``regroup run`` at scale 50: 3 replicates on 2 workers. Returns (scenario, out).
+
+    Run once per test session: pytest-xdist workers share it through their common
+    temporary directory.
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    d = shared / "e2e"
+    scenario, out = d / "small.yaml", d / "results" / "small"
+    with exclusive(shared / "e2e.lock"):
+        if not (d / "done").exists():
+            d.mkdir(exist_ok=True)
+            scenario.write_text(
+                f"extends: {SCENARIOS / 'baseline.yaml'}\nname: small\npopulation:\n  scale: 50\n",
+                encoding="utf-8",
+            )
+            args = ["run", str(scenario), "-n", str(REPLICATES), "-w", "2", "--seed", str(SEED)]
+            done = subprocess.run(
+                [*regroup_command(), *args, "--out", str(out)],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stderr
+            assert f"wrote {out}" in done.stderr
+            (d / "done").touch()
     return scenario, out
 
 
@@ -122,17 +157,28 @@ def test_manifest_records_scenario_seeds_versions_and_commit(e2e):
     assert re.fullmatch(r"[0-9a-f]{40}", info["git_commit"])
 
 
-def test_same_seed_same_numbers_with_one_worker_or_two(e2e):
-    """The CLI ran on 2 workers; here the same scenario and seed on 1, in this process."""
+@pytest.fixture(scope="session")
+def one_worker(baseline):
+    """The e2e scenario and seed run on 1 worker in this process (set up first, so that it
+    runs while another pytest worker runs the CLI)."""
+    scenario = with_overrides(baseline, SMALL_E2E)
+    return list(run_replicates(scenario, REPLICATES, SEED, workers=1))
+
+
+def test_same_seed_same_numbers_with_one_worker_or_two(one_worker, e2e):
+    """The CLI ran on 2 worker processes; ``one_worker`` the same scenario and seed on 1."""
     scenario, out = e2e
-    results = list(run_replicates(load_scenario(scenario), REPLICATES, SEED, workers=1))
-    one = pd.DataFrame([r.outcomes for r in results])
+    assert (
+        load_scenario(scenario).model_dump()
+        == with_overrides(load_scenario(SCENARIOS / "baseline.yaml"), SMALL_E2E).model_dump()
+    ), "the two runs are of the same scenario"
+    one = pd.DataFrame([r.outcomes for r in one_worker])
     two = pd.read_parquet(out / "outcomes.parquet")
     pd.testing.assert_frame_equal(one, two, check_dtype=False)
-    ts_one = pd.concat([r.timeseries for r in results], ignore_index=True)
+    ts_one = pd.concat([r.timeseries for r in one_worker], ignore_index=True)
     ts_two = pd.read_parquet(out / "timeseries.parquet")
-    pd.testing.assert_frame_equal(ts_one, ts_two, check_dtype=False, check_categorical=False)
-    ind_one = pd.concat([r.indicators for r in results], ignore_index=True)
+    assert ts_one.equals(ts_two)  # (assert_frame_equal takes seconds on categoricals)
+    ind_one = pd.concat([r.indicators for r in one_worker], ignore_index=True)
     pd.testing.assert_frame_equal(ind_one, pd.read_parquet(out / "indicators.parquet"))
 
 
