@@ -1,0 +1,178 @@
+"""The measurements: the model, the idiomatic-Mesa reference, the NumPy floor, replicates.
+
+Throughput is in agent-steps per second: the number of agents that exist in each month,
+summed over the months, divided by the wall time of the whole run (set-up included).
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from regroup.model import RegroupModel
+from regroup.runner import run_replicates
+from regroup.scenario import with_overrides
+from regroup.schema import Scenario
+
+from benchmarks.reference import ReferenceModel
+
+
+@dataclass
+class Timing:
+    """One implementation at one size: the median wall time of ``repeats`` runs."""
+
+    name: str
+    scale: float
+    agents: int  # agents at the end of the run
+    agent_steps: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        """Agent-steps per second."""
+        return self.agent_steps / self.seconds
+
+
+def at_scale(scale: float) -> Scenario:
+    """The default scenario with ``scale`` persons per agent."""
+    return with_overrides(Scenario(), {"population.scale": scale})
+
+
+def agents_per_month(model: RegroupModel) -> np.ndarray:
+    """Agents existing in each month of a finished model run."""
+    return np.rint(model.counts.sum(axis=(1, 2, 3)) / model.scale).astype(np.int64)
+
+
+def timed(repeats: int, run: Callable[[int], object]) -> tuple[float, object]:
+    """The median wall time of ``run(seed)`` over seeds ``0..repeats-1``, and the last result."""
+    times, out = [], None
+    for seed in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        out = run(seed)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), out
+
+
+def time_model(
+    scale: float, repeats: int, mechanisms: Sequence | None = None, name: str = "model"
+) -> tuple[Timing, np.ndarray]:
+    """The real model at ``scale`` (all mechanisms unless ``mechanisms``); set-up included."""
+    scenario = at_scale(scale)
+    kwargs = {} if mechanisms is None else {"mechanisms": mechanisms}
+    seconds, model = timed(repeats, lambda s: RegroupModel(scenario, seed=s, **kwargs).run())
+    months = agents_per_month(model)
+    return Timing(name, scale, int(model.pop.n), int(months.sum()), seconds), months
+
+
+def time_reference(scale: float) -> Timing:
+    """The idiomatic-Mesa reference at ``scale`` (one run: it is slow)."""
+    scenario = at_scale(scale)
+    steps = 0
+
+    def run(seed: int) -> ReferenceModel:
+        nonlocal steps
+        model = ReferenceModel(scenario, seed=seed)
+        while model.running:
+            model.step()
+            steps += len(model.agents)
+        return model
+
+    seconds, model = timed(1, run)
+    return Timing("mesa reference", scale, len(model.agents), steps, seconds)
+
+
+# ---------------------------------------------------------------------------- the floor
+N_STATES = 14  # as many states as the model has
+BINS = 1 << 16  # resolution of the inverse-CDF table: probabilities to 1.5e-5
+
+
+def transition_table(seed: int = 0) -> np.ndarray:
+    """A random monthly transition matrix as an inverse-CDF lookup table, flattened."""
+    rng = np.random.default_rng(seed)
+    cumulative = np.cumsum(rng.dirichlet(np.full(N_STATES, 0.3), size=N_STATES), axis=1)
+    grid = (np.arange(BINS) + 0.5) / BINS
+    table = np.array([np.searchsorted(row, grid) for row in cumulative])
+    return np.minimum(table, N_STATES - 1).astype(np.int8).ravel()
+
+
+def numpy_floor(months: np.ndarray, repeats: int, seed: int = 0) -> Timing:
+    """One categorical transition per agent per month, for ``months[t]`` agents in month t.
+
+    Each month draws one uniform number per agent and looks the next state up in the
+    inverse-CDF table of the agent's state: the least any implementation has to do.
+    """
+    table = transition_table(seed)
+    total = int(months.max())
+
+    def run(s: int) -> np.ndarray:
+        rng = np.random.default_rng(s)
+        state = np.zeros(total, dtype=np.int8)
+        for n in months:
+            u = rng.random(n, dtype=np.float32)
+            row = state[:n].astype(np.intp) * BINS
+            row += (u * np.float32(BINS)).astype(np.intp)
+            state[:n] = table.take(row)
+        return state
+
+    seconds, _ = timed(repeats, run)
+    return Timing("numpy floor", 1.0, total, int(months.sum()), seconds)
+
+
+# ---------------------------------------------------------------------------- replicates
+def rss_mb(field: str = "VmRSS") -> float:
+    """This process's resident memory (``VmRSS``) or its peak (``VmHWM``), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _sequential(scenario: Scenario, replicates: int, conn) -> None:
+    """In a fresh process: replicates one after another, with the memory after each."""
+    before = rss_mb()
+    start = time.perf_counter()
+    after = []
+    for _ in run_replicates(scenario, replicates, seed=1, workers=1):
+        after.append(rss_mb())
+    conn.send((time.perf_counter() - start, before, after, rss_mb("VmHWM")))
+    conn.close()
+
+
+@dataclass
+class Replicates:
+    seconds_1: float  # wall time of the replicates with one process
+    seconds_2: float  # ... with two worker processes
+    replicates: int
+    rss_before: float  # MB in the one-process run before the first replicate
+    rss_after: list[float]  # MB after each replicate
+    peak_rss: float  # MB, peak of the one-process run
+
+    def per_minute(self, workers: int) -> float:
+        seconds = self.seconds_1 if workers == 1 else self.seconds_2
+        return 60.0 * self.replicates / seconds
+
+
+def time_replicates(replicates: int) -> Replicates:
+    """Full-scale replicates through :func:`regroup.runner.run_replicates`, 1 and 2 workers.
+
+    The one-process run happens in a fresh forked process, so its memory is the run's own.
+    """
+    scenario = Scenario()
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_sequential, args=(scenario, replicates, send))
+    child.start()
+    seconds_1, before, after, peak = receive.recv()
+    child.join()
+
+    start = time.perf_counter()
+    for _ in run_replicates(scenario, replicates, seed=1, workers=2):
+        pass
+    seconds_2 = time.perf_counter() - start
+    return Replicates(seconds_1, seconds_2, replicates, before, after, peak)
