@@ -70,7 +70,7 @@ def sample(exp: Experiment) -> pd.DataFrame:
         return pd.DataFrame(index=range(1))
     rng_seed = to_seed(_streams(spec.seed)[0]) % 2**32
     if design.kind == "grid":
-        return pd.DataFrame(_grid(params, design.levels, exp.integer), columns=names)
+        return pd.DataFrame(_grid(params, design.n_levels, exp.integer), columns=names)
     if design.kind == "lhs":
         unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(rng_seed)).random(
             design.samples
@@ -91,7 +91,7 @@ def sample(exp: Experiment) -> pd.DataFrame:
         from SALib.sample import morris
 
         values = morris.sample(
-            salib_problem(params), design.samples, num_levels=design.levels, seed=rng_seed
+            salib_problem(params), design.samples, num_levels=design.n_levels, seed=rng_seed
         )
     table = pd.DataFrame(values, columns=names)
     for key in names:

@@ -62,7 +62,9 @@ class Design(_Strict):
         description="lhs: points; sobol: base samples N (a power of 2); morris: "
         "trajectories. Not used by grid.",
     )
-    levels: int = Field(3, ge=2, description="grid: values per low/high range; morris: levels.")
+    levels: int | None = Field(
+        None, ge=2, description="grid: values per low/high range [3]; morris: levels [4]."
+    )
     second_order: bool = Field(False, description="sobol: also sample second-order indices.")
 
     @field_validator("samples", mode="after")
@@ -73,11 +75,23 @@ class Design(_Strict):
             raise ValueError("must be a power of 2 for a sobol design")
         return samples
 
+    @field_validator("levels", mode="after")
+    @classmethod
+    def _even(cls, levels: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("kind") == "morris" and levels is not None and levels % 2:
+            raise ValueError("must be even for a morris design")
+        return levels
+
     @model_validator(mode="after")
     def _needs_samples(self) -> Design:
         if self.kind != "grid" and self.samples is None:
             raise ValueError(f"samples: required for a {self.kind} design")
         return self
+
+    @property
+    def n_levels(self) -> int:
+        """Grid values per range, or Morris levels, with their defaults (3 and 4)."""
+        return self.levels or (4 if self.kind == "morris" else 3)
 
 
 class Executor(_Strict):

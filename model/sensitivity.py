@@ -16,8 +16,8 @@ import pandas as pd
 from regroup.analysis import Results
 from regroup.designs import salib_problem
 from regroup.experiment import ExperimentFile
+from regroup.files import write_atomic
 from regroup.plots import plt
-from regroup.runner import AtomicDir
 
 CONF_LEVEL = 0.95
 
@@ -75,7 +75,7 @@ def analyse(res: Results, outcome: str | None = None) -> dict[str, pd.DataFrame]
                 x,
                 y,
                 conf_level=CONF_LEVEL,
-                num_levels=settings.design.levels,
+                num_levels=settings.design.n_levels,
                 seed=res.seed,
             )
             keys, order = ["mu_star", "mu_star_conf", "sigma", "mu"], "mu_star"
@@ -117,16 +117,20 @@ def bar_chart(table: pd.DataFrame, scenario: str, outcome: str) -> plt.Figure:
 def write_sensitivity(
     res: Results, outcome: str | None = None, out: Path | None = None
 ) -> dict[str, pd.DataFrame]:
-    """Analyse and write ``<kind>_<scenario>.csv`` and ``.png`` to ``out`` (replaced whole)."""
+    """Analyse; write ``<kind>_<outcome>_<scenario>.csv`` and ``.png`` into ``out``.
+
+    ``out`` defaults to ``<results>/sensitivity``; each file is written atomically, and
+    files of other outcomes already there are kept.
+    """
     tables = analyse(res, outcome)
     settings = res.manifest["experiment"]["settings"]
     outcome = outcome or settings["outcome"]
-    kind = settings["design"]["kind"]
-    with AtomicDir(out or res.path / "sensitivity") as tmp:
-        for scenario, table in tables.items():
-            stem = f"{kind}_{outcome}_{scenario}"
-            table.to_csv(tmp / f"{stem}.csv", index=False)
-            fig = bar_chart(table, scenario, outcome)
-            fig.savefig(tmp / f"{stem}.png", dpi=110)
-            plt.close(fig)
+    out = Path(out or res.path / "sensitivity")
+    out.mkdir(parents=True, exist_ok=True)
+    for scenario, table in tables.items():
+        stem = f"{settings['design']['kind']}_{outcome}_{scenario}"
+        write_atomic(out / f"{stem}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False))
+        fig = bar_chart(table, scenario, outcome)
+        write_atomic(out / f"{stem}.png", lambda tmp, f=fig: f.savefig(tmp, dpi=110, format="png"))
+        plt.close(fig)
     return tables

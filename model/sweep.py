@@ -153,7 +153,7 @@ def connect(address: str):
     from distributed import Client
 
     try:
-        return Client(address, timeout="20s")
+        return Client(address)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ConfigError(f"--scheduler {address}: cannot connect: {exc}") from None
 
@@ -316,21 +316,21 @@ def _specs(
 ) -> Iterator[RunSpec]:
     """Specs of the runs in ``todo``, built lazily in run-id order."""
     bases = {s.name: s for s in exp.scenarios}
-    points = design.set_index("point_id", drop=False)
-    current: tuple[int, Scenario, dict[str, Any]] | None = None
+    points = {p["point_id"]: point_values(exp, p) for p in design.to_dict("records")}
+    current: tuple[int, Scenario] | None = None
     for run in runs.itertuples(index=False):
         if run.run_id not in todo:
             continue
         if current is None or current[0] != run.point_id:
-            values = point_values(exp, points.loc[run.point_id].to_dict())
-            current = (run.point_id, point_scenario(bases[run.scenario], values), values)
+            scenario = point_scenario(bases[run.scenario], points[run.point_id])
+            current = (run.point_id, scenario)
         yield RunSpec(
             int(run.run_id),
             int(run.point_id),
             int(run.replicate),
             int(run.seed),
             current[1],
-            current[2],
+            points[run.point_id],
             exp.spec.timeseries,
         )
 

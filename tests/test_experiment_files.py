@@ -74,6 +74,7 @@ BAD = [
         "design.samples: must be a power of 2",
     ),
     ({"design": {"kind": "lhs", "samples": 4}}, "parameters: a lhs design needs parameter"),
+    ({"design": {"kind": "morris", "samples": 4, "levels": 5}}, "design.levels: must be even"),
     ({"overrides": {"population.scael": 20}}, "overrides.population.scael: no such parameter"),
     ({"overrides": {"population.scale": -1}}, "population.scale: Input should be greater"),
     ({"scenarios": ["missing.yaml"]}, "scenarios.0: "),

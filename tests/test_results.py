@@ -1,0 +1,160 @@
+"""Reading results: tables, figures, the HTML report and sensitivity analysis."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from regroup.analysis import Results, effect, load_results
+from regroup.cli import app
+from regroup.designs import design_table
+from regroup.experiment import load_experiment
+from regroup.sensitivity import analyse
+from regroup.sweep import run_sweep
+from sweep_support import EXPERIMENTS, write_experiment
+from typer.testing import CliRunner
+
+RANGES = {
+    "policy.prison_measures": {"low": 0.0, "high": 1.0},
+    "regroup.critical_mass": {"low": 50.0, "high": 400.0},
+    "hiding.commitment_decay": {"low": 0.0, "high": 0.05},
+}
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """The shipped smoke experiment, swept once for this module's tests."""
+    out = tmp_path_factory.mktemp("smoke") / "results"
+    run_sweep(load_experiment(EXPERIMENTS / "smoke.yaml"), out, workers=2)
+    return out
+
+
+def test_plot_writes_figures_and_tables_from_the_runs(smoke):
+    result = CliRunner().invoke(app, ["plot", str(smoke)])
+    assert result.exit_code == 0, result.output
+    figures = smoke / "figures"
+    for name in (
+        "effects.png",
+        "p_regrouped_by_year.png",
+        "fan_connected_pool.png",
+        "distribution_regroup_pool_end.png",
+    ):
+        assert (figures / name).stat().st_size > 10_000
+    runs = pd.read_parquet(smoke / "outcomes.parquet")
+    summary = pd.read_csv(figures / "summary.csv")
+    pool = summary[summary["outcome"] == "hiding_end"].set_index("scenario")
+    for name, group in runs.groupby("scenario"):
+        assert pool.loc[name, "median"] == pytest.approx(group["hiding_end"].median())
+        assert pool.loc[name, "low"] <= pool.loc[name, "median"] <= pool.loc[name, "high"]
+    effects = pd.read_csv(figures / "effects.csv").set_index("outcome")
+    assert set(effects["scenario"]) == {"combined"}
+    medians = runs.groupby("scenario")["regroup_pool_end"].median()
+    row = effects.loc["regroup_pool_end"]
+    assert row["effect"] == pytest.approx(medians["combined"] - medians["baseline"])
+    assert row["low"] <= row["effect"] <= row["high"]
+    p = pd.read_csv(figures / "p_regrouped_by_year.csv")
+    assert set(p["scenario"]) == {"baseline", "combined"}
+    assert (p["low"] <= p["p"]).all() and (p["p"] <= p["high"]).all()
+
+
+def test_report_is_one_self_contained_file(smoke):
+    out = smoke.parent / "sent.html"
+    result = CliRunner().invoke(app, ["report", str(smoke), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert len(re.findall(r'<img src="data:image/png;base64,', text)) >= 6
+    assert not re.search(r'(src|href)="(https?:|file:|/)', text)
+    assert "Effects against the baseline" in text and "combined" in text
+    assert "name: smoke" in text  # the experiment file
+    assert "&quot;run_seeds&quot;" in text  # the manifest (HTML-escaped)
+    assert not list(smoke.parent.glob(".sent.html.tmp-*"))
+
+
+def test_plot_and_report_reject_a_directory_without_results(tmp_path):
+    for command in ("plot", "report"):
+        result = CliRunner().invoke(app, [command, str(tmp_path)])
+        assert result.exit_code == 2
+        assert f"{tmp_path}: not a sweep results directory" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bootstrap_effect_finds_a_shift_and_no_shift():
+    rng = np.random.default_rng(5)
+    base = rng.normal(1000, 50, 60)
+    shifted = effect(base - 200 + rng.normal(0, 5, 60), base, share=False, seed=1)
+    assert shifted["low"] <= -200 <= shifted["high"] and shifted["high"] < 0
+    same = effect(rng.normal(1000, 50, 60), base, share=False, seed=1)
+    assert same["low"] < 0 < same["high"]
+    share = effect(np.r_[np.ones(30), np.zeros(10)], np.r_[np.ones(10), np.zeros(30)], True, 1)
+    assert share["effect"] == pytest.approx(0.5) and 0 < share["low"] < 0.5 < share["high"]
+
+
+def synthetic(tmp_path, kind: str, samples: int, f) -> Results:
+    """Results of a known function ``f(x)`` over the design of an experiment file."""
+    design = {"kind": kind, "samples": samples}
+    exp = load_experiment(write_experiment(tmp_path, parameters=RANGES, design=design))
+    table = design_table(exp)
+    x = table[list(RANGES)].to_numpy()
+    runs = table[["point_id", "scenario"]].assign(out=f(x), error=None)
+    manifest = {
+        "experiment": {"settings": exp.spec.model_dump(mode="json"), "baseline": "baseline"},
+        "scenarios": {"baseline": {}},
+        "seed": 3,
+    }
+    return Results(tmp_path, runs, runs.iloc[:0], table, manifest)
+
+
+def scaled(x):
+    """The parameters rescaled to [0, 1]."""
+    lows = np.array([r["low"] for r in RANGES.values()])
+    highs = np.array([r["high"] for r in RANGES.values()])
+    return (x - lows) / (highs - lows)
+
+
+def test_sobol_indices_rank_a_known_function(tmp_path):
+    res = synthetic(tmp_path, "sobol", 256, lambda x: 4 * scaled(x)[:, 1] + scaled(x)[:, 0])
+    table = analyse(res, "out")["baseline"].set_index("parameter")
+    assert list(table.index) == ["regroup.critical_mass", "policy.prison_measures",
+                                 "hiding.commitment_decay"]  # fmt: skip
+    # additive: S1 = ST = 16/17 and 1/17; the third parameter does nothing
+    assert table.loc["regroup.critical_mass", "S1"] == pytest.approx(16 / 17, abs=0.1)
+    assert table.loc["policy.prison_measures", "ST"] == pytest.approx(1 / 17, abs=0.05)
+    assert abs(table.loc["hiding.commitment_decay", "ST"]) < 0.01
+    assert (table["ST_conf"].iloc[:2] > 0).all()
+
+
+def test_morris_screening_ranks_a_known_function(tmp_path):
+    res = synthetic(tmp_path, "morris", 10, lambda x: scaled(x)[:, 2] ** 2 * 6 + scaled(x)[:, 0])
+    table = analyse(res, "out")["baseline"].set_index("parameter")
+    assert table.index[0] == "hiding.commitment_decay"
+    assert table.loc["policy.prison_measures", "mu_star"] == pytest.approx(1.0)
+    assert table.loc["policy.prison_measures", "sigma"] == pytest.approx(0.0, abs=1e-9)
+    assert table.loc["regroup.critical_mass", "mu_star"] == pytest.approx(0.0)
+
+
+def test_sensitivity_command_runs_the_sweep_once_and_ranks_parameters(tmp_path):
+    path = write_experiment(
+        tmp_path,
+        parameters=RANGES,
+        design={"kind": "morris", "samples": 2, "levels": 4},
+        replicates=1,
+        batch_size=4,
+        timeseries=False,
+    )
+    out = tmp_path / "results"
+    args = ["sensitivity", str(path), "--out", str(out), "-w", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sensitivity" / "morris_regroup_pool_end_baseline.csv")
+    assert sorted(table["parameter"]) == sorted(RANGES)
+    assert list(table["mu_star"]) == sorted(table["mu_star"], reverse=True)
+    assert (out / "sensitivity" / "morris_regroup_pool_end_baseline.png").is_file()
+    assert not list((out / "timeseries").glob("part-*"))  # timeseries: false
+    # a second call reuses the finished sweep and can analyse another outcome
+    again = CliRunner().invoke(app, [*args, "--outcome", "hiding_end"])
+    assert again.exit_code == 0, again.output
+    assert "(0 run now" in again.output
+    assert (out / "sensitivity" / "morris_hiding_end_baseline.csv").is_file()
+    assert len(load_results(out).outcomes) == 8
