@@ -22,7 +22,7 @@ from regroup import (
     reintegration,
     security,
 )
-from regroup.population import Member, Population
+from regroup.population import Member, Population, gc_paused
 from regroup.schedules import month_label, monthly
 from regroup.schema import Scenario, month_index
 from regroup.states import FIGHTING_ROLES, Region, Role, State
@@ -153,7 +153,8 @@ class RegroupModel(mesa.Model):
     def add_members(self, count: int, **values) -> np.ndarray:
         """Create ``count`` new members (rows and Mesa agents); returns their indices."""
         idx = self.pop.add(count, **values)
-        self.members.extend(Member(self, int(i)) for i in idx)
+        with gc_paused():  # many new objects at once: collect once afterwards
+            self.members.extend(Member.create_many(self, idx))
         return idx
 
     def month_label(self, t: int | np.ndarray) -> np.ndarray:
@@ -180,4 +181,7 @@ class RegroupModel(mesa.Model):
         """Run every month from ``time.start`` to ``time.end``."""
         while self.running:
             self.step()
+        # Mesa 3.3 keeps a per-model id counter in a class attribute, which would keep every
+        # finished model alive and memory growing run after run (mesa issue #3179).
+        mesa.Agent._ids.pop(self, None)
         return self

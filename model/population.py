@@ -6,6 +6,9 @@ inspecting an agent always shows the current state of that person.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import mesa
@@ -40,12 +43,52 @@ FIELDS: dict[str, type] = {
 }
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many objects are created at once.
+
+    Otherwise every few hundred new agents trigger a collection, and the older generations'
+    collections walk every agent created so far; they run once, afterwards, instead.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class Member(mesa.Agent):
     """One person (or ``scale`` persons) drawn into the group; reads the model's arrays."""
 
     def __init__(self, model: RegroupModel, index: int) -> None:
         super().__init__(model)
         self.index = index
+
+    @classmethod
+    def create_many(cls, model: RegroupModel, rows: np.ndarray) -> list[Member]:
+        """One registered agent per row: what ``Member(model, row)`` does, for many at once.
+
+        ``mesa.Agent.__init__`` registers agents one at a time (a log call and two weak-set
+        insertions each), which made agent creation a tenth of a full-scale run. This takes
+        unique ids from the same per-model counter and registers the agents in the same
+        three places as ``mesa.Model.register_agent``, in bulk. Mesa is pinned (3.3.1);
+        tests/test_performance.py checks that the agents are registered as Mesa would.
+        """
+        ids = mesa.Agent._ids[model]
+        agents = []
+        for row in rows.tolist():
+            agent = cls.__new__(cls)
+            agent.model, agent.unique_id, agent.pos, agent.index = model, next(ids), None, row
+            agents.append(agent)
+        new = dict.fromkeys(agents)
+        model._agents.update(new)
+        if cls not in model._agents_by_type:
+            model._agents_by_type[cls] = mesa.agent.AgentSet([], random=model.random)
+        model._agents_by_type[cls]._agents.update(new)
+        model._all_agents._agents.update(new)
+        return agents
 
     def _get(self, name: str):
         return getattr(self.model.pop, name)[self.index]
