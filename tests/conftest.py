@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 DOCS = ROOT / "docs"
 
-# Persons per agent in tests: about 1,500 agents over the whole run, well under a second a
-# run on an idle core.
+# Persons per agent in tests: about 3,000 agents over the whole run, one to two seconds a
+# full run on a busy core (the mechanisms' per-month overhead dominates at this size).
 SMALL_SCALE = 50
 # A horizon long enough for everything after the fall of Raqqa (policy.start 2017-10) to
 # play out for five years, half the default one.
