@@ -33,7 +33,7 @@ def step(m: RegroupModel) -> None:
     push = sens * (narratives * (1.0 - c) + d.territorial_loss * s.loss[t])
     push += np.isin(role, CIVILIANS) * d.settler_war_push * s.intensity[t]
     if s.control[t] < d.leader_despair_control:
-        push += (role == Role.LEADER) * 0.25
+        push += (role == Role.LEADER) * d.leader_despair_push
     push *= region_factor(m)[pop.region[idx]]
     pop.wish[idx] = np.minimum(1.0, pop.wish[idx] + push)
     pop.commitment[idx] = np.maximum(0.0, c - d.commitment_loss * push)

@@ -107,7 +107,8 @@ def step(m: RegroupModel) -> None:
     pop.move(esc[detected], State.DEAD, t)
     m.tally["killed_escaping"] += int(detected.sum())
     esc = esc[~detected]
-    found = m.chance(esc, (1.0 - 0.7 * m.schedule.crackdown[t]) / e.search_months)
+    slowed = 1.0 - e.crackdown_search_effect * m.schedule.crackdown[t]
+    found = m.chance(esc, slowed / e.search_months)
     fee = rng.uniform(e.smuggler_fee_usd.low, e.smuggler_fee_usd.high, len(found))
     pays = pop.funds[found] >= fee
     stuck = found[~pays]  # the fee has gone up, or funds were spent

@@ -50,7 +50,7 @@ def step(m: RegroupModel) -> None:
     idx = np.setdiff1d(idx, done, assume_unique=True)
 
     regional = idx[(pop.state[idx] == State.DETAINED) & (pop.entered[idx] < t)]
-    risk = p.execution * np.where(pop.role[regional] == Role.LEADER, 5.0, 1.0)
+    risk = p.execution * np.where(pop.role[regional] == Role.LEADER, p.leader_execution_factor, 1.0)
     executed = regional[m.draw(len(regional)) < risk]
     pop.move(executed, State.DEAD, t)
     m.tally["executed_by_states"] += len(executed)

@@ -98,4 +98,4 @@ def step(m: RegroupModel) -> None:
         remobilise(m, level)
     # training in a remobilised group builds skill
     rem = m.pop.where(State.REMOBILISED)
-    m.pop.skill[rem] = np.minimum(1.0, m.pop.skill[rem] + 0.5 * m.p.combat.skill_gain_per_month)
+    m.pop.skill[rem] = np.minimum(1.0, m.pop.skill[rem] + m.p.recruitment.training_gain)

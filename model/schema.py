@@ -611,6 +611,14 @@ class Disillusionment(Strict):
         ge=0,
         le=1,
     )
+    leader_despair_push: float = param(
+        0.25,
+        "wish/month",
+        "seeds 001, 003 (leaders left once recovery looked impossible); value assumption",
+        "Monthly push on leaders once territory is below leader_despair_control.",
+        ge=0,
+        le=1,
+    )
     leave_threshold: float = param(
         0.5, "0-1", ASSUMPTION, "Wish to leave above which a member tries to.", ge=0.05, le=1
     )
@@ -649,6 +657,14 @@ class Escape(Strict):
         "Mean months to find a smuggler.",
         ge=0.5,
         le=36,
+    )
+    crackdown_search_effect: float = param(
+        0.7,
+        "share",
+        "model brief (smuggling crackdowns); value assumption",
+        "Share by which a full smuggling crackdown cuts the chance of finding a smuggler.",
+        ge=0,
+        le=1,
     )
     amni_smuggler_share: float = param(
         0.1,
@@ -866,9 +882,17 @@ class Prison(Strict):
         0.001,
         "probability/month",
         "seed 003 (death sentences for leaders); value assumption",
-        "Monthly probability a prisoner in the region is executed (times 5 for leaders).",
+        "Monthly probability a prisoner in the region is executed.",
         ge=0,
         le=1,
+    )
+    leader_execution_factor: float = param(
+        5.0,
+        "factor",
+        "seed 003 (leaders face death sentences if caught); value assumption",
+        "Execution risk of imprisoned leaders relative to other prisoners.",
+        ge=0,
+        le=100,
     )
     radicalisation: float = param(
         0.04,
@@ -987,6 +1011,14 @@ class Reintegration(Strict):
         ge=0,
         le=1,
     )
+    reintegrated_risk: float = param(
+        0.3,
+        "factor",
+        "assumption (reintegration lowers reoffending)",
+        "Reoffending risk of the reintegrated relative to other released people.",
+        ge=0,
+        le=1,
+    )
     reoffending: float = param(
         0.0012,
         "probability/month",
@@ -1063,6 +1095,14 @@ class Recruitment(Strict):
         "Monthly probability a dedicated member tied to a funded leader rejoins, times appeal.",
         ge=0,
         le=1,
+    )
+    training_gain: float = param(
+        0.01,
+        "skill/month",
+        "seed 003 (experience needed to re-establish the group); value assumption",
+        "Skill gained per month in a remobilised group.",
+        ge=0,
+        le=0.2,
     )
     new_recruits_per_month: float = param(
         30.0,
