@@ -47,45 +47,75 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """The file's settings merged over those of the file it ``extends`` (recursively)."""
+def _leaves(data: dict[str, Any], prefix: tuple = ()):
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+def resolve_extends(
+    path: Path, _chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], dict[tuple, Path]]:
+    """The file's settings merged over those of the file it ``extends`` (recursively), and
+    for every setting the file that set it."""
     path = path.resolve()
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ConfigError(f"{_chain[0]}: circular extends: {cycle}")
     data = read_yaml(path)
     parent = data.pop("extends", None)
+    origins = dict.fromkeys(_leaves(data), path)
     if parent is None:
-        return data
+        return data, origins
     if not isinstance(parent, str):
         raise ConfigError(f"{path}: extends: must be a file name")
     parent_path = (path.parent / parent).resolve()
     if not parent_path.is_file():
         raise ConfigError(f"{path}: extends: file not found: {parent}")
-    base = resolve_extends(parent_path, (*_chain, path))
+    base, base_origins = resolve_extends(parent_path, (*_chain, path))
     base.pop("name", None)
     base.pop("description", None)
-    return deep_merge(base, data)
+    return deep_merge(base, data), {**base_origins, **origins}
 
 
-def format_validation_error(source: Path | str, exc: ValidationError) -> str:
-    """One line per problem: ``file: dotted.path: message``."""
+def _source_of(loc: tuple, origins: dict[tuple, Path], default: Path | str) -> Path | str:
+    """The file that set the setting at ``loc`` (or one of its parents or children)."""
+    for k in range(len(loc), 0, -1):
+        if loc[:k] in origins:
+            return origins[loc[:k]]
+    inside = [f for key, f in origins.items() if key[: len(loc)] == loc]
+    return inside[-1] if loc and inside else default
+
+
+def format_validation_error(
+    source: Path | str, exc: ValidationError, origins: dict[tuple, Path] | None = None
+) -> str:
+    """One line per problem: ``file: dotted.path: message``; with ``origins``, the file is
+    the one (of an ``extends`` chain) that set the field."""
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if p != "points")
+        loc = tuple(str(p) for p in err["loc"] if p != "points")
+        where = _source_of(loc, origins, source) if origins else source
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown setting"
-        lines.append(f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}")
+        lines.append(f"{where}: {'.'.join(loc)}: {msg}" if loc else f"{where}: {msg}")
     return "\n".join(lines)
 
 
-def validate(model: type[BaseModel], data: dict[str, Any], source: Path | str) -> Any:
-    """Validate ``data`` against ``model``; raise ConfigError naming ``source`` and fields."""
+def validate(
+    model: type[BaseModel],
+    data: dict[str, Any],
+    source: Path | str,
+    origins: dict[tuple, Path] | None = None,
+) -> Any:
+    """Validate ``data`` against ``model``; raise ConfigError naming the file and fields."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(source, exc)) from None
+        raise ConfigError(format_validation_error(source, exc, origins)) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -95,9 +125,11 @@ def load_scenario(path: str | Path) -> Scenario:
     entry of a table (``combat.death_hazard.zealot``) or one end of a range.
     """
     path = Path(path)
-    data = resolve_extends(path)
+    data, origins = resolve_extends(path)
     data.setdefault("name", path.stem)
-    return validate(Scenario, deep_merge(Scenario().model_dump(), data), path)
+    merged = deep_merge(Scenario().model_dump(), data)
+    origins = {k: (path if f == path.resolve() else f) for k, f in origins.items()}
+    return validate(Scenario, merged, path, origins)
 
 
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:

@@ -184,14 +184,18 @@ def test_bad_input_is_a_clear_error(cli, tmp_path, command, files, target, expec
     assert nothing_written(tmp_path)
 
 
-def test_an_error_in_an_extended_file_names_the_file_loaded(cli, tmp_path):
+def test_an_error_in_an_extended_file_names_the_file_that_set_it(cli, tmp_path):
     setup_files(
         tmp_path,
-        {"parent.yaml": "hiding:\n  detection: 2\n", "child.yaml": "extends: parent.yaml\n"},
+        {
+            "parent.yaml": "hiding:\n  detection: 2\n",
+            "child.yaml": "extends: parent.yaml\nprison:\n  cell_size: 1\n",
+        },
     )
     result = cli.invoke(app, ["validate", str(tmp_path / "child.yaml")])
     assert result.exit_code == 2
-    assert f"{tmp_path / 'child.yaml'}: hiding.detection:" in result.stderr
+    assert f"{tmp_path / 'parent.yaml'}: hiding.detection:" in result.stderr
+    assert f"{tmp_path / 'child.yaml'}: prison.cell_size:" in result.stderr
 
 
 def test_a_good_file_validates(cli):
