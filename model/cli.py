@@ -105,6 +105,7 @@ def load_experiment_or_fail(path: Path):
 def sweep_or_fail(exp, out: Path, workers: int | None, scheduler: str | None, resume: bool):
     """Run the sweep with a progress bar (runs done, failures, time left)."""
     import os
+    from concurrent.futures.process import BrokenProcessPool
 
     from regroup.sweep import run_sweep
 
@@ -124,6 +125,8 @@ def sweep_or_fail(exp, out: Path, workers: int | None, scheduler: str | None, re
             summary = run_sweep(exp, out, workers, scheduler, resume, progress)
         except ConfigError as exc:
             fail(str(exc))
+        except BrokenProcessPool:
+            fail(f"a worker process died (out of memory?); finish with --resume --out {out}", 1)
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} worker(s)"
     err.print(
         f"wrote {out}/: {summary.runs} runs ({summary.ran} run now on {where}, "

@@ -159,30 +159,32 @@ def connect(address: str):
 
 
 def _dask(specs: Iterator[RunSpec], client) -> Iterator[RunOutput]:
-    """The same runs on a Dask distributed cluster, two per worker thread in flight."""
+    """The same runs on a Dask distributed cluster, two per worker thread in flight.
+
+    The window follows the cluster's size, so workers that join later get work too.
+    """
     from distributed import as_completed
 
-    window = 2 * max(1, sum(client.nthreads().values()))
     running: dict[str, RunSpec] = {}
     queue = as_completed()
 
-    def submit(spec: RunSpec) -> None:
-        future = client.submit(execute, spec, pure=False, key=f"regroup-run-{spec.run_id}")
-        running[future.key] = spec
-        queue.add(future)
+    def top_up() -> None:
+        window = 2 * max(1, sum(client.nthreads().values()))
+        for spec in islice(specs, max(0, window - len(running))):
+            future = client.submit(execute, spec, pure=False, key=f"regroup-run-{spec.run_id}")
+            running[future.key] = spec
+            queue.add(future)
 
-    for spec in islice(specs, window):
-        submit(spec)
+    top_up()
     for future in queue:
         spec = running.pop(future.key)
         try:
-            yield future.result()
-        except Exception as exc:  # a worker died or the task could not run
-            yield failure(spec, exc)
+            output = future.result()
+        except Exception as exc:  # the task could not run (a worker died repeatedly, ...)
+            output = failure(spec, exc)
         future.release()
-        nxt = next(specs, None)
-        if nxt is not None:
-            submit(nxt)
+        top_up()
+        yield output
 
 
 def execute_all(specs: Iterator[RunSpec], workers: int = 1, client=None) -> Iterator[RunOutput]:
