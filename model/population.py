@@ -185,13 +185,22 @@ class Population:
         """The live part of one array."""
         return getattr(self, name)[: self.n]
 
-    def where(self, *states: State, t: int | None = None) -> np.ndarray:
-        """Indices of people in any of ``states``; with ``t``, only those who entered before t."""
+    def mask(self, *states: State, t: int | None = None) -> np.ndarray:
+        """Boolean per person: in any of ``states``; with ``t``, only those who entered before t.
+
+        One comparison per state (``np.isin`` costs many times more on these small codes).
+        """
         s = self.state[: self.n]
-        mask = s == states[0] if len(states) == 1 else np.isin(s, states)
+        mask = s == states[0]
+        for state in states[1:]:
+            mask |= s == state
         if t is not None:
             mask &= self.entered[: self.n] < t
-        return np.flatnonzero(mask)
+        return mask
+
+    def where(self, *states: State, t: int | None = None) -> np.ndarray:
+        """Indices of people in any of ``states``; with ``t``, only those who entered before t."""
+        return np.flatnonzero(self.mask(*states, t=t))
 
     def move(self, idx: np.ndarray, state: State, t: int, custody: Custody = Custody.NONE):
         """Move people to ``state`` in month ``t``."""

@@ -7,11 +7,12 @@ import gc
 import weakref
 
 import mesa
+import numpy as np
 from regroup.model import RegroupModel
-from regroup.population import Member
+from regroup.population import Member, Population
 from regroup.scenario import with_overrides
 from regroup.schema import Scenario
-from regroup.states import State
+from regroup.states import FREE_STATES, State
 
 
 def small(seed: int = 3) -> RegroupModel:
@@ -47,3 +48,14 @@ def test_a_finished_model_is_freed():
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_population_mask_matches_isin():
+    pop = Population(capacity=64)
+    rng = np.random.default_rng(9)
+    pop.add(1000, state=rng.integers(0, len(State), 1000), entered=rng.integers(0, 20, 1000))
+    for states in ((State.ACTIVE,), FREE_STATES, (State.DEAD, State.DETAINED)):
+        expected = np.isin(pop.view("state"), states)
+        assert np.array_equal(pop.mask(*states), expected)
+        later = expected & (pop.view("entered") < 10)
+        assert np.array_equal(pop.where(*states, t=10), np.flatnonzero(later))
