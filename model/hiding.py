@@ -59,9 +59,8 @@ def step(m: RegroupModel) -> None:
     rate = h.crime_drift * (without | broke)
     pop.move(drifting[m.draw(len(drifting)) < rate], State.CRIMINAL, t)
 
-    free = pop.where(*FREE_STATES)
-    dedicated = np.zeros(pop.n, dtype=bool)
-    dedicated[free] = pop.commitment[free] >= m.p.regroup.commitment_threshold
-    reinforced = m.ties.any_neighbour(dedicated)
-    lonely = free[~reinforced[free]]
+    free = pop.mask(*FREE_STATES)
+    dedicated = free & (pop.view("commitment") >= m.p.regroup.commitment_threshold)
+    reinforced = m.ties.any_neighbour(dedicated, among=free)
+    lonely = np.flatnonzero(free & ~reinforced)
     pop.commitment[lonely] = np.maximum(0.0, pop.commitment[lonely] - h.commitment_decay)

@@ -33,7 +33,9 @@ def step(m: RegroupModel) -> None:
     s.pool[t] = len(cand) * m.scale
     s.pool_by_region[t] = np.bincount(region, minlength=N_REGIONS) * m.scale
 
-    anchors = free[np.isin(pop.role[free], ANCHORS) & (pop.funds[free] >= g.leader_funds_usd)]
+    role = pop.role[free]
+    anchor = (role == ANCHORS[0]) | (role == ANCHORS[1])
+    anchors = free[anchor & (pop.funds[free] >= g.leader_funds_usd)]
     m.connected = np.zeros(n, dtype=bool)
     m.largest_anchor = -1
     if len(anchors) == 0 or len(cand) == 0:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 UNIT, FAMILY, CELL, RECRUITED = 1, 2, 3, 4
 
 
 class Ties:
-    """An edge list that grows; connectivity is computed with ``scipy.sparse.csgraph``."""
+    """An edge list that grows; connectivity comes from a vectorised union-find.
+
+    Ends are stored as ``np.intp``, the type NumPy indexes with (other integer types are
+    converted on every lookup, which tripled the cost of the monthly passes over all ties).
+    """
 
     def __init__(self, capacity: int = 4096) -> None:
         self.m = 0
-        self.src = np.zeros(capacity, dtype=np.int32)
-        self.dst = np.zeros(capacity, dtype=np.int32)
+        self.src = np.zeros(capacity, dtype=np.intp)
+        self.dst = np.zeros(capacity, dtype=np.intp)
         self.kind = np.zeros(capacity, dtype=np.int8)
+        self._among: SimpleNamespace | None = None  # the last call of among()
 
     def add(self, a: np.ndarray, b: np.ndarray, kind: int) -> None:
         """Add ties a[i]-b[i] (self-ties are dropped)."""
@@ -56,28 +61,69 @@ class Ties:
         src, dst = self.edges
         return np.unique(np.concatenate([dst[src == i], src[dst == i]]))
 
-    def any_neighbour(self, flag: np.ndarray) -> np.ndarray:
-        """Boolean per person: tied to at least one person for whom ``flag`` is true."""
-        src, dst = self.edges
+    def among(self, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ties between two people for whom ``inside`` (a boolean per person) is true.
+
+        A month asks this for a shrinking set (free members in ``hiding``, then fewer of them
+        in ``regroup``): when ``inside`` lies within the previous call's set and no tie was
+        added since, the answer is filtered from the previous answer, not from every tie.
+        """
+        last = self._among
+        if last is not None and last.m == self.m and not (inside & ~last.inside).any():
+            src, dst = last.src, last.dst
+        else:
+            src, dst = self.edges
+        keep = np.flatnonzero(inside[src] & inside[dst])
+        src, dst = src[keep], dst[keep]
+        self._among = SimpleNamespace(inside=inside.copy(), m=self.m, src=src, dst=dst)
+        return src, dst
+
+    def any_neighbour(self, flag: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
+        """Boolean per person: tied to at least one person for whom ``flag`` is true.
+
+        With ``among`` (a boolean per person), only ties between two such people count.
+        """
+        src, dst = self.edges if among is None else self.among(among)
         out = np.zeros(len(flag), dtype=bool)
         out[dst[flag[src]]] = True
         out[src[flag[dst]]] = True
         return out
 
     def components(self, nodes: np.ndarray, n: int) -> np.ndarray:
-        """Component label per person for the graph restricted to ``nodes`` (-1 elsewhere)."""
+        """Component label per person for the graph restricted to ``nodes`` (-1 elsewhere).
+
+        A component's label is the position in ``nodes`` of its first member, so labels
+        grow with the components' first members (as ``scipy.sparse.csgraph`` numbers them).
+        """
         inside = np.zeros(n, dtype=bool)
         inside[nodes] = True
-        src, dst = self.edges
-        keep = inside[src] & inside[dst]
-        pos = np.full(n, -1, dtype=np.int64)
+        src, dst = self.among(inside)
+        pos = np.full(n, -1, dtype=np.intp)
         pos[nodes] = np.arange(len(nodes))
-        k = len(nodes)
-        graph = sparse.coo_matrix(
-            (np.ones(int(keep.sum()), dtype=np.int8), (pos[src[keep]], pos[dst[keep]])),
-            shape=(k, k),
-        ).tocsr()
-        _, labels = connected_components(graph, directed=False)
         out = np.full(n, -1, dtype=np.int64)
-        out[nodes] = labels
+        out[nodes] = union_find(len(nodes), pos[src], pos[dst])
         return out
+
+
+def union_find(k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected components of nodes ``0..k-1`` joined by edges ``a[i]-b[i]``: the smallest
+    node of each component, per node.
+
+    Vectorised union-find: each round hooks the larger of the two roots of every edge whose
+    ends have different roots onto the smaller, then halves paths until every node points to
+    its root. Roots only ever decrease, so it ends, in a few rounds, with one root per
+    component: its smallest node.
+    """
+    root = np.arange(k)
+    while True:
+        ra, rb = root[a], root[b]
+        split = np.flatnonzero(ra != rb)
+        if len(split) == 0:
+            return root
+        ra, rb = ra[split], rb[split]
+        root[np.maximum(ra, rb)] = np.minimum(ra, rb)
+        while True:
+            up = root[root]
+            if np.array_equal(up, root):
+                break
+            root = up

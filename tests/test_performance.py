@@ -1,5 +1,6 @@
-"""What the speed-ups rely on: bulk-created members are ordinary registered Mesa agents, and a
-finished model can be freed (memory stays flat over many runs)."""
+"""What the speed-ups rely on: bulk-created members are ordinary registered Mesa agents, a
+finished model can be freed (memory stays flat over many runs), and the fast helpers give the
+answers of the plain NumPy/SciPy code they replace."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from regroup.population import Member, Population
 from regroup.scenario import with_overrides
 from regroup.schema import Scenario
 from regroup.states import FREE_STATES, State
+from regroup.ties import Ties, union_find
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 
 def small(seed: int = 3) -> RegroupModel:
@@ -48,6 +52,39 @@ def test_a_finished_model_is_freed():
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_union_find_matches_scipy_components_with_first_member_labels():
+    rng = np.random.default_rng(7)
+    for k, m in ((1, 0), (50, 0), (200, 150), (2000, 1900), (2000, 4000)):
+        a, b = rng.integers(0, k, m), rng.integers(0, k, m)
+        labels = union_find(k, a, b)
+        graph = sparse.coo_matrix((np.ones(m), (a, b)), shape=(k, k))
+        _, expected = connected_components(graph, directed=False)
+        # the same partition ...
+        pairs = np.unique(np.c_[labels, expected], axis=0)
+        assert len(pairs) == len(np.unique(labels)) == len(np.unique(expected))
+        # ... labelled by each component's smallest node
+        first = np.full(k, k)
+        np.minimum.at(first, expected, np.arange(k))
+        assert np.array_equal(labels, first[expected])
+
+
+def test_ties_among_a_shrinking_set_match_a_fresh_filter():
+    rng = np.random.default_rng(8)
+    ties = Ties()
+    ties.add(rng.integers(0, 500, 3000), rng.integers(0, 500, 3000), 1)
+    wide = rng.random(500) < 0.6
+    narrow = wide & (rng.random(500) < 0.5)
+    other = rng.random(500) < 0.5  # not inside ``wide``
+    for inside in (wide, narrow, other, narrow):
+        src, dst = ties.among(inside)
+        all_src, all_dst = ties.edges
+        keep = inside[all_src] & inside[all_dst]
+        assert np.array_equal(src, all_src[keep]) and np.array_equal(dst, all_dst[keep])
+    ties.add(np.array([1, 2]), np.array([3, 4]), 1)  # new ties: filtered from all again
+    src, _ = ties.among(narrow)
+    assert len(src) == np.count_nonzero(narrow[ties.edges[0]] & narrow[ties.edges[1]])
 
 
 def test_population_mask_matches_isin():
