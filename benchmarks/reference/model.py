@@ -207,7 +207,7 @@ class Person(mesa.Agent):
         if self.role in CIVILIANS:
             push += d.settler_war_push * s.intensity[t]
         if self.role is Role.LEADER and s.control[t] < d.leader_despair_control:
-            push += 0.25
+            push += d.leader_despair_push
         push *= region_value(d.region_leave_factor, self.region, 1.0)
         self.wish = min(1.0, self.wish + push)
         self.commitment = max(0.0, self.commitment - d.commitment_loss * push)
@@ -304,7 +304,7 @@ class Person(mesa.Agent):
         e, s, t = m.p.escape, m.schedule, m.t
         if self.chance(m.p.security.detection * s.enforcement[t]):
             self.die("killed_escaping")
-        elif self.chance((1.0 - 0.7 * s.crackdown[t]) / e.search_months):
+        elif self.chance((1.0 - e.crackdown_search_effect * s.crackdown[t]) / e.search_months):
             fee = m.random.uniform(e.smuggler_fee_usd.low, e.smuggler_fee_usd.high)
             if self.funds < fee:  # the fee has gone up, or funds were spent
                 self.move(Status.ACTIVE if s.control[t] > 0 else Status.HIDING_LOCAL)
@@ -385,7 +385,7 @@ class Person(mesa.Agent):
             self.ever_released = True
             return
         if self.settled(Status.DETAINED):
-            risk = p.execution * (5.0 if self.role is Role.LEADER else 1.0)
+            risk = p.execution * (p.leader_execution_factor if self.role is Role.LEADER else 1.0)
             if self.chance(risk):
                 self.die("executed_by_states")
                 return
