@@ -18,6 +18,8 @@ HOME_FACILITY = 1_000_000  # cell labels: region prisons below, home prisons abo
 
 def admit(m: RegroupModel, idx: np.ndarray, home: bool) -> None:
     """Imprison ``idx`` in the region (DETAINED) or at home (PRISON_HOME) with a sentence."""
+    if len(idx) == 0:
+        return
     p, pop, t = m.p.prison, m.pop, m.t
     years = p.sentence_home_years if home else p.sentence_region_years
     pop.release[idx] = t + np.ceil(m.rng.uniform(years.low, years.high, len(idx)) * 12)
@@ -37,40 +39,58 @@ def isolation(m: RegroupModel) -> float:
 
 def inmates(m: RegroupModel) -> np.ndarray:
     pop = m.pop
-    idx = pop.where(State.DETAINED, State.PRISON_HOME)
-    return idx[(pop.state[idx] == State.PRISON_HOME) | (pop.custody[idx] == Custody.PRISON)]
+    sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == Custody.PRISON)
+    return np.flatnonzero(sentenced | pop.mask(State.PRISON_HOME))
+
+
+def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group people by their cell label: ``(order, group, start, size)``.
+
+    ``order`` lists positions in ``cell`` sorted by cell (stably); ``group`` numbers each
+    position's cell in that order; a cell's members are ``order[start[g]:start[g] + size[g]]``.
+    Labels are first made dense (facility, then cell within it) so that the sort is NumPy's
+    radix sort of 16-bit keys when they fit, several times faster than sorting the labels.
+    """
+    facility, within = np.divmod(cell, HOME_FACILITY)
+    key = facility * (int(within.max()) + 1) + within  # same order as the labels
+    if key.max() < 1 << 16:
+        key = key.astype(np.uint16)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    size = np.diff(np.r_[first, len(cell)])
+    group = np.empty(len(cell), dtype=np.intp)
+    group[order] = np.repeat(np.arange(len(first)), size)
+    return order, group, first, size
 
 
 def step(m: RegroupModel) -> None:
     p, t, pop = m.p.prison, m.t, m.pop
     idx = inmates(m)
-    done = idx[(pop.release[idx] <= t) & (pop.entered[idx] < t)]
-    pop.move(done, State.RELEASED, t)
-    pop.ever_released[done] = True
-    idx = np.setdiff1d(idx, done, assume_unique=True)
+    settled = pop.entered[idx] < t
+    done = settled & (pop.release[idx] <= t)
+    pop.move(idx[done], State.RELEASED, t)
+    pop.ever_released[idx[done]] = True
 
-    regional = idx[(pop.state[idx] == State.DETAINED) & (pop.entered[idx] < t)]
-    risk = p.execution * np.where(pop.role[regional] == Role.LEADER, p.leader_execution_factor, 1.0)
+    regional = np.flatnonzero(settled & ~done & (pop.state[idx] == State.DETAINED))
+    leader = pop.role[idx[regional]] == Role.LEADER
+    risk = p.execution * np.where(leader, p.leader_execution_factor, 1.0)
     executed = regional[m.draw(len(regional)) < risk]
-    pop.move(executed, State.DEAD, t)
+    pop.move(idx[executed], State.DEAD, t)
     m.tally["executed_by_states"] += len(executed)
-    idx = np.setdiff1d(idx, executed, assume_unique=True)
+    done[executed] = True
+    idx = idx[~done]
     if len(idx) < 2:
         return
 
     open_share = 1.0 - isolation(m)
-    cell = pop.cell[idx]
-    labels, inverse = np.unique(cell, return_inverse=True)
-    top = np.zeros(len(labels), dtype=np.float32)
-    np.maximum.at(top, inverse, pop.commitment[idx])
+    order, group, start, size = cells(pop.cell[idx])
     c = pop.commitment[idx]
-    pop.commitment[idx] = c + p.radicalisation * open_share * np.maximum(0.0, top[inverse] - c)
+    top = np.maximum.reduceat(c[order], start)  # the most committed in each cell
+    pop.commitment[idx] = c + p.radicalisation * open_share * np.maximum(0.0, top[group] - c)
 
     forming = np.flatnonzero(m.draw(len(idx)) < p.tie_formation * open_share)
     if len(forming):
-        order = np.argsort(inverse, kind="stable")
-        size = np.bincount(inverse, minlength=len(labels))
-        start = np.concatenate([[0], np.cumsum(size)[:-1]])
-        g = inverse[forming]
+        g = group[forming]
         mate = order[start[g] + (m.draw(len(forming)) * size[g]).astype(np.int64)]
         m.ties.add(idx[forming], idx[mate], tie_kinds.CELL)

@@ -9,6 +9,7 @@ import weakref
 
 import mesa
 import numpy as np
+from regroup import prison
 from regroup.model import RegroupModel
 from regroup.population import Member, Population
 from regroup.scenario import with_overrides
@@ -96,3 +97,16 @@ def test_population_mask_matches_isin():
         assert np.array_equal(pop.mask(*states), expected)
         later = expected & (pop.view("entered") < 10)
         assert np.array_equal(pop.where(*states, t=10), np.flatnonzero(later))
+
+
+def test_prison_cells_group_like_unique():
+    rng = np.random.default_rng(10)
+    facility = rng.integers(0, 7, 3000) * prison.HOME_FACILITY
+    for high in (5, 400, 20_000):  # the last does not fit 16-bit keys
+        cell = (facility + rng.integers(0, high, 3000)).astype(np.int32)
+        order, group, start, size = prison.cells(cell)
+        labels, inverse = np.unique(cell, return_inverse=True)
+        assert np.array_equal(group, inverse)
+        assert np.array_equal(order, np.argsort(inverse, kind="stable"))
+        assert np.array_equal(size, np.bincount(inverse))
+        assert np.array_equal(cell[order[start]], labels)
