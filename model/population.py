@@ -188,12 +188,14 @@ class Population:
     def mask(self, *states: State, t: int | None = None) -> np.ndarray:
         """Boolean per person: in any of ``states``; with ``t``, only those who entered before t.
 
-        One comparison per state (``np.isin`` costs many times more on these small codes).
+        One comparison per state (``np.isin`` costs many times more on these small codes),
+        with a plain ``int``: NumPy compares an int8 array with an ``IntEnum`` member by
+        first converting the whole array to int64, ten times slower.
         """
         s = self.state[: self.n]
-        mask = s == states[0]
+        mask = s == int(states[0])
         for state in states[1:]:
-            mask |= s == state
+            mask |= s == int(state)
         if t is not None:
             mask &= self.entered[: self.n] < t
         return mask
