@@ -69,7 +69,12 @@ class Ties:
         added since, the answer is filtered from the previous answer, not from every tie.
         """
         last = self._among
-        if last is not None and last.m == self.m and not (inside & ~last.inside).any():
+        if (
+            last is not None
+            and last.m == self.m
+            and len(last.inside) == len(inside)
+            and not (inside & ~last.inside).any()
+        ):
             src, dst = last.src, last.dst
         else:
             src, dst = self.edges

@@ -86,6 +86,9 @@ def test_ties_among_a_shrinking_set_match_a_fresh_filter():
     ties.add(np.array([1, 2]), np.array([3, 4]), 1)  # new ties: filtered from all again
     src, _ = ties.among(narrow)
     assert len(src) == np.count_nonzero(narrow[ties.edges[0]] & narrow[ties.edges[1]])
+    grown = np.r_[narrow, True]  # a new member without ties
+    src, _ = ties.among(grown)
+    assert len(src) == np.count_nonzero(grown[ties.edges[0]] & grown[ties.edges[1]])
 
 
 def test_population_mask_matches_isin():
