@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from regroup import ties as tie_kinds
-from regroup.schema import as_array
 from regroup.states import Region, Role, State
 
 if TYPE_CHECKING:
@@ -30,11 +29,11 @@ def new_members(
     a = m.p.attributes
     k = len(role)
     rng = m.rng
-    commit = as_array(a.commitment)[role] + rng.uniform(-0.1, 0.1, k)
-    skill = as_array(a.skill)[role] + rng.uniform(-0.1, 0.1, k)
-    region_funds = np.r_[1.0, as_array(a.region_funds)][region]
-    funds = rng.exponential(1.0, k) * as_array(a.funds_usd)[role] * region_funds
-    known = rng.random(k) < as_array(a.known_share)[role]
+    commit = m.table(a.commitment)[role] + rng.uniform(-0.1, 0.1, k)
+    skill = m.table(a.skill)[role] + rng.uniform(-0.1, 0.1, k)
+    region_funds = m.table(a.region_funds, local=1.0)[region]
+    funds = rng.exponential(1.0, k) * m.table(a.funds_usd)[role] * region_funds
+    known = rng.random(k) < m.table(a.known_share)[role]
     documents = (region != Region.LOCAL) & (rng.random(k) < a.documents_share)
     lo, hi = m.p.population.minor_age_years.low, m.p.population.minor_age_years.high
     age = np.where(role == Role.MINOR, rng.uniform(lo, hi, k), 25.0)
@@ -109,11 +108,11 @@ def step(m: RegroupModel) -> None:
     f = _arrive(
         m,
         n_foreign,
-        as_array(p.foreign_region_shares),
-        as_array(p.foreign_role_shares),
+        m.table(p.foreign_region_shares),
+        m.table(p.foreign_role_shares),
         foreign_regions,
     )
-    loc = _arrive(m, n_local, np.ones(1), as_array(p.local_role_shares), [Region.LOCAL])
+    loc = _arrive(m, n_local, np.ones(1), m.table(p.local_role_shares), [Region.LOCAL])
     m.tally["arrived_foreign"] += len(f)
     m.tally["arrived_local"] += len(loc)
     m.series.arrived_foreign[t] = len(f) * m.scale

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup import prison
 from regroup.escape import leave_territory
-from regroup.schema import as_array
 from regroup.states import Custody, Region, Role, State
 
 if TYPE_CHECKING:
@@ -42,8 +41,8 @@ def step(m: RegroupModel) -> None:
     idx = m.chance(pop.where(State.ACTIVE, t=t), f)
     role, local = pop.role[idx], pop.region[idx] == Region.LOCAL
     u = m.draw(len(idx))
-    exposure = np.r_[1.0, as_array(m.p.combat.region_exposure)][pop.region[idx]]
-    die = u < as_array(c.die_fighting)[role] * exposure
+    exposure = m.table(m.p.combat.region_exposure, local=1.0)[pop.region[idx]]
+    die = u < m.table(c.die_fighting)[role] * exposure
     captured_p = np.where(local, c.local_captured, c.foreign_captured)
     captured = ~die & (m.draw(len(idx)) < captured_p)
     pop.move(idx[die], State.DEAD, t)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from regroup.schema import as_array
 from regroup.states import State
 
 if TYPE_CHECKING:
@@ -21,8 +20,8 @@ def step(m: RegroupModel) -> None:
     if len(idx) == 0:
         return
     role = pop.role[idx]
-    exposure = np.r_[1.0, as_array(c.region_exposure)][pop.region[idx]]
-    dead = m.draw(len(idx)) < as_array(c.death_hazard)[role] * exposure * intensity
+    exposure = m.table(c.region_exposure, local=1.0)[pop.region[idx]]
+    dead = m.draw(len(idx)) < m.table(c.death_hazard)[role] * exposure * intensity
     pop.move(idx[dead], State.DEAD, t)
     m.tally["killed_in_combat"] += int(dead.sum())
     alive = idx[~dead & m.fighting[role]]

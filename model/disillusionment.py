@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from regroup.schema import as_array
 from regroup.states import Role, State
 
 if TYPE_CHECKING:
@@ -18,7 +17,7 @@ CIVILIANS = np.array([Role.SETTLER, Role.WOMAN, Role.MINOR])
 
 def region_factor(m: RegroupModel) -> np.ndarray:
     """Leave factor by region code (1 for locals)."""
-    return np.r_[1.0, as_array(m.p.disillusionment.region_leave_factor)]
+    return m.table(m.p.disillusionment.region_leave_factor, local=1.0)
 
 
 def step(m: RegroupModel) -> None:
@@ -28,7 +27,7 @@ def step(m: RegroupModel) -> None:
         return
     role = pop.role[idx]
     c = pop.commitment[idx]
-    sens = as_array(d.sensitivity)[role]
+    sens = m.table(d.sensitivity)[role]
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     push = sens * (narratives * (1.0 - c) + d.territorial_loss * s.loss[t])
     push += np.isin(role, CIVILIANS) * d.settler_war_push * s.intensity[t]

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup import justice, prison
 from regroup.disillusionment import wants_to_leave
-from regroup.schema import as_array
 from regroup.states import Custody, Disposition, Region, Role, State
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ def cross_border(m: RegroupModel, idx: np.ndarray) -> None:
     m.tally["border_captures"] += len(taken)
     out = idx[~captured]
     foreign = out[pop.region[out] != Region.LOCAL]
-    go_home = m.draw(len(foreign)) < np.r_[0.0, as_array(e.go_home_share)][pop.region[foreign]]
+    go_home = m.draw(len(foreign)) < m.table(e.go_home_share, local=0.0)[pop.region[foreign]]
     justice.arrive_home(m, foreign[go_home])
     abroad = np.concatenate([foreign[~go_home], out[pop.region[out] == Region.LOCAL]])
     pop.move(abroad, State.HIDING_ABROAD, t)

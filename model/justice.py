@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from regroup import prison
-from regroup.schema import as_array
 from regroup.states import Custody, Region, State
 
 if TYPE_CHECKING:
@@ -37,7 +36,7 @@ def step(m: RegroupModel) -> None:
     rate = np.where(
         custody == Custody.BORDER,
         1.0 / j.deportation_months,
-        np.r_[0.0, as_array(j.repatriation)][region],
+        m.table(j.repatriation, local=0.0)[region],
     )
     sent = foreign & (m.draw(len(held)) < rate)
     arrive_home(m, held[sent])

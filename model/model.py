@@ -7,6 +7,7 @@ from types import ModuleType, SimpleNamespace
 
 import mesa
 import numpy as np
+from pydantic import BaseModel
 from regroup import (
     arrivals,
     collapse,
@@ -24,7 +25,7 @@ from regroup import (
 )
 from regroup.population import Member, Population, gc_paused
 from regroup.schedules import month_label, monthly
-from regroup.schema import Scenario, month_index
+from regroup.schema import Scenario, as_array, month_index
 from regroup.states import FIGHTING_ROLES, Region, Role, State
 from regroup.ties import Ties
 
@@ -134,6 +135,7 @@ class RegroupModel(mesa.Model):
         self.peak_fighters = 0
         self.regroup_month: int | None = None
         self.fighting = np.isin(np.arange(N_ROLES), FIGHTING_ROLES)
+        self._tables: dict[tuple[int, float | None], np.ndarray] = {}
 
     # ------------------------------------------------------------------ helpers
     def draw(self, n: int) -> np.ndarray:
@@ -145,6 +147,19 @@ class RegroupModel(mesa.Model):
         if len(idx) == 0:
             return idx
         return idx[self.rng.random(len(idx)) < p]
+
+    def table(self, table: BaseModel, local: float | None = None) -> np.ndarray:
+        """A per-role or per-region parameter table as an array indexed by code.
+
+        Per-region tables list the foreign regions; ``local`` puts the locals' value in front
+        (code 0). Built once per run (parameters do not change during a run): converting the
+        table each time cost more than most steps' arithmetic.
+        """
+        key = (id(table), local)
+        if key not in self._tables:
+            values = as_array(table)
+            self._tables[key] = values if local is None else np.r_[local, values]
+        return self._tables[key]
 
     def policy(self, lever: str) -> float:
         """A policy lever's level this month (0 before ``policy.start``)."""
