@@ -24,7 +24,7 @@ def detection(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
     h, pop = m.p.hiding, m.pop
     intel = 1.0 + m.p.policy.intelligence_gain * m.policy("intelligence_sharing")
     known = np.where(pop.known[idx], 1.0, h.unknown_factor)
-    abroad = np.where(pop.state[idx] == State.HIDING_ABROAD, h.abroad_factor, 1.0)
+    abroad = np.where(pop.state[idx] == int(State.HIDING_ABROAD), h.abroad_factor, 1.0)
     return h.detection * intel * known * abroad
 
 
@@ -44,9 +44,11 @@ def step(m: RegroupModel) -> None:
     caught = sought[m.draw(len(sought)) < detection(m, sought)]
     catch(m, caught)
 
-    hiding = pop.where(*DRIFTING)
-    pop.funds[hiding] = np.maximum(0.0, pop.funds[hiding] - h.living_cost_usd)
-    pop.funds[pop.where(State.CRIMINAL)] += h.crime_income_usd
+    funds = pop.view("funds")
+    hiding = pop.mask(*DRIFTING)
+    np.subtract(funds, h.living_cost_usd, out=funds, where=hiding)
+    np.maximum(funds, 0.0, out=funds, where=hiding)
+    np.add(funds, h.crime_income_usd, out=funds, where=pop.mask(State.CRIMINAL))
 
     local = pop.where(State.HIDING_LOCAL, t=t)
     killed = m.chance(local, h.insurgency_death * (1.0 + m.schedule.intensity[t]))

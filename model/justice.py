@@ -32,15 +32,15 @@ def step(m: RegroupModel) -> None:
     j, t, pop = m.p.justice, m.t, m.pop
     held = pop.where(State.DETAINED, t=t)
     custody, region = pop.custody[held], pop.region[held]
-    foreign = region != Region.LOCAL
+    foreign = region != int(Region.LOCAL)
     rate = np.where(
-        custody == Custody.BORDER,
+        custody == int(Custody.BORDER),
         1.0 / j.deportation_months,
         m.table(j.repatriation, local=0.0)[region],
     )
     sent = foreign & (m.draw(len(held)) < rate)
     arrive_home(m, held[sent])
-    camp = held[~foreign & (custody == Custody.CAMP)]
+    camp = held[~foreign & (custody == int(Custody.CAMP))]
     pop.move(m.chance(camp, j.camp_release), State.RELEASED, t)
 
     abroad = pop.where(State.HIDING_ABROAD, t=t)

@@ -182,9 +182,8 @@ class RegroupModel(mesa.Model):
             mechanism.step(self)
         pop = self.pop
         n = pop.n
-        code = (pop.state[:n].astype(np.int64) * N_ROLES + pop.role[:n]) * 2 + (
-            pop.region[:n] != Region.LOCAL
-        )
+        foreign = pop.region[:n] != int(Region.LOCAL)  # an IntEnum would cost a cast to int64
+        code = (pop.state[:n].astype(np.int64) * N_ROLES + pop.role[:n]) * 2 + foreign
         self.counts[self.t] = (
             np.bincount(code, minlength=N_STATES * N_ROLES * 2).reshape(N_STATES, N_ROLES, 2)
             * self.scale

@@ -25,7 +25,7 @@ def admit(m: RegroupModel, idx: np.ndarray, home: bool) -> None:
     pop.release[idx] = t + np.ceil(m.rng.uniform(years.low, years.high, len(idx)) * 12)
     state = State.PRISON_HOME if home else State.DETAINED
     facility = (pop.region[idx].astype(np.int64) + 1) * HOME_FACILITY * home
-    held = np.count_nonzero(pop.state[: pop.n] == state)
+    held = np.count_nonzero(pop.view("state") == int(state))
     cells = max(1, (held + len(idx)) // p.cell_size)
     pop.cell[idx] = facility + m.rng.integers(0, cells, len(idx))
     pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
@@ -39,7 +39,7 @@ def isolation(m: RegroupModel) -> float:
 
 def inmates(m: RegroupModel) -> np.ndarray:
     pop = m.pop
-    sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == Custody.PRISON)
+    sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == int(Custody.PRISON))
     return np.flatnonzero(sentenced | pop.mask(State.PRISON_HOME))
 
 
@@ -72,7 +72,7 @@ def step(m: RegroupModel) -> None:
     pop.move(idx[done], State.RELEASED, t)
     pop.ever_released[idx[done]] = True
 
-    regional = np.flatnonzero(settled & ~done & (pop.state[idx] == State.DETAINED))
+    regional = np.flatnonzero(settled & ~done & (pop.state[idx] == int(State.DETAINED)))
     leader = pop.role[idx[regional]] == Role.LEADER
     risk = p.execution * np.where(leader, p.leader_execution_factor, 1.0)
     executed = regional[m.draw(len(regional)) < risk]

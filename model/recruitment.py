@@ -55,8 +55,8 @@ def public_defections(m: RegroupModel) -> None:
     r, pop = m.p.recruitment, m.pop
     if len(m.spoke) < pop.n:
         m.spoke = np.concatenate([m.spoke, np.zeros(pop.n - len(m.spoke), dtype=bool)])
-    idx = pop.where(*SPEAKERS)
-    idx = idx[(pop.disposition[idx] == Disposition.DISILLUSIONED) & ~m.spoke[idx]]
+    disillusioned = pop.view("disposition") == int(Disposition.DISILLUSIONED)
+    idx = np.flatnonzero(pop.mask(*SPEAKERS) & disillusioned & ~m.spoke[: pop.n])
     deterred = r.legal_deterrence * (1.0 - m.policy("defector_voice"))
     speak = m.chance(idx, r.speak_rate * (1.0 - deterred))
     m.spoke[speak] = True

@@ -25,17 +25,18 @@ N_REGIONS = len(Region)
 def step(m: RegroupModel) -> None:
     g, t, pop, s = m.p.regroup, m.t, m.pop, m.series
     n = pop.n
-    free = pop.where(*FREE_STATES)
-    c, k = pop.commitment[free], pop.skill[free]
-    cand = free[(c >= g.commitment_threshold) & (k >= g.skill_threshold)]
+    is_free = pop.mask(*FREE_STATES)
+    free = np.flatnonzero(is_free)
+    dedicated = (pop.view("commitment") >= g.commitment_threshold) & is_free
+    cand = np.flatnonzero(dedicated & (pop.view("skill") >= g.skill_threshold))
     cand = cand[of_fighting_age(m, cand) | (pop.role[cand] != Role.MINOR)]
     region = pop.region[cand]
     s.pool[t] = len(cand) * m.scale
     s.pool_by_region[t] = np.bincount(region, minlength=N_REGIONS) * m.scale
 
-    role = pop.role[free]
-    anchor = (role == ANCHORS[0]) | (role == ANCHORS[1])
-    anchors = free[anchor & (pop.funds[free] >= g.leader_funds_usd)]
+    role = pop.view("role")
+    anchor = (role == int(ANCHORS[0])) | (role == int(ANCHORS[1]))
+    anchors = np.flatnonzero(anchor & is_free & (pop.view("funds") >= g.leader_funds_usd))
     m.connected = np.zeros(n, dtype=bool)
     m.largest_anchor = -1
     if len(anchors) == 0 or len(cand) == 0:

@@ -29,7 +29,7 @@ def step(m: RegroupModel) -> None:
     pop.move(joined, State.REINTEGRATED, t)
 
     at_risk = pop.where(State.RELEASED, State.REINTEGRATED, t=t)
-    factor = np.where(pop.state[at_risk] == State.REINTEGRATED, r.reintegrated_risk, 1.0)
+    factor = np.where(pop.state[at_risk] == int(State.REINTEGRATED), r.reintegrated_risk, 1.0)
     risk = r.reoffending * pop.commitment[at_risk] * factor
     offended = at_risk[m.draw(len(at_risk)) < risk]
     pop.reoffended[offended] = True
