@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from regroup import ties as tie_kinds
+from regroup.population import membership
 from regroup.states import Region, Role, State
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 FAMILY_ROLES = (Role.WOMAN, Role.MINOR)
 COMMANDERS = (Role.LEADER, Role.AMNI)
+IN_FAMILY, COMMANDING = membership(Role, *FAMILY_ROLES), membership(Role, *COMMANDERS)
 
 
 def new_members(
@@ -68,14 +70,14 @@ def _tie_units(m: RegroupModel, idx: np.ndarray) -> None:
         first = np.r_[True, label[order][1:] != label[order][:-1]]
         heads = fighters[order][first]
         commanders = pop.where(State.ACTIVE)
-        commanders = commanders[np.isin(pop.role[commanders], COMMANDERS)]
+        commanders = commanders[COMMANDING.take(pop.role[commanders])]
         if len(commanders):
             for r in np.unique(pop.region[heads]):
                 mine = commanders[pop.region[commanders] == r]
                 pool = mine if len(mine) else commanders
                 h = heads[pop.region[heads] == r]
                 m.ties.add(h, pool[rng.integers(0, len(pool), len(h))], tie_kinds.UNIT)
-    family = idx[np.isin(role, FAMILY_ROLES)]
+    family = idx[IN_FAMILY.take(role)]
     if len(family) and len(fighters):
         for r in np.unique(region):
             fam = family[pop.region[family] == r]

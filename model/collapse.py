@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup import prison
 from regroup.escape import leave_territory
+from regroup.population import membership
 from regroup.states import Custody, Region, Role, State
 
 if TYPE_CHECKING:
     from regroup.model import RegroupModel
 
 CAMP_ROLES = np.array([Role.SETTLER, Role.WOMAN, Role.MINOR])
+TO_CAMP = membership(Role, *CAMP_ROLES)
 
 
 def overrun_share(m: RegroupModel) -> float:
@@ -48,7 +50,7 @@ def step(m: RegroupModel) -> None:
     pop.move(idx[die], State.DEAD, t)
     m.tally["killed_at_collapse"] += int(die.sum())
     taken = idx[captured]
-    to_camp = np.isin(pop.role[taken], CAMP_ROLES)
+    to_camp = TO_CAMP.take(pop.role[taken])
     leave_territory(m, taken)
     pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
     prison.admit(m, taken[~to_camp], home=False)
@@ -59,9 +61,9 @@ def step(m: RegroupModel) -> None:
     pop.move(slip[pop.region[slip] != Region.LOCAL], State.ESCAPING, t)
 
     held = m.chance(pop.where(State.GROUP_PRISON, t=t), f)
-    executed = m.chance(held, m.p.security.execute_share)
-    pop.move(executed, State.DEAD, t)
-    m.tally["killed_by_group"] += len(executed)
-    left = np.setdiff1d(held, executed, assume_unique=True)
+    executed = m.draw(len(held)) < m.p.security.execute_share
+    pop.move(held[executed], State.DEAD, t)
+    m.tally["killed_by_group"] += int(executed.sum())
+    left = held[~executed]
     leave_territory(m, left)
     pop.move(left, State.HIDING_LOCAL, t)

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from regroup import ties as tie_kinds
+from regroup.population import membership
 from regroup.states import HELD_BY_STATES, Custody, Role, State
 
 if TYPE_CHECKING:
     from regroup.model import RegroupModel
 
 IN_TERRITORY = (State.ACTIVE, State.ESCAPING, State.GROUP_PRISON)
+HELD, INSIDE = membership(State, *HELD_BY_STATES), membership(State, *IN_TERRITORY)
 
 
 def of_fighting_age(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
@@ -30,8 +32,8 @@ def where_children_are(m: RegroupModel, parent_state: np.ndarray) -> np.ndarray:
     """A child's state on coming of age, from the parent's: in the territory while the
     group holds it (unless the parent is held by states); in a camp if the parent is held
     by states, or dead once the territory is gone; otherwise free in the community."""
-    held = np.isin(parent_state, HELD_BY_STATES)
-    in_territory = np.isin(parent_state, IN_TERRITORY)
+    held = HELD.take(parent_state)
+    in_territory = INSIDE.take(parent_state)
     territory = m.schedule.control[m.t] > 0
     state = np.full(len(parent_state), State.HIDING_LOCAL, dtype=np.int8)
     dead = parent_state == State.DEAD

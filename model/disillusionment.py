@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.population import membership
 from regroup.states import Role, State
 
 if TYPE_CHECKING:
     from regroup.model import RegroupModel
 
 CIVILIANS = np.array([Role.SETTLER, Role.WOMAN, Role.MINOR])
+CIVILIAN = membership(Role, *CIVILIANS)
 
 
 def region_factor(m: RegroupModel) -> np.ndarray:
@@ -30,7 +32,7 @@ def step(m: RegroupModel) -> None:
     sens = m.table(d.sensitivity)[role]
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     push = sens * (narratives * (1.0 - c) + d.territorial_loss * s.loss[t])
-    push += np.isin(role, CIVILIANS) * d.settler_war_push * s.intensity[t]
+    push += CIVILIAN.take(role) * d.settler_war_push * s.intensity[t]
     if s.control[t] < d.leader_despair_control:
         push += (role == Role.LEADER) * d.leader_despair_push
     push *= region_factor(m)[pop.region[idx]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 from regroup.disillusionment import wants_to_leave
 from regroup.states import State
 
@@ -29,15 +28,15 @@ def step(m: RegroupModel) -> None:
     enforcement = m.schedule.enforcement[t]
     leavers = wants_to_leave(m, pop.where(State.ACTIVE, t=t))
     caught = m.chance(leavers, sec.detection * enforcement)
-    killed = m.chance(caught, sec.execute_share)
-    pop.move(killed, State.DEAD, t)
-    pop.move(np.setdiff1d(caught, killed, assume_unique=True), State.GROUP_PRISON, t)
-    m.tally["killed_by_group"] += len(killed)
+    killed = m.draw(len(caught)) < sec.execute_share
+    pop.move(caught[killed], State.DEAD, t)
+    pop.move(caught[~killed], State.GROUP_PRISON, t)
+    m.tally["killed_by_group"] += int(killed.sum())
 
     held = pop.where(State.GROUP_PRISON, t=t)
-    executed = m.chance(held, sec.prison_execution)
-    pop.move(executed, State.DEAD, t)
-    m.tally["killed_by_group"] += len(executed)
-    held = np.setdiff1d(held, executed, assume_unique=True)
+    executed = m.draw(len(held)) < sec.prison_execution
+    pop.move(held[executed], State.DEAD, t)
+    m.tally["killed_by_group"] += int(executed.sum())
+    held = held[~executed]
     to_front = m.chance(held, m.p.combat.front_transfer_rate * fighter_shortage(m))
     pop.move(to_front, State.ACTIVE, t)

@@ -11,7 +11,7 @@ import mesa
 import numpy as np
 from regroup import prison
 from regroup.model import RegroupModel
-from regroup.population import Member, Population
+from regroup.population import Member, Population, membership
 from regroup.scenario import with_overrides
 from regroup.schema import Scenario
 from regroup.states import FREE_STATES, State
@@ -113,3 +113,9 @@ def test_prison_cells_group_like_unique():
         assert np.array_equal(order, np.argsort(inverse, kind="stable"))
         assert np.array_equal(size, np.bincount(inverse))
         assert np.array_equal(cell[order[start]], labels)
+
+
+def test_membership_tables_match_isin():
+    values = np.random.default_rng(11).integers(0, len(State), 500).astype(np.int8)
+    codes = (State.DETAINED, State.PRISON_HOME, State.ACTIVE)
+    assert np.array_equal(membership(State, *codes).take(values), np.isin(values, codes))
