@@ -114,21 +114,24 @@ def union_find(k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of nodes ``0..k-1`` joined by edges ``a[i]-b[i]``: the smallest
     node of each component, per node.
 
-    Vectorised union-find: each round hooks the larger of the two roots of every edge whose
-    ends have different roots onto the smaller, then halves paths until every node points to
-    its root. Roots only ever decrease, so it ends, in a few rounds, with one root per
-    component: its smallest node.
+    Vectorised union-find (after Shiloach and Vishkin): ``root`` points every node to a
+    smaller or equal node. Each round, for every edge whose ends still point to different
+    nodes, the larger of the two is hooked onto the smaller if it is a tree's root; then every
+    node jumps twice towards its root. An edge whose ends reach the same node is done for
+    good, as trees only merge. Pointers only go to smaller nodes, so each tree's root is its
+    smallest node.
     """
     root = np.arange(k)
-    while True:
+    while len(a):
         ra, rb = root[a], root[b]
-        split = np.flatnonzero(ra != rb)
-        if len(split) == 0:
+        hi, lo = np.maximum(ra, rb), np.minimum(ra, rb)
+        left = np.flatnonzero(hi != lo)
+        a, b, hi, lo = a[left], b[left], hi[left], lo[left]
+        top = root[hi] == hi
+        root[hi[top]] = lo[top]
+        root = root[root[root]]
+    while True:  # every node to its root
+        up = root[root]
+        if np.array_equal(up, root):
             return root
-        ra, rb = ra[split], rb[split]
-        root[np.maximum(ra, rb)] = np.minimum(ra, rb)
-        while True:
-            up = root[root]
-            if np.array_equal(up, root):
-                break
-            root = up
+        root = up
