@@ -44,11 +44,10 @@ def step(m: RegroupModel) -> None:
     caught = sought[m.draw(len(sought)) < detection(m, sought)]
     catch(m, caught)
 
-    funds = pop.view("funds")
-    hiding = pop.mask(*DRIFTING)
-    np.subtract(funds, h.living_cost_usd, out=funds, where=hiding)
-    np.maximum(funds, 0.0, out=funds, where=hiding)
-    np.add(funds, h.crime_income_usd, out=funds, where=pop.mask(State.CRIMINAL))
+    funds = pop.view("funds")  # funds are never negative: a zero cost leaves them as they are
+    cost = np.float32(h.living_cost_usd) * pop.mask(*DRIFTING)
+    np.maximum(funds - cost, 0.0, out=funds)
+    funds += np.float32(h.crime_income_usd) * pop.mask(State.CRIMINAL)
 
     local = pop.where(State.HIDING_LOCAL, t=t)
     killed = m.chance(local, h.insurgency_death * (1.0 + m.schedule.intensity[t]))

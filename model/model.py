@@ -183,7 +183,7 @@ class RegroupModel(mesa.Model):
         pop = self.pop
         n = pop.n
         foreign = pop.region[:n] != int(Region.LOCAL)  # an IntEnum would cost a cast to int64
-        code = (pop.state[:n].astype(np.int64) * N_ROLES + pop.role[:n]) * 2 + foreign
+        code = pop.state[:n] * np.int16(N_ROLES * 2) + pop.role[:n] * np.int16(2) + foreign
         self.counts[self.t] = (
             np.bincount(code, minlength=N_STATES * N_ROLES * 2).reshape(N_STATES, N_ROLES, 2)
             * self.scale
