@@ -72,9 +72,8 @@ def remobilise(m: RegroupModel, level: float) -> None:
     r, t, pop = m.p.recruitment, m.t, m.pop
     if len(m.connected) == 0:
         return
-    idx = pop.where(*REMOBILISABLE, t=t)
-    idx = idx[idx < len(m.connected)]
-    idx = idx[m.connected[idx]]
+    connected = m.connected  # in a funded pool last month (members who joined since are not)
+    idx = np.flatnonzero(pop.mask(*REMOBILISABLE, t=t)[: len(connected)] & connected)
     pop.move(m.chance(idx, r.remobilise_rate * level), State.REMOBILISED, t)
     # new recruits join the largest pool, tied to the leader who anchors it
     anchor = m.largest_anchor
