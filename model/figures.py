@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from regroup.analysis import (
     HEADLINE,
     Results,
@@ -82,6 +83,16 @@ def distribution(res: Results, outcome: str) -> plt.Figure:
     return fig
 
 
+def panels(k: int, cols: int, width: float, height: float, **kw) -> tuple[plt.Figure, list]:
+    """A figure with ``k`` panels in rows of at most ``cols``; unused cells switched off."""
+    cols = max(1, min(cols, k))
+    rows = -(-k // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, **kw)
+    for ax in list(axes.flat)[k:]:
+        ax.axis("off")
+    return fig, list(axes.flat)[:k]
+
+
 def fan_by_scenario(res: Results, column: str) -> plt.Figure | None:
     """Fan chart of a monthly indicator, one panel per scenario, baseline median dashed."""
     try:
@@ -94,14 +105,10 @@ def fan_by_scenario(res: Results, column: str) -> plt.Figure | None:
     months = pd.to_datetime(table.columns.astype(str))
     scenario_of = ind.groupby("run_id")["scenario"].first()
     names = [n for n in res.scenarios if (scenario_of == n).any()]
-    cols = min(4, len(names))
-    rows = -(-len(names) // cols)
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(4 * cols, 2.8 * rows), sharex=True, sharey=True, squeeze=False
-    )
+    fig, axes = panels(len(names), 4, 4, 2.8, sharex=True, sharey=True)
     col = colors(res)
     base = table.loc[scenario_of.index[scenario_of == res.baseline]]
-    for ax, name in zip(axes.flat, names, strict=False):
+    for ax, name in zip(axes, names, strict=True):
         values = table.loc[scenario_of.index[scenario_of == name]].to_numpy()
         fan(ax, months, values, col[name] if name != res.baseline else "C0")
         if name != res.baseline and len(base):
@@ -109,10 +116,7 @@ def fan_by_scenario(res: Results, column: str) -> plt.Figure | None:
             ax.legend(fontsize=7, loc="upper left")
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
-    for ax in axes[:, 0]:
-        ax.set_ylabel(label(column))
+    axes[0].set_ylabel(label(column))
     fig.suptitle(f"{label(column)} over time: median, 50% and 90% of runs")
     fig.autofmt_xdate()
     fig.tight_layout()
@@ -120,20 +124,27 @@ def fan_by_scenario(res: Results, column: str) -> plt.Figure | None:
 
 
 def regroup_curves(res: Results) -> plt.Figure | None:
+    """P(regrouped by year) with its 90% interval, one panel per scenario, baseline dashed."""
     table = regroup_table(res)
     if table.empty:
         return None
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    groups = dict(list(table.groupby("scenario", sort=False)))
+    base = groups.get(res.baseline)
+    fig, axes = panels(len(groups), 4, 4, 2.8, sharex=True, sharey=True)
     col = colors(res)
-    for name, part in table.groupby("scenario", sort=False):
-        ax.fill_between(part["year"], part["low"], part["high"], color=col[name], alpha=0.12)
-        ax.plot(part["year"], part["p"], "o-", ms=3, color=col[name], label=name)
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("year")
-    ax.set_ylabel("P(regrouped by year)")
-    ax.set_title("Probability the group has regrouped, by year (bands: 90% interval)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
+    for ax, (name, part) in zip(axes, groups.items(), strict=True):
+        color = col[name] if name != res.baseline else "C0"
+        ax.fill_between(part["year"], part["low"], part["high"], color=color, alpha=0.25)
+        ax.plot(part["year"], part["p"], "o-", ms=3, color=color)
+        if base is not None and name != res.baseline:
+            ax.plot(base["year"], base["p"], "k--", lw=1, label="baseline")
+            ax.legend(fontsize=7, loc="upper left")
+        ax.set_title(name, fontsize=10)
+        ax.set_ylim(-0.02, 1.02)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("P(regrouped by year)")
+    fig.suptitle("Probability the group has regrouped, by year (band: 90% interval)")
     fig.tight_layout()
     return fig
 
@@ -144,12 +155,10 @@ def effects(res: Results) -> plt.Figure | None:
     if table.empty:
         return None
     outcomes = list(dict.fromkeys(table["outcome"]))
-    cols = min(3, len(outcomes))
-    rows = -(-len(outcomes) // cols)
-    per_panel = 1.2 + 0.35 * table["scenario"].nunique()
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 0.6 + per_panel * rows), squeeze=False)
+    height = 1.2 + 0.35 * table["scenario"].nunique()
+    fig, axes = panels(len(outcomes), 3, 5, height)
     col = colors(res)
-    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+    for ax, outcome in zip(axes, outcomes, strict=True):
         part = table[table["outcome"] == outcome].reset_index(drop=True)
         y = np.arange(len(part))[::-1]
         for yi, row in zip(y, part.itertuples(), strict=True):
@@ -165,8 +174,6 @@ def effects(res: Results) -> plt.Figure | None:
         ax.set_yticks(y, part["scenario"])
         ax.set_title(f"{outcome}\n({part['statistic'].iloc[0]} vs {res.baseline})", fontsize=9)
         ax.grid(alpha=0.3, axis="x")
-    for ax in list(axes.flat)[len(outcomes) :]:
-        ax.axis("off")
     fig.suptitle("Effect of each scenario against the baseline (bootstrap 90% intervals)")
     fig.tight_layout()
     return fig
@@ -177,21 +184,16 @@ def parameters(res: Results) -> plt.Figure | None:
     if not res.parameters:
         return None
     outcome = res.manifest["experiment"]["settings"]["outcome"]
-    k = len(res.parameters)
-    cols = min(3, k)
-    rows = -(-k // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = panels(len(res.parameters), 3, 4.5, 3.4)
     col = colors(res)
-    for ax, param in zip(axes.flat, res.parameters, strict=False):
+    for ax, param in zip(axes, res.parameters, strict=True):
         for name in res.scenarios:
             runs = res.outcomes[res.outcomes["scenario"] == name]
             ax.plot(runs[param], runs[outcome], ".", alpha=0.4, color=col[name], label=name)
         ax.set_xlabel(param)
         ax.set_ylabel(label(outcome))
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=7)
-    for ax in list(axes.flat)[k:]:
-        ax.axis("off")
+    axes[0].legend(fontsize=7)
     fig.suptitle(f"{outcome} against the design parameters (one dot per run)")
     fig.tight_layout()
     return fig
