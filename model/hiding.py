@@ -19,22 +19,13 @@ SOUGHT = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.CRIMINAL, State.REMOBIL
 DRIFTING = (State.HIDING_LOCAL, State.HIDING_ABROAD)
 
 
-def intelligence(m: RegroupModel) -> float:
-    return 1.0 + m.p.policy.intelligence_gain * m.policy("intelligence_sharing")
-
-
 def detection(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
     """Monthly probability of being caught, per person in ``idx``."""
     h, pop = m.p.hiding, m.pop
+    intel = 1.0 + m.p.policy.intelligence_gain * m.policy("intelligence_sharing")
     known = np.where(pop.known[idx], 1.0, h.unknown_factor)
     abroad = np.where(pop.state[idx] == int(State.HIDING_ABROAD), h.abroad_factor, 1.0)
-    return h.detection * intelligence(m) * known * abroad
-
-
-def highest_detection(m: RegroupModel) -> float:
-    """The largest value :func:`detection` can take this month."""
-    h = m.p.hiding
-    return h.detection * intelligence(m) * max(1.0, h.unknown_factor) * max(1.0, h.abroad_factor)
+    return h.detection * intel * known * abroad
 
 
 def catch(m: RegroupModel, idx: np.ndarray) -> None:
@@ -50,7 +41,7 @@ def catch(m: RegroupModel, idx: np.ndarray) -> None:
 def step(m: RegroupModel) -> None:
     h, t, pop = m.p.hiding, m.t, m.pop
     sought = pop.where(*SOUGHT, t=t)
-    caught = m.chance(sought, detection(m, sought), at_most=highest_detection(m))
+    caught = sought[m.draw(len(sought)) < detection(m, sought)]
     catch(m, caught)
 
     funds = pop.view("funds")  # funds are never negative: a zero cost leaves them as they are

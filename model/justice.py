@@ -38,8 +38,8 @@ def step(m: RegroupModel) -> None:
         1.0 / j.deportation_months,
         m.table(j.repatriation, local=0.0)[region],
     )
-    top = max(1.0 / j.deportation_months, m.table(j.repatriation).max())
-    arrive_home(m, m.chance(held[foreign], rate[foreign], at_most=top))
+    sent = foreign & (m.draw(len(held)) < rate)
+    arrive_home(m, held[sent])
     camp = held[~foreign & (custody == int(Custody.CAMP))]
     pop.move(m.chance(camp, j.camp_release), State.RELEASED, t)
 

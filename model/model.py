@@ -47,8 +47,6 @@ MECHANISMS = (
 )
 
 N_STATES, N_ROLES = len(State), len(Role)
-# chance(): sets at least this large, with probabilities at most this, are thinned
-THIN_ABOVE, THIN_BELOW = 1000, 0.2
 
 
 class RegroupModel(mesa.Model):
@@ -141,27 +139,14 @@ class RegroupModel(mesa.Model):
 
     # ------------------------------------------------------------------ helpers
     def draw(self, n: int) -> np.ndarray:
-        """``n`` uniform draws from the model's generator (single precision: half the cost,
-        and probabilities resolved to 6e-8)."""
-        return self.rng.random(n, dtype=np.float32)
+        """``n`` uniform draws from the model's generator."""
+        return self.rng.random(n)
 
-    def chance(self, idx: np.ndarray, p, at_most: float | None = None) -> np.ndarray:
-        """The subset of ``idx`` for which an event of probability ``p`` happens, each
-        independently; ``p`` is one probability, or one per index with ``at_most`` their
-        largest possible value.
-
-        A large set with rare events is thinned instead of given one draw each: a binomial
-        number of candidates at the top probability, chosen uniformly, each kept with
-        probability ``p / at_most``. The distribution is the same; the draws are few.
-        """
-        n = len(idx)
-        top = p if at_most is None else at_most
-        if n < THIN_ABOVE or np.ndim(top) > 0 or top > THIN_BELOW:
-            return idx[self.draw(n) < p] if n else idx
-        pick = np.sort(self.rng.choice(n, self.rng.binomial(n, top), replace=False))
-        if at_most is not None:
-            pick = pick[self.draw(len(pick)) * top < p[pick]]
-        return idx[pick]
+    def chance(self, idx: np.ndarray, p) -> np.ndarray:
+        """The subset of ``idx`` for which an event of probability ``p`` happens."""
+        if len(idx) == 0:
+            return idx
+        return idx[self.rng.random(len(idx)) < p]
 
     def table(self, table: BaseModel, local: float | None = None) -> np.ndarray:
         """A per-role or per-region parameter table as an array indexed by code.

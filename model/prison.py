@@ -75,7 +75,7 @@ def step(m: RegroupModel) -> None:
     regional = np.flatnonzero(settled & ~done & (pop.state[idx] == int(State.DETAINED)))
     leader = pop.role[idx[regional]] == Role.LEADER
     risk = p.execution * np.where(leader, p.leader_execution_factor, 1.0)
-    executed = m.chance(regional, risk, at_most=p.execution * max(1.0, p.leader_execution_factor))
+    executed = regional[m.draw(len(regional)) < risk]
     pop.move(idx[executed], State.DEAD, t)
     m.tally["executed_by_states"] += len(executed)
     done[executed] = True
@@ -89,7 +89,7 @@ def step(m: RegroupModel) -> None:
     top = np.maximum.reduceat(c[order], start)  # the most committed in each cell
     pop.commitment[idx] = c + p.radicalisation * open_share * np.maximum(0.0, top[group] - c)
 
-    forming = m.chance(np.arange(len(idx)), p.tie_formation * open_share)
+    forming = np.flatnonzero(m.draw(len(idx)) < p.tie_formation * open_share)
     if len(forming):
         g = group[forming]
         mate = order[start[g] + (m.draw(len(forming)) * size[g]).astype(np.int64)]

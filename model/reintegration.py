@@ -31,6 +31,6 @@ def step(m: RegroupModel) -> None:
     at_risk = pop.where(State.RELEASED, State.REINTEGRATED, t=t)
     factor = np.where(pop.state[at_risk] == int(State.REINTEGRATED), r.reintegrated_risk, 1.0)
     risk = r.reoffending * pop.commitment[at_risk] * factor
-    offended = m.chance(at_risk, risk, at_most=r.reoffending * max(1.0, r.reintegrated_risk))
+    offended = at_risk[m.draw(len(at_risk)) < risk]
     pop.reoffended[offended] = True
     catch(m, offended)

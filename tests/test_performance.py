@@ -119,20 +119,3 @@ def test_membership_tables_match_isin():
     values = np.random.default_rng(11).integers(0, len(State), 500).astype(np.int8)
     codes = (State.DETAINED, State.PRISON_HOME, State.ACTIVE)
     assert np.array_equal(membership(State, *codes).take(values), np.isin(values, codes))
-
-
-def test_thinned_chance_keeps_each_probability():
-    model = small(seed=5)
-    n, repeats = 4000, 1500
-    idx = np.arange(n) * 3
-    p = np.where(np.arange(n) % 2 == 0, 0.01, 0.04)  # thinned at the top probability 0.05
-    varying, scalar = np.zeros(n), np.zeros(n)
-    for _ in range(repeats):
-        varying[model.chance(idx, p, at_most=0.05) // 3] += 1
-        scalar[model.chance(idx, 0.03) // 3] += 1
-    for freq, expected in ((varying[::2], 0.01), (varying[1::2], 0.04), (scalar, 0.03)):
-        sd = np.sqrt(expected * (1 - expected) / (repeats * len(freq)))
-        assert abs(freq.mean() / repeats - expected) < 5 * sd
-    # every index equally likely: no part of the set is favoured
-    halves = scalar[: n // 2].sum(), scalar[n // 2 :].sum()
-    assert abs(halves[0] - halves[1]) < 5 * np.sqrt(sum(halves))
