@@ -27,13 +27,14 @@ from benchmarks.reference import MECHANISMS
 
 @dataclass(frozen=True)
 class Plan:
-    repeats: int  # runs of the model and the floor at each size (the median is reported)
+    repeats: int  # full-scale runs of the model and of the floor (the median is reported)
+    size_repeats: int  # runs at each of the other sizes
     reference_agents: int  # size of the reference run (it is about 100x slower)
     replicates: int  # full-scale replicates for 1 and for 2 worker processes
 
 
-QUICK = Plan(repeats=3, reference_agents=2_500, replicates=4)
-FULL = Plan(repeats=5, reference_agents=10_000, replicates=12)
+QUICK = Plan(repeats=3, size_repeats=1, reference_agents=2_500, replicates=2)
+FULL = Plan(repeats=5, size_repeats=3, reference_agents=10_000, replicates=8)
 SIZES = (10_000, 50_000, 200_000)  # agents, besides full scale
 
 
@@ -81,13 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     full, months = time_model(1.0, plan.repeats, name="model, full scale")
     sizes = [full]
     for agents in SIZES:
-        scale = full.agents / agents
-        sizes.append(time_model(scale, plan.repeats if agents < 100_000 else 1)[0])
+        name = f"model, {agents // 1000}k agents"
+        sizes.append(time_model(full.agents / agents, plan.size_repeats, name=name)[0])
     sizes.sort(key=lambda t: t.agents)
     floor = numpy_floor(months, plan.repeats)
     ref_scale = full.agents / plan.reference_agents
     reference = time_reference(ref_scale)
-    same_rules = time_model(ref_scale, plan.repeats, MECHANISMS, "model, reference rules")[0]
+    same_rules = time_model(ref_scale, plan.size_repeats, MECHANISMS, "model, reference rules")[0]
 
     print()
     print(
@@ -106,7 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     per_min_1, per_min_2 = reps.per_minute(1), reps.per_minute(2)
-    growth = (reps.rss_after[-1] - reps.rss_after[0]) / max(1, reps.replicates - 1)
+    # memory growth per run: the slope over the runs (cyclic garbage is collected in bursts)
+    runs = np.arange(len(reps.rss_after))
+    growth = float(np.polyfit(runs, reps.rss_after, 1)[0]) if len(runs) > 1 else 0.0
     print(
         f"  replicates (full scale, run_replicates): {per_min_1:.0f}/min with 1 process, "
         f"{per_min_2:.0f}/min with 2; 1,000 on 2 cores: {1000 / per_min_2:.1f} min"
