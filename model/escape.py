@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 def leave_territory(m: RegroupModel, idx: np.ndarray) -> None:
     """Set the disposition on leaving (Deen, seed 000); early leavers may take group funds."""
+    if len(idx) == 0:  # nothing to do, and nothing drawn
+        return
     pop = m.pop
     dedicated = pop.commitment[idx] >= m.p.regroup.commitment_threshold
     disturbed = m.draw(len(idx)) < m.p.escape.trauma_share
@@ -43,6 +45,8 @@ def take_group_funds(m: RegroupModel, idx: np.ndarray) -> None:
 
 def cross_border(m: RegroupModel, idx: np.ndarray) -> None:
     """At the border: capture (border custody), or evasion to hiding abroad or home."""
+    if len(idx) == 0:
+        return
     e, t, pop = m.p.escape, m.t, m.pop
     captured = m.draw(len(idx)) < e.border_capture * m.schedule.border[t]
     taken = idx[captured]

@@ -30,6 +30,8 @@ def detection(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
 
 def catch(m: RegroupModel, idx: np.ndarray) -> None:
     """Arrest: locals go to prison in the region, foreigners to prison at home."""
+    if len(idx) == 0:
+        return
     pop = m.pop
     local = pop.region[idx] == Region.LOCAL
     prison.admit(m, idx[local], home=False)

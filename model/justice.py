@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 def arrive_home(m: RegroupModel, idx: np.ndarray) -> None:
     """Foreigners reach their home country: prosecuted and imprisoned, or free."""
+    if len(idx) == 0:
+        return
     j, pop = m.p.justice, m.pop
     first = idx[pop.returned[idx] < 0]
     pop.returned[first] = m.t

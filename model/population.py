@@ -218,6 +218,8 @@ class Population:
 
     def move(self, idx: np.ndarray, state: State, t: int, custody: Custody = Custody.NONE):
         """Move people to ``state`` in month ``t``."""
+        if len(idx) == 0:  # most moves of a month are of nobody; skip the three writes
+            return
         self.state[idx] = state
         self.entered[idx] = t
         self.custody[idx] = custody
