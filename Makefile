@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/regroup run scenarios/baseline.yaml --replicates 200 --workers 2 --out results/baseline
+	$(BIN)/regroup run scenarios/baseline.yaml --replicates 60 --workers 2 --out results/baseline
 
 test: $(STAMP)
 	$(BIN)/ruff check model tests benchmarks
