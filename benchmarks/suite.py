@@ -107,8 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     per_min_1, per_min_2 = reps.per_minute(1), reps.per_minute(2)
-    # memory left behind per run, after the first (which fills the allocator's pools)
-    growth = (reps.rss_after[-1] - reps.rss_after[0]) / max(1, reps.replicates - 1)
+    # memory left behind per run, from the second run on (the first two fill the allocator's
+    # pools); the quick plan's two runs are too few to tell
+    after = reps.rss_after[1:]
+    growth = (
+        f"{(after[-1] - after[0]) / (len(after) - 1):+.1f} MB left behind a run from the second"
+        if len(after) > 1
+        else "too few runs for a trend"
+    )
     print(
         f"  replicates (full scale, run_replicates): {per_min_1:.0f}/min with 1 process, "
         f"{per_min_2:.0f}/min with 2; 1,000 on 2 cores: {1000 / per_min_2:.1f} min"
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  memory: {reps.rss_before:.0f} MB before the runs, "
         f"{', '.join(f'{x:.0f}' for x in reps.rss_after)} MB after each; "
-        f"peak {reps.peak_rss:.0f} MB; {growth:+.1f} MB left behind a run"
+        f"peak {reps.peak_rss:.0f} MB; {growth}"
     )
     print()
     print(f"speedup_vs_mesa_reference={full.rate / reference.rate:.1f}")
