@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from regroup.model import RegroupModel
-from regroup.runner import run_replicates
-from regroup.scenario import with_overrides
-from regroup.schema import Scenario
+from regroup.config.scenario import with_overrides
+from regroup.config.schema import Scenario
+from regroup.core.model import RegroupModel
+from regroup.experiments.runner import run_replicates
 
 from benchmarks.reference import ReferenceModel
 
@@ -164,7 +164,8 @@ class Replicates:
 
 
 def time_replicates(replicates: int, rounds: int = 2) -> Replicates:
-    """Full-scale replicates through :func:`regroup.runner.run_replicates`, 1 and 2 workers.
+    """Full-scale replicates through :func:`~regroup.experiments.runner.run_replicates`,
+    1 and 2 workers.
 
     The modes alternate for ``rounds`` rounds and each keeps its shortest time: other work on
     the machine only ever slows a round down, and alternating spreads it over both modes.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from regroup.scenario import ConfigError, load_scenario
+from regroup.config.scenario import ConfigError, load_scenario
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -52,7 +52,7 @@ def run(
     out: Path | None = typer.Option(None, "--out", help="Output directory [results/<name>]."),
 ) -> None:
     """Run Monte Carlo replicates of a scenario; write Parquet tables, manifest and figures."""
-    from regroup.runner import run_to_directory
+    from regroup.experiments.runner import run_to_directory
 
     sc = load_or_fail(scenario)
     out = out or Path("results") / sc.name
@@ -79,7 +79,7 @@ def params(
     out: Path | None = typer.Option(None, "--out", help="Write here instead of stdout."),
 ) -> None:
     """Print (or write) the parameter table generated from the schema."""
-    from regroup.docs import parameter_table
+    from regroup.config.parameter_table import parameter_table
 
     text = parameter_table()
     if out is None:
@@ -94,7 +94,7 @@ def params(
 
 
 def load_experiment_or_fail(path: Path):
-    from regroup.experiment import load_experiment
+    from regroup.config.experiment import load_experiment
 
     try:
         return load_experiment(path)
@@ -107,7 +107,7 @@ def sweep_or_fail(exp, out: Path, workers: int | None, scheduler: str | None, re
     import os
     from concurrent.futures.process import BrokenProcessPool
 
-    from regroup.sweep import run_sweep
+    from regroup.experiments.sweep import run_sweep
 
     workers = workers or exp.spec.executor.workers or os.cpu_count() or 1
     scheduler = scheduler or exp.spec.executor.scheduler
@@ -159,7 +159,7 @@ def sweep(
 
 
 def results_or_fail(path: Path):
-    from regroup.analysis import load_results
+    from regroup.results.analysis import load_results
 
     try:
         return load_results(path)
@@ -173,7 +173,7 @@ def plot(
     out: Path | None = typer.Option(None, "--out", help="Figures directory [RESULTS/figures]."),
 ) -> None:
     """Figures of a sweep: distributions, ECDFs, fan charts, P(regroup), effects; and CSV tables."""
-    from regroup.figures import write_figures
+    from regroup.results.figures import write_figures
 
     res = results_or_fail(results)
     paths = write_figures(res, out or results / "figures")
@@ -192,9 +192,9 @@ def sensitivity(
 
     Runs the sweep first, or finishes it if RESULTS holds part of it; a finished one is reused.
     """
-    from regroup.analysis import load_results
-    from regroup.experiment import KNOWN_OUTCOMES
-    from regroup.sensitivity import SensitivityError, write_sensitivity
+    from regroup.config.experiment import KNOWN_OUTCOMES
+    from regroup.experiments.sensitivity import SensitivityError, write_sensitivity
+    from regroup.results.analysis import load_results
     from rich.table import Table
 
     exp = load_experiment_or_fail(experiment)
@@ -226,7 +226,7 @@ def report(
     out: Path | None = typer.Option(None, "--out", help="HTML file [RESULTS/report.html]."),
 ) -> None:
     """One self-contained HTML report: figures, tables, the experiment file and manifest."""
-    from regroup.report import write_report
+    from regroup.results.report import write_report
 
     path = write_report(results_or_fail(results), out)
     err.print(f"wrote {path}")

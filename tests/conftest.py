@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from regroup.model import RegroupModel
-from regroup.scenario import load_scenario, with_overrides
-from regroup.schema import Scenario
+from regroup.config.scenario import load_scenario, with_overrides
+from regroup.config.schema import Scenario
+from regroup.core.model import RegroupModel
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from conftest import SCENARIOS
 from regroup.cli import app
-from regroup.docs import parameter_table
-from regroup.outcomes import OUTCOMES
-from regroup.runner import AtomicDir, replicate_seeds, run_replicates
-from regroup.scenario import load_scenario, with_overrides
+from regroup.config.parameter_table import parameter_table
+from regroup.config.scenario import load_scenario, with_overrides
+from regroup.experiments.runner import AtomicDir, replicate_seeds, run_replicates
+from regroup.results.outcomes import OUTCOMES
 from typer.testing import CliRunner
 
 SEED, REPLICATES = 4242, 3

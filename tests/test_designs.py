@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from regroup.designs import design_table, run_seeds, salib_problem
-from regroup.experiment import load_experiment
+from regroup.config.experiment import load_experiment
+from regroup.experiments.designs import design_table, run_seeds, salib_problem
 from sweep_support import SCENARIOS, write_experiment
 
 RANGES = {

@@ -7,11 +7,12 @@ import re
 import pytest
 from conftest import DOCS
 from pydantic import BaseModel
-from regroup.docs import parameter_table, rows
-from regroup.model import MECHANISMS
-from regroup.outcomes import OUTCOMES
-from regroup.scenario import with_overrides
-from regroup.schema import Range, Scenario, Schedule
+from regroup.config.fields import Range, Schedule
+from regroup.config.parameter_table import parameter_table, rows
+from regroup.config.scenario import with_overrides
+from regroup.config.schema import Scenario
+from regroup.core.model import MECHANISMS
+from regroup.results.outcomes import OUTCOMES
 
 ROWS = list(rows(Scenario()))
 DOCUMENTED = {row[0] for row in ROWS}

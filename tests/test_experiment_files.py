@@ -5,8 +5,8 @@ from __future__ import annotations
 import dask
 import pytest
 from regroup.cli import app
-from regroup.experiment import load_experiment
-from regroup.scenario import ConfigError
+from regroup.config.experiment import load_experiment
+from regroup.config.scenario import ConfigError
 from sweep_support import EXPERIMENTS, SCENARIOS, write_experiment
 from typer.testing import CliRunner
 

@@ -6,11 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SHORT_END, Trace
-from regroup import combat, demography, escape, hiding, justice, prison, regroup, security
-from regroup import ties as tie_kinds
-from regroup.model import RegroupModel
-from regroup.schema import month_index
-from regroup.states import Custody, Region, Role, State
+from regroup.config.fields import month_index
+from regroup.core import ties as tie_kinds
+from regroup.core.model import RegroupModel
+from regroup.core.states import Custody, Region, Role, State
+from regroup.mechanisms import (
+    combat,
+    demography,
+    escape,
+    hiding,
+    justice,
+    prison,
+    regrouping,
+    security,
+)
 
 HIDING = (State.HIDING_LOCAL, State.HIDING_ABROAD)
 SHORT = {"time.end": SHORT_END}
@@ -344,7 +353,7 @@ def test_a_funded_connected_pool_regroups(fresh_model, leader_funds, regroups):
     jailed = add(m, 3, Role.VETERAN, State.PRISON_HOME, **dedicated)
     m.ties.chain(np.r_[leader, pool], np.zeros(6), tie_kinds.UNIT)
     m.ties.add(jailed, np.repeat(leader, 3), tie_kinds.UNIT)
-    regroup.step(m)
+    regrouping.step(m)
     t, scale = m.t, m.scale
     assert m.series.pool[t] == (len(pool) + len(loner)) * scale  # free, dedicated, qualified
     assert not m.connected[loner].any() and not m.connected[jailed].any()
@@ -364,6 +373,6 @@ def test_no_regroup_event_while_the_group_holds_territory(fresh_model):
     leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, funds=1e6)
     pool = add(m, 5, Role.VETERAN, State.HIDING_LOCAL, commitment=1.0, skill=1.0)
     m.ties.chain(np.r_[leader, pool], np.zeros(6), tie_kinds.UNIT)
-    regroup.step(m)
+    regrouping.step(m)
     assert m.series.largest_pool[m.t] > 0
     assert m.regroup_month is None

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from regroup.outcomes import CALIBRATION, OUTCOMES, indicators, outcome_row, timeseries
-from regroup.states import HIDING_STATES, Region, Role, State
+from regroup.core.states import HIDING_STATES, Region, Role, State
+from regroup.results.outcomes import CALIBRATION, OUTCOMES, indicators, outcome_row, timeseries
 
 APPEARING = ("arrived_foreign", "arrived_local", "came_of_age", "new_recruits")
 
@@ -67,7 +67,7 @@ def test_locals_never_return_home_from_abroad(baseline_trace):
 def short_model():
     """A model of its own (tests here may change it), run to the end of 2015."""
     from conftest import small
-    from regroup.model import RegroupModel
+    from regroup.core.model import RegroupModel
 
     return RegroupModel(small({"time.end": "2015-12"}), seed=7).run()
 

@@ -9,13 +9,13 @@ import weakref
 
 import mesa
 import numpy as np
-from regroup import prison
-from regroup.model import RegroupModel
-from regroup.population import Member, Population, membership
-from regroup.scenario import with_overrides
-from regroup.schema import Scenario
-from regroup.states import FREE_STATES, State
-from regroup.ties import Ties, union_find
+from regroup.config.scenario import with_overrides
+from regroup.config.schema import Scenario
+from regroup.core.model import RegroupModel
+from regroup.core.population import Member, Population, membership
+from regroup.core.states import FREE_STATES, State
+from regroup.core.ties import Ties, union_find
+from regroup.mechanisms import prison
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from regroup.runner import run_replicates
-from regroup.scenario import load_scenario, with_overrides
+from regroup.config.scenario import load_scenario, with_overrides
+from regroup.experiments.runner import run_replicates
 
 REPLICATES = 8
 

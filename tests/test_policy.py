@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SHORT_END
-from regroup.prison import inmates
-from regroup.states import State
+from regroup.core.states import State
+from regroup.mechanisms.prison import inmates
 
 SEEDS = (1, 2)
 SHORT = {"time.end": SHORT_END}

@@ -19,8 +19,8 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
-from regroup.scenario import with_overrides
-from regroup.schema import Scenario
+from regroup.config.scenario import with_overrides
+from regroup.config.schema import Scenario
 from scipy.stats import ks_2samp
 
 from benchmarks.reference import (

@@ -7,12 +7,12 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from regroup.analysis import Results, effect, load_results
 from regroup.cli import app
-from regroup.designs import design_table
-from regroup.experiment import load_experiment
-from regroup.sensitivity import analyse
-from regroup.sweep import run_sweep
+from regroup.config.experiment import load_experiment
+from regroup.experiments.designs import design_table
+from regroup.experiments.sensitivity import analyse
+from regroup.experiments.sweep import run_sweep
+from regroup.results.analysis import Results, effect, load_results
 from sweep_support import EXPERIMENTS, write_experiment
 from typer.testing import CliRunner
 

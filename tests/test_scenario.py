@@ -11,8 +11,9 @@ from conftest import SCENARIOS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from regroup.scenario import ConfigError, deep_merge, load_scenario, set_path, with_overrides
-from regroup.schema import Range, Scenario, Schedule
+from regroup.config.fields import Range, Schedule
+from regroup.config.scenario import ConfigError, deep_merge, load_scenario, set_path, with_overrides
+from regroup.config.schema import Scenario
 
 FAST = settings(max_examples=40, deadline=None)
 

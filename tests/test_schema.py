@@ -7,10 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
-from regroup.scenario import ConfigError, with_overrides
-from regroup.schedules import month_label, monthly, year_of
-from regroup.schema import Range, Scenario, Schedule, as_array, month_index
-from regroup.states import Region, Role
+from regroup.config.fields import Range, Schedule, as_array, month_index
+from regroup.config.scenario import ConfigError, with_overrides
+from regroup.config.schema import Scenario
+from regroup.core.schedules import month_label, monthly, year_of
+from regroup.core.states import Region, Role
 
 FAST = settings(max_examples=40, deadline=None)
 

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from distributed import LocalCluster
 from pandas.testing import assert_frame_equal
-from regroup import sweep
 from regroup.cli import app
-from regroup.designs import run_seeds
-from regroup.experiment import load_experiment
-from regroup.scenario import ConfigError
+from regroup.config.experiment import load_experiment
+from regroup.config.scenario import ConfigError
+from regroup.experiments import sweep
+from regroup.experiments.designs import run_seeds
 from sweep_support import SCENARIOS, monthly, outcomes, write_experiment
 from typer.testing import CliRunner
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from regroup.ties import CELL, FAMILY, UNIT, Ties
+from regroup.core.ties import CELL, FAMILY, UNIT, Ties
 
 FAST = settings(max_examples=50, deadline=None)
 

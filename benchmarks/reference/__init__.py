@@ -4,9 +4,9 @@ it shares with the real model (see :mod:`benchmarks.reference.model`)."""
 from __future__ import annotations
 
 import numpy as np
-from regroup.model import RegroupModel
-from regroup.schema import Scenario
-from regroup.states import State
+from regroup.config.schema import Scenario
+from regroup.core.model import RegroupModel
+from regroup.core.states import State
 
 from benchmarks.reference.model import MECHANISMS, ReferenceModel
 

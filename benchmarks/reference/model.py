@@ -7,8 +7,8 @@ arrivals, fighter shortage, the share of fighters overrun), then calls
 
 It covers the mechanisms of :data:`MECHANISMS` (recruitment's appeal and public defections,
 arrivals, disillusionment, internal security, combat, escape, collapse, prison, and the
-deportation home of :func:`regroup.justice.arrive_home`) and reads the same
-:class:`~regroup.schema.Scenario` parameters, so re-tuning them keeps the two comparable.
+deportation home of :func:`regroup.mechanisms.justice.arrive_home`) and reads the same
+:class:`~regroup.config.schema.Scenario` parameters, so re-tuning them keeps the two comparable.
 Left out, because nothing in these mechanisms' outcomes depends on them: ties (units,
 families, cellmates), members' children, remobilisation.
 
@@ -26,7 +26,9 @@ from collections import Counter
 from enum import Enum, auto
 
 import mesa
-from regroup import (
+from regroup.config.schema import Scenario
+from regroup.core.model import RegroupModel
+from regroup.mechanisms import (
     arrivals,
     collapse,
     combat,
@@ -36,8 +38,6 @@ from regroup import (
     recruitment,
     security,
 )
-from regroup.model import RegroupModel
-from regroup.schema import Scenario
 
 # the real model's mechanisms whose rules this reference implements, in their monthly order
 MECHANISMS = (
@@ -53,7 +53,7 @@ MECHANISMS = (
 
 
 class Status(Enum):
-    """Where a person is (the names match :class:`regroup.states.State`)."""
+    """Where a person is (the names match :class:`regroup.core.states.State`)."""
 
     ACTIVE = auto()
     GROUP_PRISON = auto()

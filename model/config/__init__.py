@@ -1,0 +1,1 @@
+"""Scenario and experiment files: the parameter schema and the safe loaders."""

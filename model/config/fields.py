@@ -1,0 +1,183 @@
+"""Building blocks of the parameter schema: a parameter with its unit and source, ranges,
+per-role and per-region tables, months and schedules.
+
+Rates are monthly probabilities unless the unit says otherwise. Sources name a seed file
+(``seed 003`` is ``003_b4ca4e9215a03097.txt`` in ``shared/seeds``), a publication, or say
+plainly ``assumption``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from regroup.core.states import Region, Role
+
+SEED_000 = "seed 000 (VICE News on defectors, Deen's three categories)"
+SEED_001 = "seed 001 (Foreign Affairs, foreign fighters who left ISIS)"
+SEED_002 = "seed 002 (NJOHSP on the ICSR defector study)"
+SEED_003 = "seed 003 (Mironova, NATO Review 2018)"
+SEED_004 = "seed 004 (Soufan Center via news report)"
+ASSUMPTION = "assumption"
+
+
+def param(
+    default: Any,
+    unit: str,
+    source: str,
+    doc: str,
+    ge: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A parameter field carrying its unit and source for the generated docs."""
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        description=doc,
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors, assignments are checked."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class Range(Strict):
+    """A uniform range ``low``–``high``."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.low > self.high:
+            raise ValueError("low must be <= high")
+        return self
+
+
+def _within(ge: float, le: float):
+    def check(r: Range) -> Range:
+        if r.low < ge or r.high > le:
+            raise ValueError(f"range must lie within [{ge}, {le}]")
+        return r
+
+    return AfterValidator(check)
+
+
+def RangeIn(ge: float, le: float) -> Any:  # noqa: N802 - used as a type
+    """A Range whose ends must lie within [ge, le]."""
+    return Annotated[Range, _within(ge, le)]
+
+
+def range_param(low: float, high: float, unit: str, source: str, doc: str, ge: float, le: float):
+    """A range parameter; its allowed bounds go in the annotation ``RangeIn(ge, le)``."""
+    return Field(
+        default_factory=lambda: Range(low=low, high=high),
+        description=doc,
+        json_schema_extra={"unit": unit, "source": source, "bounds": [ge, le]},
+    )
+
+
+def _per_key_model(name: str, keys: list[str], doc: str, shares: bool, ge: float, le: float):
+    """A model with one float field per role or region; optionally shares summing to 1."""
+    fields = {k: (float, Field(ge=ge, le=le)) for k in keys}
+    from pydantic import create_model
+
+    def _sum_to_one(self):
+        total = sum(getattr(self, k) for k in keys)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"shares must sum to 1 (they sum to {total:.6g})")
+        return self
+
+    validators = {"_sum": model_validator(mode="after")(_sum_to_one)} if shares else {}
+    return create_model(name, __base__=Strict, __doc__=doc, __validators__=validators, **fields)
+
+
+ROLE_KEYS = [r.label for r in Role]
+REGION_KEYS = [r.label for r in Region if r != Region.LOCAL]
+
+RoleShares = _per_key_model("RoleShares", ROLE_KEYS, "Shares by role", True, 0.0, 1.0)
+RegionShares = _per_key_model("RegionShares", REGION_KEYS, "Shares by region", True, 0.0, 1.0)
+RoleProbs = _per_key_model("RoleProbs", ROLE_KEYS, "A value in [0, 1] by role", False, 0.0, 1.0)
+RoleFactors = _per_key_model("RoleFactors", ROLE_KEYS, "A factor >= 0 by role", False, 0.0, 50.0)
+RegionFactors = _per_key_model(
+    "RegionFactors", REGION_KEYS, "A factor >= 0 by region", False, 0.0, 50.0
+)
+RoleFunds = _per_key_model("RoleFunds", ROLE_KEYS, "USD by role", False, 0.0, 1e7)
+
+
+def table(model: type[BaseModel], values: dict[str, float], unit: str, source: str, doc: str):
+    """A per-role or per-region table parameter."""
+    return Field(
+        default_factory=lambda: model(**values),
+        description=doc,
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+# --------------------------------------------------------------------------- schedules
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_index(date: str, start: str = "2013-01") -> int:
+    """Months from ``start`` to ``date`` (both ``YYYY-MM``)."""
+    y, m = (int(x) for x in _MONTH.match(date).groups())
+    y0, m0 = (int(x) for x in _MONTH.match(start).groups())
+    return (y - y0) * 12 + (m - m0)
+
+
+def _check_month(v: Any) -> str:
+    v = str(v)
+    m = _MONTH.match(v)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"{v!r} is not a month written YYYY-MM")
+    return v
+
+
+Month = Annotated[str, AfterValidator(_check_month)]
+
+
+class Schedule(Strict):
+    """A piecewise-linear schedule: (month, value) points, constant beyond the ends."""
+
+    points: list[tuple[Month, Annotated[float, Field(ge=0.0, le=1.0)]]] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, v: Any) -> Any:
+        return {"points": v} if isinstance(v, list) else v
+
+    @field_validator("points")
+    @classmethod
+    def _ascending(cls, pts):
+        months = [month_index(d) for d, _ in pts]
+        if any(b <= a for a, b in zip(months, months[1:], strict=False)):
+            raise ValueError("dates must be strictly increasing")
+        return pts
+
+
+def schedule_param(points: list[tuple[str, float]], unit: str, source: str, doc: str):
+    return Field(
+        default_factory=lambda: Schedule(points=points),
+        description=doc,
+        json_schema_extra={"unit": unit, "source": source},
+    )
+
+
+def as_array(table: BaseModel):
+    """A per-role or per-region table as a NumPy array in code order."""
+    import numpy as np
+
+    return np.array(list(table.model_dump().values()), dtype=float)

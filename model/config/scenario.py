@@ -1,0 +1,156 @@
+"""Scenario files: YAML with ``extends`` and overrides, validated against the schema.
+
+Every problem becomes one :class:`ConfigError` naming the file and the dotted path of the
+field, for example ``scenarios/x.yaml: escape.smuggler_fee_usd: low must be <= high``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from regroup.config.schema import Scenario
+
+
+class ConfigError(Exception):
+    """A bad scenario or experiment file; the message names the file and the field."""
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping with ``safe_load``; errors name the file and line."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings")
+    return data
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Overrides win; nested mappings merge; lists (schedules) are replaced whole."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _leaves(data: dict[str, Any], prefix: tuple = ()):
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            yield from _leaves(value, (*prefix, key))
+        else:
+            yield (*prefix, key)
+
+
+def resolve_extends(
+    path: Path, _chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], dict[tuple, Path]]:
+    """The file's settings merged over those of the file it ``extends`` (recursively), and
+    for every setting the file that set it."""
+    path = path.resolve()
+    if path in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise ConfigError(f"{_chain[0]}: circular extends: {cycle}")
+    data = read_yaml(path)
+    parent = data.pop("extends", None)
+    origins = dict.fromkeys(_leaves(data), path)
+    if parent is None:
+        return data, origins
+    if not isinstance(parent, str):
+        raise ConfigError(f"{path}: extends: must be a file name")
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.is_file():
+        raise ConfigError(f"{path}: extends: file not found: {parent}")
+    base, base_origins = resolve_extends(parent_path, (*_chain, path))
+    base.pop("name", None)
+    base.pop("description", None)
+    return deep_merge(base, data), {**base_origins, **origins}
+
+
+def _source_of(loc: tuple, origins: dict[tuple, Path], default: Path | str) -> Path | str:
+    """The file that set the setting at ``loc`` (or one of its parents or children)."""
+    for k in range(len(loc), 0, -1):
+        if loc[:k] in origins:
+            return origins[loc[:k]]
+    inside = [f for key, f in origins.items() if key[: len(loc)] == loc]
+    return inside[-1] if loc and inside else default
+
+
+def format_validation_error(
+    source: Path | str, exc: ValidationError, origins: dict[tuple, Path] | None = None
+) -> str:
+    """One line per problem: ``file: dotted.path: message``; with ``origins``, the file is
+    the one (of an ``extends`` chain) that set the field."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"] if p != "points")
+        where = _source_of(loc, origins, source) if origins else source
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        lines.append(f"{where}: {'.'.join(loc)}: {msg}" if loc else f"{where}: {msg}")
+    return "\n".join(lines)
+
+
+def validate(
+    model: type[BaseModel],
+    data: dict[str, Any],
+    source: Path | str,
+    origins: dict[tuple, Path] | None = None,
+) -> Any:
+    """Validate ``data`` against ``model``; raise ConfigError naming the file and fields."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc, origins)) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file. Its name defaults to the file's stem.
+
+    The file (with what it extends) is merged over the defaults, so that it can set a single
+    entry of a table (``combat.death_hazard.zealot``) or one end of a range.
+    """
+    path = Path(path)
+    data, origins = resolve_extends(path)
+    data.setdefault("name", path.stem)
+    merged = deep_merge(Scenario().model_dump(), data)
+    origins = {k: (path if f == path.resolve() else f) for k, f in origins.items()}
+    return validate(Scenario, merged, path, origins)
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """A copy of nested ``data`` with ``dotted`` (``escape.search_months``) set to ``value``.
+
+    A path through a value that is not a mapping replaces it with one, so that validation
+    reports the field (``escape.search_months: Input should be a valid number``).
+    """
+    head, _, rest = dotted.partition(".")
+    out = dict(data)
+    if rest:
+        child = out.get(head)
+        out[head] = set_path(dict(child) if isinstance(child, dict) else {}, rest, value)
+    else:
+        out[head] = value
+    return out
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "overrides"):
+    """A validated copy of ``scenario`` with dotted-path overrides applied."""
+    data = scenario.model_dump()
+    for dotted, value in overrides.items():
+        data = set_path(data, dotted, value)
+    return validate(Scenario, data, source)

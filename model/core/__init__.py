@@ -1,0 +1,1 @@
+"""The world the mechanisms act on: members' arrays, ties, codes, clock, the Mesa model."""

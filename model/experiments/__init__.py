@@ -1,0 +1,1 @@
+"""Running the model: replicates, designs, sweeps, sensitivity analysis."""

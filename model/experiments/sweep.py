@@ -1,0 +1,454 @@
+"""Sweeps: every (design point, replicate) of an experiment, crash-safe and resumable.
+
+Runs are numbered ``run_id = point_id * replicates + replicate`` and grouped in fixed batches
+of ``batch_size`` consecutive run ids. A batch is written (time series, indicators, then
+outcomes, each to a temporary name renamed into place) as soon as all its runs are back, so a
+killed sweep loses only the batches in flight; ``resume`` reruns just the batches whose
+outcomes part is missing. Layout of a results directory::
+
+    manifest.json        experiment, seeds, versions, git commit, status
+    experiment.yaml      the experiment file as given
+    design.parquet       point_id, scenario, one column per parameter
+    runs.parquet         run_id, point_id, scenario, replicate, seed
+    outcomes/part-*.parquet, timeseries/part-*.parquet, indicators/part-*.parquet
+    outcomes.parquet     all outcome rows, sorted by run_id (written when the sweep ends)
+
+Runs go to a local process pool, or to a Dask distributed cluster given its address. A run
+that raises becomes a row with its ``error`` and NaN outcomes; the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import ExitStack
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from regroup.config.experiment import KNOWN_OUTCOMES, Experiment, point_scenario, point_values
+from regroup.config.scenario import ConfigError
+from regroup.config.schema import Scenario
+from regroup.experiments.designs import design_table, run_seeds
+from regroup.experiments.runner import AtomicDir, git_commit, pool_context, run_replicate, versions
+from regroup.results.files import write_json, write_parquet
+
+ID_COLUMNS = ["run_id", "point_id", "scenario", "replicate", "seed"]
+TIMING_COLUMNS = ["seconds"]
+PART_DIRS = ("timeseries", "indicators", "outcomes")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: which design point and replicate, with its seed and its scenario."""
+
+    run_id: int
+    point_id: int
+    replicate: int
+    seed: int
+    scenario: Scenario
+    params: dict[str, Any]
+    timeseries: bool = True
+
+
+@dataclass
+class RunOutput:
+    """What a run sends back: its outcome row and (unless it failed) its monthly tables."""
+
+    run_id: int
+    row: dict[str, Any]
+    timeseries: pd.DataFrame | None = None
+    indicators: pd.DataFrame | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.row.get("error") is not None
+
+
+@dataclass
+class SweepSummary:
+    out: Path
+    runs: int
+    ran: int
+    failed: int
+    seconds: float
+
+
+def _ids(spec: RunSpec) -> dict[str, Any]:
+    ids = {
+        "run_id": spec.run_id,
+        "point_id": spec.point_id,
+        "scenario": spec.scenario.name,
+        "replicate": spec.replicate,
+        "seed": spec.seed,
+    }
+    return {**ids, **spec.params}
+
+
+def failure(spec: RunSpec, exc: BaseException, seconds: float = float("nan")) -> RunOutput:
+    """The output of a run that raised: its ids, NaN outcomes, the error and traceback."""
+    row = _ids(spec)
+    row["error"] = "".join(traceback.format_exception_only(exc)).strip()
+    row["traceback"] = "".join(traceback.format_exception(exc))
+    row["seconds"] = seconds
+    return RunOutput(spec.run_id, row)
+
+
+def execute(spec: RunSpec) -> RunOutput:
+    """Run one replicate; never raises (an exception becomes a failed RunOutput)."""
+    start = time.perf_counter()
+    try:
+        result = run_replicate(spec.scenario, spec.seed, spec.replicate)
+    except Exception as exc:  # recorded, and the sweep goes on
+        return failure(spec, exc, time.perf_counter() - start)
+    row = _ids(spec)
+    row.update({k: v for k, v in result.outcomes.items() if k not in row})
+    row["error"] = None
+    row["traceback"] = None
+    row["seconds"] = time.perf_counter() - start
+    tables = []
+    for df in (result.timeseries if spec.timeseries else None, result.indicators):
+        if df is not None:
+            df = df.drop(columns=["replicate"], errors="ignore")
+            for i, col in enumerate(("run_id", "point_id", "scenario", "replicate")):
+                df.insert(i, col, row[col])
+        tables.append(df)
+    return RunOutput(spec.run_id, row, *tables)
+
+
+# ----------------------------------------------------------------------------- executors
+
+
+def _serial(specs: Iterator[RunSpec]) -> Iterator[RunOutput]:
+    yield from map(execute, specs)
+
+
+def _local_pool(specs: Iterator[RunSpec], workers: int) -> Iterator[RunOutput]:
+    """A process pool with at most ``2 * workers`` runs submitted and not yet collected."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=pool_context())
+    pending: set = set()
+    try:
+        for spec in specs:
+            pending.add(pool.submit(execute, spec))
+            if len(pending) >= 2 * workers:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                yield from (f.result() for f in done)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (f.result() for f in done)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def connect(address: str):
+    """A Dask distributed client for the scheduler at ``address``; ConfigError if unreachable."""
+    from distributed import Client
+
+    try:
+        return Client(address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ConfigError(f"--scheduler {address}: cannot connect: {exc}") from None
+
+
+def _dask(specs: Iterator[RunSpec], client) -> Iterator[RunOutput]:
+    """The same runs on a Dask distributed cluster, two per worker thread in flight.
+
+    The window follows the cluster's size, so workers that join later get work too.
+    """
+    from distributed import as_completed
+
+    running: dict[str, RunSpec] = {}
+    queue = as_completed()
+
+    def top_up() -> None:
+        window = 2 * max(1, sum(client.nthreads().values()))
+        for spec in islice(specs, max(0, window - len(running))):
+            future = client.submit(execute, spec, pure=False, key=f"regroup-run-{spec.run_id}")
+            running[future.key] = spec
+            queue.add(future)
+
+    top_up()
+    for future in queue:
+        spec = running.pop(future.key)
+        try:
+            output = future.result()
+        except Exception as exc:  # the task could not run (a worker died repeatedly, ...)
+            output = failure(spec, exc)
+        future.release()
+        top_up()
+        yield output
+
+
+def execute_all(specs: Iterator[RunSpec], workers: int = 1, client=None) -> Iterator[RunOutput]:
+    """Outputs of ``specs`` in the order they finish: on ``client`` (a Dask client) if given,
+    else in this process (``workers`` 1) or a local process pool."""
+    if client is not None:
+        return _dask(specs, client)
+    if workers <= 1:
+        return _serial(specs)
+    return _local_pool(specs, workers)
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+def outcome_frame(rows: list[dict[str, Any]], params: list[str]) -> pd.DataFrame:
+    """Outcome rows with a fixed column order and types, failed rows included."""
+    df = pd.DataFrame(rows)
+    extra = [c for c in df.columns if c not in {*ID_COLUMNS, *params, *KNOWN_OUTCOMES}]
+    extra = [c for c in extra if c not in ("error", "traceback", *TIMING_COLUMNS)]
+    columns = [*ID_COLUMNS, *params, *KNOWN_OUTCOMES, *extra, "error", "traceback"]
+    df = df.reindex(columns=[*columns, *TIMING_COLUMNS])
+    for col in (*KNOWN_OUTCOMES, *extra):
+        df[col] = df[col].astype("boolean") if col == "regrouped" else df[col].astype(float)
+    for col in ("error", "traceback"):
+        df[col] = df[col].astype("string")
+    return df
+
+
+class ResultsDir:
+    """The part files of a sweep's results directory, batch by batch."""
+
+    def __init__(self, out: Path, batch_size: int, n_runs: int, params: list[str]) -> None:
+        self.out, self.batch_size, self.n_runs, self.params = out, batch_size, n_runs, params
+
+    def batch_runs(self, batch: int) -> range:
+        start = batch * self.batch_size
+        return range(start, min(start + self.batch_size, self.n_runs))
+
+    def part_name(self, batch: int) -> str:
+        runs = self.batch_runs(batch)
+        return f"part-{runs[0]:06d}-{runs[-1]:06d}.parquet"
+
+    @property
+    def batches(self) -> int:
+        return -(-self.n_runs // self.batch_size)
+
+    def done_batches(self) -> set[int]:
+        """Batches whose outcomes part exists (it is written last, so the batch is whole)."""
+        names = {p.name for p in (self.out / "outcomes").glob("part-*.parquet")}
+        return {b for b in range(self.batches) if self.part_name(b) in names}
+
+    def failures(self, batches: set[int]) -> int:
+        """Failed runs recorded in the outcomes parts of ``batches``."""
+        total = 0
+        for b in batches:
+            part = pd.read_parquet(self.out / "outcomes" / self.part_name(b), columns=["error"])
+            total += int(part["error"].notna().sum())
+        return total
+
+    def clean_temporaries(self) -> None:
+        for sub in PART_DIRS:
+            for tmp in (self.out / sub).glob(".*.tmp-*"):
+                tmp.unlink(missing_ok=True)
+
+    def write_batch(self, batch: int, outputs: list[RunOutput]) -> None:
+        outputs = sorted(outputs, key=lambda o: o.run_id)
+        name = self.part_name(batch)
+        for sub in ("timeseries", "indicators"):
+            tables = [getattr(o, sub) for o in outputs if getattr(o, sub) is not None]
+            if tables:
+                write_parquet(pd.concat(tables, ignore_index=True), self.out / sub / name)
+        rows = outcome_frame([o.row for o in outputs], self.params)
+        write_parquet(rows, self.out / "outcomes" / name)
+
+    def consolidate(self) -> pd.DataFrame:
+        """All outcome parts as one table sorted by run id, written to ``outcomes.parquet``."""
+        parts = [pd.read_parquet(p) for p in sorted((self.out / "outcomes").glob("part-*"))]
+        table = pd.concat(parts, ignore_index=True).sort_values("run_id", ignore_index=True)
+        write_parquet(table, self.out / "outcomes.parquet")
+        return table
+
+
+class Batcher:
+    """Collects outputs and writes each batch once all its runs are back."""
+
+    def __init__(self, store: ResultsDir) -> None:
+        self.store = store
+        self.pending: dict[int, list[RunOutput]] = {}
+
+    def add(self, output: RunOutput) -> None:
+        batch = output.run_id // self.store.batch_size
+        outputs = self.pending.setdefault(batch, [])
+        outputs.append(output)
+        if len(outputs) == len(self.store.batch_runs(batch)):
+            self.store.write_batch(batch, self.pending.pop(batch))
+
+
+# ----------------------------------------------------------------------------- sweep
+
+
+def runs_table(exp: Experiment, design: pd.DataFrame) -> pd.DataFrame:
+    """One row per run: ``run_id, point_id, scenario, replicate, seed``."""
+    reps = exp.spec.replicates
+    seeds = run_seeds(exp.spec.seed, len(design), reps)
+    return pd.DataFrame(
+        {
+            "run_id": np.arange(len(design) * reps, dtype=np.int64),
+            "point_id": np.repeat(design["point_id"].to_numpy(), reps),
+            "scenario": np.repeat(design["scenario"].to_numpy(), reps),
+            "replicate": np.tile(np.arange(reps, dtype=np.int64), len(design)),
+            "seed": seeds.ravel(),
+        }
+    )
+
+
+def fingerprint(exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """A hash of everything that decides the runs' results and the part layout."""
+    content = {
+        "scenarios": [s.model_dump(mode="json") for s in exp.scenarios],
+        "design": design.to_json(orient="split"),
+        "runs": runs.to_json(orient="split"),
+        "batch_size": exp.spec.batch_size,
+        "timeseries": exp.spec.timeseries,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _specs(
+    exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame, todo: set[int]
+) -> Iterator[RunSpec]:
+    """Specs of the runs in ``todo``, built lazily in run-id order."""
+    bases = {s.name: s for s in exp.scenarios}
+    points = {p["point_id"]: point_values(exp, p) for p in design.to_dict("records")}
+    current: tuple[int, Scenario] | None = None
+    for run in runs.itertuples(index=False):
+        if run.run_id not in todo:
+            continue
+        if current is None or current[0] != run.point_id:
+            scenario = point_scenario(bases[run.scenario], points[run.point_id])
+            current = (run.point_id, scenario)
+        yield RunSpec(
+            int(run.run_id),
+            int(run.point_id),
+            int(run.replicate),
+            int(run.seed),
+            current[1],
+            points[run.point_id],
+            exp.spec.timeseries,
+        )
+
+
+def _manifest(exp: Experiment, runs: pd.DataFrame, key: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "experiment": {
+            "name": exp.name,
+            "file": str(exp.path),
+            "settings": exp.spec.model_dump(mode="json"),
+            "baseline": exp.baseline,
+        },
+        "scenarios": {s.name: s.model_dump(mode="json") for s in exp.scenarios},
+        "seed": exp.spec.seed,
+        "seeds": "SeedSequence(seed).spawn(2)[1].spawn(points)[point].spawn(replicates)"
+        "[replicate], as 63-bit integers",
+        "run_seeds": runs["seed"].tolist(),
+        "runs": len(runs),
+        "fingerprint": key,
+        **extra,
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "command": " ".join(sys.argv),
+    }
+
+
+def _start(out: Path, exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame, key: str):
+    """Create the results directory whole (or not at all) before any run starts."""
+    with AtomicDir(out) as tmp:
+        for sub in PART_DIRS:
+            (tmp / sub).mkdir()
+        (tmp / "experiment.yaml").write_text(exp.text(), encoding="utf-8")
+        design.to_parquet(tmp / "design.parquet", index=False)
+        runs.to_parquet(tmp / "runs.parquet", index=False)
+        info = _manifest(exp, runs, key, status="running", started=time.strftime("%FT%T%z"))
+        (tmp / "manifest.json").write_text(json.dumps(info, indent=2))
+
+
+def _check_resumable(out: Path, key: str) -> dict[str, Any]:
+    try:
+        info = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError):
+        raise ConfigError(f"{out}: not a sweep results directory (no manifest.json)") from None
+    if info.get("fingerprint") != key:
+        raise ConfigError(
+            f"{out}: was written by a different experiment (its scenarios, design, seeds or "
+            "batch size differ); choose another --out"
+        )
+    return info
+
+
+def run_sweep(
+    exp: Experiment,
+    out: Path,
+    workers: int = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> SweepSummary:
+    """Run (or, with ``resume``, finish) every run of ``exp``, writing into ``out``.
+
+    ``progress(done, failed, total)`` is called at the start and after every run.
+    Raises ConfigError if ``out`` exists and ``resume`` is false, or if it holds another
+    experiment's results.
+    """
+    with ExitStack() as stack:
+        client = stack.enter_context(connect(scheduler)) if scheduler else None
+        return _sweep(exp, Path(out), workers, client, resume, progress)
+
+
+def _sweep(exp, out, workers, client, resume, progress) -> SweepSummary:
+    started = time.perf_counter()
+    scheduler = client.scheduler.address if client is not None else None
+    design = design_table(exp)
+    runs = runs_table(exp, design)
+    key = fingerprint(exp, design, runs)
+    params = list(exp.spec.parameters)
+    store = ResultsDir(out, exp.spec.batch_size, len(runs), params)
+    if out.exists() and any(out.iterdir()):
+        if not resume:
+            raise ConfigError(f"{out}: already exists; pass --resume to finish it or choose --out")
+        info = _check_resumable(out, key)
+        store.clean_temporaries()
+    else:
+        _start(out, exp, design, runs, key)
+        info = json.loads((out / "manifest.json").read_text())
+    done = store.done_batches()
+    todo = {r for b in range(store.batches) if b not in done for r in store.batch_runs(b)}
+    finished = len(runs) - len(todo)
+    failed = store.failures(done)
+    if progress:
+        progress(finished, failed, len(runs))
+    batcher = Batcher(store)
+    for output in execute_all(_specs(exp, design, runs, todo), workers, client):
+        batcher.add(output)
+        finished += 1
+        failed += output.failed
+        if progress:
+            progress(finished, failed, len(runs))
+    table = store.consolidate()
+    failed = int(table["error"].notna().sum())
+    elapsed = time.perf_counter() - started
+    info.update(
+        status="complete",
+        finished=time.strftime("%FT%T%z"),
+        runs_failed=failed,
+        sessions=[
+            *info.get("sessions", []),
+            {
+                "ran": len(todo),
+                "seconds": round(elapsed, 3),
+                "workers": workers,
+                "scheduler": scheduler,
+                "command": " ".join(sys.argv),
+            },
+        ],
+    )
+    write_json(info, out / "manifest.json")
+    return SweepSummary(out, len(runs), len(todo), failed, elapsed)

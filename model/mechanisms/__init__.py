@@ -1,0 +1,1 @@
+"""The mechanisms of the seeds, one module each: vectorised monthly rules over the arrays."""

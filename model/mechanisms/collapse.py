@@ -1,0 +1,111 @@
+"""Collapse: as cities fall, members in the lost areas are overrun (seed 003).
+
+The share overrun each month is the share of the remaining territory lost that month
+(everyone, once the last territory falls). Overrun members die fighting (by role), are
+captured alive (locals mostly: they fill the prisons; women, minors and settlers go to
+camps), or slip out: locals into local hiding, foreigners into the search for a smuggler.
+Group prisoners in lost areas are executed or left behind.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.config.fields import ASSUMPTION, SEED_003, RoleProbs, Strict, param, table
+from regroup.core.population import membership
+from regroup.core.states import Custody, Region, Role, State
+from regroup.mechanisms import prison
+from regroup.mechanisms.escape import leave_territory
+
+if TYPE_CHECKING:
+    from regroup.core.model import RegroupModel
+
+CAMP_ROLES = np.array([Role.SETTLER, Role.WOMAN, Role.MINOR])
+TO_CAMP = membership(Role, *CAMP_ROLES)
+
+
+class Collapse(Strict):
+    local_captured: float = param(
+        0.45,
+        "share",
+        "seed 003 (locals surrendered or were taken alive and fill the prisons)",
+        "Share of overrun locals captured alive.",
+        ge=0,
+        le=1,
+    )
+    foreign_captured: float = param(
+        0.3, "share", SEED_003, "Share of overrun foreigners captured alive.", ge=0, le=1
+    )
+    die_fighting: RoleProbs = table(
+        RoleProbs,
+        {
+            "zealot": 0.8,
+            "veteran": 0.6,
+            "novice": 0.35,
+            "settler": 0.15,
+            "dissident": 0.3,
+            "leader": 0.5,
+            "amni": 0.1,
+            "local_recruit": 0.1,
+            "woman": 0.1,
+            "minor": 0.1,
+        },
+        "share",
+        "seed 003 (veterans fight to the last breath, leaders refuse to surrender alive); "
+        "values assumption",
+        "Share of overrun members of each role who die fighting.",
+    )
+    exposure: float = param(
+        0.5,
+        "factor",
+        ASSUMPTION,
+        "Share of members in a lost area who are overrun (per unit of territory lost).",
+        ge=0,
+        le=1,
+    )
+
+
+def overrun_share(m: RegroupModel) -> float:
+    control = m.schedule.control
+    t = m.t
+    if t == 0 or control[t - 1] <= 0:
+        return 0.0
+    if control[t] <= 0:
+        return 1.0
+    lost = max(0.0, control[t - 1] - control[t]) / control[t - 1]
+    return min(1.0, m.p.collapse.exposure * lost)
+
+
+def step(m: RegroupModel) -> None:
+    f = overrun_share(m)
+    if f == 0.0:
+        return
+    c, t, pop = m.p.collapse, m.t, m.pop
+    idx = m.chance(pop.where(State.ACTIVE, t=t), f)
+    role, local = pop.role[idx], pop.region[idx] == Region.LOCAL
+    u = m.draw(len(idx))
+    exposure = m.table(m.p.combat.region_exposure, local=1.0)[pop.region[idx]]
+    die = u < m.table(c.die_fighting)[role] * exposure
+    captured_p = np.where(local, c.local_captured, c.foreign_captured)
+    captured = ~die & (m.draw(len(idx)) < captured_p)
+    pop.move(idx[die], State.DEAD, t)
+    m.tally["killed_at_collapse"] += int(die.sum())
+    taken = idx[captured]
+    to_camp = TO_CAMP.take(pop.role[taken])
+    leave_territory(m, taken)
+    pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
+    prison.admit(m, taken[~to_camp], home=False)
+    pop.known[taken] = True
+    slip = idx[~die & ~captured]
+    leave_territory(m, slip)
+    pop.move(slip[pop.region[slip] == Region.LOCAL], State.HIDING_LOCAL, t)
+    pop.move(slip[pop.region[slip] != Region.LOCAL], State.ESCAPING, t)
+
+    held = m.chance(pop.where(State.GROUP_PRISON, t=t), f)
+    executed = m.draw(len(held)) < m.p.security.execute_share
+    pop.move(held[executed], State.DEAD, t)
+    m.tally["killed_by_group"] += int(executed.sum())
+    left = held[~executed]
+    leave_territory(m, left)
+    pop.move(left, State.HIDING_LOCAL, t)

@@ -1,0 +1,257 @@
+"""Escape (seeds 000, 001, 003).
+
+Members who want to leave: Amni walk away with group funds; leaders bribe their way out
+(foreign leaders buy new documents); others look for a smuggler, which takes months and
+costs $7,000-10,000 (the smuggler may be Amni, who takes the money and kills); those
+without the fee may try alone: easy while the borders were open and the kill-on-escape
+policy unenforced, mostly fatal later. At the border, capture
+by border police (detained, deported home) or evasion (hiding abroad, or home). Early
+leavers may take group funds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.config.fields import (
+    SEED_001,
+    SEED_003,
+    Month,
+    RangeIn,
+    RegionFactors,
+    Strict,
+    param,
+    range_param,
+    table,
+)
+from regroup.core.states import Custody, Disposition, Region, Role, State
+from regroup.mechanisms import justice, prison
+from regroup.mechanisms.disillusionment import wants_to_leave
+
+if TYPE_CHECKING:
+    from regroup.core.model import RegroupModel
+
+
+class Escape(Strict):
+    smuggler_fee_usd: RangeIn(0, 1e6) = range_param(
+        7000, 10000, "USD/person", SEED_003, "Smuggler's fee per person.", ge=0, le=1e6
+    )
+    search_months: float = param(
+        4.0,
+        "months",
+        "seed 001 (one man searched for a smuggler for almost a year); mean an assumption",
+        "Mean months to find a smuggler.",
+        ge=0.5,
+        le=36,
+    )
+    crackdown_search_effect: float = param(
+        0.7,
+        "share",
+        "model brief (smuggling crackdowns); value assumption",
+        "Share by which a full smuggling crackdown cuts the chance of finding a smuggler.",
+        ge=0,
+        le=1,
+    )
+    amni_smuggler_share: float = param(
+        0.1,
+        "share",
+        "seed 003 (the smuggler may work for Amni, take the money and kill)",
+        "Share of smugglers who work for Amni.",
+        ge=0,
+        le=1,
+    )
+    border_capture: float = param(
+        0.6,
+        "share",
+        "seed 000 (many captured crossing into Turkey)",
+        "Probability of capture at the border, times border control.",
+        ge=0,
+        le=1,
+    )
+    self_exit_rate: float = param(
+        0.3,
+        "probability/month",
+        "seeds 000, 001 (early leavers crossed back into Turkey); seed 003 (later, anyone "
+        "caught escaping was killed); value assumption",
+        "Monthly probability that someone without the smuggler's fee tries to leave alone, "
+        "times (1 - enforcement).",
+        ge=0,
+        le=1,
+    )
+    desperate_exit_rate: float = param(
+        0.005,
+        "probability/month",
+        "seeds 001, 003 (dissidents tried to flee in 2014-15, very few succeeded)",
+        "Monthly probability that someone without the fee tries to leave alone whatever the "
+        "enforcement.",
+        ge=0,
+        le=1,
+    )
+    on_foot_detection: float = param(
+        0.25,
+        "probability",
+        SEED_003,
+        "Probability that an attempt alone is caught, times enforcement (caught = killed).",
+        ge=0,
+        le=1,
+    )
+    leader_bribe_success: float = param(
+        0.5,
+        "probability/month",
+        "seed 003 (leaders bribed their way out, foreign leaders bought documents)",
+        "Monthly probability that a leader who wants to leave bribes his way out.",
+        ge=0,
+        le=1,
+    )
+    amni_walkaway: float = param(
+        0.3,
+        "probability/month",
+        "seed 003 (Amni walked away: unknown, masked, with funds)",
+        "Monthly probability an Amni member who wants to leave walks away.",
+        ge=0,
+        le=1,
+    )
+    go_home_share: RegionFactors = table(
+        RegionFactors,
+        {
+            "north_africa": 0.3,
+            "europe_turkey": 0.85,
+            "former_soviet": 0.15,
+            "middle_east_gulf": 0.4,
+            "other": 0.3,
+        },
+        "share",
+        "seed 001 (Russian-speakers hide in Eastern Europe and Central Asia), seed 004 "
+        "(Turkey 900, Tunisia 800, Saudi Arabia 760 returned); values assumption",
+        "Share of escaped foreigners who go straight home rather than hide abroad.",
+    )
+    theft_until: Month = param(
+        "2014-12",
+        "YYYY-MM",
+        "seeds 001, 003 (early absconders stole funds for equipment or operations abroad)",
+        "Last month in which leavers may take group funds.",
+    )
+    theft_share: float = param(
+        0.3, "share", SEED_001, "Share of early leavers who take group funds.", ge=0, le=1
+    )
+    trauma_share: float = param(
+        0.3,
+        "share",
+        "seed 000 (Deen: the disturbed, with trauma akin to PTSD); value assumption",
+        "Share of leavers, not dedicated, who leave disturbed rather than disillusioned.",
+        ge=0,
+        le=1,
+    )
+    group_funds_usd: float = param(
+        60000.0,
+        "USD",
+        "seed 003 (leaders and Amni left with large amounts of group money); value assumption",
+        "Mean group money taken by a leader, an Amni member or an early thief who leaves.",
+        ge=0,
+        le=1e7,
+    )
+
+
+def leave_territory(m: RegroupModel, idx: np.ndarray) -> None:
+    """Set the disposition on leaving (Deen, seed 000); early leavers may take group funds."""
+    if len(idx) == 0:  # nothing to do, and nothing drawn
+        return
+    pop = m.pop
+    dedicated = pop.commitment[idx] >= m.p.regroup.commitment_threshold
+    disturbed = m.draw(len(idx)) < m.p.escape.trauma_share
+    pop.disposition[idx] = np.where(
+        dedicated,
+        Disposition.DANGEROUS,
+        np.where(disturbed, Disposition.DISTURBED, Disposition.DISILLUSIONED),
+    )
+    if m.t <= m.theft_until:
+        thieves = m.chance(idx, m.p.escape.theft_share)
+        take_group_funds(m, thieves)
+
+
+def take_group_funds(m: RegroupModel, idx: np.ndarray) -> None:
+    m.pop.funds[idx] += m.rng.exponential(m.p.escape.group_funds_usd, len(idx))
+
+
+def cross_border(m: RegroupModel, idx: np.ndarray) -> None:
+    """At the border: capture (border custody), or evasion to hiding abroad or home."""
+    if len(idx) == 0:
+        return
+    e, t, pop = m.p.escape, m.t, m.pop
+    captured = m.draw(len(idx)) < e.border_capture * m.schedule.border[t]
+    taken = idx[captured]
+    local = pop.region[taken] == Region.LOCAL
+    pop.move(taken[~local], State.DETAINED, t, Custody.BORDER)
+    prison.admit(m, taken[local], home=False)
+    pop.known[taken] = True
+    m.tally["border_captures"] += len(taken)
+    out = idx[~captured]
+    foreign = out[pop.region[out] != Region.LOCAL]
+    go_home = m.draw(len(foreign)) < m.table(e.go_home_share, local=0.0)[pop.region[foreign]]
+    justice.arrive_home(m, foreign[go_home])
+    abroad = np.concatenate([foreign[~go_home], out[pop.region[out] == Region.LOCAL]])
+    pop.move(abroad, State.HIDING_ABROAD, t)
+
+
+def step(m: RegroupModel) -> None:
+    e, t, pop, rng = m.p.escape, m.t, m.pop, m.rng
+    enforcement = m.schedule.enforcement[t]
+    leavers = wants_to_leave(m, pop.where(State.ACTIVE, t=t))
+    role = pop.role[leavers]
+
+    # Amni walk away, unknown, with group funds
+    amni = m.chance(leavers[role == Role.AMNI], e.amni_walkaway)
+    leave_territory(m, amni)
+    take_group_funds(m, amni)
+    local = pop.region[amni] == Region.LOCAL
+    pop.move(amni[local], State.HIDING_LOCAL, t)
+    pop.move(amni[~local], State.HIDING_ABROAD, t)
+    pop.documents[amni[~local]] = True
+
+    # leaders bribe their way out with group money; foreign leaders buy new documents
+    leaders = m.chance(leavers[role == Role.LEADER], e.leader_bribe_success)
+    leave_territory(m, leaders)
+    take_group_funds(m, leaders)
+    local = pop.region[leaders] == Region.LOCAL
+    pop.move(leaders[local], State.HIDING_LOCAL, t)
+    foreign = leaders[~local]
+    pop.move(foreign, State.HIDING_ABROAD, t)
+    pop.documents[foreign] = True
+    pop.known[foreign] = False
+
+    # everyone else: a smuggler if they can pay, otherwise on foot
+    others = leavers[(role != Role.AMNI) & (role != Role.LEADER)]
+    can_pay = pop.funds[others] >= e.smuggler_fee_usd.low
+    searching = others[can_pay]
+    pop.move(searching, State.ESCAPING, t)
+    on_foot = m.chance(
+        others[~can_pay], e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate
+    )
+    caught = m.draw(len(on_foot)) < e.on_foot_detection * enforcement
+    pop.move(on_foot[caught], State.DEAD, t)
+    m.tally["killed_escaping"] += int(caught.sum())
+    leave_territory(m, np.concatenate([searching, on_foot[~caught]]))
+    cross_border(m, on_foot[~caught])
+
+    # the search for a smuggler, under way
+    esc = pop.where(State.ESCAPING, t=t)
+    u = m.draw(len(esc))
+    detected = u < m.p.security.detection * enforcement
+    pop.move(esc[detected], State.DEAD, t)
+    m.tally["killed_escaping"] += int(detected.sum())
+    esc = esc[~detected]
+    slowed = 1.0 - e.crackdown_search_effect * m.schedule.crackdown[t]
+    found = m.chance(esc, slowed / e.search_months)
+    fee = rng.uniform(e.smuggler_fee_usd.low, e.smuggler_fee_usd.high, len(found))
+    pays = pop.funds[found] >= fee
+    stuck = found[~pays]  # the fee has gone up, or funds were spent
+    in_territory = m.schedule.control[t] > 0
+    pop.move(stuck, State.ACTIVE if in_territory else State.HIDING_LOCAL, t)
+    paid = found[pays]
+    pop.funds[paid] -= fee[pays]
+    m.tally["smuggler_payments"] += len(paid)
+    betrayed = m.draw(len(paid)) < e.amni_smuggler_share
+    pop.move(paid[betrayed], State.DEAD, t)
+    m.tally["killed_escaping"] += int(betrayed.sum())
+    cross_border(m, paid[~betrayed])

@@ -1,0 +1,135 @@
+"""Hiding (seed 003): detection by intelligence (raised by sharing between states), the
+cost of living, drift into criminal networks for those without papers or means, death in
+the insurgency, and commitment that decays unless a tie to a dedicated member reinforces it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.config.fields import ASSUMPTION, Strict, param
+from regroup.core.states import FREE_STATES, Region, State
+from regroup.mechanisms import prison
+
+if TYPE_CHECKING:
+    from regroup.core.model import RegroupModel
+
+# states whose members the authorities are looking for
+SOUGHT = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.CRIMINAL, State.REMOBILISED)
+# states that can drift into crime, and that cost a living
+DRIFTING = (State.HIDING_LOCAL, State.HIDING_ABROAD)
+
+
+class Hiding(Strict):
+    detection: float = param(
+        0.01,
+        "probability/month",
+        "seed 003 (intelligence sharing to track down former fighters); value assumption",
+        "Monthly probability that a known person in hiding is caught.",
+        ge=0,
+        le=1,
+    )
+    unknown_factor: float = param(
+        0.2,
+        "factor",
+        "seed 003 (unknown Amni hide in towns)",
+        "Detection of people unknown to the authorities, relative to known ones.",
+        ge=0,
+        le=1,
+    )
+    abroad_factor: float = param(
+        0.6, "factor", ASSUMPTION, "Detection abroad relative to locally.", ge=0, le=5
+    )
+    living_cost_usd: float = param(
+        250.0, "USD/month", ASSUMPTION, "Monthly cost of living in hiding.", ge=0, le=10000
+    )
+    crime_drift: float = param(
+        0.03,
+        "probability/month",
+        "seed 003 (defectors without documents or means: easy prey for criminal networks)",
+        "Monthly probability that someone without papers or funds turns to crime.",
+        ge=0,
+        le=1,
+    )
+    crime_income_usd: float = param(
+        400.0,
+        "USD/month",
+        "seed 003 (debt collection, burglary); value assumption",
+        "Monthly income in a criminal network.",
+        ge=0,
+        le=1e5,
+    )
+    commitment_decay: float = param(
+        0.01,
+        "commitment/month",
+        "seed 003 (commitment decays unless reinforced); value assumption",
+        "Monthly loss of commitment for the free without a committed tie.",
+        ge=0,
+        le=1,
+    )
+    insurgency_death: float = param(
+        0.002,
+        "probability/month",
+        "seed 003 (some continue insurgency operations)",
+        "Monthly death probability in local hiding (insurgency, raids).",
+        ge=0,
+        le=1,
+    )
+    go_home: float = param(
+        0.005,
+        "probability/month",
+        ASSUMPTION,
+        "Monthly probability a foreigner hiding abroad with documents goes home.",
+        ge=0,
+        le=1,
+    )
+
+
+def detection(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
+    """Monthly probability of being caught, per person in ``idx``."""
+    h, pop = m.p.hiding, m.pop
+    intel = 1.0 + m.p.policy.intelligence_gain * m.policy("intelligence_sharing")
+    known = np.where(pop.known[idx], 1.0, h.unknown_factor)
+    abroad = np.where(pop.state[idx] == int(State.HIDING_ABROAD), h.abroad_factor, 1.0)
+    return h.detection * intel * known * abroad
+
+
+def catch(m: RegroupModel, idx: np.ndarray) -> None:
+    """Arrest: locals go to prison in the region, foreigners to prison at home."""
+    if len(idx) == 0:
+        return
+    pop = m.pop
+    local = pop.region[idx] == Region.LOCAL
+    prison.admit(m, idx[local], home=False)
+    home = idx[~local]
+    pop.returned[home[pop.returned[home] < 0]] = m.t
+    prison.admit(m, idx[~local], home=True)
+
+
+def step(m: RegroupModel) -> None:
+    h, t, pop = m.p.hiding, m.t, m.pop
+    sought = pop.where(*SOUGHT, t=t)
+    caught = sought[m.draw(len(sought)) < detection(m, sought)]
+    catch(m, caught)
+
+    funds = pop.view("funds")  # funds are never negative: a zero cost leaves them as they are
+    cost = np.float32(h.living_cost_usd) * pop.mask(*DRIFTING)
+    np.maximum(funds - cost, 0.0, out=funds)
+    funds += np.float32(h.crime_income_usd) * pop.mask(State.CRIMINAL)
+
+    local = pop.where(State.HIDING_LOCAL, t=t)
+    killed = m.chance(local, h.insurgency_death * (1.0 + m.schedule.intensity[t]))
+    pop.move(killed, State.DEAD, t)
+    m.tally["killed_in_combat"] += len(killed)
+
+    drifting = pop.where(*DRIFTING, t=t)
+    without = ~pop.documents[drifting] & (pop.region[drifting] != Region.LOCAL)
+    broke = pop.funds[drifting] < h.living_cost_usd
+    rate = h.crime_drift * (without | broke)
+    pop.move(drifting[m.draw(len(drifting)) < rate], State.CRIMINAL, t)
+
+    free = pop.mask(*FREE_STATES)
+    dedicated = free & (pop.view("commitment") >= m.p.regroup.commitment_threshold)
+    reinforced = m.ties.any_neighbour(dedicated, among=free)
+    lonely = np.flatnonzero(free & ~reinforced)
+    pop.commitment[lonely] = np.maximum(0.0, pop.commitment[lonely] - h.commitment_decay)

@@ -1,0 +1,103 @@
+"""Return and justice (seeds 002, 004): deportation after border capture, repatriation
+from prisons and camps, prosecution at home (most returnees are imprisoned), and
+monitoring of the free (the rest may vanish from view)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.config.fields import ASSUMPTION, RegionFactors, Strict, param, table
+from regroup.core.states import Custody, Region, State
+from regroup.mechanisms import prison
+
+if TYPE_CHECKING:
+    from regroup.core.model import RegroupModel
+
+
+class Justice(Strict):
+    """Return home, prosecution, monitoring."""
+
+    repatriation: RegionFactors = table(
+        RegionFactors,
+        {
+            "north_africa": 0.003,
+            "europe_turkey": 0.003,
+            "former_soviet": 0.005,
+            "middle_east_gulf": 0.003,
+            "other": 0.003,
+        },
+        "probability/month",
+        "assumption (slow repatriation from camps and prisons in Iraq and Syria)",
+        "Monthly probability a detained foreigner is sent home.",
+    )
+    deportation_months: float = param(
+        12.0,
+        "months",
+        "seed 000 (border police in Turkey)",
+        "Mean months before a foreigner caught leaving is deported home (many were held "
+        "for long in Turkey, or by the forces that caught them).",
+        ge=0.5,
+        le=24,
+    )
+    prosecution: float = param(
+        0.55,
+        "share",
+        "seed 004 ('most are imprisoned, or disappear from view'); seed 002 (almost all face "
+        "proceedings)",
+        "Share of returnees who are prosecuted and imprisoned.",
+        ge=0,
+        le=1,
+    )
+    monitored: float = param(
+        0.6,
+        "share",
+        "seed 004 (returnees disappear from view); value assumption",
+        "Share of free returnees the authorities monitor (the rest vanish from view).",
+        ge=0,
+        le=1,
+    )
+    camp_release: float = param(
+        0.004,
+        "probability/month",
+        ASSUMPTION,
+        "Monthly probability a local held in a camp is released.",
+        ge=0,
+        le=1,
+    )
+
+
+def arrive_home(m: RegroupModel, idx: np.ndarray) -> None:
+    """Foreigners reach their home country: prosecuted and imprisoned, or free."""
+    if len(idx) == 0:
+        return
+    j, pop = m.p.justice, m.pop
+    first = idx[pop.returned[idx] < 0]
+    pop.returned[first] = m.t
+    prosecuted = m.draw(len(idx)) < j.prosecution
+    prison.admit(m, idx[prosecuted], home=True)
+    free = idx[~prosecuted]
+    pop.move(free, State.RETURNED, m.t)
+    monitored = m.draw(len(free)) < j.monitored
+    pop.monitored[free] = monitored
+    pop.known[free] = pop.known[free] | monitored
+
+
+def step(m: RegroupModel) -> None:
+    j, t, pop = m.p.justice, m.t, m.pop
+    held = pop.where(State.DETAINED, t=t)
+    custody, region = pop.custody[held], pop.region[held]
+    foreign = region != int(Region.LOCAL)
+    rate = np.where(
+        custody == int(Custody.BORDER),
+        1.0 / j.deportation_months,
+        m.table(j.repatriation, local=0.0)[region],
+    )
+    sent = foreign & (m.draw(len(held)) < rate)
+    arrive_home(m, held[sent])
+    camp = held[~foreign & (custody == int(Custody.CAMP))]
+    pop.move(m.chance(camp, j.camp_release), State.RELEASED, t)
+
+    abroad = pop.where(State.HIDING_ABROAD, t=t)
+    abroad = abroad[pop.documents[abroad] & (pop.region[abroad] != Region.LOCAL)]
+    arrive_home(m, m.chance(abroad, m.p.hiding.go_home))

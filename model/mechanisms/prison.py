@@ -1,0 +1,159 @@
+"""Prison (seed 003): sentences and releases over the next decade; radicalisation and
+coordination inside (Camp Bucca) pull commitment up and form ties between cellmates;
+isolation measures (``prison.isolation`` raised by ``policy.prison_measures``) cut both."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
+from regroup.core import ties as tie_kinds
+from regroup.core.states import Custody, Role, State
+
+if TYPE_CHECKING:
+    from regroup.core.model import RegroupModel
+
+HOME_FACILITY = 1_000_000  # cell labels: region prisons below, home prisons above
+
+
+class Prison(Strict):
+    sentence_home_years: RangeIn(0, 50) = range_param(
+        3,
+        10,
+        "years",
+        "Europol TE-SAT 2017 and GLOBSEC 2018 (average EU terrorism sentence 5-8.6 years)",
+        "Sentence at home (uniform).",
+        ge=0,
+        le=50,
+    )
+    sentence_region_years: RangeIn(0, 50) = range_param(
+        5,
+        20,
+        "years",
+        "seed 003 (low-level fighters released over the next decade); range assumption",
+        "Sentence in Iraqi or Syrian prisons (uniform).",
+        ge=0,
+        le=50,
+    )
+    execution: float = param(
+        0.001,
+        "probability/month",
+        "seed 003 (death sentences for leaders); value assumption",
+        "Monthly probability a prisoner in the region is executed.",
+        ge=0,
+        le=1,
+    )
+    leader_execution_factor: float = param(
+        5.0,
+        "factor",
+        "seed 003 (leaders face death sentences if caught); value assumption",
+        "Execution risk of imprisoned leaders relative to other prisoners.",
+        ge=0,
+        le=100,
+    )
+    radicalisation: float = param(
+        0.04,
+        "commitment/month",
+        "seed 003 (radicalisation and coordination in prisons, Camp Bucca)",
+        "Monthly pull of a prisoner's commitment toward the most committed in the cell.",
+        ge=0,
+        le=1,
+    )
+    tie_formation: float = param(
+        0.05,
+        "probability/month",
+        "seed 003 (coordination in prisons, Camp Bucca)",
+        "Monthly probability a prisoner forms a tie with a cellmate.",
+        ge=0,
+        le=1,
+    )
+    isolation: float = param(
+        0.1,
+        "share",
+        ASSUMPTION,
+        "Baseline isolation of extremist prisoners: cuts radicalisation and tie formation.",
+        ge=0,
+        le=1,
+    )
+    cell_size: int = param(20, "persons", ASSUMPTION, "Prisoners per cell or block.", ge=2, le=500)
+
+
+def admit(m: RegroupModel, idx: np.ndarray, home: bool) -> None:
+    """Imprison ``idx`` in the region (DETAINED) or at home (PRISON_HOME) with a sentence."""
+    if len(idx) == 0:
+        return
+    p, pop, t = m.p.prison, m.pop, m.t
+    years = p.sentence_home_years if home else p.sentence_region_years
+    pop.release[idx] = t + np.ceil(m.rng.uniform(years.low, years.high, len(idx)) * 12)
+    state = State.PRISON_HOME if home else State.DETAINED
+    facility = (pop.region[idx].astype(np.int64) + 1) * HOME_FACILITY * home
+    held = np.count_nonzero(pop.view("state") == int(state))
+    cells = max(1, (held + len(idx)) // p.cell_size)
+    pop.cell[idx] = facility + m.rng.integers(0, cells, len(idx))
+    pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
+    pop.known[idx] = True
+
+
+def isolation(m: RegroupModel) -> float:
+    base = m.p.prison.isolation
+    return base + m.policy("prison_measures") * (1.0 - base)
+
+
+def inmates(m: RegroupModel) -> np.ndarray:
+    pop = m.pop
+    sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == int(Custody.PRISON))
+    return np.flatnonzero(sentenced | pop.mask(State.PRISON_HOME))
+
+
+def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Group people by their cell label: ``(order, group, start, size)``.
+
+    ``order`` lists positions in ``cell`` sorted by cell (stably); ``group`` numbers each
+    position's cell in that order; a cell's members are ``order[start[g]:start[g] + size[g]]``.
+    Labels are first made dense (facility, then cell within it) so that the sort is NumPy's
+    radix sort of 16-bit keys when they fit, several times faster than sorting the labels.
+    """
+    facility, within = np.divmod(cell, HOME_FACILITY)
+    key = facility * (int(within.max()) + 1) + within  # same order as the labels
+    if key.max() < 1 << 16:
+        key = key.astype(np.uint16)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    size = np.diff(np.r_[first, len(cell)])
+    group = np.empty(len(cell), dtype=np.intp)
+    group[order] = np.repeat(np.arange(len(first)), size)
+    return order, group, first, size
+
+
+def step(m: RegroupModel) -> None:
+    p, t, pop = m.p.prison, m.t, m.pop
+    idx = inmates(m)
+    settled = pop.entered[idx] < t
+    done = settled & (pop.release[idx] <= t)
+    pop.move(idx[done], State.RELEASED, t)
+    pop.ever_released[idx[done]] = True
+
+    regional = np.flatnonzero(settled & ~done & (pop.state[idx] == int(State.DETAINED)))
+    leader = pop.role[idx[regional]] == Role.LEADER
+    risk = p.execution * np.where(leader, p.leader_execution_factor, 1.0)
+    executed = regional[m.draw(len(regional)) < risk]
+    pop.move(idx[executed], State.DEAD, t)
+    m.tally["executed_by_states"] += len(executed)
+    done[executed] = True
+    idx = idx[~done]
+    if len(idx) < 2:
+        return
+
+    open_share = 1.0 - isolation(m)
+    order, group, start, size = cells(pop.cell[idx])
+    c = pop.commitment[idx]
+    top = np.maximum.reduceat(c[order], start)  # the most committed in each cell
+    pop.commitment[idx] = c + p.radicalisation * open_share * np.maximum(0.0, top[group] - c)
+
+    forming = np.flatnonzero(m.draw(len(idx)) < p.tie_formation * open_share)
+    if len(forming):
+        g = group[forming]
+        mate = order[start[g] + (m.draw(len(forming)) * size[g]).astype(np.int64)]
+        m.ties.add(idx[forming], idx[mate], tie_kinds.CELL)

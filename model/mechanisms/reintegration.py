@@ -1,0 +1,80 @@
+"""Reintegration (seed 003): returnees and released prisoners reintegrate, faster with
+de-radicalisation and reintegration programmes, which also lower commitment (not for the
+'dangerous', who only pretend to have disavowed, seed 000). Released people may reoffend,
+the more committed the likelier (Renard 2020; Hodwitz 2019)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from regroup.config.fields import ASSUMPTION, SEED_003, Strict, param
+from regroup.core.states import Disposition, State
+from regroup.mechanisms.hiding import catch
+
+if TYPE_CHECKING:
+    from regroup.core.model import RegroupModel
+
+
+class Reintegration(Strict):
+    base_rate: float = param(
+        0.01,
+        "probability/month",
+        ASSUMPTION,
+        "Monthly probability a returnee or released prisoner reintegrates without a programme.",
+        ge=0,
+        le=1,
+    )
+    programme_effect: float = param(
+        0.04,
+        "probability/month",
+        "seed 003 (de-radicalisation and reintegration programmes)",
+        "Extra monthly reintegration probability at full programme coverage.",
+        ge=0,
+        le=1,
+    )
+    deradicalisation: float = param(
+        0.02,
+        "commitment/month",
+        SEED_003,
+        "Monthly commitment loss at full programme coverage (not for the 'dangerous').",
+        ge=0,
+        le=1,
+    )
+    reintegrated_risk: float = param(
+        0.3,
+        "factor",
+        "assumption (reintegration lowers reoffending)",
+        "Reoffending risk of the reintegrated relative to other released people.",
+        ge=0,
+        le=1,
+    )
+    reoffending: float = param(
+        0.0012,
+        "probability/month",
+        "Renard 2020; Hodwitz 2019 (terrorism reoffending 1.6-4.8%)",
+        "Monthly probability a released person commits a terrorism offence, times commitment.",
+        ge=0,
+        le=1,
+    )
+
+
+def step(m: RegroupModel) -> None:
+    r, t, pop = m.p.reintegration, m.t, m.pop
+    coverage = m.policy("reintegration")
+    out = pop.where(State.RETURNED, State.RELEASED, t=t)
+    if coverage > 0:
+        reached = pop.where(State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME)
+        reached = reached[pop.disposition[reached] != Disposition.DANGEROUS]
+        pop.commitment[reached] = np.maximum(
+            0.0, pop.commitment[reached] - r.deradicalisation * coverage
+        )
+    joined = m.chance(out, r.base_rate + r.programme_effect * coverage)
+    pop.move(joined, State.REINTEGRATED, t)
+
+    at_risk = pop.where(State.RELEASED, State.REINTEGRATED, t=t)
+    factor = np.where(pop.state[at_risk] == int(State.REINTEGRATED), r.reintegrated_risk, 1.0)
+    risk = r.reoffending * pop.commitment[at_risk] * factor
+    offended = at_risk[m.draw(len(at_risk)) < risk]
+    pop.reoffended[offended] = True
+    catch(m, offended)

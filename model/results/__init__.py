@@ -1,0 +1,1 @@
+"""What runs report: outcomes, tables, figures and the HTML report."""

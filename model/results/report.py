@@ -1,0 +1,181 @@
+"""One self-contained HTML report of a sweep, to send to a colleague.
+
+Figures are embedded as base64 PNGs; the tables of medians and intervals, the effects
+against the baseline, any sensitivity results, the failures, the experiment file and the
+manifest are all inside the one file. Nothing is fetched from elsewhere when it is opened.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from regroup.results.analysis import LEVEL, Results, effects_table, regroup_table, summary_table
+from regroup.results.figures import each_figure
+from regroup.results.files import write_text
+
+CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; }
+th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 0.9em; color: #555; }
+pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
+.note { color: #555; font-size: 0.9em; }
+"""
+
+
+def _img(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(src: str, caption: str) -> str:
+    return (
+        f'<figure><img src="{src}" alt="{html.escape(caption)}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:,.3g}")
+
+
+def _interval(mid: float, lo: float, hi: float, fmt: str = ",.0f") -> str:
+    if np.isnan(mid):
+        return ""
+    if np.isnan(lo):
+        return f"{mid:{fmt}}"
+    return f"{mid:{fmt}} [{lo:{fmt}}, {hi:{fmt}}]"
+
+
+def medians_table(res: Results) -> pd.DataFrame:
+    """Scenario x outcome: ``median [5%, 95%]`` of the runs."""
+    table = summary_table(res)
+    if table.empty:
+        return table
+    table["cell"] = [
+        _interval(m, lo, hi) for m, lo, hi in table[["median", "low", "high"]].to_numpy()
+    ]
+    wide = table.pivot(index="scenario", columns="outcome", values="cell")
+    wide = wide.reindex(index=res.scenarios, columns=list(dict.fromkeys(table["outcome"])))
+    return wide.reset_index()
+
+
+def effects_display(res: Results) -> pd.DataFrame:
+    table = effects_table(res)
+    if table.empty:
+        return table
+    fmt = [".2f" if o == "regrouped" else ",.0f" for o in table["outcome"]]
+    return pd.DataFrame(
+        {
+            "scenario": table["scenario"],
+            "outcome": table["outcome"],
+            "statistic": table["statistic"],
+            "baseline": [f"{v:{f}}" for v, f in zip(table["baseline"], fmt, strict=True)],
+            "scenario value": [f"{v:{f}}" for v, f in zip(table["value"], fmt, strict=True)],
+            f"effect [{LEVEL:.0%} interval]": [
+                _interval(e, lo, hi, f)
+                for e, lo, hi, f in zip(
+                    table["effect"], table["low"], table["high"], fmt, strict=True
+                )
+            ],
+        }
+    )
+
+
+def regroup_display(res: Results) -> pd.DataFrame:
+    """P(regrouped by year) for a few years (every other of the last ten), per scenario."""
+    table = regroup_table(res)
+    if table.empty:
+        return table
+    years = sorted(table["year"].unique())[::-1][:10:2][::-1]
+    table = table[table["year"].isin(years)].copy()
+    table["cell"] = [
+        _interval(p, lo, hi, ".2f") for p, lo, hi in table[["p", "low", "high"]].to_numpy()
+    ]
+    wide = table.pivot(index="scenario", columns="year", values="cell").reindex(res.scenarios)
+    wide.columns = [f"by {y}" for y in wide.columns]
+    return wide.reset_index()
+
+
+def _sensitivity(res: Results) -> str:
+    folder = res.path / "sensitivity"
+    parts = []
+    for csv in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        parts.append(f"<h3>{html.escape(csv.stem)}</h3>")
+        parts.append(_table(pd.read_csv(csv)))
+        png = csv.with_suffix(".png")
+        if png.is_file():
+            src = "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+            parts.append(_figure(src, f"Ranked sensitivity indices ({csv.stem})."))
+    return "\n".join(parts)
+
+
+def render(res: Results) -> str:
+    """The report's HTML text."""
+    m = res.manifest
+    exp = m["experiment"]
+    settings = exp["settings"]
+    title = f"regroup experiment: {exp['name']}"
+    sections = [
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{html.escape(settings.get('description') or '')}</p>",
+        "<p class='note'>"
+        f"{len(res.outcomes) + len(res.failures)} runs ({len(res.failures)} failed) of "
+        f"{len(res.scenarios)} scenario(s); design {settings['design']['kind']}, "
+        f"{settings['replicates']} replicate(s) per design point, experiment seed {m['seed']}. "
+        f"Git commit {html.escape(str(m.get('git_commit')))}; report written "
+        f"{time.strftime('%Y-%m-%d %H:%M')}. Baseline: {html.escape(res.baseline)}. "
+        "Intervals are 90%: ranges of runs, bootstrap intervals of effects, Jeffreys "
+        "intervals of probabilities. Prevention research on aggregate public figures.</p>",
+    ]
+    tables = [
+        ("Effects against the baseline", effects_display(res)),
+        ("P(regrouped by year) [90% interval]", regroup_display(res)),
+        ("Outcomes: median [5%, 95%] of runs", medians_table(res)),
+    ]
+    for heading, df in tables:
+        if not df.empty:
+            sections += [f"<h2>{html.escape(heading)}</h2>", _table(df)]
+    sections.append("<h2>Figures</h2>")
+    for _, caption, fig in each_figure(res):
+        sections.append(_figure(_img(fig), caption))
+    sens = _sensitivity(res)
+    if sens:
+        sections += ["<h2>Sensitivity analysis</h2>", sens]
+    if len(res.failures):
+        cols = ["run_id", "scenario", "replicate", "seed", "error"]
+        sections += ["<h2>Failed runs</h2>", _table(res.failures[cols])]
+    experiment_text = (res.path / "experiment.yaml").read_text(encoding="utf-8")
+    sections += [
+        "<h2>Experiment file</h2>",
+        f"<p class='note'>{html.escape(exp['file'])}</p>",
+        f"<pre>{html.escape(experiment_text)}</pre>",
+        "<h2>Manifest</h2>",
+        "<details><summary>manifest.json (scenarios, seeds, versions, commit)</summary>"
+        f"<pre>{html.escape(json.dumps(m, indent=2))}</pre></details>",
+    ]
+    body = "\n".join(sections)
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
+        f"<body>\n{body}\n</body></html>\n"
+    )
+
+
+def write_report(res: Results, out: Path | None = None) -> Path:
+    """Write the report (atomically) to ``out`` [``<results>/report.html``]."""
+    out = Path(out or res.path / "report.html")
+    write_text(render(res), out)
+    return out
