@@ -59,9 +59,7 @@ def posterior(tmp_path, **columns):
 
 
 def test_posterior_rows_are_drawn_by_weight(tmp_path):
-    path = posterior(
-        tmp_path, **{"regroup.critical_mass": [500.0, 3000.0], "weight": [0.0, 2.0]}
-    )
+    path = posterior(tmp_path, **{"regroup.critical_mass": [500.0, 3000.0], "weight": [0.0, 2.0]})
     sets = parameter_sets(path, 5, seed=1)
     assert {s.record["regroup.critical_mass"] for s in sets} == {3000.0}
     scenario = with_overrides(Scenario(), sets[0].overrides)
