@@ -51,20 +51,25 @@ def run(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
     out: Path | None = typer.Option(None, "--out", help="Output directory [results/<name>]."),
 ) -> None:
-    """Run Monte Carlo replicates of a scenario; write Parquet tables, manifest and figures."""
-    from regroup.experiments.runner import run_to_directory
+    """Run Monte Carlo replicates of a scenario (a sweep of one scenario): tables, manifest,
+    figures. Replaces an earlier run's results in the same folder, never anything else."""
+    from regroup.experiments.runner import scenario_experiment
+    from regroup.results.figures import write_figures
 
     sc = load_or_fail(scenario)
-    out = out or Path("results") / sc.name
-    with progress_bar() as bar:
-        task = bar.add_task(f"{sc.name}", total=replicates)
-        run_to_directory(
-            sc, out, replicates, seed, workers, progress=lambda k: bar.advance(task, k)
-        )
-    err.print(
-        f"wrote {out}/ (outcomes.parquet, timeseries.parquet, indicators.parquet, "
-        "manifest.json, figures)"
-    )
+    try:
+        exp = scenario_experiment(sc, scenario, replicates, seed)
+    except ConfigError as exc:
+        fail(str(exc))
+    out = out or results_folder(exp)
+    summary = sweep_or_fail(exp, out, workers, None, resume=False, kind="run")
+    try:
+        write_figures(results_or_fail(out), out / "figures")
+    except ConfigError as exc:
+        fail(str(exc))
+    err.print(f"wrote {out}/figures/", highlight=False)
+    if summary.failed:
+        fail(f"{summary.failed} of {summary.runs} runs failed (see the error column)", code=1)
 
 
 @app.command()
@@ -80,14 +85,17 @@ def params(
 ) -> None:
     """Print (or write) the parameter table generated from the schema."""
     from regroup.config.parameter_table import parameter_table
+    from regroup.results.files import check_output, write_text
 
     text = parameter_table()
     if out is None:
         typer.echo(text, nl=False)
         return
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    try:
+        check_output(out, "file")
+        write_text(text, out)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 # ----------------------------------------------------------------------------- experiments
@@ -102,7 +110,25 @@ def load_experiment_or_fail(path: Path):
         fail(str(exc))
 
 
-def sweep_or_fail(exp, out: Path, workers: int | None, scheduler: str | None, resume: bool):
+def results_folder(exp) -> Path:
+    """``results/<name>``, if the experiment's name is a label (else exit 2)."""
+    from regroup.results.files import check_name
+
+    try:
+        return Path("results") / check_name(exp.name, exp.path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def sweep_or_fail(
+    exp,
+    out: Path,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    force_resume: bool = False,
+    kind: str = "sweep",
+):
     """Run the sweep with a progress bar (runs done, failures, time left)."""
     import os
     from concurrent.futures.process import BrokenProcessPool
@@ -116,17 +142,18 @@ def sweep_or_fail(exp, out: Path, workers: int | None, scheduler: str | None, re
 
         def progress(done: int, failed: int, total: int) -> None:
             nonlocal task
-            text = f"{exp.name} [red]{failed} failed[/]" if failed else exp.name
+            text = escape(exp.name) + (f" [red]{failed} failed[/]" if failed else "")
             if task is None:  # start at what a resumed sweep had done, for the time left
                 task = bar.add_task(text, total=total, completed=done)
             bar.update(task, completed=done, description=text)
 
         try:
-            summary = run_sweep(exp, out, workers, scheduler, resume, progress)
+            summary = run_sweep(exp, out, workers, scheduler, resume, progress, force_resume, kind)
         except ConfigError as exc:
             fail(str(exc))
         except BrokenProcessPool:
-            fail(f"a worker process died (out of memory?); finish with --resume --out {out}", 1)
+            then = f"; finish with --resume --out {out}" if kind == "sweep" else ""
+            fail(f"a worker process died (out of memory?){then}", 1)
     where = f"Dask scheduler {scheduler}" if scheduler else f"{workers} worker(s)"
     err.print(
         f"wrote {out}/: {summary.runs} runs ({summary.ran} run now on {where}, "
@@ -146,6 +173,9 @@ def sweep(
         None, "--scheduler", help="Dask scheduler address (tcp://host:port): run on that cluster."
     ),
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted sweep."),
+    force_resume: bool = typer.Option(
+        False, "--force-resume", help="Finish it even if it was started by other code."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Results directory [results/<name>]."),
 ) -> None:
     """Run every design point x replicate of an experiment, writing results as they come.
@@ -153,7 +183,9 @@ def sweep(
     Exits 1 if any run failed (the failures are recorded in outcomes.parquet), 2 on bad input.
     """
     exp = load_experiment_or_fail(experiment)
-    summary = sweep_or_fail(exp, out or Path("results") / exp.name, workers, scheduler, resume)
+    out = out or results_folder(exp)
+    resume = resume or force_resume
+    summary = sweep_or_fail(exp, out, workers, scheduler, resume, force_resume)
     if summary.failed:
         fail(f"{summary.failed} of {summary.runs} runs failed (see the error column)", code=1)
 
@@ -176,8 +208,12 @@ def plot(
     from regroup.results.figures import write_figures
 
     res = results_or_fail(results)
-    paths = write_figures(res, out or results / "figures")
-    err.print(f"wrote {len(paths)} figures and 3 tables to {out or results / 'figures'}/")
+    out = out or results / "figures"
+    try:
+        paths = write_figures(res, out)
+    except ConfigError as exc:
+        fail(str(exc))
+    err.print(f"wrote {len(paths)} figures and 3 tables to {out}/", highlight=False)
 
 
 @app.command()
@@ -186,6 +222,9 @@ def sensitivity(
     outcome: str | None = typer.Option(None, "--outcome", help="Outcome [the file's outcome]."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+    force_resume: bool = typer.Option(
+        False, "--force-resume", help="Finish its sweep even if started by other code."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Results directory [results/<name>]."),
 ) -> None:
     """Sobol' indices (S1, ST) or Morris mu*/sigma via SALib, with a ranked bar chart.
@@ -202,8 +241,8 @@ def sensitivity(
         fail(f"{experiment}: design.kind: sensitivity needs a sobol or morris design")
     if outcome is not None and outcome not in KNOWN_OUTCOMES:
         fail(f"--outcome: unknown outcome {outcome!r}")
-    out = out or Path("results") / exp.name
-    summary = sweep_or_fail(exp, out, workers, scheduler, resume=True)
+    out = out or results_folder(exp)
+    summary = sweep_or_fail(exp, out, workers, scheduler, True, force_resume)
     try:
         tables = write_sensitivity(load_results(out), outcome)
     except SensitivityError as exc:
@@ -228,8 +267,85 @@ def report(
     """One self-contained HTML report: figures, tables, the experiment file and manifest."""
     from regroup.results.report import write_report
 
-    path = write_report(results_or_fail(results), out)
-    err.print(f"wrote {path}")
+    try:
+        path = write_report(results_or_fail(results), out)
+    except ConfigError as exc:
+        fail(str(exc))
+    err.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def discover(
+    results: Path = typer.Argument(..., help="Results directory of regroup run or sweep."),
+    outcome: str = typer.Option("regrouped", "--outcome", help="Outcome to explain."),
+    policy: str | None = typer.Option(
+        None, "--policy", help="Explain where this policy fails to lower the outcome."
+    ),
+    baseline: str | None = typer.Option(
+        None, "--baseline", help="Baseline scenario (default: the experiment's baseline)."
+    ),
+    threshold: float = typer.Option(
+        0.8, "--threshold", min=0.0, max=1.0, help="PRIM's density threshold."
+    ),
+    out: Path | None = typer.Option(None, "--out", help="Output folder [RESULTS/discovery]."),
+) -> None:
+    """Scenario discovery: PRIM boxes of drawn parameters in which the outcome happens."""
+    import sys
+
+    import pandas as pd
+    from regroup.experiments.sweep import versions
+    from regroup.results.discovery import DiscoveryError, discover, figures
+    from regroup.results.files import check_output, staged, write_json
+
+    res = results_or_fail(results)
+    out = out or results / "discovery"
+    try:
+        check_output(out, "figures")
+        found = discover(
+            res.outcomes, outcome, policy, baseline or res.baseline, threshold=threshold
+        )
+        with staged(out, folder=True) as tmp:
+            found.trajectory.to_csv(tmp / "prim_trajectory.csv", index=False)
+            found.box.to_csv(tmp / "prim_box.csv", index=False)
+            for name, fig in figures(found).items():
+                fig.savefig(tmp / f"{name}.png", dpi=110)
+            info = {"kind": "figures", "question": found.question, "chosen_box": found.chosen}
+            info |= {"results": str(results), "command": " ".join(sys.argv)}
+            write_json({**info, "versions": versions()}, tmp / "manifest.json")
+    except (ConfigError, DiscoveryError) as exc:
+        fail(str(exc))
+    chosen = found.trajectory.loc[found.chosen]
+    err.print(
+        f"{found.question}: {found.cases} of {found.runs} runs; box {found.chosen} covers "
+        f"{chosen['coverage']:.0%} of them with density {chosen['density']:.0%}",
+        highlight=False,
+    )
+    with pd.option_context("display.width", 120):
+        typer.echo(found.box.to_string(index=False) if len(found.box) else "(no restriction)")
+    err.print(f"wrote {out}/", highlight=False)
+
+
+@app.command()
+def demo(
+    scenario: Path | None = typer.Argument(None, help="Scenario YAML file [the baseline]."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to serve on (localhost)."),
+) -> None:
+    """Classroom demo: a live Mesa SolaraViz page in the browser (offline, local only)."""
+    from regroup.demo import serve
+    from regroup.demo.assets import missing
+
+    if scenario is not None:
+        load_or_fail(scenario)
+    gone = missing()
+    if gone:
+        err.print(
+            f"warning: {len(gone)} front-end files missing (run: python -m regroup.demo.assets); "
+            "offline the page would stay blank",
+            highlight=False,
+        )
+    err.print(f"classroom demo on http://{host}:{port}/ (Ctrl-C stops it)", highlight=False)
+    serve(scenario, host=host, port=port)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,16 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from regroup.config import limits
+from regroup.config.fields import Strict, month_index
+from regroup.config.limits import (
+    MAX_DESIGN_POINTS,
+    MAX_LEVELS,
+    MAX_REPLICATES,
+    MAX_RUNS,
+    MAX_SAMPLES,
+    MAX_WORKERS,
+)
 from regroup.config.scenario import ConfigError, load_scenario, read_yaml, validate, with_overrides
 from regroup.config.schema import Scenario
 from regroup.results.outcomes import CALIBRATION, OUTCOMES
@@ -29,8 +39,10 @@ from regroup.results.outcomes import CALIBRATION, OUTCOMES
 KNOWN_OUTCOMES = (*OUTCOMES, *CALIBRATION)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(Strict):
+    """Unknown keys are errors; numbers are finite and never true/false (see fields.Strict)."""
+
+    model_config = ConfigDict(validate_assignment=False)
 
 
 class ParamRange(_Strict):
@@ -59,11 +71,15 @@ class Design(_Strict):
     samples: int | None = Field(
         None,
         ge=1,
+        le=MAX_SAMPLES,
         description="lhs: points; sobol: base samples N (a power of 2); morris: "
         "trajectories. Not used by grid.",
     )
     levels: int | None = Field(
-        None, ge=2, description="grid: values per low/high range [3]; morris: levels [4]."
+        None,
+        ge=2,
+        le=MAX_LEVELS,
+        description="grid: values per low/high range [3]; morris: levels [4].",
     )
     second_order: bool = Field(False, description="sobol: also sample second-order indices.")
 
@@ -97,7 +113,7 @@ class Design(_Strict):
 class Executor(_Strict):
     """Where runs go: a local process pool (``workers``) or a Dask ``scheduler`` address."""
 
-    workers: int | None = Field(None, ge=1)
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS)
     scheduler: str | None = None
 
 
@@ -111,7 +127,7 @@ class ExperimentFile(_Strict):
     overrides: dict[str, Any] = Field(default_factory=dict)
     parameters: dict[str, ParamRange] = Field(default_factory=dict)
     design: Design = Field(default_factory=Design)
-    replicates: int = Field(ge=1)
+    replicates: int = Field(ge=1, le=MAX_REPLICATES)
     seed: int = Field(ge=0)
     outcome: str = "regroup_pool_end"
     batch_size: int = Field(10, ge=1, le=10_000)
@@ -135,7 +151,54 @@ class ExperimentFile(_Strict):
                     raise ValueError(f"parameters.{key}: low must be < high")
         if self.design.kind == "morris" and len(self.parameters) < 2:
             raise ValueError("parameters: a morris design needs at least 2 parameters")
+        points = design_points(self)
+        if points > MAX_DESIGN_POINTS:
+            raise ValueError(
+                f"design: {points:,} design points ({_size_text(self)}); the limit is "
+                f"{MAX_DESIGN_POINTS:,} (README, Limits)"
+            )
+        if points * self.replicates > MAX_RUNS:
+            raise ValueError(
+                f"replicates: {points:,} design points x {self.replicates:,} replicates = "
+                f"{points * self.replicates:,} runs; the limit is {MAX_RUNS:,} (README, Limits)"
+            )
         return self
+
+
+def samples_per_scenario(spec: ExperimentFile) -> int:
+    """Rows of the design per scenario, from the file alone (before anything is sampled).
+
+    Grid: the product of the axes (``values`` or ``levels`` each; integer parameters may
+    collapse a little); LHS: ``samples``; Sobol': N (D + 2), or N (2D + 2) with second-order
+    indices; Morris: N (D + 1).
+    """
+    params, design = spec.parameters, spec.design
+    d = len(params)
+    if not params:
+        return 1
+    if design.kind == "grid":
+        total = 1
+        for rng in params.values():
+            total *= len(rng.values) if rng.values is not None else design.n_levels
+            if total > MAX_DESIGN_POINTS:  # enough to refuse; no need for the exact product
+                return total
+        return total
+    n = design.samples or 0
+    if design.kind == "lhs":
+        return n
+    if design.kind == "sobol":
+        return n * (2 * d + 2 if design.second_order else d + 2)
+    return n * (d + 1)
+
+
+def design_points(spec: ExperimentFile) -> int:
+    """Design points of the experiment: scenarios (at least 1) x samples of the design."""
+    return max(1, len(spec.scenarios)) * samples_per_scenario(spec)
+
+
+def _size_text(spec: ExperimentFile) -> str:
+    scenarios = max(1, len(spec.scenarios))
+    return f"{scenarios} scenario(s) x {samples_per_scenario(spec):,} {spec.design.kind} samples"
 
 
 @dataclass
@@ -237,6 +300,56 @@ def load_experiment(path: str | Path) -> Experiment:
             source = f"{path}: design point {point['point_id']} ({point['scenario']})"
             point_scenario(by_name[point["scenario"]], point_values(exp, point), source)
     return exp
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A sweep's size and rough cost on the project machine (docs/performance.md)."""
+
+    points: int
+    runs: int
+    seconds: float
+    megabytes: float
+    workers: int
+
+    @property
+    def large(self) -> bool:
+        """Worth telling the user before it starts."""
+        return self.runs >= limits.LARGE_SWEEP_RUNS or self.seconds >= limits.LARGE_SWEEP_SECONDS
+
+    def text(self) -> str:
+        """One line: runs, time on the workers and memory."""
+        minutes = self.seconds / 60
+        when = f"{minutes:,.0f} min" if minutes < 120 else f"{minutes / 60:,.1f} h"
+        return (
+            f"{self.points:,} design points x replicates = {self.runs:,} runs; rough estimate "
+            f"on {self.workers} worker(s): {when}, {self.megabytes / 1024:,.1f} GB of memory"
+        )
+
+
+def estimate(exp: Experiment, workers: int) -> Estimate:
+    """The sweep's runs, and a rough time and memory on ``workers`` local processes.
+
+    Per scenario, the run time scales with its months and its agents (1 / ``population.scale``);
+    a ranged ``population.scale`` counts at its low end.
+    """
+    spec = exp.spec
+    per_scenario = samples_per_scenario(spec)
+    seconds = megabytes = 0.0
+    for sc in exp.scenarios:
+        scale = sc.population.scale
+        rng = spec.parameters.get("population.scale")
+        if rng is not None:
+            scale = min(rng.values) if rng.values is not None else rng.low
+        scale = max(float(scale), 0.1)
+        months = month_index(sc.time.end, sc.time.start) + 1
+        seconds += per_scenario * spec.replicates * limits.run_seconds(scale, months)
+        megabytes = max(megabytes, limits.worker_megabytes(scale))
+    workers = max(1, workers)
+    points = per_scenario * len(exp.scenarios)
+    return Estimate(
+        points, points * spec.replicates, seconds / workers, megabytes * workers, workers
+    )
 
 
 def point_values(exp: Experiment, point: dict[str, Any]) -> dict[str, Any]:

@@ -9,13 +9,15 @@ plainly ``assumption``.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -47,10 +49,38 @@ def param(
     )
 
 
-class Strict(BaseModel):
-    """Base of every config model: unknown keys are errors, assignments are checked."""
+def _is_number(annotation: Any) -> bool:
+    """Whether a field's type is a number (``float``, ``int``, optional or annotated)."""
+    if annotation in (float, int):
+        return True
+    if get_origin(annotation) in (Annotated, Union, UnionType):
+        return any(_is_number(a) for a in get_args(annotation) if a is not type(None))
+    return False
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+_NUMBER_FIELDS: dict[type, frozenset[str]] = {}
+
+
+class Strict(BaseModel):
+    """Base of every config model: unknown keys are errors, assignments are checked, numbers
+    are finite (no NaN or infinity) and never ``true``/``false``."""
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool):
+            numbers = _NUMBER_FIELDS.get(cls)
+            if numbers is None:
+                fields = cls.model_fields.items()
+                numbers = frozenset(k for k, f in fields if _is_number(f.annotation))
+                _NUMBER_FIELDS[cls] = numbers
+            if info.field_name in numbers:
+                raise ValueError("Input should be a valid number, not true or false")
+        return value
 
 
 class Range(Strict):
@@ -138,11 +168,17 @@ def month_index(date: str, start: str = "2013-01") -> int:
     return (y - y0) * 12 + (m - m0)
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+"""Months must lie in these years (the figures' date axes cannot draw year 0)."""
+
+
 def _check_month(v: Any) -> str:
     v = str(v)
     m = _MONTH.match(v)
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise ValueError(f"{v!r} is not a month written YYYY-MM")
+    if not FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+        raise ValueError(f"{v!r}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
     return v
 
 
@@ -152,7 +188,10 @@ Month = Annotated[str, AfterValidator(_check_month)]
 class Schedule(Strict):
     """A piecewise-linear schedule: (month, value) points, constant beyond the ends."""
 
-    points: list[tuple[Month, Annotated[float, Field(ge=0.0, le=1.0)]]] = Field(min_length=1)
+    # strict: a number (an integer too), never true/false
+    points: list[tuple[Month, Annotated[float, Field(ge=0.0, le=1.0, strict=True)]]] = Field(
+        min_length=1
+    )
 
     @model_validator(mode="before")
     @classmethod

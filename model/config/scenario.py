@@ -6,29 +6,20 @@ field, for example ``scenarios/x.yaml: escape.smuggler_fee_usd: low must be <= h
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
+from regroup.config.errors import ConfigError, ConfigWarning
 from regroup.config.schema import Scenario
-
-
-class ConfigError(Exception):
-    """A bad scenario or experiment file; the message names the file and the field."""
+from regroup.config.yaml_loader import load_yaml
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping with ``safe_load``; errors name the file and line."""
-    if not path.is_file():
-        raise ConfigError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}: malformed YAML{where}: {problem}") from None
+    """Read a YAML mapping safely (see :mod:`regroup.config.yaml_loader`); errors name the
+    file and line. An empty file is an empty mapping."""
+    data = load_yaml(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -60,11 +51,15 @@ def resolve_extends(
 ) -> tuple[dict[str, Any], dict[tuple, Path]]:
     """The file's settings merged over those of the file it ``extends`` (recursively), and
     for every setting the file that set it."""
-    path = path.resolve()
+    given, path = path, path.resolve()
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ConfigError(f"{_chain[0]}: circular extends: {cycle}")
     data = read_yaml(path)
+    if not data:
+        shown = path if _chain else given
+        message = f"{shown}: no settings in the file: the defaults are used"
+        warnings.warn(ConfigWarning(message), stacklevel=2)
     parent = data.pop("extends", None)
     origins = dict.fromkeys(_leaves(data), path)
     if parent is None:

@@ -395,6 +395,17 @@ class Policy(Strict):
     )
 
 
+POLICY_LEVERS = (
+    "prison_measures",
+    "intelligence_sharing",
+    "reintegration",
+    "defector_voice",
+    "grievances",
+    "border_crackdown",
+)
+"""The policy levers that act from ``policy.start`` (0 is today's baseline)."""
+
+
 class Scenario(Strict):
     """A complete, validated scenario."""
 
@@ -422,5 +433,19 @@ class Scenario(Strict):
         if self.population.foreign_role_shares.local_recruit > 0:
             raise ValueError(
                 "population.foreign_role_shares.local_recruit: must be 0 (local recruits are local)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _policy_in_time(self) -> Scenario:
+        """With a lever set, ``policy.start`` must lie in the simulated window."""
+        p, t = self.policy, self.time
+        if not any(getattr(p, lever) > 0 for lever in POLICY_LEVERS):
+            return self
+        if month_index(p.start, t.start) < 0:
+            raise ValueError(f"policy.start: {p.start} is before time.start ({t.start})")
+        if month_index(p.start, t.end) > 0:
+            raise ValueError(
+                f"policy.start: {p.start} is after time.end ({t.end}): the levers would never act"
             )
         return self
