@@ -12,10 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# the classroom demo's front-end files (npm) and the browser its test drives (Debian's
+# chromium, installed when missing and running as root; without it the browser test skips)
+DEMO := $(VENV)/.demo-installed
+$(DEMO): $(STAMP) model/demo/assets.py
+	$(BIN)/python -m regroup.demo.assets
+	command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	  echo "chromium could not be installed: the demo's browser test will skip"
+	touch $(DEMO)
+
 run: $(STAMP)
 	$(BIN)/regroup run scenarios/baseline.yaml --replicates 60 --workers 2 --out results/baseline
 
-test: $(STAMP)
+test: $(STAMP) $(DEMO)
 	$(BIN)/ruff check model tests benchmarks
 	$(BIN)/python -m pytest -n 2
 
