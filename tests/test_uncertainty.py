@@ -124,3 +124,14 @@ def test_discovery_explains_what_it_cannot_do():
         discover(data)
     with pytest.raises(DiscoveryError, match="--policy"):
         discover(discovery_runs(), policy="nope")
+
+
+def test_uncertainty_figures_need_draws():
+    from regroup.results.uncertainty import robustness_figure, variance_figure
+
+    data = policy_runs().rename(columns={"pool": "regroup_pool_end"})
+    assert variance_figure(data) is not None
+    assert robustness_figure(data, "baseline") is not None
+    one_draw = data[data["draw"] == 0]
+    assert variance_figure(one_draw) is None
+    assert robustness_figure(one_draw, "baseline") is None

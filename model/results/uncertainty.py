@@ -119,3 +119,95 @@ def probability_by(
             }
         )
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- figures
+
+SPLIT_OUTCOMES = ("regroup_pool_end", "regroup_pool_peak", "killed_total", "returned")
+
+
+def drawn(outcomes: pd.DataFrame) -> bool:
+    """Whether the runs drew their parameters (several draws in one scenario)."""
+    return "draw" in outcomes.columns and outcomes.groupby("scenario")["draw"].nunique().max() > 1
+
+
+def variance_figure(outcomes: pd.DataFrame, columns: tuple[str, ...] = SPLIT_OUTCOMES):
+    """Per scenario, for each outcome, the share of its variance due to the parameters
+    (dark) and to chance (light), as horizontal stacked bars; None without draws."""
+    import matplotlib.pyplot as plt
+
+    cols = [c for c in columns if c in outcomes.columns]
+    if not drawn(outcomes) or not cols:
+        return None
+    table = variance_split(outcomes, cols)
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    fig, axes = plt.subplots(
+        1,
+        len(cols),
+        figsize=(2.6 * len(cols) + 1.5, 0.4 * len(scenarios) + 1.4),
+        sharey=True,
+        layout="constrained",
+        squeeze=False,
+    )
+    for ax, col in zip(axes[0], cols, strict=True):
+        part = table[table["outcome"] == col].set_index("scenario").reindex(scenarios)
+        y = np.arange(len(scenarios))
+        ax.barh(y, part["parameter_share"], color="C0", label="parameters")
+        ax.barh(
+            y,
+            part["chance_share"],
+            left=part["parameter_share"],
+            color="C0",
+            alpha=0.3,
+            label="chance",
+        )
+        ax.set_xlim(0, 1)
+        ax.set_title(col.replace("_", " "), fontsize=9)
+        ax.set_yticks(y, scenarios)
+        ax.invert_yaxis()
+    fig.legend(
+        *axes[0][0].get_legend_handles_labels(),
+        loc="outside lower center",
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+        title="share of the variance over runs due to",
+    )
+    return fig
+
+
+def robustness_figure(outcomes: pd.DataFrame, baseline: str, column: str = "regroup_pool_end"):
+    """Each policy's paired effect on ``column`` over draws (median and 90% interval), and
+    the share of draws in which it lowers it; None without draws or other scenarios."""
+    import matplotlib.pyplot as plt
+
+    if not drawn(outcomes) or outcomes["scenario"].nunique() < 2:
+        return None
+    table = paired_effects(outcomes, baseline, column)
+    y = np.arange(len(table))
+    fig, (left, right) = plt.subplots(
+        1,
+        2,
+        figsize=(9, 0.45 * len(table) + 1.5),
+        sharey=True,
+        layout="constrained",
+        gridspec_kw={"width_ratios": [2, 1]},
+    )
+    left.errorbar(
+        table["median_effect"],
+        y,
+        xerr=[table["median_effect"] - table["low"], table["high"] - table["median_effect"]],
+        fmt="o",
+        color="C1",
+        capsize=3,
+    )
+    left.axvline(0, color="k", lw=0.8)
+    left.set_xlabel(f"effect on {column.replace('_', ' ')} (persons; median, 90% of draws)")
+    left.set_yticks(y, table["scenario"])
+    left.invert_yaxis()
+    right.barh(y, table["lowers"], height=0.5, color="C2")
+    right.set_xlim(0, 1)
+    right.set_xlabel("share of draws in which it lowers it")
+    for yi, v in zip(y, table["lowers"], strict=True):
+        right.text(min(v + 0.02, 0.85), yi, f"{v:.0%}", va="center", fontsize=8)
+    return fig
