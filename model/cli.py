@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from regroup.config.limits import MAX_REPLICATES, MAX_WORKERS
 from regroup.config.scenario import ConfigError, load_scenario
 from rich.console import Console
 from rich.markup import escape
@@ -13,6 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    # plain help text: Rich markup would eat the defaults written "[all cores]" in help strings
+    rich_markup_mode=None,
     help="regroup: what happened to ISIS members after the loss of territory, and the "
     "group's regrouping potential (prevention research; aggregate public figures only).",
 )
@@ -26,11 +29,33 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def load_or_fail(path: Path):
+def warn(message: str) -> None:
+    """Print a warning (escaped, unwrapped) and carry on."""
+    err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def loaded_or_fail(load, path: Path):
+    """``load(path)``, its ConfigWarnings printed as warnings and its ConfigError as an error."""
+    import warnings
+
+    from regroup.config.errors import ConfigWarning
+
     try:
-        return load_scenario(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConfigWarning)
+            loaded = load(path)
     except ConfigError as exc:
         fail(str(exc))
+    for w in caught:
+        if issubclass(w.category, ConfigWarning):
+            warn(str(w.message))
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return loaded
+
+
+def load_or_fail(path: Path):
+    return loaded_or_fail(load_scenario, path)
 
 
 def progress_bar() -> Progress:
@@ -46,9 +71,13 @@ def progress_bar() -> Progress:
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
-    replicates: int = typer.Option(20, "--replicates", "-n", min=1, help="Monte Carlo replicates."),
+    replicates: int = typer.Option(
+        20, "--replicates", "-n", min=1, max=MAX_REPLICATES, help="Monte Carlo replicates."
+    ),
     seed: int = typer.Option(20181111, "--seed", min=0, help="Seed of the replicate seeds."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, max=MAX_WORKERS, help="Worker processes."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Output directory [results/<name>]."),
 ) -> None:
     """Run Monte Carlo replicates of a scenario (a sweep of one scenario): tables, manifest,
@@ -104,10 +133,17 @@ def params(
 def load_experiment_or_fail(path: Path):
     from regroup.config.experiment import load_experiment
 
-    try:
-        return load_experiment(path)
-    except ConfigError as exc:
-        fail(str(exc))
+    return loaded_or_fail(load_experiment, path)
+
+
+def show_estimate(exp, workers: int, scheduler: str | None) -> None:
+    """For a large sweep, print its runs and a rough time and memory before it starts."""
+    from regroup.config.experiment import estimate
+
+    cost = estimate(exp, 1 if scheduler else workers)
+    if cost.large:
+        where = " (one process; a Dask cluster divides the time)" if scheduler else ""
+        err.print(f"{escape(exp.name)}: {escape(cost.text())}{where}", highlight=False)
 
 
 def results_folder(exp) -> Path:
@@ -137,6 +173,7 @@ def sweep_or_fail(
 
     workers = workers or exp.spec.executor.workers or os.cpu_count() or 1
     scheduler = scheduler or exp.spec.executor.scheduler
+    show_estimate(exp, workers, scheduler)
     with progress_bar() as bar:
         task = None
 
@@ -167,7 +204,7 @@ def sweep_or_fail(
 def sweep(
     experiment: Path = typer.Argument(..., help="Experiment YAML file."),
     workers: int | None = typer.Option(
-        None, "--workers", "-w", min=1, help="Local worker processes [all cores]."
+        None, "--workers", "-w", min=1, max=MAX_WORKERS, help="Local worker processes [all cores]."
     ),
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Dask scheduler address (tcp://host:port): run on that cluster."
@@ -220,7 +257,9 @@ def plot(
 def sensitivity(
     experiment: Path = typer.Argument(..., help="Experiment file (sobol or morris design)."),
     outcome: str | None = typer.Option(None, "--outcome", help="Outcome [the file's outcome]."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1, max=MAX_WORKERS, help="Worker processes [all cores]."
+    ),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     force_resume: bool = typer.Option(
         False, "--force-resume", help="Finish its sweep even if started by other code."
