@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from regroup.config.evidence import Label, Prior, Target, check_prior
 from regroup.core.states import Region, Role
 
 SEED_000 = "seed 000 (VICE News on defectors, Deen's three categories)"
@@ -31,6 +32,29 @@ SEED_004 = "seed 004 (Soufan Center via news report)"
 ASSUMPTION = "assumption"
 
 
+def _extra(
+    unit: str,
+    source: str,
+    evidence: Label | None,
+    prior: Prior | None,
+    target: Target,
+    control: bool,
+) -> dict[str, Any]:
+    """The field metadata: unit, source, and evidence label and prior (see config.evidence)."""
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if control:
+        if evidence is not None or prior is not None:
+            raise ValueError("a control setting carries no evidence label or prior")
+        extra["control"] = True
+        return extra
+    if evidence is not None:
+        extra["evidence"] = evidence
+    if prior is not None:
+        extra["prior"] = prior.model_dump(exclude_none=True)
+        extra["prior_on"] = target
+    return extra
+
+
 def param(
     default: Any,
     unit: str,
@@ -38,14 +62,25 @@ def param(
     doc: str,
     ge: float | None = None,
     le: float | None = None,
+    *,
+    evidence: Label | None = None,
+    prior: Prior | None = None,
+    control: bool = False,
 ) -> Any:
-    """A parameter field carrying its unit and source for the generated docs."""
+    """A parameter field carrying its unit, source, evidence label and prior for the docs.
+
+    The prior is on the value (on a shift in months for a ``YYYY-MM`` month); it must lie
+    within ``[ge, le]``. ``control=True`` marks run-control settings and policy levers.
+    """
+    month = isinstance(default, str)
+    target: Target = "shift" if month else "value"
+    check_prior(prior, target, default, (ge, le), integer=isinstance(default, int))
     return Field(
         default,
         ge=ge,
         le=le,
         description=doc,
-        json_schema_extra={"unit": unit, "source": source},
+        json_schema_extra=_extra(unit, source, evidence, prior, target, control),
     )
 
 
@@ -110,12 +145,26 @@ def RangeIn(ge: float, le: float) -> Any:  # noqa: N802 - used as a type
     return Annotated[Range, _within(ge, le)]
 
 
-def range_param(low: float, high: float, unit: str, source: str, doc: str, ge: float, le: float):
-    """A range parameter; its allowed bounds go in the annotation ``RangeIn(ge, le)``."""
+def range_param(
+    low: float,
+    high: float,
+    unit: str,
+    source: str,
+    doc: str,
+    ge: float,
+    le: float,
+    *,
+    evidence: Label | None = None,
+    prior: Prior | None = None,
+):
+    """A range parameter; its allowed bounds go in the annotation ``RangeIn(ge, le)``. Its
+    prior is on a common factor on both ends."""
+    check_prior(prior, "factor", (low, high), [(ge, le), (ge, le)])
+    extra = _extra(unit, source, evidence, prior, "factor", False)
     return Field(
         default_factory=lambda: Range(low=low, high=high),
         description=doc,
-        json_schema_extra={"unit": unit, "source": source, "bounds": [ge, le]},
+        json_schema_extra={**extra, "bounds": [ge, le]},
     )
 
 
@@ -147,12 +196,33 @@ RegionFactors = _per_key_model(
 RoleFunds = _per_key_model("RoleFunds", ROLE_KEYS, "USD by role", False, 0.0, 1e7)
 
 
-def table(model: type[BaseModel], values: dict[str, float], unit: str, source: str, doc: str):
-    """A per-role or per-region table parameter."""
+def _entry_bounds(model: type[BaseModel], key: str) -> tuple[float | None, float | None]:
+    ge = le = None
+    for meta in model.model_fields[key].metadata:
+        ge = getattr(meta, "ge", ge)
+        le = getattr(meta, "le", le)
+    return ge, le
+
+
+def table(
+    model: type[BaseModel],
+    values: dict[str, float],
+    unit: str,
+    source: str,
+    doc: str,
+    *,
+    evidence: Label | None = None,
+    prior: Prior | None = None,
+):
+    """A per-role or per-region table parameter. Its prior is on a common factor on every
+    entry, or, for a table of shares, a Dirichlet around the defaults."""
+    target: Target = "shares" if model in (RoleShares, RegionShares) else "factor"
+    bounds = [_entry_bounds(model, k) for k in values]
+    check_prior(prior, target, list(values.values()), bounds)
     return Field(
         default_factory=lambda: model(**values),
         description=doc,
-        json_schema_extra={"unit": unit, "source": source},
+        json_schema_extra=_extra(unit, source, evidence, prior, target, False),
     )
 
 
@@ -207,11 +277,21 @@ class Schedule(Strict):
         return pts
 
 
-def schedule_param(points: list[tuple[str, float]], unit: str, source: str, doc: str):
+def schedule_param(
+    points: list[tuple[str, float]],
+    unit: str,
+    source: str,
+    doc: str,
+    *,
+    evidence: Label | None = None,
+    prior: Prior | None = None,
+):
+    """A schedule parameter. Its prior is on a shift of all its dates, in whole months."""
+    check_prior(prior, "shift", points, (None, None))
     return Field(
         default_factory=lambda: Schedule(points=points),
         description=doc,
-        json_schema_extra={"unit": unit, "source": source},
+        json_schema_extra=_extra(unit, source, evidence, prior, "shift", False),
     )
 
 

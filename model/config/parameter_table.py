@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from regroup.config.evidence import LABELS, ParameterSpec, label_counts, scenario_parameters
 from regroup.config.fields import Range, Schedule
 from regroup.config.schema import Scenario
 
@@ -20,6 +21,22 @@ extends: baseline.yaml
 escape:
   smuggler_fee_usd: {low: 7000, high: 10000}
 ```
+
+Every substantive parameter carries an **evidence** label and a **prior**
+(`model/config/evidence.py`):
+
+- `published`: the cited source contains the number;
+- `fitted`: tuned to a named public figure (the source says which; the figures are checked
+  in `tests/test_plausibility.py`);
+- `assumption`: no source gives the number; where a seed supports its direction, the source
+  says so in those words and quotes it.
+
+The prior is a distribution over the parameter's plausible range, inside its allowed bounds:
+on the value for a number; on a common factor on every entry (`x factor`) for a per-role or
+per-region table and on both ends of a range; a Dirichlet around the defaults for a table of
+shares; a shift in whole months (`shift`) for a schedule or a month. A table's label and
+prior are given on each of its rows. Run-control settings (`time.*`, `population.scale`) and
+the policy levers, which a scenario chooses, carry neither (`control`).
 
 """
 
@@ -81,11 +98,39 @@ def rows(model: BaseModel, prefix: str = "", inherited: dict | None = None):
         )
 
 
+def _spec_of(path: str, specs: dict[str, ParameterSpec]) -> ParameterSpec | None:
+    """The parameter a row belongs to (a table's rows belong to the table)."""
+    return specs.get(path) or specs.get(path.rsplit(".", 1)[0])
+
+
+def _prior_text(spec: ParameterSpec | None) -> str:
+    if spec is None:
+        return "control"
+    if spec.prior is None:
+        return "**missing**"
+    text = spec.prior.describe()
+    return {"factor": f"x factor ~ {text}", "shift": f"shift (months) ~ {text}"}.get(
+        spec.target, text
+    )
+
+
+def summary(specs: list[ParameterSpec]) -> str:
+    """The count of substantive parameters by evidence label (a table counts once)."""
+    counts = label_counts(specs)
+    cells = [f"{counts.get(label, 0)} {label}" for label in LABELS]
+    if counts.get("missing"):
+        cells.append(f"{counts['missing']} without a label")
+    return f"**{len(specs)} substantive parameters**: " + ", ".join(cells) + "."
+
+
 def parameter_table() -> str:
     """The whole of docs/parameters.md."""
-    out = [HEADER]
+    specs = scenario_parameters()
+    by_path = {s.path: s for s in specs}
+    out = [HEADER, summary(specs)]
     group = None
     for path, unit, default, bounds, source, doc in rows(Scenario()):
+        spec = _spec_of(path, by_path)
         head = path.split(".")[0]
         if head != group:
             group = head
@@ -93,8 +138,11 @@ def parameter_table() -> str:
             out.append(f"\n## {head}\n")
             if doc_line and not doc_line[0].startswith("!!!"):
                 out.append(f"{doc_line[0]}\n")
-            out.append("| parameter | unit | default | allowed | source | meaning |")
-            out.append("|---|---|---|---|---|---|")
-        cells = [f"`{path}`", unit, default, bounds, source, doc]
+            out.append(
+                "| parameter | unit | default | allowed | evidence | prior | source | meaning |"
+            )
+            out.append("|---|---|---|---|---|---|---|---|")
+        label = "control" if spec is None else (spec.evidence or "**missing**")
+        cells = [f"`{path}`", unit, default, bounds, label, _prior_text(spec), source, doc]
         out.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(out) + "\n"

@@ -6,6 +6,7 @@ declares. It is the one source of every parameter; docs/parameters.md is generat
 from __future__ import annotations
 
 from pydantic import Field, model_validator
+from regroup.config.evidence import Prior
 from regroup.config.fields import (
     ASSUMPTION,
     Month,
@@ -37,8 +38,20 @@ from regroup.mechanisms.security import Security
 
 
 class Time(Strict):
-    start: Month = param("2013-01", "YYYY-MM", "model brief (Time)", "First simulated month.")
-    end: Month = param("2032-12", "YYYY-MM", "model brief (Time)", "Last simulated month.")
+    start: Month = param(
+        "2013-01",
+        "YYYY-MM",
+        "model brief (Time)",
+        "First simulated month.",
+        control=True,
+    )
+    end: Month = param(
+        "2032-12",
+        "YYYY-MM",
+        "model brief (Time)",
+        "Last simulated month.",
+        control=True,
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Time:
@@ -65,9 +78,11 @@ class Schedules(Strict):
             ("2019-03", 0.0),
         ],
         "share of 2015 peak",
-        "model brief (Time): rise 2013-14, apex 2014-15, Mosul 2017-07, Raqqa 2017-10, "
-        "last territory 2019-03; intermediate values an assumption",
+        "dates of public events from the model brief (Time): rise 2013-14, apex 2014-15, Mosul "
+        "2017-07, Raqqa 2017-10, last territory 2019-03; the values between them an assumption",
         "Territory the group holds, relative to its peak.",
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=-3, mode=0, high=3),
     )
     combat_intensity: Schedule = schedule_param(
         [
@@ -82,8 +97,10 @@ class Schedules(Strict):
             ("2020-01", 0.1),
         ],
         "share of peak",
-        "model brief (Time): coalition campaign from 2015; shape an assumption",
+        "model brief (Time): coalition campaign from 2015; shape and levels an assumption",
         "Intensity of fighting; scales combat death hazards.",
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=-6, mode=0, high=6),
     )
     border_control: Schedule = schedule_param(
         [
@@ -95,9 +112,12 @@ class Schedules(Strict):
             ("2019-01", 0.97),
         ],
         "share",
-        "assumption shaped to the fall in recruits per month reported by US officials "
-        "(1,500-2,000 in 2014-15, about 50 in autumn 2016)",
+        "fitted to the new foreign recruits a month reported by US officials (1,500-2,000 in "
+        "2014-15, about 200-500 in spring 2016, about 50 in autumn 2016; model brief); shape an "
+        "assumption",
         "How closed the borders are to travellers and escapees.",
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=-3, mode=0, high=3),
     )
     enforcement: Schedule = schedule_param(
         [
@@ -109,8 +129,11 @@ class Schedules(Strict):
             ("2019-03", 0.2),
         ],
         "share",
-        "seed 003 (kill-on-escape policy); decline with territorial loss an assumption",
+        "seed 003 supports the policy ('their policy was to kill, on the spot, anyone trying to "
+        "escape'); levels and decline with territorial loss an assumption",
         "The group's capacity to enforce its kill-on-escape policy.",
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=-6, mode=0, high=6),
     )
 
 
@@ -122,14 +145,19 @@ class Population(Strict):
         "Persons each agent stands for; 1 is full scale. Outcomes are reported in persons.",
         ge=0.1,
         le=1000.0,
+        control=True,
     )
     foreign_peak_recruits_per_month: float = param(
         2450.0,
         "persons/month",
-        "US officials: 1,500-2,000 new foreign recruits a month in 2014-15 (model brief)",
+        "fitted to 1,500-2,000 new foreign recruits a month in 2014-15 (US officials, model "
+        "brief), which arrived through partly closed borders; checked in "
+        "tests/test_plausibility.py",
         "Foreign arrivals a month at full appeal with open borders.",
         ge=0.0,
         le=10000.0,
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=1900, mode=2450, high=3000),
     )
     destination_control: float = param(
         0.3,
@@ -138,15 +166,20 @@ class Population(Strict):
         "Territory below which foreign inflow falls in proportion to the territory held.",
         ge=0.01,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
     )
     local_recruits_per_month: float = param(
         1300.0,
         "persons/month",
-        "assumption: locals joined for pay and food (seed 003); sized so about 20,000-30,000 "
-        "members remain in Iraq and Syria in 2018 (UN Monitoring Team)",
+        "fitted to the 20,000-30,000 members remaining in Iraq and Syria in 2018 (UN Monitoring "
+        "Team, model brief); seed 003 supports the motive (a local who joined because 'ISIS was "
+        "paying him'); value fitted",
         "Local arrivals a month at full territorial control.",
         ge=0.0,
         le=10000.0,
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=900, mode=1300, high=1700),
     )
     foreign_region_shares: RegionShares = table(
         RegionShares,
@@ -158,10 +191,13 @@ class Population(Strict):
             "other": 0.08,
         },
         "share",
-        "seed 000 (half North Africa, up to a quarter Europe and Turkey), seed 001 "
-        "(Russian-speakers the largest group), ICSR 2018 (about 45% MENA): a reconciliation, "
-        "assumption",
+        "assumption reconciling seed 000 ('Half of those came from North Africa, with up to a "
+        "quarter coming from Europe and Turkey'), seed 001 (Russian-speakers 'the largest group "
+        "of foreigners') and ICSR 2018 (about 45% from the Middle East and North Africa); the "
+        "sources conflict and none gives these shares",
         "Regions of origin of foreign affiliates.",
+        evidence="assumption",
+        prior=Prior(kind="dirichlet", concentration=50),
     )
     foreign_role_shares: RoleShares = table(
         RoleShares,
@@ -178,9 +214,11 @@ class Population(Strict):
             "minor": 0.12,
         },
         "share",
-        "ICSR 2018 (13% women, 12% minors); seeds 000, 001, 003 for the fighter categories, "
-        "whose shares are an assumption",
+        "women 0.13 and minors 0.12 published (ICSR 2018, via the model brief); seeds 000, 001, "
+        "003 describe the fighter categories; their shares an assumption",
         "Roles of foreign arrivals.",
+        evidence="assumption",
+        prior=Prior(kind="dirichlet", concentration=100),
     )
     local_role_shares: RoleShares = table(
         RoleShares,
@@ -197,33 +235,64 @@ class Population(Strict):
             "minor": 0.02,
         },
         "share",
-        "seed 003 (prisons hold mostly low-level locals who joined for pay); shares assumption",
+        "seed 003 supports the direction (those in prison 'are mostly low-level local fighters'); "
+        "shares assumption",
         "Roles of local arrivals.",
+        evidence="assumption",
+        prior=Prior(kind="dirichlet", concentration=50),
     )
     minor_age_years: RangeIn(0, 18) = range_param(
-        3, 15, "years", "assumption", "Age of arriving minors (uniform).", ge=0, le=18
+        3,
+        15,
+        "years",
+        "assumption",
+        "Age of arriving minors (uniform).",
+        ge=0,
+        le=18,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.8, high=1.2),
     )
     fighting_age_years: float = param(
-        15.0, "years", "assumption", "Age at which minors become of fighting age.", ge=10, le=20
+        15.0,
+        "years",
+        "assumption",
+        "Age at which minors become of fighting age.",
+        ge=10,
+        le=20,
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=13, mode=15, high=18),
     )
     local_children_per_member: float = param(
         0.3,
         "children/member",
-        "seed 003 (members' children reach fighting age within the decade); count assumption",
+        "seed 003 supports the direction ('the children of ISIS fighters will be of fighting age "
+        "by the time their fathers may be released'); count assumption",
         "Children of local members who come of age within the simulated period.",
         ge=0.0,
         le=3.0,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.6),
     )
     child_commitment: float = param(
         0.8,
         "factor",
-        "seed 003 (children of fighters as fresh blood); value assumption",
+        "seed 003 supports the direction (children 'could potentially add fresh blood to any "
+        "reorganised group's manpower'); value assumption",
         "A child's commitment on coming of age, relative to the parent's.",
         ge=0,
         le=1.5,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.4, high=1.2),
     )
     unit_size: int = param(
-        12, "persons", "assumption", "Size of the fighting units that tie members.", ge=2, le=200
+        12,
+        "persons",
+        "assumption",
+        "Size of the fighting units that tie members.",
+        ge=2,
+        le=200,
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=6, mode=12, high=30),
     )
 
 
@@ -245,9 +314,13 @@ class Attributes(Strict):
             "minor": 0.5,
         },
         "0-1",
-        "seed 003 role descriptions (zealots joined to die, veterans highly dedicated, locals "
-        "joined for pay, dissidents turned on the leadership); values assumption",
+        "seed 003 supports the order (those 'who joined to die for jihad and were the most "
+        "passionate'; experienced fighters 'highly dedicated'; a local who joined because 'ISIS "
+        "was paying him'; dissidents who 'disagreed with the group's leadership'); values "
+        "assumption",
         "Mean commitment to the group on arrival (individuals vary by +-0.1).",
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=0.8, mode=1, high=1.05),
     )
     skill: RoleProbs = table(
         RoleProbs,
@@ -264,9 +337,12 @@ class Attributes(Strict):
             "minor": 0.0,
         },
         "0-1",
-        "seed 003 (novices inexperienced, veterans experienced); seed 000 (low quality of "
-        "foreign recruits); values assumption",
+        "seed 003 supports the order ('Experienced fighters' against 'young, inexperienced group "
+        "members'); seed 000 ('the quality of fighters ISIS attracted was not very high'); values "
+        "assumption",
         "Mean skill on arrival (individuals vary by +-0.1).",
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.75, high=1.25),
     )
     funds_usd: RoleFunds = table(
         RoleFunds,
@@ -283,9 +359,12 @@ class Attributes(Strict):
             "minor": 0,
         },
         "USD",
-        "seed 003 (settlers trapped with no money, fee $7,000-10,000 out of reach); "
+        "seed 003 supports the direction (settlers 'trapped in a volatile environment with no "
+        "connections and no money'; the smuggling fee of $7,000-10,000 out of their reach); "
         "values assumption",
         "Mean personal funds on arrival (exponentially distributed).",
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=1, sigma=0.5, low=0.25, high=4),
     )
     region_funds: RegionFactors = table(
         RegionFactors,
@@ -297,8 +376,11 @@ class Attributes(Strict):
             "other": 1.0,
         },
         "factor (locals 1)",
-        "seed 003 (relatives abroad sent money to fighters); values assumption",
+        "seed 003 supports the direction (people arrested 'for sending money to relatives who "
+        "were fighting in Syria'); values assumption",
         "Personal funds of foreigners relative to the role's mean.",
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=1, sigma=0.4, low=0.4, high=2.5),
     )
     known_share: RoleProbs = table(
         RoleProbs,
@@ -315,16 +397,22 @@ class Attributes(Strict):
             "minor": 0.1,
         },
         "share",
-        "seed 003 (Amni masked and unknown to the coalition); values assumption",
+        "seed 003 supports the direction (Amni members 'were not known to the anti-ISIS "
+        "coalition' and 'often wore masks'); values assumption",
         "Share known to the authorities.",
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.75, high=1.25),
     )
     documents_share: float = param(
         0.6,
         "share",
-        "seed 003 (defectors hide without documents); value assumption",
+        "seed 003 supports the direction (defectors 'in hiding without documents or any means to "
+        "support themselves'); value assumption",
         "Share of foreigners who keep usable travel documents.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.4, high=0.8),
     )
 
 
@@ -338,6 +426,7 @@ class Policy(Strict):
         "Isolation and anti-organising measures in prisons.",
         ge=0,
         le=1,
+        control=True,
     )
     intelligence_sharing: float = param(
         0.0,
@@ -346,6 +435,7 @@ class Policy(Strict):
         "Raises detection of those hiding locally and abroad.",
         ge=0,
         le=1,
+        control=True,
     )
     intelligence_gain: float = param(
         2.0,
@@ -354,6 +444,8 @@ class Policy(Strict):
         "Extra detection (relative) at full intelligence sharing.",
         ge=0,
         le=20,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=1, high=4),
     )
     reintegration: float = param(
         0.0,
@@ -362,6 +454,7 @@ class Policy(Strict):
         "Coverage of programmes for returnees and released prisoners.",
         ge=0,
         le=1,
+        control=True,
     )
     defector_voice: float = param(
         0.0,
@@ -370,6 +463,7 @@ class Policy(Strict):
         "Removes the legal deterrence on public defectors.",
         ge=0,
         le=1,
+        control=True,
     )
     grievances: float = param(
         0.0,
@@ -378,6 +472,7 @@ class Policy(Strict):
         "Reduces the grievance term of the appeal.",
         ge=0,
         le=1,
+        control=True,
     )
     border_crackdown: float = param(
         0.0,
@@ -386,12 +481,14 @@ class Policy(Strict):
         "Closes the remaining gap in border control and slows smugglers.",
         ge=0,
         le=1,
+        control=True,
     )
     start: Month = param(
         "2017-10",
         "YYYY-MM",
         ASSUMPTION,
         "Month from which policy levers act (after the fall of Raqqa).",
+        control=True,
     )
 
 

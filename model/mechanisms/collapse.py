@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from regroup.config.fields import ASSUMPTION, SEED_003, RoleProbs, Strict, param, table
+from regroup.config.evidence import Prior
+from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
 from regroup.core.population import membership
 from regroup.core.states import Custody, Region, Role, State
 from regroup.mechanisms import prison
@@ -29,13 +30,24 @@ class Collapse(Strict):
     local_captured: float = param(
         0.45,
         "share",
-        "seed 003 (locals surrendered or were taken alive and fill the prisons)",
+        "seed 003 supports the direction (those in prison are 'mostly low-level local fighters "
+        "who surrendered or were taken alive'); value assumption",
         "Share of overrun locals captured alive.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.25, high=0.65),
     )
     foreign_captured: float = param(
-        0.3, "share", SEED_003, "Share of overrun foreigners captured alive.", ge=0, le=1
+        0.3,
+        "share",
+        "seed 003 supports the direction (prisons hold 'mostly low-level local fighters', so "
+        "fewer foreigners are taken alive); value assumption",
+        "Share of overrun foreigners captured alive.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
     )
     die_fighting: RoleProbs = table(
         RoleProbs,
@@ -52,9 +64,12 @@ class Collapse(Strict):
             "minor": 0.1,
         },
         "share",
-        "seed 003 (veterans fight to the last breath, leaders refuse to surrender alive); "
-        "values assumption",
+        "seed 003 supports the order (experienced fighters 'fighting until their last breath'; "
+        "leaders 'chose to die on the battlefield' or 'refused to surrender alive'); values "
+        "assumption",
         "Share of overrun members of each role who die fighting.",
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.8, high=1.25),
     )
     exposure: float = param(
         0.5,
@@ -63,6 +78,8 @@ class Collapse(Strict):
         "Share of members in a lost area who are overrun (per unit of territory lost).",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.25, high=0.75),
     )
 
 

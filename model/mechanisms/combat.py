@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.config.evidence import Prior
 from regroup.config.fields import RegionFactors, RoleProbs, Strict, param, table
 from regroup.core.states import State
 
@@ -30,10 +31,14 @@ class Combat(Strict):
             "minor": 0.002,
         },
         "probability/month",
-        "seed 003 (zealots volunteer for suicidal missions and die early, novices die by "
-        "errors, veterans fight to the end); values assumption calibrated to seed 000 "
-        "(as many as 25,000 foreigners killed) and the EU CT coordinator (15-20% of Europeans)",
+        "fitted to European travellers 15-20% dead (EU counter-terrorism coordinator 2017, model "
+        "brief) and 'as many as 25,000' foreigners killed (seed 000, US government estimate); "
+        "seed 003 supports the order (zealots 'killed early', inexperienced members 'killed in "
+        "disproportionately high numbers', experienced fighters 'fighting until their last "
+        "breath'); the split between roles an assumption",
         "Monthly death probability in territory at full combat intensity.",
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=0.8, mode=1, high=1.25),
     )
     region_exposure: RegionFactors = table(
         RegionFactors,
@@ -45,26 +50,34 @@ class Combat(Strict):
             "other": 0.7,
         },
         "factor (locals 1)",
-        "seed 000 (the main front-line fighters were Iraqis and Syrians; foreigners were "
-        "propaganda assets), seed 003 (Russian-speakers from the Caucasus fought to the end); "
-        "values assumption calibrated to the EU CT coordinator (15-20% of Europeans dead, 2017)",
+        "fitted to European travellers 15-20% dead (EU counter-terrorism coordinator 2017, model "
+        "brief); seed 000 supports the direction ('The main fighters on the front line were the "
+        "Arabs', Iraqis and Syrians); values for the other regions an assumption",
         "Exposure of foreigners to death in combat and when overrun, relative to locals.",
+        evidence="fitted",
+        prior=Prior(kind="uniform", low=0.8, high=1.25),
     )
     skill_gain_per_month: float = param(
         0.02,
         "skill/month",
-        "seed 003 (skill grows with months at the front); value assumption",
+        "seed 003 supports the direction (it sets 'Experienced fighters' apart from 'young, "
+        "inexperienced group members'); value assumption",
         "Skill gained per month at the front at full intensity.",
         ge=0,
         le=0.2,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.01, high=0.04),
     )
     front_transfer_rate: float = param(
         0.15,
         "probability/month",
-        "seed 003 (dissidents sent from prison to the front when fighters ran short)",
+        "seed 003 supports the direction (dissidents 'when a shortage of fighters arose - sent to "
+        "the most dangerous frontlines'); value assumption",
         "Monthly probability a group prisoner is sent to the front, times the fighter shortage.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.05, high=0.3),
     )
 
 

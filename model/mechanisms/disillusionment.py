@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.config.evidence import Prior
 from regroup.config.fields import (
     ASSUMPTION,
-    SEED_002,
     RegionFactors,
     RoleFactors,
     Strict,
@@ -30,24 +30,56 @@ class Disillusionment(Strict):
     """The four defector narratives (seed 002) and territorial loss raise the wish to leave."""
 
     infighting: float = param(
-        0.006, "wish/month", SEED_002, "Push of group infighting.", ge=0, le=0.5
+        0.006,
+        "wish/month",
+        "seed 002 names the narrative ('group infighting', one of four driving defectors to "
+        "leave); value assumption",
+        "Push of group infighting.",
+        ge=0,
+        le=0.5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.006, sigma=0.4, low=0.003, high=0.012),
     )
     brutality: float = param(
-        0.006, "wish/month", SEED_002, "Push of brutality against Sunnis.", ge=0, le=0.5
+        0.006,
+        "wish/month",
+        "seed 002 names the narrative ('brutality against Sunni Muslims'); value assumption",
+        "Push of brutality against Sunnis.",
+        ge=0,
+        le=0.5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.006, sigma=0.4, low=0.003, high=0.012),
     )
     corruption: float = param(
-        0.004, "wish/month", SEED_002, "Push of corruption and 'un-Islamic' conduct.", ge=0, le=0.5
+        0.004,
+        "wish/month",
+        "seed 002 names the narrative (corruption and un-Islamic behaviour); value assumption",
+        "Push of corruption and 'un-Islamic' conduct.",
+        ge=0,
+        le=0.5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.004, sigma=0.4, low=0.002, high=0.008),
     )
     quality_of_life: float = param(
-        0.006, "wish/month", SEED_002, "Push of poor quality of life.", ge=0, le=0.5
+        0.006,
+        "wish/month",
+        "seed 002 names the narrative ('poor quality of life'); value assumption",
+        "Push of poor quality of life.",
+        ge=0,
+        le=0.5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.006, sigma=0.4, low=0.003, high=0.012),
     )
     territorial_loss: float = param(
         0.08,
         "wish/month",
-        "seeds 000, 001 (exodus as the caliphate crumbles)",
+        "seed 000 supports the direction (recruits who fled, 'fed up with the group's inability "
+        "to hold on to territory'); seed 001 likewise; value assumption",
         "Push per month times the share of peak territory lost.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.08, sigma=0.4, low=0.04, high=0.16),
     )
     sensitivity: RoleFactors = table(
         RoleFactors,
@@ -64,35 +96,54 @@ class Disillusionment(Strict):
             "minor": 0.5,
         },
         "factor",
-        "seeds 001, 003 (dissidents and settlers most disillusioned); values assumption",
+        "seeds 001, 003 support the order (dissidents 'grown dissatisfied with the ISIS brand of "
+        "Islam'; settlers found the caliphate 'too dangerous'); values assumption",
         "How strongly each role feels the narratives.",
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=1, sigma=0.3, low=0.6, high=1.6),
     )
     settler_war_push: float = param(
         0.04,
         "wish/month",
-        "seed 001 (after 2015 settlers found the caliphate too dangerous)",
+        "seed 001 supports the direction (after 2015 those who 'simply wanted to live under the "
+        "caliphate found that it was too dangerous'); value assumption",
         "Extra push on settlers, women and minors times combat intensity.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.04, sigma=0.4, low=0.02, high=0.08),
     )
     leader_despair_control: float = param(
         0.4,
         "share of territory",
-        "seeds 001, 003 (leaders left from 2017, when recovery looked impossible)",
+        "seeds 001, 003 support the direction (from 2017 leaders 'began to realize that ISIS "
+        "would not recover from its territorial losses'); threshold assumption",
         "Territory below which leaders judge the territory lost and want to leave.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.2, high=0.6),
     )
     leader_despair_push: float = param(
         0.25,
         "wish/month",
-        "seeds 001, 003 (leaders left once recovery looked impossible); value assumption",
+        "seeds 001, 003 support the direction (leaders left once they saw the group 'would not "
+        "recover from its territorial losses'); value assumption",
         "Monthly push on leaders once territory is below leader_despair_control.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
     )
     leave_threshold: float = param(
-        0.5, "0-1", ASSUMPTION, "Wish to leave above which a member tries to.", ge=0.05, le=1
+        0.5,
+        "0-1",
+        ASSUMPTION,
+        "Wish to leave above which a member tries to.",
+        ge=0.05,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.35, high=0.65),
     )
     commitment_loss: float = param(
         0.5,
@@ -101,6 +152,8 @@ class Disillusionment(Strict):
         "Commitment lost per unit of wish to leave gained.",
         ge=0,
         le=2,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.25, high=1.0),
     )
     region_leave_factor: RegionFactors = table(
         RegionFactors,
@@ -112,9 +165,12 @@ class Disillusionment(Strict):
             "other": 1.0,
         },
         "factor",
-        "EU CT coordinator 2017 (30-35% of Europeans returned) against ICSR 2018 (about 18% "
-        "of all foreigners): Europeans left more; values assumption",
+        "fitted to European travellers 30-35% returned (EU counter-terrorism coordinator 2017) "
+        "against about 18% of all foreigners (ICSR 2018), both via the model brief; values for "
+        "the other regions an assumption",
         "How much more readily members of each foreign region want to leave.",
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=0.8, mode=1, high=1.25),
     )
 
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.config.evidence import Prior
 from regroup.config.fields import (
-    SEED_001,
-    SEED_003,
     Month,
     RangeIn,
     RegionFactors,
@@ -35,15 +34,27 @@ if TYPE_CHECKING:
 
 class Escape(Strict):
     smuggler_fee_usd: RangeIn(0, 1e6) = range_param(
-        7000, 10000, "USD/person", SEED_003, "Smuggler's fee per person.", ge=0, le=1e6
+        7000,
+        10000,
+        "USD/person",
+        "seed 003 (Mironova, NATO Review 2018): smuggling 'cost between $7,000 and $10,000 a "
+        "person'",
+        "Smuggler's fee per person.",
+        ge=0,
+        le=1e6,
+        evidence="published",
+        prior=Prior(kind="triangular", low=0.85, mode=1, high=1.15),
     )
     search_months: float = param(
         4.0,
         "months",
-        "seed 001 (one man searched for a smuggler for almost a year); mean an assumption",
+        "seed 001 supports the direction (one man 'had been trying to escape for almost a year, "
+        "but was unable to find a smuggler'); mean assumption",
         "Mean months to find a smuggler.",
         ge=0.5,
         le=36,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=4, sigma=0.5, low=1.5, high=12),
     )
     crackdown_search_effect: float = param(
         0.7,
@@ -52,65 +63,88 @@ class Escape(Strict):
         "Share by which a full smuggling crackdown cuts the chance of finding a smuggler.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.4, high=0.9),
     )
     amni_smuggler_share: float = param(
         0.1,
         "share",
-        "seed 003 (the smuggler may work for Amni, take the money and kill)",
+        "seed 003 supports the direction ('no guarantee that the smuggler was not working for "
+        "ISIS internal security'); share assumption",
         "Share of smugglers who work for Amni.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.02, high=0.25),
     )
     border_capture: float = param(
         0.6,
         "share",
-        "seed 000 (many captured crossing into Turkey)",
+        "seed 000 supports the direction ('many have been captured as they try to cross the "
+        "border into Turkey'; 'an unknown number' evaded); value assumption",
         "Probability of capture at the border, times border control.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.4, high=0.8),
     )
     self_exit_rate: float = param(
         0.3,
         "probability/month",
-        "seeds 000, 001 (early leavers crossed back into Turkey); seed 003 (later, anyone "
-        "caught escaping was killed); value assumption",
+        "seed 000 supports the direction (defectors surrendered 'at the Kilis crossing into "
+        "Turkey'); seed 003 (later, the policy was 'to kill, on the spot, anyone trying to "
+        "escape'); value assumption",
         "Monthly probability that someone without the smuggler's fee tries to leave alone, "
         "times (1 - enforcement).",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.15, high=0.5),
     )
     desperate_exit_rate: float = param(
         0.005,
         "probability/month",
-        "seeds 001, 003 (dissidents tried to flee in 2014-15, very few succeeded)",
+        "seed 003 supports the direction (takfiris 'tried to escape the group just to survive - "
+        "very few of them succeeded'); value assumption",
         "Monthly probability that someone without the fee tries to leave alone whatever the "
         "enforcement.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.002, high=0.01),
     )
     on_foot_detection: float = param(
         0.25,
         "probability",
-        SEED_003,
+        "seed 003 supports the direction (the policy was 'to kill, on the spot, anyone trying to "
+        "escape'); value assumption",
         "Probability that an attempt alone is caught, times enforcement (caught = killed).",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.4),
     )
     leader_bribe_success: float = param(
         0.5,
         "probability/month",
-        "seed 003 (leaders bribed their way out, foreign leaders bought documents)",
+        "seed 003 supports the direction (leaders took the group's money, which 'enabled them to "
+        "bribe their way out'); value assumption",
         "Monthly probability that a leader who wants to leave bribes his way out.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.25, high=0.75),
     )
     amni_walkaway: float = param(
         0.3,
         "probability/month",
-        "seed 003 (Amni walked away: unknown, masked, with funds)",
+        "seed 003 supports the direction ('many Amni members were able to walk away'); value "
+        "assumption",
         "Monthly probability an Amni member who wants to leave walks away.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.15, high=0.5),
     )
     go_home_share: RegionFactors = table(
         RegionFactors,
@@ -122,34 +156,54 @@ class Escape(Strict):
             "other": 0.3,
         },
         "share",
-        "seed 001 (Russian-speakers hide in Eastern Europe and Central Asia), seed 004 "
-        "(Turkey 900, Tunisia 800, Saudi Arabia 760 returned); values assumption",
+        "seed 001 supports the direction (Russian-speakers hiding abroad; seed 003: 'hiding in "
+        "Eastern Europe and Central Asia'); seed 004 counts returnees by country (Turkey 900, "
+        "Tunisia 800, Saudi Arabia 760), not shares; values assumption",
         "Share of escaped foreigners who go straight home rather than hide abroad.",
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.8, high=1.15),
     )
     theft_until: Month = param(
         "2014-12",
         "YYYY-MM",
-        "seeds 001, 003 (early absconders stole funds for equipment or operations abroad)",
+        "seeds 001, 003 support the direction ('At the beginning', individuals 'absconded with "
+        "significant amounts of the group's funds'); month assumption",
         "Last month in which leavers may take group funds.",
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=-6, mode=0, high=6),
     )
     theft_share: float = param(
-        0.3, "share", SEED_001, "Share of early leavers who take group funds.", ge=0, le=1
+        0.3,
+        "share",
+        "seed 001 supports the direction (early escapees 'had either clashed with the leadership "
+        "or stolen money from the group'); share assumption",
+        "Share of early leavers who take group funds.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
     )
     trauma_share: float = param(
         0.3,
         "share",
-        "seed 000 (Deen: the disturbed, with trauma akin to PTSD); value assumption",
+        "seed 000 supports the category (Deen: 'The disturbed: those suffering from trauma akin "
+        "to PTSD'); share assumption",
         "Share of leavers, not dedicated, who leave disturbed rather than disillusioned.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
     )
     group_funds_usd: float = param(
         60000.0,
         "USD",
-        "seed 003 (leaders and Amni left with large amounts of group money); value assumption",
+        "seed 003 supports the direction (leaders left 'taking large amounts of the group's money "
+        "with them'); value assumption",
         "Mean group money taken by a leader, an Amni member or an early thief who leaves.",
         ge=0,
         le=1e7,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=60000, sigma=0.7, low=15000, high=240000),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.states import FREE_STATES, Region, State
 from regroup.mechanisms import prison
@@ -24,56 +25,87 @@ class Hiding(Strict):
     detection: float = param(
         0.01,
         "probability/month",
-        "seed 003 (intelligence sharing to track down former fighters); value assumption",
+        "seed 003 supports the direction ('intelligence-sharing to track down former fighters'); "
+        "value assumption",
         "Monthly probability that a known person in hiding is caught.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.01, sigma=0.35, low=0.005, high=0.02),
     )
     unknown_factor: float = param(
         0.2,
         "factor",
-        "seed 003 (unknown Amni hide in towns)",
+        "seed 003 supports the direction ('Unknown members of Amni are able to hide in towns'); "
+        "value assumption",
         "Detection of people unknown to the authorities, relative to known ones.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.05, high=0.4),
     )
     abroad_factor: float = param(
-        0.6, "factor", ASSUMPTION, "Detection abroad relative to locally.", ge=0, le=5
+        0.6,
+        "factor",
+        ASSUMPTION,
+        "Detection abroad relative to locally.",
+        ge=0,
+        le=5,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.3, high=1.2),
     )
     living_cost_usd: float = param(
-        250.0, "USD/month", ASSUMPTION, "Monthly cost of living in hiding.", ge=0, le=10000
+        250.0,
+        "USD/month",
+        ASSUMPTION,
+        "Monthly cost of living in hiding.",
+        ge=0,
+        le=10000,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=250, sigma=0.4, low=100, high=600),
     )
     crime_drift: float = param(
         0.03,
         "probability/month",
-        "seed 003 (defectors without documents or means: easy prey for criminal networks)",
+        "seed 003 supports the direction (defectors without documents or means are 'easy prey for "
+        "criminal networks'); value assumption",
         "Monthly probability that someone without papers or funds turns to crime.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.03, sigma=0.5, low=0.01, high=0.08),
     )
     crime_income_usd: float = param(
         400.0,
         "USD/month",
-        "seed 003 (debt collection, burglary); value assumption",
+        "seed 003 supports the activity ('illegal debt collection and burglary'); value assumption",
         "Monthly income in a criminal network.",
         ge=0,
         le=1e5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=400, sigma=0.5, low=150, high=1000),
     )
     commitment_decay: float = param(
         0.01,
         "commitment/month",
-        "seed 003 (commitment decays unless reinforced); value assumption",
+        "assumption: no seed gives it (the model brief's design: commitment decays unless "
+        "reinforced by ties)",
         "Monthly loss of commitment for the free without a committed tie.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.01, sigma=0.35, low=0.005, high=0.02),
     )
     insurgency_death: float = param(
         0.002,
         "probability/month",
-        "seed 003 (some continue insurgency operations)",
+        "seed 003 supports the direction ('Some may continue to participate in insurgency "
+        "operations'); value assumption",
         "Monthly death probability in local hiding (insurgency, raids).",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.002, sigma=0.5, low=0.0007, high=0.006),
     )
     go_home: float = param(
         0.005,
@@ -82,6 +114,8 @@ class Hiding(Strict):
         "Monthly probability a foreigner hiding abroad with documents goes home.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.005, sigma=0.5, low=0.002, high=0.0125),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RegionFactors, Strict, param, table
 from regroup.core.states import Custody, Region, State
 from regroup.mechanisms import prison
@@ -30,32 +31,42 @@ class Justice(Strict):
         "probability/month",
         "assumption (slow repatriation from camps and prisons in Iraq and Syria)",
         "Monthly probability a detained foreigner is sent home.",
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=1, sigma=0.5, low=0.4, high=2.5),
     )
     deportation_months: float = param(
         12.0,
         "months",
-        "seed 000 (border police in Turkey)",
+        "seed 000 supports the mechanism (defectors 'surrendered to border police' in Turkey); "
+        "months assumption",
         "Mean months before a foreigner caught leaving is deported home (many were held "
         "for long in Turkey, or by the forces that caught them).",
         ge=0.5,
         le=24,
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=3, mode=12, high=24),
     )
     prosecution: float = param(
         0.55,
         "share",
-        "seed 004 ('most are imprisoned, or disappear from view'); seed 002 (almost all face "
-        "proceedings)",
+        "seed 004 supports the direction ('Most are imprisoned, or disappear from view'); seed "
+        "002 ('Almost all returnees face legal proceedings'); share assumption",
         "Share of returnees who are prosecuted and imprisoned.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.35, high=0.8),
     )
     monitored: float = param(
         0.6,
         "share",
-        "seed 004 (returnees disappear from view); value assumption",
+        "seed 004 supports the direction (security forces 'do not have the resources to monitor' "
+        "returnees; many 'disappear from view'); share assumption",
         "Share of free returnees the authorities monitor (the rest vanish from view).",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.3, high=0.85),
     )
     camp_release: float = param(
         0.004,
@@ -64,6 +75,8 @@ class Justice(Strict):
         "Monthly probability a local held in a camp is released.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.004, sigma=0.5, low=0.0015, high=0.01),
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
 from regroup.core.states import Custody, Role, State
@@ -22,51 +23,69 @@ class Prison(Strict):
         3,
         10,
         "years",
-        "Europol TE-SAT 2017 and GLOBSEC 2018 (average EU terrorism sentence 5-8.6 years)",
+        "fitted: uniform 3-10 years, mean 6.5, inside the average EU terrorism sentence of 5-8.6 "
+        "years (Europol TE-SAT 2017; GLOBSEC 2018); the spread an assumption",
         "Sentence at home (uniform).",
         ge=0,
         le=50,
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=0.8, mode=1, high=1.25),
     )
     sentence_region_years: RangeIn(0, 50) = range_param(
         5,
         20,
         "years",
-        "seed 003 (low-level fighters released over the next decade); range assumption",
+        "seed 003 supports the direction (low-level fighters 'may be released over the next "
+        "decade'); range assumption",
         "Sentence in Iraqi or Syrian prisons (uniform).",
         ge=0,
         le=50,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.6, high=1.4),
     )
     execution: float = param(
         0.001,
         "probability/month",
-        "seed 003 (death sentences for leaders); value assumption",
+        "seed 003 supports the direction (leaders 'faced a high risk of getting sentenced to "
+        "death if caught'); value assumption",
         "Monthly probability a prisoner in the region is executed.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.001, sigma=0.6, low=0.0003, high=0.003),
     )
     leader_execution_factor: float = param(
         5.0,
         "factor",
-        "seed 003 (leaders face death sentences if caught); value assumption",
+        "seed 003 supports the direction (leaders 'faced a high risk of getting sentenced to "
+        "death if caught'); value assumption",
         "Execution risk of imprisoned leaders relative to other prisoners.",
         ge=0,
         le=100,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=2, high=10),
     )
     radicalisation: float = param(
         0.04,
         "commitment/month",
-        "seed 003 (radicalisation and coordination in prisons, Camp Bucca)",
+        "seed 003 supports the direction (guards concerned that 'further radicalisation and "
+        "coordination will be ongoing in prisons', as at Camp Bucca); value assumption",
         "Monthly pull of a prisoner's commitment toward the most committed in the cell.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.04, sigma=0.35, low=0.02, high=0.08),
     )
     tie_formation: float = param(
         0.05,
         "probability/month",
-        "seed 003 (coordination in prisons, Camp Bucca)",
+        "seed 003 supports the direction ('further radicalisation and coordination will be "
+        "ongoing in prisons', as at Camp Bucca); value assumption",
         "Monthly probability a prisoner forms a tie with a cellmate.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.05, sigma=0.4, low=0.02, high=0.1),
     )
     isolation: float = param(
         0.1,
@@ -75,8 +94,19 @@ class Prison(Strict):
         "Baseline isolation of extremist prisoners: cuts radicalisation and tie formation.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=0.3),
     )
-    cell_size: int = param(20, "persons", ASSUMPTION, "Prisoners per cell or block.", ge=2, le=500)
+    cell_size: int = param(
+        20,
+        "persons",
+        ASSUMPTION,
+        "Prisoners per cell or block.",
+        ge=2,
+        le=500,
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=8, mode=20, high=50),
+    )
 
 
 def admit(m: RegroupModel, idx: np.ndarray, home: bool) -> None:

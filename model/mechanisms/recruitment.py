@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.states import Disposition, Region, Role, State
@@ -45,34 +46,47 @@ class Recruitment(Strict):
     brand: float = param(
         0.7,
         "weight",
-        "seed 003 (perceived effectiveness of the brand)",
+        "seed 003 supports the direction ('Because of its perceived effectiveness, the ISIS brand "
+        "may still attract new members'); weight assumption",
         "Weight of territorial success in the appeal.",
         ge=0,
         le=5,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.4, high=1.0),
     )
     propaganda: float = param(
         0.1,
         "weight",
-        "seed 000 (foreign fighters internationalised the group)",
+        "seed 000 supports the direction (foreign recruits were key in 'internationalizing the "
+        "group, making it a global product'); weight assumption",
         "Weight of the foreign fighters in territory in the appeal.",
         ge=0,
         le=5,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.05, high=0.2),
     )
     grievance: float = param(
         0.2,
         "weight",
-        "seed 003 (quality of life and discrimination at home)",
+        "seed 003 supports the direction (new members 'who may have grievances in their home "
+        "country'); weight assumption",
         "Weight of grievances at home in the appeal.",
         ge=0,
         le=5,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.4),
     )
     counter_narrative: float = param(
         0.1,
         "weight",
-        "seed 002, seed 003 (defectors very successful in explaining why the group failed)",
+        "seed 003 supports the direction (former members 'are very successful in explaining to "
+        "prospective ISIS supporters why the organisation did not live up to their "
+        "expectations'); seed 002 likewise; weight assumption",
         "Weight of public defectors' counter-narrative (subtracted).",
         ge=0,
         le=5,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.05, high=0.2),
     )
     counter_half_saturation: float = param(
         1000.0,
@@ -81,46 +95,63 @@ class Recruitment(Strict):
         "Public defectors at which the counter-narrative reaches half its weight.",
         ge=1,
         le=1e5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=1000, sigma=0.5, low=300, high=3000),
     )
     speak_rate: float = param(
         0.025,
         "probability/month",
-        "ICSR 2015 via seed 002 (58 public defections Jan 2014 - Aug 2015)",
+        "fitted to 58 public defections, Jan 2014 - Aug 2015 (ICSR 2015, whose study seed 002 "
+        "reports); checked in tests/test_plausibility.py",
         "Monthly probability that a disillusioned ex-member speaks publicly.",
         ge=0,
         le=1,
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=0.015, mode=0.025, high=0.04),
     )
     legal_deterrence: float = param(
         0.8,
         "share",
-        "seed 002 (legal proceedings deter defectors from speaking)",
+        "seed 002 supports the direction (legal proceedings and prison sentences 'provide few "
+        "incentives for defectors to share their experiences'); value assumption",
         "Share of would-be public defectors deterred by prosecution.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.6, high=0.95),
     )
     remobilise_rate: float = param(
         0.02,
         "probability/month",
-        "seed 003 (experience and connections to re-establish the group)",
+        "seed 003 supports the direction (leaders' 'experience and connections could allow them "
+        "to re-establish the group'); value assumption",
         "Monthly probability a dedicated member tied to a funded leader rejoins, times appeal.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.02, sigma=0.35, low=0.01, high=0.04),
     )
     training_gain: float = param(
         0.01,
         "skill/month",
-        "seed 003 (experience needed to re-establish the group); value assumption",
+        "seed 003 supports the direction (re-establishing the group takes 'experience'); value "
+        "assumption",
         "Skill gained per month in a remobilised group.",
         ge=0,
         le=0.2,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.005, high=0.02),
     )
     new_recruits_per_month: float = param(
         30.0,
         "persons/month",
-        "seed 003 (the brand may still attract new members with grievances)",
+        "seed 003 supports the direction ('the ISIS brand may still attract new members'); value "
+        "assumption",
         "New recruits a month into a connected pool at full appeal, per critical mass.",
         ge=0,
         le=1e4,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=30, sigma=0.5, low=10, high=60),
     )
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from regroup.config.fields import ASSUMPTION, SEED_003, Strict, param
+from regroup.config.evidence import Prior
+from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.states import FREE_STATES, Region, Role
 from regroup.mechanisms.demography import of_fighting_age
 from regroup.mechanisms.recruitment import territory_lost
@@ -27,18 +28,37 @@ class Regroup(Strict):
     """Regrouping potential (seed 003: 'enough dedicated and qualified members')."""
 
     commitment_threshold: float = param(
-        0.6, "0-1", SEED_003, "Commitment at or above which a member is dedicated.", ge=0, le=1
+        0.6,
+        "0-1",
+        "seed 003 supports the concept ('enough dedicated and qualified members'); threshold "
+        "assumption",
+        "Commitment at or above which a member is dedicated.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.5, high=0.7),
     )
     skill_threshold: float = param(
-        0.3, "0-1", SEED_003, "Skill at or above which a member is qualified.", ge=0, le=1
+        0.3,
+        "0-1",
+        "seed 003 supports the concept ('enough dedicated and qualified members'); threshold "
+        "assumption",
+        "Skill at or above which a member is qualified.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.2, high=0.4),
     )
     leader_funds_usd: float = param(
         10000.0,
         "USD",
-        "seed 003 (leaders with the group's money); value assumption",
+        "seed 003 supports the direction (local leaders 'are still alive and free and have the "
+        "group's money'); value assumption",
         "Funds a leader or Amni member needs to anchor a pool.",
         ge=0,
         le=1e7,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=10000, sigma=0.6, low=3000, high=30000),
     )
     critical_mass: float = param(
         1000.0,
@@ -47,6 +67,8 @@ class Regroup(Strict):
         "Connected pool size, with a funded leader, at which the group is deemed to regroup.",
         ge=1,
         le=1e6,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=1000, sigma=0.7, low=250, high=4000),
     )
     territory_lost_below: float = param(
         0.05,
@@ -55,6 +77,8 @@ class Regroup(Strict):
         "Territory below which the group counts as having lost it (regrouping can start).",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.01, high=0.1),
     )
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from regroup.config.fields import ASSUMPTION, SEED_003, Strict, param
+from regroup.config.evidence import Prior
+from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.states import Disposition, State
 from regroup.mechanisms.hiding import catch
 
@@ -24,22 +25,30 @@ class Reintegration(Strict):
         "Monthly probability a returnee or released prisoner reintegrates without a programme.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.01, sigma=0.5, low=0.004, high=0.025),
     )
     programme_effect: float = param(
         0.04,
         "probability/month",
-        "seed 003 (de-radicalisation and reintegration programmes)",
+        "seed 003 recommends the lever ('considering de-radicalisation and reintegration "
+        "programmes'); effect size assumption",
         "Extra monthly reintegration probability at full programme coverage.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.01, high=0.08),
     )
     deradicalisation: float = param(
         0.02,
         "commitment/month",
-        SEED_003,
+        "seed 003 recommends the lever ('de-radicalisation and reintegration programmes') and "
+        "gives no effect size; value assumption",
         "Monthly commitment loss at full programme coverage (not for the 'dangerous').",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.005, high=0.04),
     )
     reintegrated_risk: float = param(
         0.3,
@@ -48,14 +57,19 @@ class Reintegration(Strict):
         "Reoffending risk of the reintegrated relative to other released people.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.6),
     )
     reoffending: float = param(
         0.0012,
         "probability/month",
-        "Renard 2020; Hodwitz 2019 (terrorism reoffending 1.6-4.8%)",
+        "fitted to terrorism reoffending after release of 1.6-4.8% (Renard 2020; Hodwitz 2019, "
+        "via the model brief); checked in tests/test_plausibility.py",
         "Monthly probability a released person commits a terrorism offence, times commitment.",
         ge=0,
         le=1,
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=0.0008, mode=0.0012, high=0.0018),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import State
 from regroup.mechanisms.disillusionment import wants_to_leave
@@ -19,26 +20,35 @@ class Security(Strict):
     detection: float = param(
         0.02,
         "probability/month",
-        "seed 003 (anyone heard discussing escape imprisoned, anyone escaping killed)",
+        "seed 003 supports the direction (the group would 'imprison anyone heard discussing' "
+        "escape); value assumption",
         "Monthly probability Amni catches a member who wants to leave, times enforcement.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.01, high=0.04),
     )
     execute_share: float = param(
         0.25,
         "share",
-        "seed 003; value assumption",
+        "seed 003 supports the direction (the policy was 'to kill, on the spot, anyone trying to "
+        "escape from the group and imprison anyone heard discussing it'); share assumption",
         "Share of those caught who are killed on the spot rather than imprisoned.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
     )
     prison_execution: float = param(
         0.02,
         "probability/month",
-        "seed 003 (dissidents killed in ISIS prisons); value assumption",
+        "seed 003 supports the direction (dissidents 'were either killed in ISIS prisons or' sent "
+        "to the front); value assumption",
         "Monthly probability a group prisoner is executed.",
         ge=0,
         le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.01, high=0.04),
     )
 
 
