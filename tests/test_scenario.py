@@ -11,6 +11,7 @@ from conftest import SCENARIOS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
+from regroup.config.errors import ConfigWarning
 from regroup.config.fields import Range, Schedule
 from regroup.config.scenario import ConfigError, deep_merge, load_scenario, set_path, with_overrides
 from regroup.config.schema import Scenario
@@ -117,8 +118,9 @@ def test_a_file_can_set_one_entry_of_a_table_or_one_end_of_a_range(tmp_path):
     )
 
 
-def test_an_empty_file_is_the_default_scenario(tmp_path):
-    sc = load_scenario(write(tmp_path / "empty.yaml", ""))
+def test_an_empty_file_is_the_default_scenario_with_a_warning(tmp_path):
+    with pytest.warns(ConfigWarning, match="empty.yaml: no settings in the file"):
+        sc = load_scenario(write(tmp_path / "empty.yaml", ""))
     assert without_names(sc) == without_names(Scenario())
 
 
