@@ -141,6 +141,6 @@ def test_results_directories_are_not_overwritten_or_mixed(tmp_path):
     assert "already exists; pass --resume" in result.output
 
     other = load_experiment(write_experiment(tmp_path, name="other", replicates=1, seed=99))
-    with pytest.raises(ConfigError, match="written by a different experiment"):
+    with pytest.raises(ConfigError, match="written by another experiment file"):
         sweep.run_sweep(other, out, resume=True)
     assert_frame_equal(pd.read_parquet(out / "outcomes.parquet"), before)

@@ -3,7 +3,9 @@
 Latin hypercubes come from ``scipy.stats.qmc``; Sobol' (Saltelli) and Morris samples from
 SALib, so that ``regroup sensitivity`` can hand the same points back to SALib's analysers.
 The design's randomness is the first child of ``SeedSequence(experiment seed)``; the runs'
-seeds come from the second (see :func:`run_seeds`).
+seeds come from the second (see :func:`run_seeds`), except in an experiment of one design
+point, whose replicates are seeded like ``regroup run``'s: the children of
+``SeedSequence(seed)`` itself (see :func:`replicate_seeds`).
 """
 
 from __future__ import annotations
@@ -29,16 +31,28 @@ def to_seed(seq: np.random.SeedSequence) -> int:
     return int(seq.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
+def replicate_seeds(seq: np.random.SeedSequence | int, replicates: int) -> list[int]:
+    """One seed per replicate: child ``r`` of ``seq`` (``SeedSequence(seq)`` if an int).
+
+    Replicate ``r``'s seed does not depend on how many replicates are asked for.
+    """
+    if not isinstance(seq, np.random.SeedSequence):
+        seq = np.random.SeedSequence(seq)
+    return [to_seed(child) for child in seq.spawn(replicates)]
+
+
 def run_seeds(seed: int, points: int, replicates: int) -> np.ndarray:
-    """``points x replicates`` seeds: child ``r`` of child ``p`` of the runs' stream.
+    """``points x replicates`` seeds: :func:`replicate_seeds` of child ``p`` of the runs'
+    stream for design point ``p``; with one design point, of ``SeedSequence(seed)`` itself, so
+    that a one-scenario experiment has the seeds (and numbers) of ``regroup run``.
 
     A run's seed depends only on (experiment seed, design point, replicate), never on how
     many workers run it or when it finishes.
     """
-    out = np.empty((points, replicates), dtype=np.int64)
-    for p, child in enumerate(_streams(seed)[1].spawn(points)):
-        out[p] = [to_seed(c) for c in child.spawn(replicates)]
-    return out
+    streams = [np.random.SeedSequence(seed)] if points == 1 else _streams(seed)[1].spawn(points)
+    return np.array([replicate_seeds(s, replicates) for s in streams], dtype=np.int64).reshape(
+        points, replicates
+    )
 
 
 def salib_problem(params: dict[str, ParamRange]) -> dict[str, Any]:

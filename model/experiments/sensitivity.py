@@ -16,8 +16,8 @@ import pandas as pd
 from regroup.config.experiment import ExperimentFile
 from regroup.experiments.designs import salib_problem
 from regroup.results.analysis import Results
+from regroup.results.figures import plt
 from regroup.results.files import write_atomic
-from regroup.results.plots import plt
 
 CONF_LEVEL = 0.95
 

@@ -13,8 +13,17 @@ outcomes part is missing. Layout of a results directory::
     outcomes/part-*.parquet, timeseries/part-*.parquet, indicators/part-*.parquet
     outcomes.parquet     all outcome rows, sorted by run_id (written when the sweep ends)
 
-Runs go to a local process pool, or to a Dask distributed cluster given its address. A run
-that raises becomes a row with its ``error`` and NaN outcomes; the sweep goes on.
+    outcomes.csv         the same without tracebacks, for spreadsheets
+
+``regroup run`` writes the same layout (``kind: run`` in the manifest), through a hidden
+temporary folder renamed into place when every run is done. Runs go to a local process pool,
+or to a Dask distributed cluster given its address. A run that raises becomes a row with its
+``error`` and NaN outcomes; the sweep goes on.
+
+The output path is checked before any work (:func:`regroup.results.files.check_output`), and
+names must be labels (:func:`regroup.results.files.check_name`). ``resume`` continues only a
+sweep of the same experiment written by the same code (package version and a hash of the
+model source, :func:`code_version`), unless ``force_resume`` says to mix code versions.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,8 +47,19 @@ from regroup.config.experiment import KNOWN_OUTCOMES, Experiment, point_scenario
 from regroup.config.scenario import ConfigError
 from regroup.config.schema import Scenario
 from regroup.experiments.designs import design_table, run_seeds
-from regroup.experiments.runner import AtomicDir, git_commit, pool_context, run_replicate, versions
-from regroup.results.files import write_json, write_parquet
+from regroup.experiments.runner import pool_context, run_replicate
+from regroup.results.files import (
+    OutputError,
+    check_name,
+    check_output,
+    git_commit,
+    read_manifest,
+    staged,
+    versions,
+    write_atomic,
+    write_json,
+    write_parquet,
+)
 
 ID_COLUMNS = ["run_id", "point_id", "scenario", "replicate", "seed"]
 TIMING_COLUMNS = ["seconds"]
@@ -261,10 +281,13 @@ class ResultsDir:
         write_parquet(rows, self.out / "outcomes" / name)
 
     def consolidate(self) -> pd.DataFrame:
-        """All outcome parts as one table sorted by run id, written to ``outcomes.parquet``."""
+        """All outcome parts as one table sorted by run id, written to ``outcomes.parquet``
+        and (without tracebacks) ``outcomes.csv``."""
         parts = [pd.read_parquet(p) for p in sorted((self.out / "outcomes").glob("part-*"))]
         table = pd.concat(parts, ignore_index=True).sort_values("run_id", ignore_index=True)
         write_parquet(table, self.out / "outcomes.parquet")
+        csv = table.drop(columns=["traceback"])
+        write_atomic(self.out / "outcomes.csv", lambda tmp: csv.to_csv(tmp, index=False))
         return table
 
 
@@ -337,8 +360,37 @@ def _specs(
         )
 
 
-def _manifest(exp: Experiment, runs: pd.DataFrame, key: str, **extra: Any) -> dict[str, Any]:
+# the code that decides a run's numbers (figures, report and command line do not)
+MODEL_SOURCE = ("core", "mechanisms", "config", "experiments", "results/outcomes.py")
+
+
+def code_version() -> dict[str, str | None]:
+    """The package version, git commit and a SHA-256 of the model source (:data:`MODEL_SOURCE`)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for part in MODEL_SOURCE:
+        path = root / part
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(file.read_bytes())
     return {
+        "regroup": versions()["regroup"],
+        "git_commit": git_commit(),
+        "source_sha256": digest.hexdigest(),
+    }
+
+
+def manifest(
+    exp: Experiment, runs: pd.DataFrame, key: str, kind: str, **extra: Any
+) -> dict[str, Any]:
+    """The manifest of a results directory (one builder for ``regroup run`` and ``sweep``)."""
+    seeds = (
+        "SeedSequence(seed).spawn(replicates)[replicate]"
+        if runs["point_id"].max() == 0
+        else "SeedSequence(seed).spawn(2)[1].spawn(points)[point].spawn(replicates)[replicate]"
+    )
+    return {
+        "kind": kind,
         "experiment": {
             "name": exp.name,
             "file": str(exp.path),
@@ -347,41 +399,63 @@ def _manifest(exp: Experiment, runs: pd.DataFrame, key: str, **extra: Any) -> di
         },
         "scenarios": {s.name: s.model_dump(mode="json") for s in exp.scenarios},
         "seed": exp.spec.seed,
-        "seeds": "SeedSequence(seed).spawn(2)[1].spawn(points)[point].spawn(replicates)"
-        "[replicate], as 63-bit integers",
+        "seeds": f"{seeds}, as 63-bit integers",
         "run_seeds": runs["seed"].tolist(),
         "runs": len(runs),
         "fingerprint": key,
         **extra,
+        "code": code_version(),
         "versions": versions(),
         "git_commit": git_commit(),
         "command": " ".join(sys.argv),
     }
 
 
-def _start(out: Path, exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame, key: str):
+def _start(out: Path, exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame, info: dict):
     """Create the results directory whole (or not at all) before any run starts."""
-    with AtomicDir(out) as tmp:
+    with staged(out, folder=True) as tmp:
         for sub in PART_DIRS:
             (tmp / sub).mkdir()
         (tmp / "experiment.yaml").write_text(exp.text(), encoding="utf-8")
         design.to_parquet(tmp / "design.parquet", index=False)
         runs.to_parquet(tmp / "runs.parquet", index=False)
-        info = _manifest(exp, runs, key, status="running", started=time.strftime("%FT%T%z"))
         (tmp / "manifest.json").write_text(json.dumps(info, indent=2))
 
 
-def _check_resumable(out: Path, key: str) -> dict[str, Any]:
-    try:
-        info = json.loads((out / "manifest.json").read_text())
-    except (OSError, ValueError):
-        raise ConfigError(f"{out}: not a sweep results directory (no manifest.json)") from None
+def _check_resumable(out: Path, key: str, force: bool) -> dict[str, Any]:
+    """The manifest of ``out`` if this sweep may finish it; OutputError if not."""
+    info = read_manifest(out)
+    if info is None:
+        raise OutputError(f"{out}: not a sweep results directory (no manifest.json)")
     if info.get("fingerprint") != key:
-        raise ConfigError(
-            f"{out}: was written by a different experiment (its scenarios, design, seeds or "
-            "batch size differ); choose another --out"
+        raise OutputError(
+            f"{out}: was written by another experiment file (its scenarios, design, seeds or "
+            f"batch size differ; see {out / 'experiment.yaml'}); choose another --out"
+        )
+    old, new = info.get("code") or {}, code_version()
+    fields = ("regroup", "source_sha256")
+    if not force and any(old.get(f) != new[f] for f in fields):
+
+        def said(code: dict) -> str:
+            return (
+                f"regroup {code.get('regroup')}, model source "
+                f"{str(code.get('source_sha256'))[:12]}, commit {code.get('git_commit')}"
+            )
+
+        raise OutputError(
+            f"{out}: was written by another version of the code ({said(old)}; now "
+            f"{said(new)}): its runs and new ones would not be comparable. Sweep into "
+            "another --out, or pass --force-resume to finish it with this code anyway"
         )
     return info
+
+
+def check_names(exp: Experiment) -> None:
+    """Every scenario's and the experiment's name must be a label (OutputError if not)."""
+    check_name(exp.name, exp.path)
+    for i, sc in enumerate(exp.scenarios):
+        where = exp.path.parent / exp.spec.scenarios[i] if exp.spec.scenarios else exp.path
+        check_name(sc.name, where)
 
 
 def run_sweep(
@@ -391,19 +465,33 @@ def run_sweep(
     scheduler: str | None = None,
     resume: bool = False,
     progress: Callable[[int, int, int], None] | None = None,
+    force_resume: bool = False,
+    kind: Literal["run", "sweep"] = "sweep",
 ) -> SweepSummary:
     """Run (or, with ``resume``, finish) every run of ``exp``, writing into ``out``.
 
+    ``kind="sweep"`` writes into ``out`` as batches finish, so that ``resume`` can finish an
+    interrupted sweep; ``kind="run"`` (``regroup run``) writes into a hidden temporary folder
+    renamed to ``out`` when all runs are done, replacing an earlier run's results there.
     ``progress(done, failed, total)`` is called at the start and after every run.
-    Raises ConfigError if ``out`` exists and ``resume`` is false, or if it holds another
-    experiment's results.
+    Before any run, raises OutputError (a ConfigError) if a name is not a label, if ``out``
+    cannot be used (see :func:`~regroup.results.files.check_output`), or if ``resume`` finds
+    another experiment's results or, unless ``force_resume``, another code version's.
     """
+    out = Path(out)
+    check_names(exp)
+    check_output(out, kind, resume)
     with ExitStack() as stack:
         client = stack.enter_context(connect(scheduler)) if scheduler else None
-        return _sweep(exp, Path(out), workers, client, resume, progress)
+        if kind == "sweep":
+            return _sweep(exp, out, workers, client, resume, progress, force_resume, kind)
+        tmp = stack.enter_context(staged(out, folder=True))
+        summary = _sweep(exp, tmp, workers, client, False, progress, False, kind)
+        summary.out = out
+        return summary
 
 
-def _sweep(exp, out, workers, client, resume, progress) -> SweepSummary:
+def _sweep(exp, out, workers, client, resume, progress, force_resume, kind) -> SweepSummary:
     started = time.perf_counter()
     scheduler = client.scheduler.address if client is not None else None
     design = design_table(exp)
@@ -411,14 +499,12 @@ def _sweep(exp, out, workers, client, resume, progress) -> SweepSummary:
     key = fingerprint(exp, design, runs)
     params = list(exp.spec.parameters)
     store = ResultsDir(out, exp.spec.batch_size, len(runs), params)
-    if out.exists() and any(out.iterdir()):
-        if not resume:
-            raise ConfigError(f"{out}: already exists; pass --resume to finish it or choose --out")
-        info = _check_resumable(out, key)
+    if resume and read_manifest(out) is not None:
+        info = _check_resumable(out, key, force_resume)
         store.clean_temporaries()
     else:
-        _start(out, exp, design, runs, key)
-        info = json.loads((out / "manifest.json").read_text())
+        info = manifest(exp, runs, key, kind, status="running", started=time.strftime("%FT%T%z"))
+        _start(out, exp, design, runs, info)
     done = store.done_batches()
     todo = {r for b in range(store.batches) if b not in done for r in store.batch_runs(b)}
     finished = len(runs) - len(todo)
@@ -447,6 +533,7 @@ def _sweep(exp, out, workers, client, resume, progress) -> SweepSummary:
                 "workers": workers,
                 "scheduler": scheduler,
                 "command": " ".join(sys.argv),
+                "code": code_version(),
             },
         ],
     )

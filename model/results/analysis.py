@@ -1,16 +1,17 @@
-"""Reading a sweep's results directory, and the tables analysts compare scenarios with.
+"""Reading a results directory (of ``regroup run`` or ``sweep``), and the tables analysts
+compare scenarios with.
 
 * :func:`summary_table`: per scenario and outcome, the median and the 90% range of runs;
 * :func:`effects_table`: each scenario against the baseline: difference in medians (for
   ``regrouped``: in the share of runs that regrouped), with a bootstrap 90% interval;
-* :func:`regroup_table`: P(regrouped by year) with a 90% Jeffreys interval, per scenario.
+* :func:`regroup_table`: P(regrouped by the end of each year) with a 90% Jeffreys interval,
+  per scenario.
 
 Failed runs (rows with an ``error``) are left out of every table and counted apart.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from regroup.config.scenario import ConfigError
-from regroup.results.plots import regroup_probability
+from regroup.results.files import OutputError, manifest_kind, read_manifest
 from scipy import stats
 
 # outcomes shown per scenario (the README defines each); regrouped is shown as P(regroup)
@@ -47,6 +47,15 @@ EFFECTS = (
     "reoffended",
 )
 LEVEL = 0.90
+YEARS = ("regroup_year",)  # outcomes that are calendar years
+
+
+def number_format(outcome: str) -> str:
+    """The format spec an outcome's values are printed with: years as 2026, shares as 0.25,
+    counts of persons as 12,345."""
+    if outcome in YEARS:
+        return ".0f"
+    return ".2f" if outcome == "regrouped" or "share" in outcome else ",.0f"
 
 
 @dataclass
@@ -58,6 +67,15 @@ class Results:
     failures: pd.DataFrame
     design: pd.DataFrame
     manifest: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        """``run`` (one scenario's replicates) or ``sweep``."""
+        return manifest_kind(self.manifest)
+
+    @property
+    def name(self) -> str:
+        return self.manifest["experiment"]["name"]
 
     @property
     def scenarios(self) -> list[str]:
@@ -96,17 +114,21 @@ class Results:
 
 
 def load_results(path: str | Path) -> Results:
-    """Load a finished results directory; ConfigError if it is not one."""
+    """Load a finished results directory; OutputError (naming it) if it is not one."""
     path = Path(path)
     table = path / "outcomes.parquet"
-    if not (path / "manifest.json").is_file():
-        raise ConfigError(f"{path}: not a sweep results directory (no manifest.json)")
+    manifest = read_manifest(path)
+    if manifest is None or manifest_kind(manifest) not in ("run", "sweep"):
+        raise OutputError(f"{path}: not a results directory of regroup run or sweep")
+    if "experiment" not in manifest:
+        raise OutputError(
+            f"{path}: written by an earlier version of regroup run; run the scenario again"
+        )
     if not table.is_file():
-        raise ConfigError(
+        raise OutputError(
             f"{path}: the sweep has not finished (no outcomes.parquet); "
             "finish it with regroup sweep --resume"
         )
-    manifest = json.loads((path / "manifest.json").read_text())
     rows = pd.read_parquet(table)
     failed = rows["error"].notna()
     return Results(
@@ -195,8 +217,26 @@ def effects_table(res: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def regroup_probability(outcomes: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
+    """P(regrouped by the end of each year) with a 90% Jeffreys interval."""
+    n = len(outcomes)
+    rows = []
+    for y in years:
+        k = int((outcomes["regroup_year"] <= y).sum())
+        lo, hi = stats.beta.ppf([(1 - LEVEL) / 2, (1 + LEVEL) / 2], k + 0.5, n - k + 0.5)
+        rows.append(
+            {
+                "year": int(y),
+                "p": k / n,
+                "low": 0.0 if k == 0 else lo,
+                "high": 1.0 if k == n else hi,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def regroup_table(res: Results) -> pd.DataFrame:
-    """P(regrouped by year) with its 90% interval, per scenario and year."""
+    """P(regrouped by the end of each year) with its 90% interval, per scenario and year."""
     frames = []
     for name in res.scenarios:
         runs = res.outcomes[res.outcomes["scenario"] == name]

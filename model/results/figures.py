@@ -1,28 +1,38 @@
-"""Figures of a sweep's results: scenarios side by side, over time, and against the baseline.
+"""Figures of a results directory, the same for ``regroup run`` and ``regroup sweep``.
 
-Every builder takes :class:`~regroup.results.analysis.Results` and returns a matplotlib figure (or
-None when the results cannot show it); :func:`figure_specs` lists them for ``regroup plot``
-and ``regroup report``, which build them one at a time so memory stays small.
+Every builder takes :class:`~regroup.results.analysis.Results` and returns a matplotlib
+figure (or None when the results cannot show it); :func:`figure_specs` lists them for
+``regroup plot`` and ``regroup report``, which build them one at a time so memory stays
+small. Years are printed as years (2026, never 2,026 or 2012.5), every panel of a
+multi-panel chart over time has its own year axis, and P(regrouped by year) is drawn as the
+step it is: it can only change from one year's end to the next.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-from matplotlib.ticker import MaxNLocator
-from regroup.experiments.runner import AtomicDir
-from regroup.results.analysis import (
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from regroup.results.analysis import (  # noqa: E402
     HEADLINE,
+    YEARS,
     Results,
     effects_table,
+    number_format,
     present,
     regroup_table,
     summary_table,
 )
-from regroup.results.plots import fan, plt
+from regroup.results.files import check_output, staged, versions, write_json  # noqa: E402
 
 LABELS = {
     "regroup_pool_end": "regrouping pool at the end (persons)",
@@ -32,15 +42,33 @@ LABELS = {
     "connected_pool": "regrouping pool (persons)",
     "free": "free members (persons)",
 }
+SHOWN_STATES = [
+    "active",
+    "dead",
+    "group_prison",
+    "escaping",
+    "hiding_local",
+    "hiding_abroad",
+    "detained",
+    "returned",
+    "prison_home",
+    "released",
+    "reintegrated",
+    "criminal",
+    "remobilised",
+]
 
 
 def label(name: str) -> str:
+    """An axis label for an outcome or indicator, with its unit."""
     return LABELS.get(name, name.replace("_", " ") + " (persons)")
 
 
 def colors(res: Results) -> dict[str, str]:
-    """The baseline in black, other scenarios in the default cycle."""
-    out, k = {}, 0
+    """The baseline in C0 (black when other scenarios are shown beside it), the others C1..."""
+    if len(res.scenarios) == 1:
+        return {res.scenarios[0]: "C0"}
+    out, k = {}, 1
     for name in res.scenarios:
         if name == res.baseline:
             out[name] = "k"
@@ -50,11 +78,55 @@ def colors(res: Results) -> dict[str, str]:
     return out
 
 
-def distribution(res: Results, outcome: str) -> plt.Figure:
+def value_axis(axis, outcome: str, values: np.ndarray) -> None:
+    """Ticks of an outcome's axis: years as whole years (a single year gets a year either
+    side, not matplotlib's +-5% of 2026), counts with thousands separators."""
+    fmt = number_format(outcome)
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:{fmt}}"))
+    if outcome in YEARS:
+        axis.set_major_locator(MaxNLocator(integer=True, nbins=6))
+        if len(values):
+            set_lim = axis.axes.set_ylim if axis is axis.axes.yaxis else axis.axes.set_xlim
+            set_lim(values.min() - 1, values.max() + 1)
+
+
+def year_axis(ax, months: pd.DatetimeIndex) -> None:
+    """A date axis with whole years as ticks, shown on this panel whatever its neighbours."""
+    span = (months.max().year - months.min().year) if len(months) else 0
+    ax.xaxis.set_major_locator(mdates.YearLocator(base=2 if span <= 12 else 5))
+    ax.xaxis.set_minor_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.tick_params(axis="x", labelbottom=True, labelsize=8)
+
+
+def panels(k: int, cols: int, width: float, height: float, **kw) -> tuple[plt.Figure, list]:
+    """A figure with ``k`` panels in rows of at most ``cols`` (at least 7 inches wide); unused
+    cells switched off."""
+    cols = max(1, min(cols, k))
+    rows = -(-k // cols)
+    size = (max(width * cols, 7.0), height * rows)  # room for the title over a single panel
+    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False, **kw)
+    for ax in list(axes.flat)[k:]:
+        ax.axis("off")
+    return fig, list(axes.flat)[:k]
+
+
+def fan(ax, months, values: np.ndarray, color: str, label: str | None = None) -> None:
+    """Median line with 50% and 90% bands; ``values`` is runs x months."""
+    q = np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    ax.fill_between(months, q[0], q[4], color=color, alpha=0.15, lw=0)
+    ax.fill_between(months, q[1], q[3], color=color, alpha=0.3, lw=0)
+    ax.plot(months, q[2], color=color, lw=1.5, label=label)
+
+
+def distribution(res: Results, outcome: str) -> plt.Figure | None:
     """Box plot per scenario (median, quartiles, 5-95% whiskers, runs as dots) and ECDFs."""
     groups = {k: v for k, v in res.by_scenario(outcome).items() if len(v)}
+    if not groups:
+        return None
     names = list(groups)
     col = colors(res)
+    fmt = number_format(outcome)
     fig, (box, ecdf) = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=[3, 2])
     box.boxplot(
         list(groups.values()),
@@ -67,9 +139,13 @@ def distribution(res: Results, outcome: str) -> plt.Figure:
     for i, (name, values) in enumerate(groups.items(), start=1):
         x = i + rng.uniform(-0.18, 0.18, len(values))
         box.plot(x, values, ".", color=col[name], alpha=0.35, ms=4)
-        box.annotate(f"{np.median(values):,.0f}", (i + 0.3, np.median(values)), fontsize=8)
+        box.annotate(f"{np.median(values):{fmt}}", (i + 0.3, np.median(values)), fontsize=8)
         ecdf.ecdf(values, color=col[name], label=name)
-    box.set_xticks(range(1, len(names) + 1), names, rotation=30, ha="right")
+    every = np.concatenate(list(groups.values()))
+    value_axis(box.yaxis, outcome, every)
+    value_axis(ecdf.xaxis, outcome, every)
+    box.set_xticks(range(1, len(names) + 1), names, rotation=30 if len(names) > 1 else 0,
+                   ha="right" if len(names) > 1 else "center")  # fmt: skip
     box.set_ylabel(label(outcome))
     box.set_title("runs per scenario (box: quartiles and median; whiskers 5-95%)", fontsize=10)
     box.grid(alpha=0.3, axis="y")
@@ -83,68 +159,142 @@ def distribution(res: Results, outcome: str) -> plt.Figure:
     return fig
 
 
-def panels(k: int, cols: int, width: float, height: float, **kw) -> tuple[plt.Figure, list]:
-    """A figure with ``k`` panels in rows of at most ``cols``; unused cells switched off."""
-    cols = max(1, min(cols, k))
-    rows = -(-k // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False, **kw)
-    for ax in list(axes.flat)[k:]:
-        ax.axis("off")
-    return fig, list(axes.flat)[:k]
+def _by_run(
+    frame: pd.DataFrame, value: str, months: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Runs x ``months`` [those in ``frame``] of ``value`` (zero where a run has no row),
+    and each run's scenario."""
+    table = frame.pivot_table(
+        index="run_id", columns="month", values=value, aggfunc="sum", observed=True
+    )
+    table.columns = table.columns.astype(str)
+    if months is not None:
+        table = table.reindex(columns=months)
+    table = table.fillna(0.0)
+    table.columns = pd.to_datetime(table.columns)
+    return table, frame.groupby("run_id", observed=True)["scenario"].first()
 
 
 def fan_by_scenario(res: Results, column: str) -> plt.Figure | None:
-    """Fan chart of a monthly indicator, one panel per scenario, baseline median dashed."""
+    """Fan chart of a monthly indicator, one panel per scenario, the baseline's median dashed."""
     try:
         ind = res.indicators([column])
     except (OSError, ValueError):
         return None
     if ind.empty:
         return None
-    table = ind.pivot_table(index="run_id", columns="month", values=column, observed=True)
-    months = pd.to_datetime(table.columns.astype(str))
-    scenario_of = ind.groupby("run_id")["scenario"].first()
+    table, scenario_of = _by_run(ind, column)
     names = [n for n in res.scenarios if (scenario_of == n).any()]
-    fig, axes = panels(len(names), 4, 4, 2.8, sharex=True, sharey=True)
+    fig, axes = panels(len(names), 4, 4, 2.9, sharey=True)
     col = colors(res)
     base = table.loc[scenario_of.index[scenario_of == res.baseline]]
     for ax, name in zip(axes, names, strict=True):
         values = table.loc[scenario_of.index[scenario_of == name]].to_numpy()
-        fan(ax, months, values, col[name] if name != res.baseline else "C0")
+        fan(ax, table.columns, values, col[name] if name != res.baseline else "C0")
         if name != res.baseline and len(base):
-            ax.plot(months, base.median().to_numpy(), "k--", lw=1, label="baseline median")
+            ax.plot(table.columns, base.median().to_numpy(), "k--", lw=1, label="baseline median")
             ax.legend(fontsize=7, loc="upper left")
         ax.set_title(name, fontsize=10)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.grid(alpha=0.3)
+        year_axis(ax, table.columns)
     axes[0].set_ylabel(label(column))
     fig.suptitle(f"{label(column)} over time: median, 50% and 90% of runs")
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
 
+def fan_states(res: Results) -> plt.Figure | None:
+    """People in each state over time, one panel per state: the baseline's fan (median, 50%
+    and 90% of runs) and the other scenarios' medians in their colours."""
+    cols = ["scenario", "run_id", "month", "state", "persons"]
+    try:
+        ts = pd.read_parquet(res.path / "timeseries", columns=cols)
+    except (OSError, ValueError):
+        return None
+    if ts.empty:
+        return None
+    ts["state"] = ts["state"].astype(str)
+    months = sorted(ts["month"].astype(str).unique())
+    runs = np.sort(ts["run_id"].unique())
+    scenario_of = ts.groupby("run_id", observed=True)["scenario"].first().reindex(runs)
+    tables = {}
+    for state in SHOWN_STATES:
+        part = ts[ts["state"] == state]
+        if len(part) and part["persons"].max() > 0:
+            table = _by_run(part, "persons", months)[0]
+            tables[state] = table.reindex(index=runs, fill_value=0.0)
+    if not tables:
+        return None
+    names = [n for n in res.scenarios if (scenario_of == n).any()]
+    col = colors(res)
+    fig, axes = panels(len(tables), 4, 4, 2.9)
+    for ax, (state, table) in zip(axes, tables.items(), strict=True):
+        for name in names:
+            values = table.loc[(scenario_of == name).to_numpy()].to_numpy()
+            if name == res.baseline or len(names) == 1:
+                fan(ax, table.columns, values, "C0" if len(names) == 1 else "0.3", name)
+            else:
+                ax.plot(table.columns, np.median(values, axis=0), color=col[name], lw=1.2,
+                        label=f"{name} (median)")  # fmt: skip
+        ax.set_title(state.replace("_", " "), fontsize=10)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.grid(alpha=0.3)
+        year_axis(ax, table.columns)
+    if len(names) > 1:
+        axes[0].legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel("persons")
+    what = (
+        "median, 50% and 90% of runs"
+        if len(names) == 1
+        else (f"{res.baseline}: median, 50% and 90% of runs; other scenarios: medians")
+    )
+    fig.suptitle(f"People in each state over time ({what})")
+    fig.tight_layout()
+    return fig
+
+
+def _through_last_year(part: pd.DataFrame, *columns: str) -> tuple[np.ndarray, list]:
+    """Years and ``columns`` with the last year's values repeated at its end, so that a
+    step drawn ``where="post"`` covers the last year too."""
+    years = part["year"].to_numpy()
+    return np.r_[years, years[-1] + 1], [
+        np.r_[part[c].to_numpy(), part[c].iloc[-1]] for c in columns
+    ]
+
+
 def regroup_curves(res: Results) -> plt.Figure | None:
-    """P(regrouped by year) with its 90% interval, one panel per scenario, baseline dashed."""
+    """P(regrouped by the end of each year), a step with its 90% interval, one panel per
+    scenario, the baseline dashed."""
     table = regroup_table(res)
     if table.empty:
         return None
     groups = dict(list(table.groupby("scenario", sort=False)))
     base = groups.get(res.baseline)
-    fig, axes = panels(len(groups), 4, 4, 2.8, sharex=True, sharey=True)
+    fig, axes = panels(len(groups), 4, 4, 2.9, sharey=True)
     col = colors(res)
     for ax, (name, part) in zip(axes, groups.items(), strict=True):
         color = col[name] if name != res.baseline else "C0"
-        ax.fill_between(part["year"], part["low"], part["high"], color=color, alpha=0.25)
-        ax.plot(part["year"], part["p"], "o-", ms=3, color=color)
+        years, (p, low, high) = _through_last_year(part, "p", "low", "high")
+        ax.fill_between(years, low, high, step="post", color=color, alpha=0.25)
+        ax.step(years, p, where="post", color=color, lw=1.8)
         if base is not None and name != res.baseline:
-            ax.plot(base["year"], base["p"], "k--", lw=1, label="baseline")
+            base_years, (base_p,) = _through_last_year(base, "p")
+            ax.step(base_years, base_p, "k--", where="post", lw=1, label="baseline")
             ax.legend(fontsize=7, loc="upper left")
         ax.set_title(name, fontsize=10)
         ax.set_ylim(-0.02, 1.02)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(years.min(), years.max())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}"))
+        ax.tick_params(axis="x", labelsize=8)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("P(regrouped by year)")
-    fig.suptitle("Probability the group has regrouped, by year (band: 90% interval)")
+    fig.suptitle(
+        "P(regrouped by year): a step in each year with regroup events\n"
+        "(band: 90% interval; dashed: the baseline)",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -192,6 +342,7 @@ def parameters(res: Results) -> plt.Figure | None:
             ax.plot(runs[param], runs[outcome], ".", alpha=0.4, color=col[name], label=name)
         ax.set_xlabel(param)
         ax.set_ylabel(label(outcome))
+        value_axis(ax.yaxis, outcome, res.outcomes[outcome].dropna().to_numpy())
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"{outcome} against the design parameters (one dot per run)")
@@ -210,7 +361,12 @@ def figure_specs(res: Results) -> Iterator[tuple[str, str, Builder]]:
         "in shares), with bootstrap 90% intervals.",
         effects,
     )
-    yield "p_regrouped_by_year.png", "P(regrouped by year) with 90% intervals.", regroup_curves
+    yield (
+        "p_regrouped_by_year.png",
+        "P(regrouped by the end of each year), with 90% intervals.",
+        regroup_curves,
+    )
+    yield "fan_states.png", "People in each state over time, per scenario.", fan_states
     for column in ("connected_pool", "free"):
         yield (
             f"fan_{column}.png",
@@ -239,13 +395,24 @@ def each_figure(res: Results) -> Iterator[tuple[str, str, plt.Figure]]:
 
 
 def write_figures(res: Results, out: Path) -> list[Path]:
-    """Write every figure and the tables (CSV) into ``out``, replacing it whole."""
+    """Write every figure and the tables (CSV) into the folder ``out``, replacing an earlier
+    figures folder whole; OutputError (before any work) if ``out`` holds anything else."""
+    out = Path(out)
+    check_output(out, "figures")
     names = []
-    with AtomicDir(out) as tmp:
+    with staged(out, folder=True) as tmp:
         for name, _, fig in each_figure(res):
             fig.savefig(tmp / name, dpi=110)
             names.append(name)
         summary_table(res).to_csv(tmp / "summary.csv", index=False)
         effects_table(res).to_csv(tmp / "effects.csv", index=False)
         regroup_table(res).to_csv(tmp / "p_regrouped_by_year.csv", index=False)
+        manifest = {
+            "kind": "figures",
+            "results": str(res.path),
+            "files": names,
+            "versions": versions(),
+            "command": " ".join(sys.argv),
+        }
+        write_json(manifest, tmp / "manifest.json")
     return [out / n for n in names]

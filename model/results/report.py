@@ -1,4 +1,4 @@
-"""One self-contained HTML report of a sweep, to send to a colleague.
+"""One self-contained HTML report of a run or a sweep, to send to a colleague.
 
 Figures are embedded as base64 PNGs; the tables of medians and intervals, the effects
 against the baseline, any sensitivity results, the failures, the experiment file and the
@@ -16,16 +16,25 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from regroup.results.analysis import LEVEL, Results, effects_table, regroup_table, summary_table
+from regroup.results.analysis import (
+    LEVEL,
+    Results,
+    effects_table,
+    number_format,
+    regroup_table,
+    summary_table,
+)
 from regroup.results.figures import each_figure
-from regroup.results.files import write_text
+from regroup.results.files import check_output, write_text
 
 CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.45; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
-table { border-collapse: collapse; font-size: 0.85em; margin: 0.8em 0; }
-th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; }
+.wide { overflow-x: auto; max-width: 100%; }
+table { border-collapse: collapse; font-size: 0.8em; margin: 0.8em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; vertical-align: top; }
+td small { color: #666; white-space: nowrap; }
 th { background: #f3f3f3; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; color: #555; }
@@ -47,36 +56,45 @@ def _figure(src: str, caption: str) -> str:
     )
 
 
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, border=0, na_rep="", float_format=lambda v: f"{v:,.3g}")
+def _table(df: pd.DataFrame, escaped: bool = False) -> str:
+    """An HTML table in a box that scrolls sideways rather than widen the page; cells of an
+    ``escaped`` frame are HTML already (their text escaped where it came from the user)."""
+    if escaped:
+        df = df.rename(columns=lambda c: html.escape(str(c)))
+    table = df.to_html(
+        index=False, border=0, na_rep="", escape=not escaped, float_format=lambda v: f"{v:,.3g}"
+    )
+    return f"<div class='wide'>{table}</div>"
 
 
-def _interval(mid: float, lo: float, hi: float, fmt: str = ",.0f") -> str:
+def _interval(mid: float, lo: float, hi: float, fmt: str = ",.0f", sep: str = " ") -> str:
     if np.isnan(mid):
         return ""
     if np.isnan(lo):
         return f"{mid:{fmt}}"
-    return f"{mid:{fmt}} [{lo:{fmt}}, {hi:{fmt}}]"
+    return f"{mid:{fmt}}{sep}[{lo:{fmt}}, {hi:{fmt}}]"
 
 
 def medians_table(res: Results) -> pd.DataFrame:
-    """Scenario x outcome: ``median [5%, 95%]`` of the runs."""
+    """Outcome x scenario: the median over ``[5%, 95%]`` of the runs (HTML cells)."""
     table = summary_table(res)
     if table.empty:
         return table
     table["cell"] = [
-        _interval(m, lo, hi) for m, lo, hi in table[["median", "low", "high"]].to_numpy()
+        _interval(m, lo, hi, number_format(o), "<br><small>")
+        + ("</small>" if not np.isnan(lo) else "")
+        for o, m, lo, hi in table[["outcome", "median", "low", "high"]].to_numpy()
     ]
-    wide = table.pivot(index="scenario", columns="outcome", values="cell")
-    wide = wide.reindex(index=res.scenarios, columns=list(dict.fromkeys(table["outcome"])))
-    return wide.reset_index()
+    wide = table.pivot(index="outcome", columns="scenario", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(table["outcome"])), columns=res.scenarios)
+    return wide.rename_axis(None, axis=1).reset_index()
 
 
 def effects_display(res: Results) -> pd.DataFrame:
     table = effects_table(res)
     if table.empty:
         return table
-    fmt = [".2f" if o == "regrouped" else ",.0f" for o in table["outcome"]]
+    fmt = [number_format(o) for o in table["outcome"]]
     return pd.DataFrame(
         {
             "scenario": table["scenario"],
@@ -122,32 +140,48 @@ def _sensitivity(res: Results) -> str:
     return "\n".join(parts)
 
 
+def _about(res: Results) -> tuple[str, str]:
+    """The report's title and its opening note."""
+    m = res.manifest
+    settings = m["experiment"]["settings"]
+    runs = f"{len(res.outcomes) + len(res.failures)} runs ({len(res.failures)} failed)"
+    if res.kind == "run":
+        title = f"regroup run: {res.name}"
+        what = f"{runs} of the scenario, seed {m['seed']}."
+    else:
+        title = f"regroup experiment: {res.name}"
+        what = (
+            f"{runs} of {len(res.scenarios)} scenario(s); design {settings['design']['kind']}, "
+            f"{settings['replicates']} replicate(s) per design point, experiment seed "
+            f"{m['seed']}. Baseline: {res.baseline}."
+        )
+    note = (
+        f"{what} Git commit {m.get('git_commit')}; report written "
+        f"{time.strftime('%Y-%m-%d %H:%M')}. Intervals are 90%: ranges of runs, bootstrap "
+        "intervals of effects, Jeffreys intervals of probabilities. Prevention research on "
+        "aggregate public figures."
+    )
+    return title, note
+
+
 def render(res: Results) -> str:
     """The report's HTML text."""
     m = res.manifest
     exp = m["experiment"]
-    settings = exp["settings"]
-    title = f"regroup experiment: {exp['name']}"
+    title, note = _about(res)
     sections = [
         f"<h1>{html.escape(title)}</h1>",
-        f"<p>{html.escape(settings.get('description') or '')}</p>",
-        "<p class='note'>"
-        f"{len(res.outcomes) + len(res.failures)} runs ({len(res.failures)} failed) of "
-        f"{len(res.scenarios)} scenario(s); design {settings['design']['kind']}, "
-        f"{settings['replicates']} replicate(s) per design point, experiment seed {m['seed']}. "
-        f"Git commit {html.escape(str(m.get('git_commit')))}; report written "
-        f"{time.strftime('%Y-%m-%d %H:%M')}. Baseline: {html.escape(res.baseline)}. "
-        "Intervals are 90%: ranges of runs, bootstrap intervals of effects, Jeffreys "
-        "intervals of probabilities. Prevention research on aggregate public figures.</p>",
+        f"<p>{html.escape(exp['settings'].get('description') or '')}</p>",
+        f"<p class='note'>{html.escape(note)}</p>",
     ]
     tables = [
-        ("Effects against the baseline", effects_display(res)),
-        ("P(regrouped by year) [90% interval]", regroup_display(res)),
-        ("Outcomes: median [5%, 95%] of runs", medians_table(res)),
+        ("Effects against the baseline", effects_display(res), False),
+        ("P(regrouped by the end of the year) [90% interval]", regroup_display(res), False),
+        ("Outcomes: median and [5%, 95%] of runs", medians_table(res), True),
     ]
-    for heading, df in tables:
+    for heading, df, escaped in tables:
         if not df.empty:
-            sections += [f"<h2>{html.escape(heading)}</h2>", _table(df)]
+            sections += [f"<h2>{html.escape(heading)}</h2>", _table(df, escaped)]
     sections.append("<h2>Figures</h2>")
     for _, caption, fig in each_figure(res):
         sections.append(_figure(_img(fig), caption))
@@ -159,7 +193,12 @@ def render(res: Results) -> str:
         sections += ["<h2>Failed runs</h2>", _table(res.failures[cols])]
     experiment_text = (res.path / "experiment.yaml").read_text(encoding="utf-8")
     sections += [
-        "<h2>Experiment file</h2>",
+        "<h2>Experiment file</h2>"
+        + (
+            "<p class='note'>(regroup sweep of this file repeats the run)</p>"
+            if res.kind == "run"
+            else ""
+        ),
         f"<p class='note'>{html.escape(exp['file'])}</p>",
         f"<pre>{html.escape(experiment_text)}</pre>",
         "<h2>Manifest</h2>",
@@ -169,13 +208,16 @@ def render(res: Results) -> str:
     body = "\n".join(sections)
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='generator' content='regroup'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
         f"<body>\n{body}\n</body></html>\n"
     )
 
 
 def write_report(res: Results, out: Path | None = None) -> Path:
-    """Write the report (atomically) to ``out`` [``<results>/report.html``]."""
+    """Write the report (atomically) to ``out`` [``<results>/report.html``]; the path is
+    checked before any work (OutputError naming it)."""
     out = Path(out or res.path / "report.html")
+    check_output(out, "file")
     write_text(render(res), out)
     return out
