@@ -63,7 +63,7 @@ def run(overrides: dict[str, Any] | None = None, seed: int = 1, scale: float = S
 
 @dataclass
 class Snapshot:
-    """The members' arrays and the tallies at the end of one month."""
+    """The members' arrays and the tallies (in agents) at the end of one month."""
 
     t: int
     n: int
@@ -106,7 +106,7 @@ def trace(overrides: dict[str, Any] | None = None, seed: int = 1, scale: float =
                     region=pop.region[:n].copy(),
                     commitment=pop.commitment[:n].copy(),
                     returned=pop.returned[:n].copy(),
-                    tally=dict(model.tally),
+                    tally=dict(model.world.out.total),
                 )
             )
         _TRACES[key] = out

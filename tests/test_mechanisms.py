@@ -3,6 +3,9 @@ overrides that switch one mechanism off, compared with a run where it is on."""
 
 from __future__ import annotations
 
+import inspect
+import re
+
 import numpy as np
 import pytest
 from conftest import SHORT_END, Trace
@@ -70,19 +73,20 @@ def test_combat_deaths_follow_the_role_hazard(fresh_model, zealot, veteran):
     n = 4000
     z = add(m, n, Role.ZEALOT, State.ACTIVE)
     v = add(m, n, Role.VETERAN, State.ACTIVE)
-    combat.step(m)
+    combat.step(m.world)
     for idx, hazard in ((z, zealot), (v, veteran)):
         dead = int(np.count_nonzero(m.pop.state[idx] == State.DEAD))
         expected = n * hazard * intensity
         assert abs(dead - expected) <= binomial_margin(n, hazard * intensity)
-    assert m.tally["killed_in_combat"] == np.count_nonzero(m.pop.state[: m.pop.n] == State.DEAD)
+    dead = np.count_nonzero(m.pop.state[: m.pop.n] == State.DEAD)
+    assert m.world.out.total["killed_in_combat"] == dead  # in agents
 
 
 def test_no_combat_deaths_without_fighting(fresh_model):
     m = fresh_model({"schedules.combat_intensity": [["2013-01", 0.0]]})
     at_month(m, "2017-03")
     idx = add(m, 2000, Role.ZEALOT, State.ACTIVE, skill=0.2)
-    combat.step(m)
+    combat.step(m.world)
     assert np.all(m.pop.state[idx] == State.ACTIVE)
     assert np.all(m.pop.skill[idx] == pytest.approx(0.2))  # no fighting, no experience
 
@@ -91,7 +95,7 @@ def test_fighters_gain_skill_at_the_front(fresh_model):
     m = fresh_model({"combat.death_hazard.novice": 0.0})
     at_month(m, "2017-03")
     idx = add(m, 50, Role.NOVICE, State.ACTIVE, skill=0.1)
-    combat.step(m)
+    combat.step(m.world)
     gain = m.p.combat.skill_gain_per_month * m.schedule.intensity[m.t]
     assert m.pop.skill[idx] == pytest.approx(np.full(50, 0.1 + gain), abs=1e-6)
 
@@ -147,8 +151,8 @@ def test_the_crackdown_makes_smugglers_harder_to_find(fresh_model):
         m = fresh_model({"policy.border_crackdown": crackdown})
         at_month(m, "2018-03")
         add(m, 5000, Role.NOVICE, State.ESCAPING, region=Region.NORTH_AFRICA, funds=50_000.0)
-        escape.step(m)
-        found[crackdown] = m.tally["smuggler_payments"]  # all who find one can pay
+        escape.step(m.world)
+        found[crackdown] = m.world.out.total["smuggler_payments"]  # all who find one can pay
     expected = 5000 / m.p.escape.search_months * (1 - m.p.security.detection)
     assert found[0.0] > 0.8 * expected
     assert found[1.0] < 0.5 * found[0.0]
@@ -158,11 +162,11 @@ def test_paying_the_smuggler_costs_the_fee(fresh_model):
     m = fresh_model({"escape.amni_smuggler_share": 0.0, "security.detection": 0.0})
     at_month(m, "2016-06")
     idx = add(m, 3000, Role.SETTLER, State.ESCAPING, region=Region.EUROPE_TURKEY, funds=20_000.0)
-    escape.step(m)
+    escape.step(m.world)
     gone = idx[m.pop.state[idx] != State.ESCAPING]
     fee = m.p.escape.smuggler_fee_usd
     spent = 20_000.0 - m.pop.funds[gone]
-    assert len(gone) == m.tally["smuggler_payments"] > 0
+    assert len(gone) == m.world.out.total["smuggler_payments"] > 0
     assert np.all((spent >= fee.low - 0.01) & (spent <= fee.high + 0.01))
 
 
@@ -177,7 +181,7 @@ def test_amni_catches_would_be_leavers_only_when_it_can_enforce(fresh_model, enf
     at_month(m, "2015-06")
     leavers = add(m, 2000, Role.SETTLER, State.ACTIVE, wish=1.0)
     stayers = add(m, 2000, Role.SETTLER, State.ACTIVE, wish=0.0)
-    security.step(m)
+    security.step(m.world)
     caught = np.isin(m.pop.state[leavers], (State.DEAD, State.GROUP_PRISON))
     assert np.all(m.pop.state[stayers] == State.ACTIVE)
     if enforcement == 0.0:
@@ -231,7 +235,7 @@ def test_prisoners_are_released_when_their_sentence_ends(fresh_model):
     at_month(m, "2020-01")
     due = add(m, 30, Role.LOCAL_RECRUIT, State.PRISON_HOME, release=m.t)
     later = add(m, 30, Role.LOCAL_RECRUIT, State.PRISON_HOME, release=m.t + 1)
-    prison.step(m)
+    prison.step(m.world)
     assert np.all(m.pop.state[due] == State.RELEASED)
     assert np.all(m.pop.ever_released[due])
     assert np.all(m.pop.state[later] == State.PRISON_HOME)
@@ -248,7 +252,7 @@ def test_returnees_are_prosecuted_or_free(fresh_model, prosecution, state):
     m = fresh_model({"justice.prosecution": prosecution})
     at_month(m, "2018-01")
     idx = add(m, 40, Role.NOVICE, State.DETAINED, region=Region.EUROPE_TURKEY)
-    justice.arrive_home(m, idx)
+    justice.arrive_home(m.world, idx)
     assert np.all(m.pop.state[idx] == state)
     assert np.all(m.pop.returned[idx] == m.t)
 
@@ -295,13 +299,13 @@ def test_intelligence_sharing_multiplies_detection_after_policy_start(fresh_mode
         at_month(model, "2016-01")
     idx = add(m, 20, Role.VETERAN, State.HIDING_LOCAL, known=True)
     idx0 = add(m0, 20, Role.VETERAN, State.HIDING_LOCAL, known=True)
-    before = hiding.detection(m, idx)
-    assert np.array_equal(before, hiding.detection(m0, idx0))
+    before = hiding.detection(m.world, idx)
+    assert np.array_equal(before, hiding.detection(m0.world, idx0))
     for model in (m, m0):
         at_month(model, m.p.policy.start)
     gain = 1.0 + m.p.policy.intelligence_gain
-    assert hiding.detection(m, idx) == pytest.approx(gain * hiding.detection(m0, idx0))
-    assert np.all(hiding.detection(m, idx) > before)
+    assert hiding.detection(m.world, idx) == pytest.approx(gain * hiding.detection(m0.world, idx0))
+    assert np.all(hiding.detection(m.world, idx) > before)
 
 
 def test_unknown_people_are_harder_to_find(fresh_model):
@@ -309,7 +313,7 @@ def test_unknown_people_are_harder_to_find(fresh_model):
     at_month(m, "2019-01")
     known = add(m, 5, Role.AMNI, State.HIDING_LOCAL, known=True)
     unknown = add(m, 5, Role.AMNI, State.HIDING_LOCAL, known=False)
-    ratio = hiding.detection(m, unknown) / hiding.detection(m, known)
+    ratio = hiding.detection(m.world, unknown) / hiding.detection(m.world, known)
     assert ratio == pytest.approx(m.p.hiding.unknown_factor)
 
 
@@ -322,16 +326,17 @@ def test_children_come_of_age_in_their_month(fresh_model):
     free_parent = add(m, 1, Role.LOCAL_RECRUIT, State.HIDING_LOCAL, commitment=0.9)
     jailed_parent = add(m, 1, Role.LOCAL_RECRUIT, State.DETAINED, commitment=0.9)
     parents = np.r_[free_parent, jailed_parent, free_parent]
-    m.children.parent = parents
-    m.children.month = np.array([m.t, m.t, m.t + 1], dtype=np.int32)
+    births = m.world.memory(demography.Births)
+    births.parent = parents
+    births.month = np.array([m.t, m.t, m.t + 1], dtype=np.int32)
     n = m.pop.n
-    demography.step(m)
-    assert m.pop.n == n + 2 and m.tally["came_of_age"] == 2
+    demography.step(m.world)
+    assert m.pop.n == n + 2 and m.world.out.total["came_of_age"] == 2
     kids = np.arange(n, n + 2)
     assert np.all(m.pop.role[kids] == Role.MINOR)
     assert list(m.pop.state[kids]) == [State.HIDING_LOCAL, State.DETAINED]
     assert list(m.pop.custody[kids]) == [Custody.NONE, Custody.CAMP]
-    assert np.all(demography.of_fighting_age(m, kids))
+    assert np.all(demography.of_fighting_age(m.world, kids))
     for kid, parent in zip(kids, parents[:2], strict=True):
         assert parent in m.ties.neighbours(kid)
 
@@ -353,14 +358,14 @@ def test_a_funded_connected_pool_regroups(fresh_model, leader_funds, regroups):
     jailed = add(m, 3, Role.VETERAN, State.PRISON_HOME, **dedicated)
     m.ties.chain(np.r_[leader, pool], np.zeros(6), tie_kinds.UNIT)
     m.ties.add(jailed, np.repeat(leader, 3), tie_kinds.UNIT)
-    regrouping.step(m)
+    regrouping.step(m.world)
     t, scale = m.t, m.scale
     assert m.series.pool[t] == (len(pool) + len(loner)) * scale  # free, dedicated, qualified
     assert not m.connected[loner].any() and not m.connected[jailed].any()
     if regroups:
         assert m.connected[pool].all()
         assert m.series.largest_pool[t] == len(pool) * scale
-        assert m.largest_anchor == leader[0]
+        assert regrouping.memory(m.world).largest_anchor == leader[0]
         assert m.regroup_month == t
     else:
         assert m.series.connected_pool[t] == 0.0
@@ -373,6 +378,44 @@ def test_no_regroup_event_while_the_group_holds_territory(fresh_model):
     leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, funds=1e6)
     pool = add(m, 5, Role.VETERAN, State.HIDING_LOCAL, commitment=1.0, skill=1.0)
     m.ties.chain(np.r_[leader, pool], np.zeros(6), tie_kinds.UNIT)
-    regrouping.step(m)
+    regrouping.step(m.world)
     assert m.series.largest_pool[m.t] > 0
     assert m.regroup_month is None
+
+
+# ----------------------------------------------------------------------------- ownership
+
+
+def test_each_mechanism_reads_only_its_own_parameter_group():
+    from pydantic import BaseModel
+    from regroup.core.model import MECHANISMS
+
+    for mech in MECHANISMS:
+        source = inspect.getsource(mech)
+        own = {
+            name
+            for name, obj in vars(mech).items()
+            if isinstance(obj, type)
+            and issubclass(obj, BaseModel)
+            and obj.__module__ == mech.__name__
+        }
+        asked = set(re.findall(r"\.group\((\w+)\)", source))
+        assert asked <= own, f"{mech.__name__} reads {asked - own}"
+        assert not re.search(r"\b[mw]\.p\.", source), f"{mech.__name__} reads the whole scenario"
+
+
+def test_fields_and_outputs_are_declared_once_with_a_unit():
+    from regroup.core.model import MECHANISMS, RegroupModel
+    from regroup.core.population import CORE_FIELDS
+    from regroup.core.world import INDEX, PERSONS, USD
+
+    fields, outputs = set(CORE_FIELDS), set()
+    for mech in MECHANISMS:
+        for name in getattr(mech, "FIELDS", {}):
+            assert name not in fields, name
+            fields.add(name)
+        for name, output in getattr(mech, "OUTPUTS", {}).items():
+            assert name not in outputs and output.unit in (PERSONS, USD, INDEX), name
+            outputs.add(name)
+    m = RegroupModel()
+    assert set(m.pop.fields) == fields and set(vars(m.series)) == outputs

@@ -1,5 +1,5 @@
-"""What the speed-ups rely on: bulk-created members are ordinary registered Mesa agents, a
-finished model can be freed (memory stays flat over many runs), and the fast helpers give the
+"""What the speed-ups rely on: members become ordinary registered Mesa agents when first asked
+for, a finished model can be freed (memory stays flat over many runs), and the fast helpers give the
 answers of the plain NumPy/SciPy code they replace."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 from regroup.config.scenario import with_overrides
 from regroup.config.schema import Scenario
 from regroup.core.model import RegroupModel
-from regroup.core.population import Member, Population, membership
-from regroup.core.states import FREE_STATES, State
+from regroup.core.population import Member, Population
+from regroup.core.states import FREE_STATES, State, membership
 from regroup.core.ties import Ties, union_find
 from regroup.mechanisms import prison
 from scipy import sparse
@@ -37,12 +37,20 @@ def test_members_are_registered_mesa_agents_one_per_row():
     assert [a.state for a in model.members[:50]] == [State(s) for s in states[:50]]
 
 
-def test_agents_created_one_by_one_continue_the_ids():
+def test_agents_are_made_when_first_asked_for_and_keep_up_with_new_members():
     model = small()
-    model.step()
+    for _ in range(12):
+        model.step()
+    assert len(mesa.Model.agents.fget(model)) == 0  # Mesa's own registry: nothing made yet
     n = model.pop.n
+    assert n > 0 and len(model.agents) == n
+    for _ in range(12):
+        model.step()
+    assert model.pop.n > n and len(model.agents) == model.pop.n
+    ids = sorted(a.unique_id for a in model.agents)
+    assert ids == list(range(1, model.pop.n + 1))  # ids continue, one per row
     extra = Member(model, 0)
-    assert extra.unique_id == n + 1
+    assert extra.unique_id == model.pop.n + 1
     assert extra in model.agents and extra in model.agents_by_type[Member]
 
 

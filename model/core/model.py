@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType, SimpleNamespace
 
 import mesa
 import numpy as np
-from pydantic import BaseModel
-from regroup.config.fields import as_array, month_index
+from regroup.config.fields import month_index
 from regroup.config.schema import Scenario
-from regroup.core.population import Member, Population, gc_paused
+from regroup.core.population import Member, Population
 from regroup.core.schedules import month_label, monthly
-from regroup.core.states import FIGHTING_ROLES, Region, Role, State
+from regroup.core.states import Region, Role, State
 from regroup.core.ties import Ties
+from regroup.core.world import Outputs, World
 from regroup.mechanisms import (
     arrivals,
     collapse,
@@ -30,7 +32,7 @@ from regroup.mechanisms import (
     security,
 )
 
-# The order of the monthly step. Each module's ``step(model)`` is vectorised over the arrays.
+# The order of the monthly step. Each module's ``step(world)`` is vectorised over the arrays.
 MECHANISMS = (
     demography,  # ageing; members' children come of age
     recruitment,  # appeal, public defections, remobilisation after the territory is lost
@@ -48,10 +50,33 @@ MECHANISMS = (
 )
 
 N_STATES, N_ROLES = len(State), len(Role)
+# what the mechanisms declare: the per-person arrays and the outputs each owns
+FIELDS = {name: f for mech in MECHANISMS for name, f in getattr(mech, "FIELDS", {}).items()}
+OUTPUTS = {name: o for mech in MECHANISMS for name, o in getattr(mech, "OUTPUTS", {}).items()}
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many objects are created at once.
+
+    Otherwise every few hundred new agents trigger a collection, and the older generations'
+    collections walk every agent created so far; they run once, afterwards, instead.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class RegroupModel(mesa.Model):
     """Members of the group, monthly from ``time.start`` to ``time.end``.
+
+    The mechanisms work on :attr:`world` (arrays, ties, clock, generator, levers); the model
+    runs them, counts people by state, role and origin each month, and presents the members
+    as Mesa agents (:attr:`agents`), made from the arrays when first asked for.
 
     Args:
         scenario: a validated :class:`~regroup.config.schema.Scenario` (the baseline if omitted).
@@ -71,9 +96,7 @@ class RegroupModel(mesa.Model):
         self.p = p = scenario if scenario is not None else Scenario()
         self.scale = p.population.scale
         self.months = month_index(p.time.end, p.time.start) + 1
-        self.t = -1  # month index of the current step (0 = time.start)
         self.policy_from = month_index(p.policy.start, p.time.start)
-        self.theft_until = month_index(p.escape.theft_until, p.time.start)
 
         s = p.schedules
         border = monthly(s.border_control, p.time.start, self.months)
@@ -92,104 +115,37 @@ class RegroupModel(mesa.Model):
             p.population.foreign_peak_recruits_per_month * 30
             + p.population.local_recruits_per_month * 60
         )
-        self.pop = Population(capacity=max(1024, int(expected / self.scale)))
-        self.ties = Ties(capacity=4 * self.pop.capacity)
-        self.members: list[Member] = []
-        self.children = SimpleNamespace(month=np.zeros(0, np.int32), parent=np.zeros(0, np.int64))
-
-        # tallies over the run, in agents (multiplied by scale when reported)
-        self.tally: dict[str, float] = dict.fromkeys(
-            (
-                "arrived_foreign",
-                "arrived_local",
-                "came_of_age",
-                "new_recruits",
-                "killed_in_combat",
-                "killed_by_group",
-                "killed_escaping",
-                "killed_at_collapse",
-                "executed_by_states",
-                "smuggler_payments",
-                "border_captures",
-                "public_defections",
-            ),
-            0,
-        )
-        zeros = lambda: np.zeros(self.months)  # noqa: E731
-        self.series = SimpleNamespace(
-            appeal=zeros(),
-            arrived_foreign=zeros(),
-            arrived_local=zeros(),
-            public_defections=zeros(),
-            pool=zeros(),
-            connected_pool=zeros(),
-            largest_pool=zeros(),
-            pool_funds=zeros(),
-            pool_by_region=np.zeros((self.months, len(Region))),
-            largest_by_region=np.zeros((self.months, len(Region))),
-            funds_by_region=np.zeros((self.months, len(Region))),
-        )
-        self.counts = np.zeros((self.months, N_STATES, N_ROLES, 2), dtype=np.float32)
-        self.spoke = np.zeros(0, dtype=bool)
-        self.connected = np.zeros(0, dtype=bool)  # in a funded pool (last month)
-        self.largest_anchor = -1  # leader anchoring the largest pool
-        self.peak_fighters = 0
-        self.regroup_month: int | None = None
-        self.fighting = np.isin(np.arange(N_ROLES), FIGHTING_ROLES)
-        self._tables: dict[tuple[int, float | None], np.ndarray] = {}
-
-    # ------------------------------------------------------------------ helpers
-    def draw(self, n: int) -> np.ndarray:
-        """``n`` uniform draws from the model's generator."""
-        return self.rng.random(n)
-
-    def chance(self, idx: np.ndarray, p) -> np.ndarray:
-        """The subset of ``idx`` for which an event of probability ``p`` happens."""
-        if len(idx) == 0:
-            return idx
-        return idx[self.rng.random(len(idx)) < p]
-
-    def table(self, table: BaseModel, local: float | None = None) -> np.ndarray:
-        """A per-role or per-region parameter table as an array indexed by code.
-
-        Per-region tables list the foreign regions; ``local`` puts the locals' value in front
-        (code 0). Built once per run (parameters do not change during a run): converting the
-        table each time cost more than most steps' arithmetic.
-        """
-        key = (id(table), local)
-        if key not in self._tables:
-            values = as_array(table)
-            self._tables[key] = values if local is None else np.r_[local, values]
-        return self._tables[key]
-
-    def policy(self, lever: str) -> float:
-        """A policy lever's level this month (0 before ``policy.start``)."""
-        return getattr(self.p.policy, lever) if self.t >= self.policy_from else 0.0
-
-    def add_members(self, count: int, **values) -> np.ndarray:
-        """Create ``count`` new members (rows and Mesa agents); returns their indices."""
-        idx = self.pop.add(count, **values)
-        with gc_paused():  # many new objects at once: collect once afterwards
-            self.members.extend(Member.create_many(self, idx))
-        return idx
-
-    def month_label(self, t: int | np.ndarray) -> np.ndarray:
-        return month_label(self.p.time.start, t)
+        self.world = w = World(p, self.rng, self.schedule, self.months)
+        w.pop = self.pop = Population(max(1024, int(expected / self.scale)), FIELDS)
+        w.ties = self.ties = Ties(capacity=4 * self.pop.capacity)
+        w.out = Outputs(OUTPUTS, self.months, self.scale)
+        # agents by month x state x role x origin
+        self.agent_counts = np.zeros((self.months, N_STATES, N_ROLES, 2), dtype=np.int32)
+        self._members: list[Member] = []
 
     # ------------------------------------------------------------------ the step
+    @property
+    def t(self) -> int:
+        """Month index of the current step (0 = ``time.start``)."""
+        return self.world.t
+
+    @t.setter
+    def t(self, value: int) -> None:
+        self.world.t = value
+
     def step(self) -> None:
-        self.t = self.steps - 1
+        w = self.world
+        w.t = t = self.steps - 1
         for mechanism in self.mechanisms:
-            mechanism.step(self)
+            mechanism.step(w)
         pop = self.pop
         n = pop.n
         foreign = pop.region[:n] != int(Region.LOCAL)  # an IntEnum would cost a cast to int64
         code = pop.state[:n] * np.int16(N_ROLES * 2) + pop.role[:n] * np.int16(2) + foreign
-        self.counts[self.t] = (
-            np.bincount(code, minlength=N_STATES * N_ROLES * 2).reshape(N_STATES, N_ROLES, 2)
-            * self.scale
+        self.agent_counts[t] = np.bincount(code, minlength=N_STATES * N_ROLES * 2).reshape(
+            N_STATES, N_ROLES, 2
         )
-        if self.t + 1 >= self.months:
+        if t + 1 >= self.months:
             self.running = False
 
     def run(self) -> RegroupModel:
@@ -197,6 +153,64 @@ class RegroupModel(mesa.Model):
         while self.running:
             self.step()
         # Mesa 3.3 keeps a per-model id counter in a class attribute, which would keep every
-        # finished model alive and memory growing run after run (mesa issue #3179).
+        # model that made agents alive (mesa issue #3179).
         mesa.Agent._ids.pop(self, None)
         return self
+
+    # ------------------------------------------------------------------ results, in persons
+    @property
+    def counts(self) -> np.ndarray:
+        """Persons by month x state x role x origin (0 local, 1 foreign)."""
+        return self.world.out.scaled(self.agent_counts).astype(np.float32)
+
+    @property
+    def tally(self) -> dict[str, float]:
+        """Every counted event's total so far, in persons."""
+        return self.world.out.totals()
+
+    @property
+    def series(self) -> SimpleNamespace:
+        """Every output month by month, in persons (or USD, or an index)."""
+        return self.world.out.series()
+
+    @property
+    def regroup_month(self) -> int | None:
+        """Month of the regroup event, if it happened."""
+        return regrouping.memory(self.world).regroup_month
+
+    @property
+    def connected(self) -> np.ndarray:
+        """Boolean per member: in a funded pool last month."""
+        return self.pop.connected[: self.pop.n]
+
+    def add_members(self, count: int, **values) -> np.ndarray:
+        """Create ``count`` new members; returns their indices."""
+        return self.world.add(count, **values)
+
+    def month_label(self, t: int | np.ndarray) -> np.ndarray:
+        return month_label(self.p.time.start, t)
+
+    # ------------------------------------------------------------------ Mesa agents
+    def _make_agents(self) -> None:
+        """One :class:`Member` per row not yet shown as an agent (Mesa's public API)."""
+        made, n = len(self._members), self.pop.n
+        if made < n:
+            with gc_paused():  # many new objects at once: collect once afterwards
+                self._members.extend(Member(self, i) for i in range(made, n))
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every member as a Mesa agent, made from the arrays when first asked for."""
+        self._make_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type[mesa.Agent], mesa.agent.AgentSet]:
+        self._make_agents()
+        return super().agents_by_type
+
+    @property
+    def members(self) -> list[Member]:
+        """The agents in row order: ``members[i]`` is the member in row ``i``."""
+        self._make_agents()
+        return self._members

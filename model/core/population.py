@@ -6,11 +6,7 @@ inspecting an agent always shows the current state of that person.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
@@ -19,45 +15,31 @@ from regroup.core.states import Custody, Disposition, Region, Role, State
 if TYPE_CHECKING:
     from regroup.core.model import RegroupModel
 
-# name -> dtype of every per-person array
-FIELDS: dict[str, type] = {
-    "state": np.int8,
-    "role": np.int8,
-    "region": np.int8,
-    "disposition": np.int8,
-    "custody": np.int8,
-    "entered": np.int16,  # month the current state was entered
-    "joined": np.int16,  # month of arrival (or of coming of age)
-    "birth": np.int16,  # month of birth (for minors and children; others -1000)
-    "release": np.int16,  # month a sentence ends
-    "cell": np.int32,  # prison cell or block
-    "commitment": np.float32,
-    "skill": np.float32,
-    "funds": np.float32,  # USD
-    "wish": np.float32,  # wish to leave, 0-1
-    "known": np.bool_,
-    "documents": np.bool_,
-    "monitored": np.bool_,
-    "returned": np.int16,  # month first back in the home country (foreigners), else -1
-    "ever_released": np.bool_,
-    "reoffended": np.bool_,
+
+class Field(NamedTuple):
+    """A per-person array: its type, and its value for a new member."""
+
+    dtype: type
+    initial: int = 0
+
+
+# the arrays every mechanism shares; a mechanism declares the ones only it uses (``FIELDS``)
+CORE_FIELDS: dict[str, Field] = {
+    "state": Field(np.int8),
+    "role": Field(np.int8),
+    "region": Field(np.int8),
+    "disposition": Field(np.int8),  # set on leaving the territory
+    "custody": Field(np.int8),
+    "entered": Field(np.int16),  # month the current state was entered
+    "joined": Field(np.int16),  # month of arrival (or of coming of age)
+    "birth": Field(np.int16),  # month of birth (for minors and children; others -1000)
+    "commitment": Field(np.float32),
+    "skill": Field(np.float32),
+    "funds": Field(np.float32),  # USD
+    "known": Field(np.bool_),  # known to the authorities
+    "documents": Field(np.bool_),
+    "returned": Field(np.int16, -1),  # month first back in the home country, else -1
 }
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many objects are created at once.
-
-    Otherwise every few hundred new agents trigger a collection, and the older generations'
-    collections walk every agent created so far; they run once, afterwards, instead.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Member(mesa.Agent):
@@ -66,30 +48,6 @@ class Member(mesa.Agent):
     def __init__(self, model: RegroupModel, index: int) -> None:
         super().__init__(model)
         self.index = index
-
-    @classmethod
-    def create_many(cls, model: RegroupModel, rows: np.ndarray) -> list[Member]:
-        """One registered agent per row: what ``Member(model, row)`` does, for many at once.
-
-        ``mesa.Agent.__init__`` registers agents one at a time (a log call and two weak-set
-        insertions each), which made agent creation a tenth of a full-scale run. This takes
-        unique ids from the same per-model counter and registers the agents in the same
-        three places as ``mesa.Model.register_agent``, in bulk. Mesa is pinned (3.3.1);
-        tests/test_performance.py checks that the agents are registered as Mesa would.
-        """
-        ids = mesa.Agent._ids[model]
-        agents = []
-        for row in rows.tolist():
-            agent = cls.__new__(cls)
-            agent.model, agent.unique_id, agent.pos, agent.index = model, next(ids), None, row
-            agents.append(agent)
-        new = dict.fromkeys(agents)
-        model._agents.update(new)
-        if cls not in model._agents_by_type:
-            model._agents_by_type[cls] = mesa.agent.AgentSet([], random=model.random)
-        model._agents_by_type[cls]._agents.update(new)
-        model._all_agents._agents.update(new)
-        return agents
 
     def _get(self, name: str):
         return getattr(self.model.pop, name)[self.index]
@@ -148,28 +106,14 @@ class Member(mesa.Agent):
         )
 
 
-def membership(kind: type[IntEnum], *codes: int) -> np.ndarray:
-    """Boolean per code of ``kind``, true for ``codes``.
-
-    ``membership(kind, *codes).take(values)`` tests which ``values`` are among ``codes``; for
-    the small arrays of a step it costs a fraction of ``np.isin``.
-    """
-    table = np.zeros(len(kind), dtype=bool)
-    table[[int(c) for c in codes]] = True
-    return table
-
-
-# fields whose "nothing yet" value is not 0
-INITIAL = {"returned": -1, "release": -1}
-
-
 class Population:
     """Growable per-person arrays; rows are never removed (the dead keep their row)."""
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 1024, fields: dict[str, Field] | None = None) -> None:
         self.n = 0
-        for name, dtype in FIELDS.items():
-            setattr(self, name, np.full(capacity, INITIAL.get(name, 0), dtype=dtype))
+        self.fields = {**CORE_FIELDS, **(fields or {})}
+        for name, f in self.fields.items():
+            setattr(self, name, np.full(capacity, f.initial, dtype=f.dtype))
 
     @property
     def capacity(self) -> int:
@@ -177,9 +121,9 @@ class Population:
 
     def _grow(self, needed: int) -> None:
         cap = max(needed, 2 * self.capacity)
-        for name in FIELDS:
+        for name, f in self.fields.items():
             old = getattr(self, name)
-            new = np.full(cap, INITIAL.get(name, 0), dtype=old.dtype)
+            new = np.full(cap, f.initial, dtype=f.dtype)
             new[: self.n] = old[: self.n]
             setattr(self, name, new)
 

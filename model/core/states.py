@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+import numpy as np
+
 
 class Code(IntEnum):
     """A small-integer code whose ``label`` is the name used in files and outputs."""
@@ -101,3 +103,23 @@ FREE_STATES = (
 )
 HIDING_STATES = (State.HIDING_LOCAL, State.HIDING_ABROAD)
 HELD_BY_STATES = (State.DETAINED, State.PRISON_HOME)
+# Civilians: no fighting role; when caught they go to camps, and the war pushes them to leave.
+CIVILIAN_ROLES = (Role.SETTLER, Role.WOMAN, Role.MINOR)
+FAMILY_ROLES = (Role.WOMAN, Role.MINOR)
+# Command: leaders and Amni head units, and, with funds, anchor a regrouping pool.
+COMMAND_ROLES = (Role.LEADER, Role.AMNI)
+IN_TERRITORY = (State.ACTIVE, State.ESCAPING, State.GROUP_PRISON)
+
+
+def membership(kind: type[IntEnum], *codes: int) -> np.ndarray:
+    """Boolean per code of ``kind``, true for ``codes``.
+
+    ``membership(kind, *codes).take(values)`` tests which ``values`` are among ``codes``; for
+    the small arrays of a step it costs a fraction of ``np.isin``.
+    """
+    table = np.zeros(len(kind), dtype=bool)
+    table[[int(c) for c in codes]] = True
+    return table
+
+
+FIGHTING = membership(Role, *FIGHTING_ROLES)

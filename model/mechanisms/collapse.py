@@ -14,16 +14,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
-from regroup.core.population import membership
-from regroup.core.states import Custody, Region, Role, State
+from regroup.core.states import CIVILIAN_ROLES, Custody, Region, Role, State, membership
+from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import prison
+from regroup.mechanisms.combat import exposure
 from regroup.mechanisms.escape import leave_territory
+from regroup.mechanisms.security import execute
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
 
-CAMP_ROLES = np.array([Role.SETTLER, Role.WOMAN, Role.MINOR])
-TO_CAMP = membership(Role, *CAMP_ROLES)
+TO_CAMP = membership(Role, *CIVILIAN_ROLES)
+OUTPUTS = {"killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True)}
 
 
 class Collapse(Strict):
@@ -83,46 +85,42 @@ class Collapse(Strict):
     )
 
 
-def overrun_share(m: RegroupModel) -> float:
-    control = m.schedule.control
-    t = m.t
+def overrun_share(w: World) -> float:
+    control = w.schedule.control
+    t = w.t
     if t == 0 or control[t - 1] <= 0:
         return 0.0
     if control[t] <= 0:
         return 1.0
     lost = max(0.0, control[t - 1] - control[t]) / control[t - 1]
-    return min(1.0, m.p.collapse.exposure * lost)
+    return min(1.0, w.group(Collapse).exposure * lost)
 
 
-def step(m: RegroupModel) -> None:
-    f = overrun_share(m)
+def step(w: World) -> None:
+    f = overrun_share(w)
     if f == 0.0:
         return
-    c, t, pop = m.p.collapse, m.t, m.pop
-    idx = m.chance(pop.where(State.ACTIVE, t=t), f)
+    c, t, pop = w.group(Collapse), w.t, w.pop
+    idx = w.chance(pop.where(State.ACTIVE, t=t), f)
     role, local = pop.role[idx], pop.region[idx] == Region.LOCAL
-    u = m.draw(len(idx))
-    exposure = m.table(m.p.combat.region_exposure, local=1.0)[pop.region[idx]]
-    die = u < m.table(c.die_fighting)[role] * exposure
+    u = w.draw(len(idx))
+    die = u < w.table(c.die_fighting)[role] * exposure(w, idx)
     captured_p = np.where(local, c.local_captured, c.foreign_captured)
-    captured = ~die & (m.draw(len(idx)) < captured_p)
+    captured = ~die & (w.draw(len(idx)) < captured_p)
     pop.move(idx[die], State.DEAD, t)
-    m.tally["killed_at_collapse"] += int(die.sum())
+    w.count("killed_at_collapse", int(die.sum()))
     taken = idx[captured]
     to_camp = TO_CAMP.take(pop.role[taken])
-    leave_territory(m, taken)
+    leave_territory(w, taken)
     pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
-    prison.admit(m, taken[~to_camp], home=False)
+    prison.admit(w, taken[~to_camp], home=False)
     pop.known[taken] = True
     slip = idx[~die & ~captured]
-    leave_territory(m, slip)
+    leave_territory(w, slip)
     pop.move(slip[pop.region[slip] == Region.LOCAL], State.HIDING_LOCAL, t)
     pop.move(slip[pop.region[slip] != Region.LOCAL], State.ESCAPING, t)
 
-    held = m.chance(pop.where(State.GROUP_PRISON, t=t), f)
-    executed = m.draw(len(held)) < m.p.security.execute_share
-    pop.move(held[executed], State.DEAD, t)
-    m.tally["killed_by_group"] += int(executed.sum())
-    left = held[~executed]
-    leave_territory(m, left)
+    held = w.chance(pop.where(State.GROUP_PRISON, t=t), f)
+    left = execute(w, held)
+    leave_territory(w, left)
     pop.move(left, State.HIDING_LOCAL, t)

@@ -9,10 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import RegionFactors, RoleProbs, Strict, param, table
-from regroup.core.states import State
+from regroup.core.states import FIGHTING, State
+from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
+
+OUTPUTS = {"killed_in_combat": Output(PERSONS, "Killed at the front.", flow=True)}
 
 
 class Combat(Strict):
@@ -81,16 +84,42 @@ class Combat(Strict):
     )
 
 
-def step(m: RegroupModel) -> None:
-    c, t, pop = m.p.combat, m.t, m.pop
-    intensity = m.schedule.intensity[t]
+class Front:
+    """What combat remembers: the most fighters the territory has held."""
+
+    peak_fighters = 0
+
+
+def exposure(w: World, idx: np.ndarray) -> np.ndarray:
+    """Exposure to death in combat, or when overrun, per person (locals 1)."""
+    return w.table(w.group(Combat).region_exposure, local=1.0)[w.pop.region[idx]]
+
+
+def fighter_shortage(w: World) -> float:
+    """1 - fighters in territory / their peak so far, times combat intensity."""
+    pop, front = w.pop, w.memory(Front)
+    active = pop.where(State.ACTIVE)
+    fighters = int(FIGHTING[pop.role[active]].sum())
+    front.peak_fighters = max(front.peak_fighters, fighters)
+    if front.peak_fighters == 0:
+        return 0.0
+    return (1.0 - fighters / front.peak_fighters) * w.schedule.intensity[w.t]
+
+
+def sent_to_front(w: World, held: np.ndarray) -> np.ndarray:
+    """The group prisoners among ``held`` sent to the front this month, as fighters run short."""
+    return w.chance(held, w.group(Combat).front_transfer_rate * fighter_shortage(w))
+
+
+def step(w: World) -> None:
+    c, t, pop = w.group(Combat), w.t, w.pop
+    intensity = w.schedule.intensity[t]
     idx = pop.where(State.ACTIVE, t=t)
     if len(idx) == 0:
         return
     role = pop.role[idx]
-    exposure = m.table(c.region_exposure, local=1.0)[pop.region[idx]]
-    dead = m.draw(len(idx)) < m.table(c.death_hazard)[role] * exposure * intensity
+    dead = w.draw(len(idx)) < w.table(c.death_hazard)[role] * exposure(w, idx) * intensity
     pop.move(idx[dead], State.DEAD, t)
-    m.tally["killed_in_combat"] += int(dead.sum())
-    alive = idx[~dead & m.fighting[role]]
+    w.count("killed_in_combat", int(dead.sum()))
+    alive = idx[~dead & FIGHTING[role]]
     pop.skill[alive] = np.minimum(1.0, pop.skill[alive] + c.skill_gain_per_month * intensity)

@@ -13,28 +13,47 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from regroup.core import ties as tie_kinds
-from regroup.core.population import membership
-from regroup.core.states import HELD_BY_STATES, Custody, Role, State
+from regroup.core.states import HELD_BY_STATES, IN_TERRITORY, Custody, Role, State, membership
+from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
 
-IN_TERRITORY = (State.ACTIVE, State.ESCAPING, State.GROUP_PRISON)
+OUTPUTS = {"came_of_age": Output(PERSONS, "Members' children who reached fighting age.", flow=True)}
 HELD, INSIDE = membership(State, *HELD_BY_STATES), membership(State, *IN_TERRITORY)
 
 
-def of_fighting_age(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
+class Births:
+    """The members' children still to come of age: the month each does, and their parent."""
+
+    def __init__(self) -> None:
+        self.month = np.zeros(0, np.int32)
+        self.parent = np.zeros(0, np.int64)
+
+
+def schedule_children(w: World, parents: np.ndarray) -> None:
+    """Local members' children: each comes of age at a random month of the coming years."""
+    p, rng, births = w.population, w.rng, w.memory(Births)
+    k = rng.poisson(p.local_children_per_member, len(parents))
+    parent = np.repeat(parents, k)
+    age_now = rng.uniform(0, p.fighting_age_years, len(parent))
+    month = w.t + np.ceil((p.fighting_age_years - age_now) * 12).astype(np.int32)
+    births.month = np.concatenate([births.month, month])
+    births.parent = np.concatenate([births.parent, parent])
+
+
+def of_fighting_age(w: World, idx: np.ndarray) -> np.ndarray:
     """Boolean per index: old enough to fight (``population.fighting_age_years``)."""
-    return (m.t - m.pop.birth[idx]) >= m.p.population.fighting_age_years * 12
+    return (w.t - w.pop.birth[idx]) >= w.population.fighting_age_years * 12
 
 
-def where_children_are(m: RegroupModel, parent_state: np.ndarray) -> np.ndarray:
+def where_children_are(w: World, parent_state: np.ndarray) -> np.ndarray:
     """A child's state on coming of age, from the parent's: in the territory while the
     group holds it (unless the parent is held by states); in a camp if the parent is held
     by states, or dead once the territory is gone; otherwise free in the community."""
     held = HELD.take(parent_state)
     in_territory = INSIDE.take(parent_state)
-    territory = m.schedule.control[m.t] > 0
+    territory = w.schedule.control[w.t] > 0
     state = np.full(len(parent_state), State.HIDING_LOCAL, dtype=np.int8)
     dead = parent_state == State.DEAD
     state[(in_territory | dead) & territory] = State.ACTIVE
@@ -42,27 +61,28 @@ def where_children_are(m: RegroupModel, parent_state: np.ndarray) -> np.ndarray:
     return state
 
 
-def step(m: RegroupModel) -> None:
-    due = m.children.month == m.t
+def step(w: World) -> None:
+    births = w.memory(Births)
+    due = births.month == w.t
     if not due.any():
         return
-    parent = m.children.parent[due]
-    pop, p = m.pop, m.p.population
+    parent = births.parent[due]
+    pop, p = w.pop, w.population
     k = len(parent)
-    state = where_children_are(m, pop.state[parent])
+    state = where_children_are(w, pop.state[parent])
     commit = np.clip(
-        pop.commitment[parent] * p.child_commitment + m.rng.uniform(-0.1, 0.1, k), 0, 1
+        pop.commitment[parent] * p.child_commitment + w.rng.uniform(-0.1, 0.1, k), 0, 1
     )
-    idx = m.add_members(
+    idx = w.add(
         k,
         state=state,
         role=Role.MINOR,
         region=pop.region[parent],
-        entered=m.t,
-        joined=m.t,
-        birth=int(m.t - p.fighting_age_years * 12),
+        entered=w.t,
+        joined=w.t,
+        birth=int(w.t - p.fighting_age_years * 12),
         commitment=commit,
         custody=np.where(state == State.DETAINED, Custody.CAMP, Custody.NONE),
     )
-    m.ties.add(idx, parent, tie_kinds.FAMILY)
-    m.tally["came_of_age"] += k
+    w.ties.add(idx, parent, tie_kinds.FAMILY)
+    w.count("came_of_age", k)

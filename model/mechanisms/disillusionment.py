@@ -16,14 +16,14 @@ from regroup.config.fields import (
     param,
     table,
 )
-from regroup.core.population import membership
-from regroup.core.states import Role, State
+from regroup.core.population import Field
+from regroup.core.states import CIVILIAN_ROLES, Role, State, membership
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
 
-CIVILIANS = np.array([Role.SETTLER, Role.WOMAN, Role.MINOR])
-CIVILIAN = membership(Role, *CIVILIANS)
+CIVILIAN = membership(Role, *CIVILIAN_ROLES)
+FIELDS = {"wish": Field(np.float32)}  # the wish to leave, 0-1
 
 
 class Disillusionment(Strict):
@@ -174,28 +174,28 @@ class Disillusionment(Strict):
     )
 
 
-def region_factor(m: RegroupModel) -> np.ndarray:
+def region_factor(w: World) -> np.ndarray:
     """Leave factor by region code (1 for locals)."""
-    return m.table(m.p.disillusionment.region_leave_factor, local=1.0)
+    return w.table(w.group(Disillusionment).region_leave_factor, local=1.0)
 
 
-def step(m: RegroupModel) -> None:
-    d, s, t, pop = m.p.disillusionment, m.schedule, m.t, m.pop
+def step(w: World) -> None:
+    d, s, t, pop = w.group(Disillusionment), w.schedule, w.t, w.pop
     idx = pop.where(State.ACTIVE)
     if len(idx) == 0:
         return
     role = pop.role[idx]
     c = pop.commitment[idx]
-    sens = m.table(d.sensitivity)[role]
+    sens = w.table(d.sensitivity)[role]
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     push = sens * (narratives * (1.0 - c) + d.territorial_loss * s.loss[t])
     push += CIVILIAN.take(role) * d.settler_war_push * s.intensity[t]
     if s.control[t] < d.leader_despair_control:
         push += (role == Role.LEADER) * d.leader_despair_push
-    push *= region_factor(m)[pop.region[idx]]
+    push *= region_factor(w)[pop.region[idx]]
     pop.wish[idx] = np.minimum(1.0, pop.wish[idx] + push)
     pop.commitment[idx] = np.maximum(0.0, c - d.commitment_loss * push)
 
 
-def wants_to_leave(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
-    return idx[m.pop.wish[idx] >= m.p.disillusionment.leave_threshold]
+def wants_to_leave(w: World, idx: np.ndarray) -> np.ndarray:
+    return idx[w.pop.wish[idx] >= w.group(Disillusionment).leave_threshold]

@@ -25,11 +25,20 @@ from regroup.config.fields import (
     table,
 )
 from regroup.core.states import Custody, Disposition, Region, Role, State
+from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import justice, prison
 from regroup.mechanisms.disillusionment import wants_to_leave
+from regroup.mechanisms.security import detected
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
+
+
+OUTPUTS = {
+    "killed_escaping": Output(PERSONS, "Killed trying to leave the territory.", flow=True),
+    "smuggler_payments": Output(PERSONS, "Paid a smuggler.", flow=True),
+    "border_captures": Output(PERSONS, "Caught at the border.", flow=True),
+}
 
 
 class Escape(Strict):
@@ -207,66 +216,67 @@ class Escape(Strict):
     )
 
 
-def leave_territory(m: RegroupModel, idx: np.ndarray) -> None:
+def leave_territory(w: World, idx: np.ndarray) -> None:
     """Set the disposition on leaving (Deen, seed 000); early leavers may take group funds."""
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
-    pop = m.pop
-    dedicated = pop.commitment[idx] >= m.p.regroup.commitment_threshold
-    disturbed = m.draw(len(idx)) < m.p.escape.trauma_share
+    pop = w.pop
+    e = w.group(Escape)
+    dedicated = w.dedicated(pop.commitment[idx])
+    disturbed = w.draw(len(idx)) < e.trauma_share
     pop.disposition[idx] = np.where(
         dedicated,
         Disposition.DANGEROUS,
         np.where(disturbed, Disposition.DISTURBED, Disposition.DISILLUSIONED),
     )
-    if m.t <= m.theft_until:
-        thieves = m.chance(idx, m.p.escape.theft_share)
-        take_group_funds(m, thieves)
+    if w.t <= w.month(e.theft_until):
+        thieves = w.chance(idx, e.theft_share)
+        take_group_funds(w, thieves)
 
 
-def take_group_funds(m: RegroupModel, idx: np.ndarray) -> None:
-    m.pop.funds[idx] += m.rng.exponential(m.p.escape.group_funds_usd, len(idx))
+def take_group_funds(w: World, idx: np.ndarray) -> None:
+    w.pop.funds[idx] += w.rng.exponential(w.group(Escape).group_funds_usd, len(idx))
 
 
-def cross_border(m: RegroupModel, idx: np.ndarray) -> None:
+def cross_border(w: World, idx: np.ndarray) -> None:
     """At the border: capture (border custody), or evasion to hiding abroad or home."""
     if len(idx) == 0:
         return
-    e, t, pop = m.p.escape, m.t, m.pop
-    captured = m.draw(len(idx)) < e.border_capture * m.schedule.border[t]
+    e, t, pop = w.group(Escape), w.t, w.pop
+    captured = w.draw(len(idx)) < e.border_capture * w.schedule.border[t]
     taken = idx[captured]
     local = pop.region[taken] == Region.LOCAL
     pop.move(taken[~local], State.DETAINED, t, Custody.BORDER)
-    prison.admit(m, taken[local], home=False)
+    prison.admit(w, taken[local], home=False)
     pop.known[taken] = True
-    m.tally["border_captures"] += len(taken)
+    w.count("border_captures", len(taken))
     out = idx[~captured]
     foreign = out[pop.region[out] != Region.LOCAL]
-    go_home = m.draw(len(foreign)) < m.table(e.go_home_share, local=0.0)[pop.region[foreign]]
-    justice.arrive_home(m, foreign[go_home])
+    go_home = w.draw(len(foreign)) < w.table(e.go_home_share, local=0.0)[pop.region[foreign]]
+    justice.arrive_home(w, foreign[go_home])
     abroad = np.concatenate([foreign[~go_home], out[pop.region[out] == Region.LOCAL]])
     pop.move(abroad, State.HIDING_ABROAD, t)
 
 
-def step(m: RegroupModel) -> None:
-    e, t, pop, rng = m.p.escape, m.t, m.pop, m.rng
-    enforcement = m.schedule.enforcement[t]
-    leavers = wants_to_leave(m, pop.where(State.ACTIVE, t=t))
+def step(w: World) -> None:
+    e, t, pop, rng = w.group(Escape), w.t, w.pop, w.rng
+    enforcement = w.schedule.enforcement[t]
+    leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=t))
     role = pop.role[leavers]
 
     # Amni walk away, unknown, with group funds
-    amni = m.chance(leavers[role == Role.AMNI], e.amni_walkaway)
-    leave_territory(m, amni)
-    take_group_funds(m, amni)
+    amni = w.chance(leavers[role == Role.AMNI], e.amni_walkaway)
+    leave_territory(w, amni)
+    take_group_funds(w, amni)
     local = pop.region[amni] == Region.LOCAL
     pop.move(amni[local], State.HIDING_LOCAL, t)
     pop.move(amni[~local], State.HIDING_ABROAD, t)
     pop.documents[amni[~local]] = True
 
     # leaders bribe their way out with group money; foreign leaders buy new documents
-    leaders = m.chance(leavers[role == Role.LEADER], e.leader_bribe_success)
-    leave_territory(m, leaders)
-    take_group_funds(m, leaders)
+    leaders = w.chance(leavers[role == Role.LEADER], e.leader_bribe_success)
+    leave_territory(w, leaders)
+    take_group_funds(w, leaders)
     local = pop.region[leaders] == Region.LOCAL
     pop.move(leaders[local], State.HIDING_LOCAL, t)
     foreign = leaders[~local]
@@ -279,33 +289,32 @@ def step(m: RegroupModel) -> None:
     can_pay = pop.funds[others] >= e.smuggler_fee_usd.low
     searching = others[can_pay]
     pop.move(searching, State.ESCAPING, t)
-    on_foot = m.chance(
+    on_foot = w.chance(
         others[~can_pay], e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate
     )
-    caught = m.draw(len(on_foot)) < e.on_foot_detection * enforcement
+    caught = w.draw(len(on_foot)) < e.on_foot_detection * enforcement
     pop.move(on_foot[caught], State.DEAD, t)
-    m.tally["killed_escaping"] += int(caught.sum())
-    leave_territory(m, np.concatenate([searching, on_foot[~caught]]))
-    cross_border(m, on_foot[~caught])
+    w.count("killed_escaping", int(caught.sum()))
+    leave_territory(w, np.concatenate([searching, on_foot[~caught]]))
+    cross_border(w, on_foot[~caught])
 
     # the search for a smuggler, under way
     esc = pop.where(State.ESCAPING, t=t)
-    u = m.draw(len(esc))
-    detected = u < m.p.security.detection * enforcement
-    pop.move(esc[detected], State.DEAD, t)
-    m.tally["killed_escaping"] += int(detected.sum())
-    esc = esc[~detected]
-    slowed = 1.0 - e.crackdown_search_effect * m.schedule.crackdown[t]
-    found = m.chance(esc, slowed / e.search_months)
+    caught = detected(w, esc)
+    pop.move(esc[caught], State.DEAD, t)
+    w.count("killed_escaping", int(caught.sum()))
+    esc = esc[~caught]
+    slowed = 1.0 - e.crackdown_search_effect * w.schedule.crackdown[t]
+    found = w.chance(esc, slowed / e.search_months)
     fee = rng.uniform(e.smuggler_fee_usd.low, e.smuggler_fee_usd.high, len(found))
     pays = pop.funds[found] >= fee
     stuck = found[~pays]  # the fee has gone up, or funds were spent
-    in_territory = m.schedule.control[t] > 0
+    in_territory = w.schedule.control[t] > 0
     pop.move(stuck, State.ACTIVE if in_territory else State.HIDING_LOCAL, t)
     paid = found[pays]
     pop.funds[paid] -= fee[pays]
-    m.tally["smuggler_payments"] += len(paid)
-    betrayed = m.draw(len(paid)) < e.amni_smuggler_share
+    w.count("smuggler_payments", len(paid))
+    betrayed = w.draw(len(paid)) < e.amni_smuggler_share
     pop.move(paid[betrayed], State.DEAD, t)
-    m.tally["killed_escaping"] += int(betrayed.sum())
-    cross_border(m, paid[~betrayed])
+    w.count("killed_escaping", int(betrayed.sum()))
+    cross_border(w, paid[~betrayed])

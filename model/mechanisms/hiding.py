@@ -9,16 +9,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.states import FREE_STATES, Region, State
+from regroup.core.states import FREE_STATES, HIDING_STATES, Region, State
+from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import prison
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
 
 # states whose members the authorities are looking for
 SOUGHT = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.CRIMINAL, State.REMOBILISED)
-# states that can drift into crime, and that cost a living
-DRIFTING = (State.HIDING_LOCAL, State.HIDING_ABROAD)
+OUTPUTS = {
+    "killed_in_insurgency": Output(PERSONS, "Killed in the insurgency while hiding.", flow=True)
+}
 
 
 class Hiding(Strict):
@@ -119,51 +121,56 @@ class Hiding(Strict):
     )
 
 
-def detection(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
+def detection(w: World, idx: np.ndarray) -> np.ndarray:
     """Monthly probability of being caught, per person in ``idx``."""
-    h, pop = m.p.hiding, m.pop
-    intel = 1.0 + m.p.policy.intelligence_gain * m.policy("intelligence_sharing")
+    h, pop = w.group(Hiding), w.pop
+    intel = 1.0 + w.policy.intelligence_gain * w.levers.intelligence_sharing
     known = np.where(pop.known[idx], 1.0, h.unknown_factor)
     abroad = np.where(pop.state[idx] == int(State.HIDING_ABROAD), h.abroad_factor, 1.0)
     return h.detection * intel * known * abroad
 
 
-def catch(m: RegroupModel, idx: np.ndarray) -> None:
+def going_home(w: World, abroad: np.ndarray) -> np.ndarray:
+    """Those hiding abroad (with documents) among ``abroad`` who go home this month."""
+    return w.chance(abroad, w.group(Hiding).go_home)
+
+
+def catch(w: World, idx: np.ndarray) -> None:
     """Arrest: locals go to prison in the region, foreigners to prison at home."""
     if len(idx) == 0:
         return
-    pop = m.pop
+    pop = w.pop
     local = pop.region[idx] == Region.LOCAL
-    prison.admit(m, idx[local], home=False)
+    prison.admit(w, idx[local], home=False)
     home = idx[~local]
-    pop.returned[home[pop.returned[home] < 0]] = m.t
-    prison.admit(m, idx[~local], home=True)
+    pop.returned[home[pop.returned[home] < 0]] = w.t
+    prison.admit(w, idx[~local], home=True)
 
 
-def step(m: RegroupModel) -> None:
-    h, t, pop = m.p.hiding, m.t, m.pop
+def step(w: World) -> None:
+    h, t, pop = w.group(Hiding), w.t, w.pop
     sought = pop.where(*SOUGHT, t=t)
-    caught = sought[m.draw(len(sought)) < detection(m, sought)]
-    catch(m, caught)
+    caught = sought[w.draw(len(sought)) < detection(w, sought)]
+    catch(w, caught)
 
     funds = pop.view("funds")  # funds are never negative: a zero cost leaves them as they are
-    cost = np.float32(h.living_cost_usd) * pop.mask(*DRIFTING)
+    cost = np.float32(h.living_cost_usd) * pop.mask(*HIDING_STATES)
     np.maximum(funds - cost, 0.0, out=funds)
     funds += np.float32(h.crime_income_usd) * pop.mask(State.CRIMINAL)
 
     local = pop.where(State.HIDING_LOCAL, t=t)
-    killed = m.chance(local, h.insurgency_death * (1.0 + m.schedule.intensity[t]))
+    killed = w.chance(local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
     pop.move(killed, State.DEAD, t)
-    m.tally["killed_in_combat"] += len(killed)
+    w.count("killed_in_insurgency", len(killed))
 
-    drifting = pop.where(*DRIFTING, t=t)
+    drifting = pop.where(*HIDING_STATES, t=t)
     without = ~pop.documents[drifting] & (pop.region[drifting] != Region.LOCAL)
     broke = pop.funds[drifting] < h.living_cost_usd
     rate = h.crime_drift * (without | broke)
-    pop.move(drifting[m.draw(len(drifting)) < rate], State.CRIMINAL, t)
+    pop.move(drifting[w.draw(len(drifting)) < rate], State.CRIMINAL, t)
 
     free = pop.mask(*FREE_STATES)
-    dedicated = free & (pop.view("commitment") >= m.p.regroup.commitment_threshold)
-    reinforced = m.ties.any_neighbour(dedicated, among=free)
+    dedicated = free & w.dedicated(pop.view("commitment"))
+    reinforced = w.ties.any_neighbour(dedicated, among=free)
     lonely = np.flatnonzero(free & ~reinforced)
     pop.commitment[lonely] = np.maximum(0.0, pop.commitment[lonely] - h.commitment_decay)

@@ -9,11 +9,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RegionFactors, Strict, param, table
+from regroup.core.population import Field
 from regroup.core.states import Custody, Region, State
 from regroup.mechanisms import prison
+from regroup.mechanisms.hiding import going_home
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
+
+
+FIELDS = {"monitored": Field(np.bool_)}  # a free returnee the authorities watch
 
 
 class Justice(Strict):
@@ -80,37 +85,37 @@ class Justice(Strict):
     )
 
 
-def arrive_home(m: RegroupModel, idx: np.ndarray) -> None:
+def arrive_home(w: World, idx: np.ndarray) -> None:
     """Foreigners reach their home country: prosecuted and imprisoned, or free."""
     if len(idx) == 0:
         return
-    j, pop = m.p.justice, m.pop
+    j, pop = w.group(Justice), w.pop
     first = idx[pop.returned[idx] < 0]
-    pop.returned[first] = m.t
-    prosecuted = m.draw(len(idx)) < j.prosecution
-    prison.admit(m, idx[prosecuted], home=True)
+    pop.returned[first] = w.t
+    prosecuted = w.draw(len(idx)) < j.prosecution
+    prison.admit(w, idx[prosecuted], home=True)
     free = idx[~prosecuted]
-    pop.move(free, State.RETURNED, m.t)
-    monitored = m.draw(len(free)) < j.monitored
+    pop.move(free, State.RETURNED, w.t)
+    monitored = w.draw(len(free)) < j.monitored
     pop.monitored[free] = monitored
     pop.known[free] = pop.known[free] | monitored
 
 
-def step(m: RegroupModel) -> None:
-    j, t, pop = m.p.justice, m.t, m.pop
+def step(w: World) -> None:
+    j, t, pop = w.group(Justice), w.t, w.pop
     held = pop.where(State.DETAINED, t=t)
     custody, region = pop.custody[held], pop.region[held]
     foreign = region != int(Region.LOCAL)
     rate = np.where(
         custody == int(Custody.BORDER),
         1.0 / j.deportation_months,
-        m.table(j.repatriation, local=0.0)[region],
+        w.table(j.repatriation, local=0.0)[region],
     )
-    sent = foreign & (m.draw(len(held)) < rate)
-    arrive_home(m, held[sent])
+    sent = foreign & (w.draw(len(held)) < rate)
+    arrive_home(w, held[sent])
     camp = held[~foreign & (custody == int(Custody.CAMP))]
-    pop.move(m.chance(camp, j.camp_release), State.RELEASED, t)
+    pop.move(w.chance(camp, j.camp_release), State.RELEASED, t)
 
     abroad = pop.where(State.HIDING_ABROAD, t=t)
     abroad = abroad[pop.documents[abroad] & (pop.region[abroad] != Region.LOCAL)]
-    arrive_home(m, m.chance(abroad, m.p.hiding.go_home))
+    arrive_home(w, going_home(w, abroad))

@@ -10,12 +10,20 @@ import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
+from regroup.core.population import Field
 from regroup.core.states import Custody, Role, State
+from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
 
 HOME_FACILITY = 1_000_000  # cell labels: region prisons below, home prisons above
+FIELDS = {
+    "cell": Field(np.int32),  # prison cell or block
+    "release": Field(np.int16, -1),  # month a sentence ends
+    "ever_released": Field(np.bool_),
+}
+OUTPUTS = {"executed_by_states": Output(PERSONS, "Executed in prisons in the region.", flow=True)}
 
 
 class Prison(Strict):
@@ -109,29 +117,29 @@ class Prison(Strict):
     )
 
 
-def admit(m: RegroupModel, idx: np.ndarray, home: bool) -> None:
+def admit(w: World, idx: np.ndarray, home: bool) -> None:
     """Imprison ``idx`` in the region (DETAINED) or at home (PRISON_HOME) with a sentence."""
     if len(idx) == 0:
         return
-    p, pop, t = m.p.prison, m.pop, m.t
+    p, pop, t = w.group(Prison), w.pop, w.t
     years = p.sentence_home_years if home else p.sentence_region_years
-    pop.release[idx] = t + np.ceil(m.rng.uniform(years.low, years.high, len(idx)) * 12)
+    pop.release[idx] = t + np.ceil(w.rng.uniform(years.low, years.high, len(idx)) * 12)
     state = State.PRISON_HOME if home else State.DETAINED
     facility = (pop.region[idx].astype(np.int64) + 1) * HOME_FACILITY * home
     held = np.count_nonzero(pop.view("state") == int(state))
     cells = max(1, (held + len(idx)) // p.cell_size)
-    pop.cell[idx] = facility + m.rng.integers(0, cells, len(idx))
+    pop.cell[idx] = facility + w.rng.integers(0, cells, len(idx))
     pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
     pop.known[idx] = True
 
 
-def isolation(m: RegroupModel) -> float:
-    base = m.p.prison.isolation
-    return base + m.policy("prison_measures") * (1.0 - base)
+def isolation(w: World) -> float:
+    base = w.group(Prison).isolation
+    return base + w.levers.prison_measures * (1.0 - base)
 
 
-def inmates(m: RegroupModel) -> np.ndarray:
-    pop = m.pop
+def inmates(w: World) -> np.ndarray:
+    pop = w.pop
     sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == int(Custody.PRISON))
     return np.flatnonzero(sentenced | pop.mask(State.PRISON_HOME))
 
@@ -157,9 +165,9 @@ def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     return order, group, first, size
 
 
-def step(m: RegroupModel) -> None:
-    p, t, pop = m.p.prison, m.t, m.pop
-    idx = inmates(m)
+def step(w: World) -> None:
+    p, t, pop = w.group(Prison), w.t, w.pop
+    idx = inmates(w)
     settled = pop.entered[idx] < t
     done = settled & (pop.release[idx] <= t)
     pop.move(idx[done], State.RELEASED, t)
@@ -168,22 +176,22 @@ def step(m: RegroupModel) -> None:
     regional = np.flatnonzero(settled & ~done & (pop.state[idx] == int(State.DETAINED)))
     leader = pop.role[idx[regional]] == Role.LEADER
     risk = p.execution * np.where(leader, p.leader_execution_factor, 1.0)
-    executed = regional[m.draw(len(regional)) < risk]
+    executed = regional[w.draw(len(regional)) < risk]
     pop.move(idx[executed], State.DEAD, t)
-    m.tally["executed_by_states"] += len(executed)
+    w.count("executed_by_states", len(executed))
     done[executed] = True
     idx = idx[~done]
     if len(idx) < 2:
         return
 
-    open_share = 1.0 - isolation(m)
+    open_share = 1.0 - isolation(w)
     order, group, start, size = cells(pop.cell[idx])
     c = pop.commitment[idx]
     top = np.maximum.reduceat(c[order], start)  # the most committed in each cell
     pop.commitment[idx] = c + p.radicalisation * open_share * np.maximum(0.0, top[group] - c)
 
-    forming = np.flatnonzero(m.draw(len(idx)) < p.tie_formation * open_share)
+    forming = np.flatnonzero(w.draw(len(idx)) < p.tie_formation * open_share)
     if len(forming):
         g = group[forming]
-        mate = order[start[g] + (m.draw(len(forming)) * size[g]).astype(np.int64)]
-        m.ties.add(idx[forming], idx[mate], tie_kinds.CELL)
+        mate = order[start[g] + (w.draw(len(forming)) * size[g]).astype(np.int64)]
+        w.ties.add(idx[forming], idx[mate], tie_kinds.CELL)

@@ -16,11 +16,14 @@ import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
+from regroup.core.population import Field
 from regroup.core.states import Disposition, Region, Role, State
+from regroup.core.world import INDEX, PERSONS, Output
+from regroup.mechanisms import regrouping
 from regroup.mechanisms.arrivals import new_members
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
 
 # where former members can be heard from: out of the territory, not in local hiding
 SPEAKERS = (
@@ -38,6 +41,14 @@ REMOBILISABLE = (
     State.RELEASED,
     State.CRIMINAL,
 )
+
+
+FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group
+OUTPUTS = {
+    "appeal": Output(INDEX, "The group's appeal, relative to the peak of the caliphate (1)."),
+    "public_defections": Output(PERSONS, "Defectors who spoke publicly.", flow=True),
+    "new_recruits": Output(PERSONS, "Recruited into a pool after territory is lost.", flow=True),
+}
 
 
 class Recruitment(Strict):
@@ -155,63 +166,54 @@ class Recruitment(Strict):
     )
 
 
-def appeal(m: RegroupModel) -> float:
+def appeal(w: World) -> float:
     """The appeal this month, relative to its value at the peak of the caliphate (1)."""
-    r, t, pop = m.p.recruitment, m.t, m.pop
+    r, t, pop = w.group(Recruitment), w.t, w.pop
     active = pop.where(State.ACTIVE)
     foreign_share = np.count_nonzero(pop.region[active] != Region.LOCAL) / max(1, len(active))
-    grievance = r.grievance * (1.0 - m.policy("grievances"))
-    spoken = m.tally["public_defections"] * m.scale
+    grievance = r.grievance * (1.0 - w.levers.grievances)
+    spoken = w.out.persons("public_defections", w.out.total["public_defections"])
     counter = r.counter_narrative * spoken / (spoken + r.counter_half_saturation)
-    raw = r.brand * m.schedule.control[t] + r.propaganda * foreign_share + grievance - counter
+    raw = r.brand * w.schedule.control[t] + r.propaganda * foreign_share + grievance - counter
     peak = r.brand + r.propaganda * 0.5 + r.grievance
     return max(0.0, raw / peak)
 
 
-def public_defections(m: RegroupModel) -> None:
-    r, pop = m.p.recruitment, m.pop
-    if len(m.spoke) < pop.n:
-        m.spoke = np.concatenate([m.spoke, np.zeros(pop.n - len(m.spoke), dtype=bool)])
+def public_defections(w: World) -> None:
+    r, pop = w.group(Recruitment), w.pop
     disillusioned = pop.view("disposition") == int(Disposition.DISILLUSIONED)
-    idx = np.flatnonzero(pop.mask(*SPEAKERS) & disillusioned & ~m.spoke[: pop.n])
-    deterred = r.legal_deterrence * (1.0 - m.policy("defector_voice"))
-    speak = m.chance(idx, r.speak_rate * (1.0 - deterred))
-    m.spoke[speak] = True
-    m.tally["public_defections"] += len(speak)
-    m.series.public_defections[m.t] = len(speak) * m.scale
+    idx = np.flatnonzero(pop.mask(*SPEAKERS) & disillusioned & ~pop.view("spoke"))
+    deterred = r.legal_deterrence * (1.0 - w.levers.defector_voice)
+    speak = w.chance(idx, r.speak_rate * (1.0 - deterred))
+    pop.spoke[speak] = True
+    w.count("public_defections", len(speak))
 
 
-def territory_lost(m: RegroupModel) -> bool:
-    return m.schedule.control[m.t] < m.p.regroup.territory_lost_below
-
-
-def remobilise(m: RegroupModel, level: float) -> None:
-    r, t, pop = m.p.recruitment, m.t, m.pop
-    if len(m.connected) == 0:
-        return
-    connected = m.connected  # in a funded pool last month (members who joined since are not)
-    idx = np.flatnonzero(pop.mask(*REMOBILISABLE, t=t)[: len(connected)] & connected)
-    pop.move(m.chance(idx, r.remobilise_rate * level), State.REMOBILISED, t)
+def remobilise(w: World, level: float) -> None:
+    """Free members in a funded pool (last month) rejoin; new recruits join the largest pool."""
+    r, t, pop = w.group(Recruitment), w.t, w.pop
+    idx = np.flatnonzero(pop.mask(*REMOBILISABLE, t=t) & pop.view("connected"))
+    pop.move(w.chance(idx, r.remobilise_rate * level), State.REMOBILISED, t)
     # new recruits join the largest pool, tied to the leader who anchors it
-    anchor = m.largest_anchor
+    pools = regrouping.memory(w)
+    anchor = pools.largest_anchor
     if anchor < 0:
         return
-    pool = m.series.largest_pool[t - 1] if t > 0 else 0.0
-    mean = r.new_recruits_per_month * level * min(1.0, pool / m.p.regroup.critical_mass)
-    k = int(m.rng.poisson(mean / m.scale))
+    mean = r.new_recruits_per_month * level * min(1.0, pools.momentum)
+    k = int(w.rng.poisson(w.agents(mean)))
     if k:
         region = np.full(k, pop.region[anchor], dtype=np.int8)
-        idx = new_members(m, region, np.full(k, Role.NOVICE, dtype=np.int8), State.REMOBILISED, t)
-        m.ties.add(idx, np.full(k, anchor), tie_kinds.RECRUITED)
-        m.tally["new_recruits"] += k
+        idx = new_members(w, region, np.full(k, Role.NOVICE, dtype=np.int8), State.REMOBILISED, t)
+        w.ties.add(idx, np.full(k, anchor), tie_kinds.RECRUITED)
+        w.count("new_recruits", k)
 
 
-def step(m: RegroupModel) -> None:
-    public_defections(m)
-    level = appeal(m)
-    m.series.appeal[m.t] = level
-    if territory_lost(m):
-        remobilise(m, level)
+def step(w: World) -> None:
+    public_defections(w)
+    level = appeal(w)
+    w.record("appeal", level)
+    if w.territory_lost:
+        remobilise(w, level)
     # training in a remobilised group builds skill
-    rem = m.pop.where(State.REMOBILISED)
-    m.pop.skill[rem] = np.minimum(1.0, m.pop.skill[rem] + m.p.recruitment.training_gain)
+    rem = w.pop.where(State.REMOBILISED)
+    w.pop.skill[rem] = np.minimum(1.0, w.pop.skill[rem] + w.group(Recruitment).training_gain)

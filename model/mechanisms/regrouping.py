@@ -13,15 +13,27 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.states import FREE_STATES, Region, Role
+from regroup.core.population import Field
+from regroup.core.states import COMMAND_ROLES, FREE_STATES, Region, Role
+from regroup.core.world import PERSONS, USD, Output
 from regroup.mechanisms.demography import of_fighting_age
-from regroup.mechanisms.recruitment import territory_lost
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
 
-ANCHORS = (Role.LEADER, Role.AMNI)
 N_REGIONS = len(Region)
+FIELDS = {"connected": Field(np.bool_)}  # in a funded pool (as of last month's count)
+OUTPUTS = {
+    "pool": Output(PERSONS, "Free members who are dedicated and qualified."),
+    "connected_pool": Output(PERSONS, "The pool's members tied to a funded leader."),
+    "largest_pool": Output(PERSONS, "The largest pool tied to one funded leader."),
+    "pool_funds": Output(USD, "Funds of the members of connected pools."),
+    "pool_by_region": Output(PERSONS, "The pool by region of origin.", regions=True),
+    "largest_by_region": Output(
+        PERSONS, "The largest connected pool of each region.", regions=True
+    ),
+    "funds_by_region": Output(USD, "Funds of connected pools by region.", regions=True),
+}
 
 
 class Regroup(Strict):
@@ -82,43 +94,62 @@ class Regroup(Strict):
     )
 
 
-def step(m: RegroupModel) -> None:
-    g, t, pop, s = m.p.regroup, m.t, m.pop, m.series
+class Pools:
+    """What regrouping remembers from last month: the funded leader or Amni member anchoring
+    the largest pool (-1: none), that pool as a share of the critical mass, and the month of
+    the regroup event (None before it)."""
+
+    largest_anchor = -1
+    momentum = 0.0
+    regroup_month: int | None = None
+
+
+def memory(w: World) -> Pools:
+    return w.memory(Pools)
+
+
+def step(w: World) -> None:
+    g, t, pop, out = w.group(Regroup), w.t, w.pop, w.out
     n = pop.n
     is_free = pop.mask(*FREE_STATES)
     free = np.flatnonzero(is_free)
-    dedicated = (pop.view("commitment") >= g.commitment_threshold) & is_free
+    dedicated = w.dedicated(pop.view("commitment")) & is_free
     cand = np.flatnonzero(dedicated & (pop.view("skill") >= g.skill_threshold))
-    cand = cand[of_fighting_age(m, cand) | (pop.role[cand] != Role.MINOR)]
+    cand = cand[of_fighting_age(w, cand) | (pop.role[cand] != Role.MINOR)]
     region = pop.region[cand]
-    s.pool[t] = len(cand) * m.scale
-    s.pool_by_region[t] = np.bincount(region, minlength=N_REGIONS) * m.scale
+    w.record("pool", len(cand))
+    w.record("pool_by_region", np.bincount(region, minlength=N_REGIONS))
 
     role = pop.view("role")
-    anchor = (role == int(ANCHORS[0])) | (role == int(ANCHORS[1]))
+    anchor = (role == int(COMMAND_ROLES[0])) | (role == int(COMMAND_ROLES[1]))
     anchors = np.flatnonzero(anchor & is_free & (pop.view("funds") >= g.leader_funds_usd))
-    m.connected = np.zeros(n, dtype=bool)
-    m.largest_anchor = -1
+    connected = pop.view("connected")
+    connected[:] = False
+    pools = memory(w)
+    pools.largest_anchor, pools.momentum = -1, 0.0
     if len(anchors) == 0 or len(cand) == 0:
         return
-    label = m.ties.components(free, n)
+    label = w.ties.components(free, n)
     funded = np.zeros(label.max() + 1, dtype=bool)
     funded[label[anchors]] = True
     linked = cand[funded[label[cand]]]
-    m.connected[linked] = True
+    connected[linked] = True
     if len(linked) == 0:
         return
     size = np.bincount(label[linked])
     biggest = int(np.argmax(size))
-    s.connected_pool[t] = len(linked) * m.scale
-    s.largest_pool[t] = size[biggest] * m.scale
+    w.record("connected_pool", len(linked))
+    w.record("largest_pool", size[biggest])
     funds = pop.funds[linked]
-    s.pool_funds[t] = funds.sum() * m.scale
+    w.record("pool_funds", funds.sum())
     lr = pop.region[linked]
-    s.funds_by_region[t] = np.bincount(lr, weights=funds, minlength=N_REGIONS) * m.scale
+    w.record("funds_by_region", np.bincount(lr, weights=funds, minlength=N_REGIONS))
+    largest_by_region = out.raw["largest_by_region"]
     for r in np.unique(lr):
-        s.largest_by_region[t, r] = np.bincount(label[linked[lr == r]]).max() * m.scale
+        largest_by_region[t, r] = np.bincount(label[linked[lr == r]]).max()
     in_biggest = anchors[label[anchors] == biggest]
-    m.largest_anchor = int(in_biggest[np.argmax(pop.funds[in_biggest])])
-    if m.regroup_month is None and territory_lost(m) and s.largest_pool[t] >= g.critical_mass:
-        m.regroup_month = t
+    pools.largest_anchor = int(in_biggest[np.argmax(pop.funds[in_biggest])])
+    largest = out.persons("largest_pool", size[biggest])
+    pools.momentum = largest / g.critical_mass
+    if pools.regroup_month is None and w.territory_lost and largest >= g.critical_mass:
+        pools.regroup_month = t

@@ -10,11 +10,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
+from regroup.core.population import Field
 from regroup.core.states import Disposition, State
 from regroup.mechanisms.hiding import catch
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    from regroup.core.world import World
+
+
+FIELDS = {"reoffended": Field(np.bool_)}  # re-imprisoned for a new terrorism offence
 
 
 class Reintegration(Strict):
@@ -73,9 +77,9 @@ class Reintegration(Strict):
     )
 
 
-def step(m: RegroupModel) -> None:
-    r, t, pop = m.p.reintegration, m.t, m.pop
-    coverage = m.policy("reintegration")
+def step(w: World) -> None:
+    r, t, pop = w.group(Reintegration), w.t, w.pop
+    coverage = w.levers.reintegration
     out = pop.where(State.RETURNED, State.RELEASED, t=t)
     if coverage > 0:
         reached = pop.where(State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME)
@@ -83,12 +87,12 @@ def step(m: RegroupModel) -> None:
         pop.commitment[reached] = np.maximum(
             0.0, pop.commitment[reached] - r.deradicalisation * coverage
         )
-    joined = m.chance(out, r.base_rate + r.programme_effect * coverage)
+    joined = w.chance(out, r.base_rate + r.programme_effect * coverage)
     pop.move(joined, State.REINTEGRATED, t)
 
     at_risk = pop.where(State.RELEASED, State.REINTEGRATED, t=t)
     factor = np.where(pop.state[at_risk] == int(State.REINTEGRATED), r.reintegrated_risk, 1.0)
     risk = r.reoffending * pop.commitment[at_risk] * factor
-    offended = at_risk[m.draw(len(at_risk)) < risk]
+    offended = at_risk[w.draw(len(at_risk)) < risk]
     pop.reoffended[offended] = True
-    catch(m, offended)
+    catch(w, offended)

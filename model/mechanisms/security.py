@@ -8,10 +8,17 @@ from typing import TYPE_CHECKING
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import State
+from regroup.core.world import PERSONS, Output
+from regroup.mechanisms.combat import sent_to_front
 from regroup.mechanisms.disillusionment import wants_to_leave
 
 if TYPE_CHECKING:
-    from regroup.core.model import RegroupModel
+    import numpy as np
+    from regroup.core.world import World
+
+OUTPUTS = {
+    "killed_by_group": Output(PERSONS, "Killed by the group's internal security.", flow=True)
+}
 
 
 class Security(Strict):
@@ -52,31 +59,29 @@ class Security(Strict):
     )
 
 
-def fighter_shortage(m: RegroupModel) -> float:
-    """1 - fighters in territory / their peak so far, times combat intensity."""
-    pop = m.pop
-    active = pop.where(State.ACTIVE)
-    fighters = int(m.fighting[pop.role[active]].sum())
-    m.peak_fighters = max(m.peak_fighters, fighters)
-    if m.peak_fighters == 0:
-        return 0.0
-    return (1.0 - fighters / m.peak_fighters) * m.schedule.intensity[m.t]
+def detected(w: World, idx: np.ndarray) -> np.ndarray:
+    """Boolean per person in ``idx``: caught by Amni this month (discussing or attempting
+    escape)."""
+    return w.draw(len(idx)) < w.group(Security).detection * w.schedule.enforcement[w.t]
 
 
-def step(m: RegroupModel) -> None:
-    sec, t, pop = m.p.security, m.t, m.pop
-    enforcement = m.schedule.enforcement[t]
-    leavers = wants_to_leave(m, pop.where(State.ACTIVE, t=t))
-    caught = m.chance(leavers, sec.detection * enforcement)
-    killed = m.draw(len(caught)) < sec.execute_share
-    pop.move(caught[killed], State.DEAD, t)
-    pop.move(caught[~killed], State.GROUP_PRISON, t)
-    m.tally["killed_by_group"] += int(killed.sum())
+def execute(w: World, held: np.ndarray) -> np.ndarray:
+    """Amni kill a share of ``held`` (caught, or prisoners in a falling city); returns the rest."""
+    killed = w.draw(len(held)) < w.group(Security).execute_share
+    w.pop.move(held[killed], State.DEAD, w.t)
+    w.count("killed_by_group", int(killed.sum()))
+    return held[~killed]
+
+
+def step(w: World) -> None:
+    sec, t, pop = w.group(Security), w.t, w.pop
+    enforcement = w.schedule.enforcement[t]
+    leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=t))
+    caught = w.chance(leavers, sec.detection * enforcement)
+    pop.move(execute(w, caught), State.GROUP_PRISON, t)
 
     held = pop.where(State.GROUP_PRISON, t=t)
-    executed = m.draw(len(held)) < sec.prison_execution
+    executed = w.draw(len(held)) < sec.prison_execution
     pop.move(held[executed], State.DEAD, t)
-    m.tally["killed_by_group"] += int(executed.sum())
-    held = held[~executed]
-    to_front = m.chance(held, m.p.combat.front_transfer_rate * fighter_shortage(m))
-    pop.move(to_front, State.ACTIVE, t)
+    w.count("killed_by_group", int(executed.sum()))
+    pop.move(sent_to_front(w, held[~executed]), State.ACTIVE, t)

@@ -55,18 +55,19 @@ def _month(m: RegroupModel, date: str) -> int:
 
 def outcome_row(m: RegroupModel) -> dict[str, Any]:
     """The per-run outcomes of a finished model, in persons."""
-    pop, sc = m.pop, m.scale
+    pop, out = m.pop, m.world.out
     n = pop.n
     state, region = pop.state[:n], pop.region[:n]
     foreign = region != Region.LOCAL
     dead = state == State.DEAD
     end = m.months - 1
-    lost = np.flatnonzero(m.schedule.control < m.p.regroup.territory_lost_below)
+    lost = np.flatnonzero(m.schedule.control < m.world.lost_below)
     after = lost[0] if len(lost) else end
     rm = m.regroup_month
+    tally, series, counts = m.tally, m.series, m.counts
 
     def count(mask) -> float:
-        return float(np.count_nonzero(mask) * sc)
+        return float(out.scaled(np.count_nonzero(mask)))
 
     def share(num, den) -> float:
         d = np.count_nonzero(den)
@@ -81,7 +82,7 @@ def outcome_row(m: RegroupModel) -> dict[str, Any]:
     returned_when = pop.returned[:n]
     iraq_syria = (State.ACTIVE, State.HIDING_LOCAL, State.ESCAPING, State.GROUP_PRISON)
     row = {
-        "foreign_total": m.tally["arrived_foreign"] * sc,
+        "foreign_total": tally["arrived_foreign"],
         "killed_foreign": count(dead & foreign),
         "killed_total": count(dead),
         "returned": count(foreign & (returned_when >= 0)),
@@ -90,8 +91,8 @@ def outcome_row(m: RegroupModel) -> dict[str, Any]:
         "released_total": count(pop.ever_released[:n]),
         "reoffended": count(pop.reoffended[:n]),
         "criminal_end": count(state == State.CRIMINAL),
-        "regroup_pool_end": float(m.series.connected_pool[end]),
-        "regroup_pool_peak": float(m.series.connected_pool[after:].max()),
+        "regroup_pool_end": float(series.connected_pool[end]),
+        "regroup_pool_peak": float(series.connected_pool[after:].max()),
         "regrouped": rm is not None,
         "regroup_year": year_of(m.p.time.start, rm) if rm is not None else math.nan,
         "returned_share_2018_06": share(
@@ -101,20 +102,16 @@ def outcome_row(m: RegroupModel) -> dict[str, Any]:
         "europe_returned_share_2017": share(
             europe & (returned_when >= 0) & (returned_when <= t17), europe
         ),
-        "recruits_per_month_2014_15": mean_series(m.series.arrived_foreign, "2014-01", "2015-12"),
-        "recruits_per_month_spring_2016": mean_series(
-            m.series.arrived_foreign, "2016-03", "2016-05"
-        ),
-        "recruits_per_month_autumn_2016": mean_series(
-            m.series.arrived_foreign, "2016-09", "2016-11"
-        ),
-        "in_iraq_syria_2018": float(m.counts[t18][list(iraq_syria)].sum()),
+        "recruits_per_month_2014_15": mean_series(series.arrived_foreign, "2014-01", "2015-12"),
+        "recruits_per_month_spring_2016": mean_series(series.arrived_foreign, "2016-03", "2016-05"),
+        "recruits_per_month_autumn_2016": mean_series(series.arrived_foreign, "2016-09", "2016-11"),
+        "in_iraq_syria_2018": float(counts[t18][list(iraq_syria)].sum()),
         "public_defections_2014_2015": float(
-            m.series.public_defections[_month(m, "2014-01") : _month(m, "2015-08") + 1].sum()
+            series.public_defections[_month(m, "2014-01") : _month(m, "2015-08") + 1].sum()
         ),
         "reoffending_share": share(pop.reoffended[:n], pop.ever_released[:n]),
-        "new_recruits": m.tally["new_recruits"] * sc,
-        "came_of_age": m.tally["came_of_age"] * sc,
+        "new_recruits": tally["new_recruits"],
+        "came_of_age": tally["came_of_age"],
     }
     return row
 
@@ -139,7 +136,7 @@ def timeseries(m: RegroupModel) -> pd.DataFrame:
 
 def indicators(m: RegroupModel) -> pd.DataFrame:
     """Monthly scalars: appeal, arrivals, public defections, the regrouping pool by region."""
-    s = m.series
+    s, counts = m.series, m.counts
     data: dict[str, Any] = {
         "month": m.month_label(np.arange(m.months)),
         "territorial_control": m.schedule.control,
@@ -147,7 +144,7 @@ def indicators(m: RegroupModel) -> pd.DataFrame:
         "arrived_foreign": s.arrived_foreign,
         "arrived_local": s.arrived_local,
         "public_defections": s.public_defections,
-        "free": m.counts[:, list(FREE_STATES)].sum(axis=(1, 2, 3)),
+        "free": counts[:, list(FREE_STATES)].sum(axis=(1, 2, 3)),
         "pool": s.pool,
         "connected_pool": s.connected_pool,
         "largest_pool": s.largest_pool,

@@ -1,0 +1,210 @@
+"""The world a mechanism's monthly step receives, and the outputs the mechanisms declare.
+
+A mechanism's ``step(w)`` gets a :class:`World`: the members' arrays, the ties, the clock, the
+generator, this month's policy lever levels, the scale, and the world-level definitions that
+several mechanisms share (who is dedicated, whether the territory is lost). It reads its own
+parameter group with ``w.group(ItsGroup)``, keeps what it remembers between months in
+``w.memory(ItsMemory)``, and writes the outputs it declared (``OUTPUTS``, in agents) to
+``w.out``. Outputs are converted to persons (agents x scale) in one place,
+:meth:`Outputs.persons`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+from regroup.config.fields import as_array, month_index
+from regroup.core.states import Region
+
+if TYPE_CHECKING:
+    from regroup.config.schema import Scenario
+    from regroup.core.population import Population
+    from regroup.core.ties import Ties
+
+G = TypeVar("G")
+
+# ----------------------------------------------------------------------------- outputs
+PERSONS = "persons"  # a number of people: agents x scale
+USD = "USD"  # money held by people: per agent x scale
+INDEX = "index"  # a dimensionless level (not scaled)
+SCALED_UNITS = (PERSONS, USD)
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output a mechanism writes: a value per month (per region with ``regions``).
+
+    ``flow`` outputs count events in the month (their total over the run is meaningful);
+    the others are levels at the end of the month.
+    """
+
+    unit: str
+    description: str
+    flow: bool = False
+    regions: bool = False
+
+    @property
+    def scaled(self) -> bool:
+        return self.unit in SCALED_UNITS
+
+
+class Outputs:
+    """Every declared output, month by month, in agents; flows also keep a running total."""
+
+    def __init__(self, declared: dict[str, Output], months: int, scale: float) -> None:
+        self.declared = declared
+        self.scale = scale
+        self.raw = {
+            name: np.zeros((months, len(Region)) if o.regions else months)
+            for name, o in declared.items()
+        }
+        self.total = {name: 0 for name, o in declared.items() if o.flow}
+
+    def add(self, name: str, t: int, agents: int) -> None:
+        """Count ``agents`` events of flow ``name`` in month ``t``."""
+        self.raw[name][t] += agents
+        self.total[name] += agents
+
+    def scaled(self, agents: Any) -> Any:
+        """A number of agents (or their money) in persons: the one place agents become persons."""
+        return agents * self.scale
+
+    def persons(self, name: str, value: Any) -> Any:
+        """A value of output ``name`` in its reported unit (persons where it counts people or
+        their money)."""
+        return self.scaled(value) if self.declared[name].scaled else value
+
+    def series(self) -> SimpleNamespace:
+        """Every output month by month, in reported units."""
+        return SimpleNamespace(**{k: self.persons(k, v) for k, v in self.raw.items()})
+
+    def totals(self) -> dict[str, float]:
+        """Every flow's total over the months so far, in reported units."""
+        return {k: self.persons(k, v) for k, v in self.total.items()}
+
+
+# ----------------------------------------------------------------------------- levers
+@dataclass(frozen=True)
+class Levers:
+    """Policy lever levels this month, 0 (today's baseline) to 1 (full implementation)."""
+
+    prison_measures: float = 0.0
+    intelligence_sharing: float = 0.0
+    reintegration: float = 0.0
+    defector_voice: float = 0.0
+    grievances: float = 0.0
+    border_crackdown: float = 0.0
+
+    @classmethod
+    def of(cls, policy: BaseModel) -> Levers:
+        return cls(**{f.name: getattr(policy, f.name) for f in fields(cls)})
+
+
+NO_POLICY = Levers()
+
+
+# ----------------------------------------------------------------------------- the world
+class World:
+    """What every mechanism's monthly step works on (see the module docstring)."""
+
+    def __init__(
+        self, scenario: Scenario, rng: np.random.Generator, schedule: SimpleNamespace, months: int
+    ) -> None:
+        p = scenario
+        self.rng = rng
+        self.schedule = schedule
+        self.months = months
+        self.t = -1  # month index of the current step (0 = time.start)
+        self.start = p.time.start
+        self.scale = p.population.scale
+        # world-level parameter groups: who joins, their attributes, the policy
+        self.population = p.population
+        self.attributes = p.attributes
+        self.policy = p.policy
+        # definitions several mechanisms share (their values are set in the regroup group)
+        self.dedicated_from = p.regroup.commitment_threshold  # commitment of the dedicated
+        self.lost_below = p.regroup.territory_lost_below  # territory counted as lost
+        self.policy_from = month_index(p.policy.start, p.time.start)
+        self._levers = Levers.of(p.policy)
+        self._groups = {type(g): g for g in dict(p).values() if isinstance(g, BaseModel)}
+        self._memory: dict[type, Any] = {}
+        self._tables: dict[tuple[int, float | None], np.ndarray] = {}
+        self._months: dict[str, int] = {}
+        self.pop: Population
+        self.ties: Ties
+        self.out: Outputs
+
+    # ------------------------------------------------------------------ owned state
+    def group(self, kind: type[G]) -> G:
+        """The scenario's parameter group of type ``kind`` (a mechanism asks for its own)."""
+        return self._groups[kind]
+
+    def memory(self, kind: type[G]) -> G:
+        """The ``kind`` instance a mechanism keeps between months (made on first use)."""
+        if kind not in self._memory:
+            self._memory[kind] = kind()
+        return self._memory[kind]
+
+    # ------------------------------------------------------------------ shared definitions
+    @property
+    def levers(self) -> Levers:
+        """Policy lever levels this month (all 0 before ``policy.start``)."""
+        return self._levers if self.t >= self.policy_from else NO_POLICY
+
+    @property
+    def territory_lost(self) -> bool:
+        """Whether the group counts as having lost its territory this month."""
+        return self.schedule.control[self.t] < self.lost_below
+
+    def dedicated(self, commitment: np.ndarray) -> np.ndarray:
+        """Boolean per value: the commitment of a dedicated member."""
+        return commitment >= self.dedicated_from
+
+    def month(self, date: str) -> int:
+        """Month index of ``YYYY-MM``."""
+        if date not in self._months:
+            self._months[date] = month_index(date, self.start)
+        return self._months[date]
+
+    # ------------------------------------------------------------------ helpers
+    def agents(self, persons: float) -> float:
+        """A number of persons (a mean inflow, say) in agents."""
+        return persons / self.scale
+
+    def draw(self, n: int) -> np.ndarray:
+        """``n`` uniform draws from the run's generator."""
+        return self.rng.random(n)
+
+    def chance(self, idx: np.ndarray, p) -> np.ndarray:
+        """The subset of ``idx`` for which an event of probability ``p`` happens."""
+        if len(idx) == 0:
+            return idx
+        return idx[self.rng.random(len(idx)) < p]
+
+    def table(self, table: BaseModel, local: float | None = None) -> np.ndarray:
+        """A per-role or per-region parameter table as an array indexed by code.
+
+        Per-region tables list the foreign regions; ``local`` puts the locals' value in front
+        (code 0). Built once per run (parameters do not change during a run).
+        """
+        key = (id(table), local)
+        if key not in self._tables:
+            values = as_array(table)
+            self._tables[key] = values if local is None else np.r_[local, values]
+        return self._tables[key]
+
+    def add(self, count: int, **values) -> np.ndarray:
+        """Append ``count`` new members; returns their indices."""
+        return self.pop.add(count, **values)
+
+    def count(self, name: str, agents: int) -> None:
+        """Count ``agents`` events of flow output ``name`` this month."""
+        self.out.add(name, self.t, agents)
+
+    def record(self, name: str, value) -> None:
+        """Set output ``name`` for this month (in agents, or per-agent money)."""
+        self.out.raw[name][self.t] = value
