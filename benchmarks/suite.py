@@ -129,4 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio_to_numpy_floor={full.seconds / floor.seconds:.2f}")
     print(f"parallel_speedup_2_workers={reps.seconds_1 / reps.seconds_2:.2f}")
     print(f"full_scale_run_seconds={full.seconds:.3f}")
+    from benchmarks.demo import report as demo_report  # the classroom demo (issue 12)
+
+    print(demo_report())
     return 0

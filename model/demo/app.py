@@ -34,7 +34,7 @@ from regroup.demo.wiring import (
 TITLE = "regroup — classroom demo"
 #: Months stepped between two frames, and the pause between frames (ms): drawing the charts,
 #: not the model, limits the speed (see benchmarks: demo months per second).
-RENDER_INTERVAL = 10
+RENDER_INTERVAL = 12
 PLAY_INTERVAL = 1
 
 FRAMING = (

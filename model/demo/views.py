@@ -76,7 +76,8 @@ def states_figure(model: DemoModel) -> Figure:
     ax.set_ylabel("persons", fontsize=8)
     ax.tick_params(labelsize=8)
     ax.set_ylim(0, max(1.0, groups.sum(axis=0).max(initial=0) * 1.05))
-    ax.legend(fontsize=6.5, loc="upper left", ncol=2, frameon=False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6.5, loc="upper left", ncol=2, frameon=False)
     terr = ax.twinx()
     terr.plot(np.arange(model.months), model.schedule.control, color="black", lw=1.5)
     terr.set_ylim(0, 1.05)
