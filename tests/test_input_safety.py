@@ -457,3 +457,17 @@ def test_markup_in_a_name_is_printed_as_written(cli, tmp_path):
     path = write(tmp_path / "ok.yaml", "name: '[bold red]x[/]'\n")
     result = cli.invoke(app, ["validate", str(path)])
     assert "ok ([bold red]x[/])" in result.stdout, out
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("1900-01", "1900-06"), ("2200-07", "2200-12")], ids=["1900", "2200"]
+)
+def test_the_first_and_last_allowed_years_run_and_draw(cli, tmp_path, start, end):
+    path = write(
+        tmp_path / "edge.yaml",
+        f"time:\n  start: {start}\n  end: {end}\npopulation:\n  scale: 1000\n",
+    )
+    out = tmp_path / "out"
+    result = cli.invoke(app, ["run", str(path), "-n", "1", "--out", str(out)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert list((out / "figures").glob("*.png"))
