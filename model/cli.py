@@ -9,7 +9,13 @@ from regroup.config.limits import MAX_REPLICATES, MAX_WORKERS
 from regroup.config.scenario import ConfigError, load_scenario
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -19,19 +25,25 @@ app = typer.Typer(
     help="regroup: what happened to ISIS members after the loss of territory, and the "
     "group's regrouping potential (prevention research; aggregate public figures only).",
 )
-err = Console(stderr=True)
+# no markup: names and paths from the user's files are printed as written; fail() and warn()
+# ask for markup for their own label only
+err = Console(stderr=True, markup=False)
 
 
 def fail(message: str, code: int = 2) -> None:
     # the message quotes file names and the user's own keys: escape them so that rich does not
     # read "[...]" as markup, and do not wrap, so that file names and dotted paths stay whole
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True, markup=True
+    )
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
     """Print a warning (escaped, unwrapped) and carry on."""
-    err.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True, markup=True
+    )
 
 
 def loaded_or_fail(load, path: Path):
@@ -60,7 +72,8 @@ def load_or_fail(path: Path):
 
 def progress_bar() -> Progress:
     return Progress(
-        "[progress.description]{task.description}",
+        # markup on here only: descriptions escape the user's names themselves
+        TextColumn("[progress.description]{task.description}", markup=True),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
@@ -143,7 +156,7 @@ def show_estimate(exp, workers: int, scheduler: str | None) -> None:
     cost = estimate(exp, 1 if scheduler else workers)
     if cost.large:
         where = " (one process; a Dask cluster divides the time)" if scheduler else ""
-        err.print(f"{escape(exp.name)}: {escape(cost.text())}{where}", highlight=False)
+        err.print(f"{exp.name}: {cost.text()}{where}", highlight=False)
 
 
 def results_folder(exp) -> Path:
@@ -292,7 +305,7 @@ def sensitivity(
             view.add_column(col, justify="left" if col == "parameter" else "right")
         for row in table.itertuples(index=False):
             view.add_row(*(v if isinstance(v, str) else f"{v:.3g}" for v in row))
-        Console().print(view)
+        Console(markup=False).print(view)
     err.print(f"wrote {out}/sensitivity/")
     if summary.failed:
         fail(f"{summary.failed} of {summary.runs} runs failed (see the error column)", code=1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import typer
@@ -312,6 +313,26 @@ def test_a_large_sweep_prints_its_cost_before_it_starts(cli, tmp_path, monkeypat
     assert "exp: 100 design points x replicates = 2,000 runs; rough estimate on 2" in (
         " ".join(result.output.split())
     )
+
+
+def test_markup_in_a_sweep_name_is_printed_as_written(cli, tmp_path, monkeypatch):
+    import regroup.experiments.sweep as sweep
+
+    path = write(
+        tmp_path / "exp.yaml",
+        f"name: 'x[bold]y'\nscenarios: [{BASELINE}]\nseed: 1\nreplicates: 1000\n",
+    )
+
+    def done(*args, **kwargs):  # a sweep that ran nothing
+        return SimpleNamespace(runs=1000, ran=0, seconds=0.0, failed=0)
+
+    monkeypatch.setattr(sweep, "run_sweep", done)
+    out = tmp_path / "o[red]x[/red]"
+    result = cli.invoke(app, ["sweep", str(path), "-w", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "x[bold]y: 1 design points x replicates = 1,000 runs" in text
+    assert f"wrote {out}/: 1000 runs" in text
 
 
 def test_a_small_sweep_is_not_large(tmp_path):
