@@ -1,5 +1,5 @@
-"""``regroup run`` end to end, reproducibility whatever the number of workers, atomic output,
-and ``regroup params``."""
+"""``regroup run`` end to end (the layout of a sweep), reproducibility whatever the number of
+workers, ``regroup plot`` and ``report`` on a run's results, and ``regroup params``."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import SCENARIOS
 from regroup.cli import app
 from regroup.config.parameter_table import parameter_table
 from regroup.config.scenario import load_scenario, with_overrides
-from regroup.experiments.runner import AtomicDir, replicate_seeds, run_replicates
+from regroup.experiments.designs import replicate_seeds
+from regroup.experiments.runner import run_replicates
 from regroup.results.outcomes import OUTCOMES
+from sweep_support import monthly
 from typer.testing import CliRunner
 
 SEED, REPLICATES = 4242, 3
@@ -105,26 +108,45 @@ def e2e(tmp_path_factory) -> tuple[Path, Path]:
     return scenario, out
 
 
-def test_run_writes_tables_manifest_and_figures(e2e):
+def test_run_writes_the_layout_of_a_sweep_and_figures(e2e):
     _, out = e2e
     names = {p.name for p in out.iterdir()}
-    assert {"outcomes.parquet", "timeseries.parquet", "indicators.parquet", "manifest.json"} <= (
-        names
-    )
-    figures = sorted(out.glob("*.png"))
-    assert len(figures) == 3
+    assert {
+        "outcomes.parquet",
+        "outcomes.csv",
+        "manifest.json",
+        "experiment.yaml",
+        "design.parquet",
+        "runs.parquet",
+        "outcomes",
+        "indicators",
+        "timeseries",
+        "figures",
+    } <= names
+    for table in ("outcomes", "indicators", "timeseries"):
+        assert list((out / table).glob("part-*.parquet")), table
+    figures = sorted((out / "figures").glob("*.png"))
+    assert {"p_regrouped_by_year.png", "fan_states.png", "fan_free.png"} <= {
+        f.name for f in figures
+    }
     for fig in figures:
         data = fig.read_bytes()
         assert data.startswith(PNG) and len(data) > 5000, fig.name
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temp left
+    csv = pd.read_csv(out / "outcomes.csv")
+    parquet = pd.read_parquet(out / "outcomes.parquet")
+    assert list(csv.columns) == [c for c in parquet.columns if c != "traceback"]
+    assert csv["killed_total"].tolist() == parquet["killed_total"].tolist()
 
 
 def test_outcomes_have_one_row_per_replicate(e2e):
     _, out = e2e
     outcomes = pd.read_parquet(out / "outcomes.parquet")
     assert OUTCOME_COLUMNS == EXPECTED_COLUMNS
-    assert list(outcomes.columns[: len(EXPECTED_COLUMNS)]) == EXPECTED_COLUMNS
-    assert outcomes["replicate"].tolist() == list(range(REPLICATES))
+    ids = ["run_id", "point_id", *EXPECTED_COLUMNS]
+    assert list(outcomes.columns[: len(ids)]) == ids
+    assert outcomes["error"].isna().all()
+    assert outcomes["run_id"].tolist() == outcomes["replicate"].tolist() == list(range(REPLICATES))
     assert outcomes["seed"].tolist() == replicate_seeds(SEED, REPLICATES)
     assert set(outcomes["scenario"]) == {"small"}
     assert (outcomes["foreign_total"] > 0).all() and (outcomes["killed_total"] > 0).all()
@@ -134,9 +156,10 @@ def test_outcomes_have_one_row_per_replicate(e2e):
 
 def test_monthly_tables_cover_every_replicate_and_month(e2e):
     _, out = e2e
-    ts = pd.read_parquet(out / "timeseries.parquet")
-    ind = pd.read_parquet(out / "indicators.parquet")
-    assert list(ts.columns) == ["replicate", "month", "state", "role", "origin", "persons"]
+    ts = pd.read_parquet(out / "timeseries")
+    ind = pd.read_parquet(out / "indicators")
+    ids = ["run_id", "point_id", "scenario", "replicate"]
+    assert list(ts.columns) == [*ids, "month", "state", "role", "origin", "persons"]
     assert sorted(ts["replicate"].unique()) == list(range(REPLICATES))
     assert len(ind) == REPLICATES * 240
     assert (
@@ -148,13 +171,19 @@ def test_monthly_tables_cover_every_replicate_and_month(e2e):
 def test_manifest_records_scenario_seeds_versions_and_commit(e2e):
     scenario, out = e2e
     info = json.loads((out / "manifest.json").read_text())
-    assert info["scenario"] == load_scenario(scenario).model_dump(mode="json")
-    assert info["scenario"]["population"]["scale"] == 50
-    assert (info["seed"], info["replicates"], info["workers"]) == (SEED, REPLICATES, 2)
-    assert info["replicate_seeds"] == replicate_seeds(SEED, REPLICATES)
+    assert info["kind"] == "run" and info["status"] == "complete"
+    assert info["scenarios"] == {"small": load_scenario(scenario).model_dump(mode="json")}
+    assert info["scenarios"]["small"]["population"]["scale"] == 50
+    assert info["experiment"]["settings"]["replicates"] == REPLICATES
+    assert (info["seed"], info["sessions"][0]["workers"]) == (SEED, 2)
+    assert info["run_seeds"] == replicate_seeds(SEED, REPLICATES)
+    assert info["seeds"].startswith("SeedSequence(seed).spawn(replicates)[replicate]")
     assert info["versions"]["mesa"] == "3.3.1"
     assert info["versions"]["python"].startswith("3.11")
     assert re.fullmatch(r"[0-9a-f]{40}", info["git_commit"])
+    assert re.fullmatch(r"[0-9a-f]{64}", info["code"]["source_sha256"])
+    # the experiment file it writes repeats the run with regroup sweep
+    assert f"- {scenario.resolve()}" in (out / "experiment.yaml").read_text()
 
 
 @pytest.fixture(scope="session")
@@ -173,40 +202,45 @@ def test_same_seed_same_numbers_with_one_worker_or_two(one_worker, e2e):
         == with_overrides(load_scenario(SCENARIOS / "baseline.yaml"), SMALL_E2E).model_dump()
     ), "the two runs are of the same scenario"
     one = pd.DataFrame([r.outcomes for r in one_worker])
-    two = pd.read_parquet(out / "outcomes.parquet")
+    two = pd.read_parquet(out / "outcomes.parquet")[one.columns]
     pd.testing.assert_frame_equal(one, two, check_dtype=False)
-    ts_one = pd.concat([r.timeseries for r in one_worker], ignore_index=True)
-    ts_two = pd.read_parquet(out / "timeseries.parquet")
-    assert ts_one.equals(ts_two)  # (assert_frame_equal takes seconds on categoricals)
-    ind_one = pd.concat([r.indicators for r in one_worker], ignore_index=True)
-    pd.testing.assert_frame_equal(ind_one, pd.read_parquet(out / "indicators.parquet"))
+    for table in ("timeseries", "indicators"):
+        frames = [getattr(r, table) for r in one_worker]
+        mine = pd.concat(frames, ignore_index=True)
+        for col in mine.select_dtypes("category"):
+            mine[col] = mine[col].astype(str)
+        theirs = monthly(out, table).drop(columns=["run_id", "point_id", "scenario"])
+        pd.testing.assert_frame_equal(mine, theirs[mine.columns], check_dtype=False)
 
 
 def test_replicate_seeds_do_not_depend_on_how_many_are_asked_for():
     assert replicate_seeds(7, 5)[:3] == replicate_seeds(7, 3)
     assert replicate_seeds(7, 3) != replicate_seeds(8, 3)
     assert len(set(replicate_seeds(7, 100))) == 100
+    child = np.random.SeedSequence(7).spawn(3)[2]
+    assert replicate_seeds(7, 3)[2] == int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
-# ----------------------------------------------------------------------------- atomic output
+# ----------------------------------------------------------------------------- plot, report
 
 
-def test_a_failed_run_leaves_no_output(tmp_path):
-    out = tmp_path / "out"
-    with pytest.raises(RuntimeError), AtomicDir(out) as tmp:
-        (tmp / "outcomes.parquet").write_text("half")
-        raise RuntimeError("replicate failed")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_a_new_run_replaces_the_old_output_whole(tmp_path):
-    out = tmp_path / "out"
-    for files in (["a", "b"], ["c"]):
-        with AtomicDir(out) as tmp:
-            for name in files:
-                (tmp / name).write_text(name)
-    assert sorted(p.name for p in out.iterdir()) == ["c"]
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+def test_plot_and_report_work_on_a_run_directory(e2e, tmp_path):
+    _, out = e2e
+    figures = tmp_path / "figures"
+    result = CliRunner().invoke(app, ["plot", str(out), "--out", str(figures)])
+    assert result.exit_code == 0, result.output
+    assert (figures / "p_regrouped_by_year.png").read_bytes().startswith(PNG)
+    assert (figures / "fan_states.png").read_bytes().startswith(PNG)
+    summary = pd.read_csv(figures / "summary.csv")
+    assert set(summary["scenario"]) == {"small"} and (summary["runs"] == REPLICATES).all()
+    assert pd.read_csv(figures / "effects.csv").empty  # one scenario: nothing to compare
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(out), "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    text = report.read_text(encoding="utf-8")
+    assert "<h1>regroup run: small</h1>" in text
+    assert f"{REPLICATES} runs (0 failed) of the scenario, seed {SEED}" in text
+    assert text.count('<img src="data:image/png;base64,') >= 5
 
 
 # ----------------------------------------------------------------------------- params

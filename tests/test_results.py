@@ -7,12 +7,15 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.lines import Line2D
 from regroup.cli import app
 from regroup.config.experiment import load_experiment
 from regroup.experiments.designs import design_table
 from regroup.experiments.sensitivity import analyse
 from regroup.experiments.sweep import run_sweep
 from regroup.results.analysis import Results, effect, load_results
+from regroup.results.figures import distribution, plt, regroup_curves
+from regroup.results.report import render
 from sweep_support import EXPERIMENTS, write_experiment
 from typer.testing import CliRunner
 
@@ -76,7 +79,7 @@ def test_plot_and_report_reject_a_directory_without_results(tmp_path):
     for command in ("plot", "report"):
         result = CliRunner().invoke(app, [command, str(tmp_path)])
         assert result.exit_code == 2
-        assert f"{tmp_path}: not a sweep results directory" in result.output
+        assert f"{tmp_path}: not a results directory of regroup run or sweep" in result.output
     assert list(tmp_path.iterdir()) == []
 
 
@@ -158,3 +161,84 @@ def test_sensitivity_command_runs_the_sweep_once_and_ranks_parameters(tmp_path):
     assert "(0 run now" in again.output
     assert (out / "sensitivity" / "morris_hiding_end_baseline.csv").is_file()
     assert len(load_results(out).outcomes) == 8
+
+
+# ----------------------------------------------------------------- figures a reader trusts
+
+
+def regrouping(tmp_path, years: dict[str, list[float]]) -> Results:
+    """Results of a run per scenario whose runs regrouped in ``years`` (NaN: never)."""
+    rows = [
+        {"scenario": name, "run_id": i, "regroup_year": y, "regrouped": y == y, "error": None}
+        for name, ys in years.items()
+        for i, y in enumerate(ys)
+    ]
+    time = {"start": "2013-01", "end": "2032-12"}
+    settings = {"replicates": 3, "design": {"kind": "grid"}, "parameters": {}, "outcome": "x"}
+    manifest = {
+        "kind": "run",
+        "experiment": {"name": "t", "file": "t.yaml", "settings": settings, "baseline": "a"},
+        "scenarios": {name: {"time": time} for name in years},
+        "seed": 1,
+        "versions": {},
+        "command": "",
+    }
+    (tmp_path / "experiment.yaml").write_text("name: t\n")
+    return Results(tmp_path, pd.DataFrame(rows), pd.DataFrame(), pd.DataFrame(), manifest)
+
+
+def tick_labels(axis) -> list[str]:
+    plt.gcf().canvas.draw()
+    return [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+
+
+def test_years_are_printed_as_years_on_a_tight_axis(tmp_path):
+    """All runs regrouped in 2026: the axis spans a year either side (not 1925-2125) and its
+    ticks read 2025, 2026, 2027 (not 2,026 or 2025.5); the report's table says 2026."""
+    res = regrouping(tmp_path, {"a": [2026.0, 2026.0, 2026.0]})
+    fig = distribution(res, "regroup_year")
+    box, ecdf = fig.axes
+    assert box.get_ylim() == (2025.0, 2027.0) and ecdf.get_xlim() == (2025.0, 2027.0)
+    for labels in (tick_labels(box.yaxis), tick_labels(ecdf.xaxis)):
+        assert labels and all(re.fullmatch(r"20\d\d", t) for t in labels), labels
+    plt.close(fig)
+    text = render(res)
+    assert "2026" in text and "2,026" not in text
+
+
+def test_p_regrouped_is_a_step_with_whole_year_ticks(tmp_path):
+    res = regrouping(tmp_path, {"a": [2020.0, 2025.0, np.nan], "b": [2030.0, np.nan, np.nan]})
+    fig = regroup_curves(res)
+    for ax in fig.axes:
+        curves = [line for line in ax.get_lines() if isinstance(line, Line2D)]
+        assert curves and all(line.get_drawstyle() == "steps-post" for line in curves)
+        labels = tick_labels(ax.xaxis)
+        assert labels and all(re.fullmatch(r"20\d\d", t) for t in labels), labels
+    # the step holds its last value through the last year
+    x, y = fig.axes[0].get_lines()[0].get_data()
+    assert x[-1] == 2033 and y[-1] == pytest.approx(2 / 3)
+    assert y[list(x).index(2024)] == pytest.approx(1 / 3)
+    plt.close(fig)
+
+
+def test_every_panel_of_the_fan_charts_has_its_year_axis(smoke):
+    from regroup.results.figures import fan_by_scenario, fan_states
+
+    res = load_results(smoke)
+    for fig in (fan_states(res), fan_by_scenario(res, "free")):
+        visible = [ax for ax in fig.axes if ax.axison]
+        assert len(visible) > 1
+        for ax in visible:
+            labels = tick_labels(ax.xaxis)
+            assert labels and all(re.fullmatch(r"20\d\d", t) for t in labels), labels
+        plt.close(fig)
+
+
+def test_report_tables_put_scenarios_in_columns_and_intervals_under_medians(smoke):
+    text = render(load_results(smoke))
+    table = text[text.index("Outcomes: median") :]
+    table = table[: table.index("</table>")]
+    header = re.search(r"<thead>(.*?)</thead>", table, re.S).group(1)
+    assert re.findall(r"<th>(.*?)</th>", header) == ["outcome", "baseline", "combined"]
+    assert "<br><small>[" in table
+    assert "<div class='wide'>" in text  # a table wider than the page scrolls in its box

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import mesa
 import numpy as np
-from regroup.core.states import Custody, Disposition, Region, Role, State
+from numba import njit
+from regroup.core.states import Custody, Disposition, Region, Role, State, membership
 
 if TYPE_CHECKING:
     from regroup.core.model import RegroupModel
@@ -144,21 +145,13 @@ class Population:
     def mask(self, *states: State, t: int | None = None) -> np.ndarray:
         """Boolean per person: in any of ``states``; with ``t``, only those who entered before t.
 
-        One comparison per state (``np.isin`` costs many times more on these small codes),
-        with a plain ``int``: NumPy compares an int8 array with an ``IntEnum`` member by
-        first converting the whole array to int64, ten times slower.
+        One compiled pass over the rows (NumPy needed a comparison per state, and more).
         """
-        s = self.state[: self.n]
-        mask = s == int(states[0])
-        for state in states[1:]:
-            mask |= s == int(state)
-        if t is not None:
-            mask &= self.entered[: self.n] < t
-        return mask
+        return _mask(self.state, self.entered, _wanted(states), ALWAYS if t is None else t, self.n)
 
     def where(self, *states: State, t: int | None = None) -> np.ndarray:
         """Indices of people in any of ``states``; with ``t``, only those who entered before t."""
-        return np.flatnonzero(self.mask(*states, t=t))
+        return _where(self.state, self.entered, _wanted(states), ALWAYS if t is None else t, self.n)
 
     def move(self, idx: np.ndarray, state: State, t: int, custody: Custody = Custody.NONE):
         """Move people to ``state`` in month ``t``."""
@@ -167,3 +160,37 @@ class Population:
         self.state[idx] = state
         self.entered[idx] = t
         self.custody[idx] = custody
+
+
+ALWAYS = 1 << 20  # a month after every month a member can have entered a state
+_WANTED: dict[tuple[State, ...], np.ndarray] = {}
+
+
+def _wanted(states: tuple[State, ...]) -> np.ndarray:
+    """Boolean per state code, true for ``states`` (made once per set of states)."""
+    if states not in _WANTED:
+        _WANTED[states] = membership(State, *states)
+    return _WANTED[states]
+
+
+@njit(cache=True)
+def _mask(state, entered, wanted, t, n):  # pragma: no cover - compiled
+    out = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        out[i] = wanted[state[i]] and entered[i] < t
+    return out
+
+
+@njit(cache=True)
+def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
+    k = 0
+    for i in range(n):
+        if wanted[state[i]] and entered[i] < t:
+            k += 1
+    out = np.empty(k, dtype=np.intp)
+    k = 0
+    for i in range(n):
+        if wanted[state[i]] and entered[i] < t:
+            out[k] = i
+            k += 1
+    return out

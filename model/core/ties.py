@@ -5,12 +5,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+from numba import njit
 
 UNIT, FAMILY, CELL, RECRUITED = 1, 2, 3, 4
 
 
 class Ties:
-    """An edge list that grows; connectivity comes from a vectorised union-find.
+    """An edge list that grows; connectivity comes from a compiled union-find.
 
     Ends are stored as ``np.intp``, the type NumPy indexes with (other integer types are
     converted on every lookup, which tripled the cost of the monthly passes over all ties).
@@ -78,8 +79,7 @@ class Ties:
             src, dst = last.src, last.dst
         else:
             src, dst = self.edges
-        keep = np.flatnonzero(inside[src] & inside[dst])
-        src, dst = src[keep], dst[keep]
+        src, dst = _among(inside, src, dst)
         self._among = SimpleNamespace(inside=inside.copy(), m=self.m, src=src, dst=dst)
         return src, dst
 
@@ -89,10 +89,7 @@ class Ties:
         With ``among`` (a boolean per person), only ties between two such people count.
         """
         src, dst = self.edges if among is None else self.among(among)
-        out = np.zeros(len(flag), dtype=bool)
-        out[dst[flag[src]]] = True
-        out[src[flag[dst]]] = True
-        return out
+        return _any_neighbour(flag, src, dst)
 
     def components(self, nodes: np.ndarray, n: int) -> np.ndarray:
         """Component label per person for the graph restricted to ``nodes`` (-1 elsewhere).
@@ -110,28 +107,51 @@ class Ties:
         return out
 
 
+@njit(cache=True)
+def _among(inside: np.ndarray, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ties whose two ends are inside, in their order."""
+    keep = np.empty(len(src), dtype=np.intp)
+    k = 0
+    for i in range(len(src)):
+        if inside[src[i]] and inside[dst[i]]:
+            keep[k] = i
+            k += 1
+    return src[keep[:k]], dst[keep[:k]]
+
+
+@njit(cache=True)
+def _any_neighbour(flag: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(flag), dtype=np.bool_)
+    for i in range(len(src)):
+        if flag[src[i]]:
+            out[dst[i]] = True
+        if flag[dst[i]]:
+            out[src[i]] = True
+    return out
+
+
+@njit(cache=True)
 def union_find(k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of nodes ``0..k-1`` joined by edges ``a[i]-b[i]``: the smallest
     node of each component, per node.
 
-    Vectorised union-find (after Shiloach and Vishkin): ``root`` points every node to a
-    smaller or equal node. Each round, for every edge whose ends still point to different
-    nodes, the larger of the two is hooked onto the smaller if it is a tree's root; then every
-    node jumps twice towards its root. An edge whose ends reach the same node is done for
-    good, as trees only merge. Pointers only go to smaller nodes, so each tree's root is its
-    smallest node.
+    Union-find whose roots are always their tree's smallest node (the larger of two roots is
+    hooked onto the smaller), with path halving; at the end every node points to its root
+    (in increasing order, each node's parent is smaller and already final).
     """
     root = np.arange(k)
-    while len(a):
-        ra, rb = root[a], root[b]
-        hi, lo = np.maximum(ra, rb), np.minimum(ra, rb)
-        left = np.flatnonzero(hi != lo)
-        a, b, hi, lo = a[left], b[left], hi[left], lo[left]
-        top = root[hi] == hi
-        root[hi[top]] = lo[top]
-        root = root[root[root]]
-    while True:  # every node to its root
-        up = root[root]
-        if np.array_equal(up, root):
-            return root
-        root = up
+    for i in range(len(a)):
+        x, y = a[i], b[i]
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        while root[y] != y:
+            root[y] = root[root[y]]
+            y = root[y]
+        if x < y:
+            root[y] = x
+        elif y < x:
+            root[x] = y
+    for v in range(k):
+        root[v] = root[root[v]]
+    return root

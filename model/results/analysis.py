@@ -214,7 +214,8 @@ def effects_table(res: Results) -> pd.DataFrame:
             }
             row.update(effect(values, base, share, res.seed))
             rows.append(row)
-    return pd.DataFrame(rows)
+    columns = ["outcome", "scenario", "statistic", "baseline", "value", "effect", "low", "high"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def regroup_probability(outcomes: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
