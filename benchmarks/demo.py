@@ -11,13 +11,13 @@ import time
 
 from regroup.demo.app import RENDER_INTERVAL
 from regroup.demo.views import network_figure, pool_figure, states_figure
-from regroup.demo.wiring import DEMO_SCALE, DemoModel, Settings
+from regroup.demo.wiring import DEMO_SCALE, DemoModel, load_settings
 
 
 def demo_rate(frames: int = 8) -> tuple[float, float, float]:
     """(simulated months per second, seconds stepping per frame, seconds drawing per frame)
     at the demo's scale, with one lever on (so the comparison run steps too)."""
-    model = DemoModel(Settings().changed(prison_measures=0.8))
+    model = DemoModel(load_settings().changed(prison_measures=0.8))
     for _ in range(60):  # into the interesting years: more free members and ties to draw
         model.step()
     stepping = drawing = 0.0

@@ -19,7 +19,6 @@ from regroup.demo.wiring import (  # noqa: E402
     LEVER_CONTROLS,
     LEVERS,
     DemoModel,
-    Settings,
     build_scenario,
     network_sample,
 )
@@ -28,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_settings_reach_the_scenario():
-    s = Settings().changed(
+    s = wiring.load_settings().changed(
         prison_measures=0.7, start="2018-01", radicalisation=0.1, critical_mass=500, seed=11
     )
     sc = build_scenario(s)
@@ -45,7 +44,7 @@ def test_settings_reach_the_scenario():
 
 def test_invalid_setting_is_refused():
     with pytest.raises(ValueError, match="prison_measures"):
-        build_scenario(Settings().changed(prison_measures=1.5))
+        build_scenario(wiring.load_settings().changed(prison_measures=1.5))
 
 
 def test_scenario_file_gives_the_opening_settings():
@@ -57,7 +56,7 @@ def test_scenario_file_gives_the_opening_settings():
 def test_same_seed_same_numbers_and_reset_reseeds():
     import solara
 
-    settings = solara.reactive(Settings().changed(seed=5, reintegration=0.5))
+    settings = solara.reactive(wiring.load_settings().changed(seed=5, reintegration=0.5))
     a = DemoModel(settings)  # as Mesa's Reset builds it: from the page's reactive settings
     b = DemoModel(settings.value)
     for _ in range(40):
@@ -73,9 +72,9 @@ def test_same_seed_same_numbers_and_reset_reseeds():
 
 
 def test_comparison_run_is_the_same_seed_without_levers():
-    plain = DemoModel(Settings())
+    plain = DemoModel(wiring.load_settings())
     assert plain.comparison is None
-    m = DemoModel(Settings().changed(prison_measures=1.0, start="2013-06"))
+    m = DemoModel(wiring.load_settings().changed(prison_measures=1.0, start="2013-06"))
     assert m.comparison is not None
     assert m.comparison.p.policy.prison_measures == 0
     for _ in range(12):
@@ -96,7 +95,7 @@ def test_every_control_names_its_source():
 
 
 def test_network_sample_is_free_members_and_their_ties():
-    m = DemoModel(Settings())
+    m = DemoModel(wiring.load_settings())
     for _ in range(100):
         m.step()
     net = network_sample(m, size=120)
@@ -115,7 +114,7 @@ def test_network_sample_is_free_members_and_their_ties():
 def test_views_draw():
     from regroup.demo.views import network_figure, pool_figure, states_figure
 
-    m = DemoModel(Settings().changed(grievances=0.5))
+    m = DemoModel(wiring.load_settings().changed(grievances=0.5))
     for _ in range(60):
         m.step()
     for draw in (states_figure, pool_figure, network_figure):
@@ -124,7 +123,7 @@ def test_views_draw():
 
 
 def test_compare_runs_medians():
-    c = wiring.compare_runs(Settings().changed(prison_measures=1.0), [1, 2])
+    c = wiring.compare_runs(wiring.load_settings().changed(prison_measures=1.0), [1, 2])
     assert c.baseline["largest"].shape == (240, 2) == c.levers["free"].shape
     assert c.months[0] == "2013-01"
     # prison measures shrink the end pool in both seeds (docs/analyst-guide.md)

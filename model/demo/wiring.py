@@ -37,12 +37,23 @@ LEVERS = (
     "border_crackdown",
 )
 
+
+def _threshold() -> tuple[str, str]:
+    """Where the pool's dedication threshold lives (the schema is being revised: commitment
+    may become ideology and loyalty), and its label."""
+    if "commitment_threshold" in type(Scenario().regroup).model_fields:
+        return "regroup.commitment_threshold", "Commitment needed to count as dedicated"
+    return "regroup.ideology_threshold", "How extreme a member must be to count as dedicated"
+
+
+THRESHOLD_PATH, THRESHOLD_LABEL = _threshold()
+
 # where each setting lives in the scenario
 PATHS = {
     **{lever: f"policy.{lever}" for lever in LEVERS},
     "start": "policy.start",
     "radicalisation": "prison.radicalisation",
-    "commitment_threshold": "regroup.commitment_threshold",
+    "commitment_threshold": THRESHOLD_PATH,
     "critical_mass": "regroup.critical_mass",
 }
 
@@ -93,9 +104,7 @@ LEVER_CONTROLS = (
 START_CONTROL = Control("start", "Levers act from (month)", "all levers", 0, 0, 0)
 ASSUMPTION_CONTROLS = (
     Control("radicalisation", "How fast prisons radicalise (per month)", "prison", 0.0, 0.2, 0.01),
-    Control(
-        "commitment_threshold", "Commitment needed to count as dedicated", "regrouping", 0.3, 0.9
-    ),
+    Control("commitment_threshold", THRESHOLD_LABEL, "regrouping", 0.3, 0.9),
     Control(
         "critical_mass", "People needed to regroup (critical mass)", "regrouping", 100, 5000, 100
     ),
@@ -177,7 +186,7 @@ def build_scenario(settings: Settings, levers: bool = True) -> Scenario:
 def _settings_of(settings: Any) -> Settings:
     """Settings from a Settings, a Solara reactive holding one, or None (the baseline)."""
     if settings is None:
-        return Settings()
+        return load_settings()
     if isinstance(settings, Settings):
         return settings
     return settings.value  # a solara.Reactive[Settings]: Mesa's Reset rebuilds from it
@@ -332,12 +341,18 @@ def network_sample(model: RegroupModel, size: int = NETWORK_SAMPLE) -> Network:
     where[local] = np.arange(len(local))
     a, b = where[pos[src]], where[pos[dst]]
     ok = (a >= 0) & (b >= 0)
-    commitment = pop.commitment[members].astype(float)
+    world = getattr(model, "world", None)
+    if world is not None and hasattr(world, "dedicated_rows"):  # the model's own definition
+        commitment = pop.ideology[members].astype(float)
+        dedicated = world.dedicated_rows(members)
+    else:
+        commitment = pop.commitment[members].astype(float)
+        dedicated = commitment >= model.p.regroup.commitment_threshold
     return Network(
         members=members,
         state=state[members].copy(),
         commitment=commitment,
-        dedicated=commitment >= model.p.regroup.commitment_threshold,
+        dedicated=np.asarray(dedicated, dtype=bool),
         in_pool=connected[members],
         edges=np.unique(np.sort(np.c_[a[ok], b[ok]], axis=1), axis=0),
         free_total=k,
