@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -214,6 +215,11 @@ def _move_into_place(tmp: Path, path: Path) -> None:
         os.replace(tmp, path)
 
 
+def public(path: Path) -> Path:
+    """``path`` as the user will see it: each temporary ``.<name>.tmp-<pid>`` as ``<name>``."""
+    return Path(*(re.sub(r"^\.(.+)\.tmp-\d+$", r"\1", part) for part in Path(path).parts))
+
+
 @contextmanager
 def staged(path: Path, folder: bool = False) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` (a new folder if ``folder``) to write into; when
@@ -229,7 +235,7 @@ def staged(path: Path, folder: bool = False) -> Iterator[Path]:
         yield tmp
         _move_into_place(tmp, path)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise OutputError(f"{public(path)}: cannot write: {exc.strerror or exc}") from None
     finally:
         _remove(tmp)
 
