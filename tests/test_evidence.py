@@ -19,8 +19,9 @@ from regroup.config.evidence import (
     label_counts,
     scenario_parameters,
 )
+from regroup.config.experiment import ExperimentFile
 from regroup.config.fields import RoleProbs, RoleShares, param, range_param, table
-from regroup.config.scenario import with_overrides
+from regroup.config.scenario import read_yaml, with_overrides
 from regroup.config.schema import Scenario
 
 SPECS = scenario_parameters()
@@ -107,6 +108,20 @@ def test_the_named_overstated_citations_are_assumptions():
         assert by_path[path].evidence == "assumption"
     assert by_path["escape.smuggler_fee_usd"].evidence == "published"
     assert "$7,000 and $10,000" in by_path["escape.smuggler_fee_usd"].source
+
+
+@pytest.mark.parametrize("name", ["sensitivity", "screening"])
+def test_sensitivity_experiments_cover_the_decisive_parameters_within_their_priors(name):
+    """Critical mass, prison tie formation and radicalisation, and a decay of commitment in
+    hiding can each decide a headline outcome; every range lies within the prior's support."""
+    spec = ExperimentFile.model_validate(read_yaml(ROOT / "experiments" / f"{name}.yaml"))
+    by_path = {s.path: s for s in SPECS}
+    params = spec.parameters
+    assert {"regroup.critical_mass", "prison.tie_formation", "prison.radicalisation"} <= set(params)
+    assert any(path.endswith("_decay") for path in params)
+    for path, rng in params.items():
+        lo, hi = by_path[path].prior.support
+        assert lo <= rng.low < rng.high <= hi, path
 
 
 def test_label_counts_add_up_and_docs_show_them():
