@@ -15,6 +15,11 @@ from regroup.config.errors import ConfigError, ConfigWarning
 from regroup.config.schema import Scenario
 from regroup.config.yaml_loader import load_yaml
 
+MAX_ERROR_LINES = 20
+"""Problems listed in one error message; the rest are counted."""
+MAX_EXTENDS = 16
+"""Longest chain of ``extends``."""
+
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping safely (see :mod:`regroup.config.yaml_loader`); errors name the
@@ -55,6 +60,8 @@ def resolve_extends(
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
         raise ConfigError(f"{_chain[0]}: circular extends: {cycle}")
+    if len(_chain) >= MAX_EXTENDS:
+        raise ConfigError(f"{_chain[0]}: extends: a chain of more than {MAX_EXTENDS} files")
     data = read_yaml(path)
     if not data:
         shown = path if _chain else given
@@ -97,6 +104,9 @@ def format_validation_error(
         if err["type"] == "extra_forbidden":
             msg = "unknown setting"
         lines.append(f"{where}: {'.'.join(loc)}: {msg}" if loc else f"{where}: {msg}")
+    if len(lines) > MAX_ERROR_LINES:  # a file of thousands of bad entries: the first ones
+        more = len(lines) - MAX_ERROR_LINES
+        lines = [*lines[:MAX_ERROR_LINES], f"{source}: and {more:,} more problems"]
     return "\n".join(lines)
 
 

@@ -20,10 +20,17 @@ from typing import Any
 
 import yaml
 from regroup.config.errors import ConfigError
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
-MAX_YAML_BYTES = 1_048_576
-"""Largest scenario or experiment file read, in bytes (1 MiB)."""
+MAX_YAML_BYTES = 131_072
+"""Largest scenario or experiment file read, in bytes (128 KiB; the shipped ones are about
+1 KiB). Pure-Python PyYAML parses about 50 KiB a second on a busy core."""
 MAX_YAML_DEPTH = 32
 """Deepest nesting of mappings and lists (the schema needs 5)."""
 MAX_YAML_NODES = 100_000
@@ -45,15 +52,15 @@ def _where(mark: Any) -> str:
     return f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose composer refuses nesting beyond :data:`MAX_YAML_DEPTH` levels.
+class _DepthComposer(Composer):
+    """PyYAML's composer, refusing nesting beyond :data:`MAX_YAML_DEPTH` levels.
 
-    PyYAML's scanner and parser are iterative; only the composer (and the constructor) recurse,
+    The scanner and parser are iterative; only the composer (and the constructor) recurse,
     so the depth is checked here, before Python's recursion limit is reached.
     """
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+    def __init__(self) -> None:
+        super().__init__()
         self._depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
@@ -68,6 +75,33 @@ class _Loader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+if getattr(yaml, "__with_libyaml__", False):
+    from yaml.cyaml import CParser
+
+    class _Loader(_DepthComposer, CParser, SafeConstructor, Resolver):
+        """libyaml's scanner and parser (in C, several times faster), PyYAML's composer with
+        the depth check (libyaml's own composer would recurse in C), the safe constructor."""
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            _DepthComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+else:  # pragma: no cover - PyYAML built without libyaml
+
+    class _Loader(_DepthComposer, Reader, Scanner, Parser, SafeConstructor, Resolver):
+        """PyYAML's pure-Python SafeLoader with the depth check."""
+
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            _DepthComposer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
 
 
 def _children(node: Node) -> list[Node]:
