@@ -70,7 +70,7 @@ class Snapshot:
     state: np.ndarray
     custody: np.ndarray
     region: np.ndarray
-    commitment: np.ndarray
+    ideology: np.ndarray
     returned: np.ndarray
     tally: dict[str, float]
 
@@ -104,7 +104,7 @@ def trace(overrides: dict[str, Any] | None = None, seed: int = 1, scale: float =
                     state=pop.state[:n].copy(),
                     custody=pop.custody[:n].copy(),
                     region=pop.region[:n].copy(),
-                    commitment=pop.commitment[:n].copy(),
+                    ideology=pop.ideology[:n].copy(),
                     returned=pop.returned[:n].copy(),
                     tally=dict(model.world.out.total),
                 )

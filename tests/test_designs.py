@@ -11,7 +11,7 @@ from sweep_support import SCENARIOS, write_experiment
 RANGES = {
     "policy.prison_measures": {"low": 0.0, "high": 1.0},
     "regroup.critical_mass": {"low": 50.0, "high": 400.0},
-    "hiding.commitment_decay": {"low": 0.0, "high": 0.05},
+    "allegiance.loyalty_decay": {"low": 0.0, "high": 0.05},
 }
 
 

@@ -104,7 +104,7 @@ def test_phrases_quoted_from_seeds_are_in_them(spec):
 
 def test_the_named_overstated_citations_are_assumptions():
     by_path = {s.path: s for s in SPECS}
-    for path in ("prison.radicalisation", "regroup.commitment_threshold", "regroup.critical_mass"):
+    for path in ("prison.radicalisation", "regroup.ideology_threshold", "regroup.critical_mass"):
         assert by_path[path].evidence == "assumption"
     assert by_path["escape.smuggler_fee_usd"].evidence == "published"
     assert "$7,000 and $10,000" in by_path["escape.smuggler_fee_usd"].source
@@ -283,7 +283,7 @@ def test_drawn_values_lie_in_their_priors():
     by_path = {s.path: s for s in SPECS}
     for i in range(4):
         values = draw(_child(i))
-        for path in ("regroup.critical_mass", "prison.radicalisation", "hiding.commitment_decay"):
+        for path in ("regroup.critical_mass", "prison.radicalisation", "allegiance.loyalty_decay"):
             lo, hi = by_path[path].prior.support
             assert lo <= values[path] <= hi
         fee = values["escape.smuggler_fee_usd"]

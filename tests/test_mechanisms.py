@@ -159,7 +159,10 @@ def test_the_crackdown_makes_smugglers_harder_to_find(fresh_model):
 
 
 def test_paying_the_smuggler_costs_the_fee(fresh_model):
-    m = fresh_model({"escape.amni_smuggler_share": 0.0, "security.detection": 0.0})
+    # no seizure on arrest: the fee is all that is spent
+    m = fresh_model(
+        {"escape.amni_smuggler_share": 0.0, "security.detection": 0.0, "prison.seizure_share": 0.0}
+    )
     at_month(m, "2016-06")
     idx = add(m, 3000, Role.SETTLER, State.ESCAPING, region=Region.EUROPE_TURKEY, funds=20_000.0)
     escape.step(m.world)
@@ -194,12 +197,12 @@ def test_amni_catches_would_be_leavers_only_when_it_can_enforce(fresh_model, enf
 
 
 def _prisoner_rises(tr: Trace) -> tuple[int, int]:
-    """(prisoner-months observed, of which the prisoner's commitment rose)."""
+    """(prisoner-months observed, of which the prisoner's ideology rose)."""
     pairs = rises = 0
     for before, after in tr.pairs():
         both = in_prison(before) & in_prison(after)[: before.n]
         pairs += int(both.sum())
-        rises += int(np.count_nonzero(after.commitment[: before.n][both] > before.commitment[both]))
+        rises += int(np.count_nonzero(after.ideology[: before.n][both] > before.ideology[both]))
     return pairs, rises
 
 
@@ -323,8 +326,8 @@ def test_unknown_people_are_harder_to_find(fresh_model):
 def test_children_come_of_age_in_their_month(fresh_model):
     m = fresh_model()
     at_month(m, "2024-05")
-    free_parent = add(m, 1, Role.LOCAL_RECRUIT, State.HIDING_LOCAL, commitment=0.9)
-    jailed_parent = add(m, 1, Role.LOCAL_RECRUIT, State.DETAINED, commitment=0.9)
+    free_parent = add(m, 1, Role.LOCAL_RECRUIT, State.HIDING_LOCAL, ideology=0.9, loyalty=0.9)
+    jailed_parent = add(m, 1, Role.LOCAL_RECRUIT, State.DETAINED, ideology=0.9, loyalty=0.9)
     parents = np.r_[free_parent, jailed_parent, free_parent]
     births = m.world.memory(demography.Births)
     births.parent = parents
@@ -351,8 +354,12 @@ def test_a_funded_connected_pool_regroups(fresh_model, leader_funds, regroups):
     m = fresh_model({"regroup.critical_mass": 100.0})
     at_month(m, "2020-06")  # the territory is lost
     g = m.p.regroup
-    dedicated = {"commitment": g.commitment_threshold + 0.1, "skill": g.skill_threshold + 0.1}
-    leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, funds=leader_funds, commitment=0.0)
+    dedicated = {
+        "ideology": g.ideology_threshold + 0.1,
+        "loyalty": g.loyalty_threshold + 0.1,
+        "skill": g.skill_threshold + 0.1,
+    }
+    leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, funds=leader_funds)
     pool = add(m, 5, Role.VETERAN, State.HIDING_ABROAD, **dedicated)
     loner = add(m, 3, Role.VETERAN, State.CRIMINAL, **dedicated)
     jailed = add(m, 3, Role.VETERAN, State.PRISON_HOME, **dedicated)
@@ -376,7 +383,7 @@ def test_no_regroup_event_while_the_group_holds_territory(fresh_model):
     m = fresh_model({"regroup.critical_mass": 1.0})
     at_month(m, "2015-06")
     leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, funds=1e6)
-    pool = add(m, 5, Role.VETERAN, State.HIDING_LOCAL, commitment=1.0, skill=1.0)
+    pool = add(m, 5, Role.VETERAN, State.HIDING_LOCAL, ideology=1.0, loyalty=1.0, skill=1.0)
     m.ties.chain(np.r_[leader, pool], np.zeros(6), tie_kinds.UNIT)
     regrouping.step(m.world)
     assert m.series.largest_pool[m.t] > 0

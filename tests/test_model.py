@@ -91,7 +91,8 @@ def test_a_member_reflects_the_arrays(short_model):
     assert [a.origin for a in members] == [
         "local" if r == Region.LOCAL else "foreign" for r in pop.view("region")
     ]
-    assert np.array_equal([a.commitment for a in members], pop.view("commitment"))
+    assert np.array_equal([a.ideology for a in members], pop.view("ideology"))
+    assert np.array_equal([a.loyalty for a in members], pop.view("loyalty"))
     assert np.array_equal([a.skill for a in members], pop.view("skill"))
     assert np.array_equal([a.funds for a in members], pop.view("funds"))
     assert [a.known for a in members] == list(pop.view("known"))
@@ -112,12 +113,12 @@ def test_a_members_ties_are_its_neighbours_in_the_graph(short_model):
 def test_a_member_is_a_live_view(short_model):
     m = short_model
     agent = m.members[3]
-    m.pop.commitment[3] = 0.125
+    m.pop.loyalty[3] = 0.125
     m.pop.move(np.array([3]), State.CRIMINAL, m.t)
-    assert agent.commitment == 0.125
+    assert agent.loyalty == 0.125
     assert agent.state == State.CRIMINAL
     text = repr(agent)
-    assert agent.role.label in text and "criminal" in text and "commitment=0.12" in text
+    assert agent.role.label in text and "criminal" in text and "loyalty=0.12" in text
 
 
 # ----------------------------------------------------------------------------- outputs

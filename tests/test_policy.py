@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SHORT_END
+from regroup.core import ties as tie_kinds
 from regroup.core.states import State
-from regroup.mechanisms.prison import inmates
 
 SEEDS = (1, 2)
 SHORT = {"time.end": SHORT_END}
@@ -41,8 +41,9 @@ def test_a_lever_changes_nothing_before_policy_start(cached_run, name):
     assert np.array_equal(base.schedule.border[:start], changed.schedule.border[:start])
 
 
-def mean_prisoner_commitment(m) -> float:
-    return float(m.pop.commitment[inmates(m)].mean())
+def cell_ties(m) -> float:
+    """Ties formed between cellmates (isolation cuts their forming; arrests may cut some)."""
+    return float(np.count_nonzero(m.ties.kind[: m.ties.m] == tie_kinds.CELL))
 
 
 def reintegrated(m) -> float:
@@ -60,7 +61,7 @@ def defections_after_start(m) -> float:
 @pytest.mark.parametrize(
     ("name", "measure", "factor"),
     [
-        ("prison_measures", mean_prisoner_commitment, 0.8),  # lower
+        ("prison_measures", cell_ties, 0.8),  # lower
         ("intelligence_sharing", sought, 0.8),  # fewer left to find
         ("reintegration", reintegrated, 1.2),  # more
         ("defector_voice", defections_after_start, 1.5),  # more speak publicly

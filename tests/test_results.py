@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 RANGES = {
     "policy.prison_measures": {"low": 0.0, "high": 1.0},
     "regroup.critical_mass": {"low": 50.0, "high": 400.0},
-    "hiding.commitment_decay": {"low": 0.0, "high": 0.05},
+    "allegiance.loyalty_decay": {"low": 0.0, "high": 0.05},
 }
 
 
@@ -120,18 +120,18 @@ def test_sobol_indices_rank_a_known_function(tmp_path):
     res = synthetic(tmp_path, "sobol", 256, lambda x: 4 * scaled(x)[:, 1] + scaled(x)[:, 0])
     table = analyse(res, "out")["baseline"].set_index("parameter")
     assert list(table.index) == ["regroup.critical_mass", "policy.prison_measures",
-                                 "hiding.commitment_decay"]  # fmt: skip
+                                 "allegiance.loyalty_decay"]  # fmt: skip
     # additive: S1 = ST = 16/17 and 1/17; the third parameter does nothing
     assert table.loc["regroup.critical_mass", "S1"] == pytest.approx(16 / 17, abs=0.1)
     assert table.loc["policy.prison_measures", "ST"] == pytest.approx(1 / 17, abs=0.05)
-    assert abs(table.loc["hiding.commitment_decay", "ST"]) < 0.01
+    assert abs(table.loc["allegiance.loyalty_decay", "ST"]) < 0.01
     assert (table["ST_conf"].iloc[:2] > 0).all()
 
 
 def test_morris_screening_ranks_a_known_function(tmp_path):
     res = synthetic(tmp_path, "morris", 10, lambda x: scaled(x)[:, 2] ** 2 * 6 + scaled(x)[:, 0])
     table = analyse(res, "out")["baseline"].set_index("parameter")
-    assert table.index[0] == "hiding.commitment_decay"
+    assert table.index[0] == "allegiance.loyalty_decay"
     assert table.loc["policy.prison_measures", "mu_star"] == pytest.approx(1.0)
     assert table.loc["policy.prison_measures", "sigma"] == pytest.approx(0.0, abs=1e-9)
     assert table.loc["regroup.critical_mass", "mu_star"] == pytest.approx(0.0)

@@ -15,8 +15,8 @@ families, cellmates), members' children, remobilisation.
 Where a rule of the real model depends on the whole population mid-month, the reference uses
 the value at the start of the month, as a Mesa model computing it once before the agents act
 would: the fighters counted for the shortage that sends group prisoners to the front, the
-prison counts that size cells, and each cell's most committed inmate (which only changes
-commitment inside prison).
+prison counts that size cells, and each cell's mix of views (which only changes ideology and
+loyalty inside prison).
 """
 
 from __future__ import annotations
@@ -142,7 +142,8 @@ class Person(mesa.Agent):
         self.role, self.region = role, region
         self.state, self.custody, self.disposition = Status.ACTIVE, Custody.NONE, Disposition.NONE
         self.entered = self.joined = t
-        self.commitment = min(1.0, max(0.0, value(a.commitment, role) + rnd.uniform(-0.1, 0.1)))
+        self.ideology = min(1.0, max(0.0, value(a.ideology, role) + rnd.uniform(-0.1, 0.1)))
+        self.loyalty = min(1.0, max(0.0, value(a.loyalty, role) + rnd.uniform(-0.1, 0.1)))
         self.skill = min(1.0, max(0.0, value(a.skill, role) + rnd.uniform(-0.1, 0.1)))
         self.funds = (
             rnd.expovariate(1.0)
@@ -202,7 +203,7 @@ class Person(mesa.Agent):
         d, s, t = m.p.disillusionment, m.schedule, m.t
         narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
         push = value(d.sensitivity, self.role) * (
-            narratives * (1.0 - self.commitment) + d.territorial_loss * s.loss[t]
+            narratives * (1.0 - self.loyalty) + d.territorial_loss * s.loss[t]
         )
         if self.role in CIVILIANS:
             push += d.settler_war_push * s.intensity[t]
@@ -210,7 +211,8 @@ class Person(mesa.Agent):
             push += d.leader_despair_push
         push *= region_value(d.region_leave_factor, self.region, 1.0)
         self.wish = min(1.0, self.wish + push)
-        self.commitment = max(0.0, self.commitment - d.commitment_loss * push)
+        self.loyalty = max(0.0, self.loyalty - d.loyalty_loss * push)
+        self.ideology = max(0.0, self.ideology - d.ideology_loss * push)
 
     def in_territory(self) -> None:
         """Internal security, combat, escape and collapse, for members still in territory."""
@@ -318,7 +320,8 @@ class Person(mesa.Agent):
 
     def leave_territory(self) -> None:
         m = self.model
-        if self.commitment >= m.p.regroup.commitment_threshold:
+        g = m.p.regroup
+        if self.ideology >= g.ideology_threshold and self.loyalty >= g.loyalty_threshold:
             self.disposition = Disposition.DANGEROUS
         elif self.chance(m.p.escape.trauma_share):
             self.disposition = Disposition.DISTURBED
@@ -370,6 +373,7 @@ class Person(mesa.Agent):
         self.cell = facility + m.random.randrange(cells)
         self.move(state, Custody.NONE if home else Custody.PRISON)
         self.known = True
+        self.funds *= 1.0 - m.p.prison.seizure_share
 
     def inmate(self) -> bool:
         return self.state is Status.PRISON_HOME or (
@@ -389,8 +393,12 @@ class Person(mesa.Agent):
             if self.chance(risk):
                 self.die("executed_by_states")
                 return
-        top = m.cell_top.get(self.cell, self.commitment)
-        self.commitment += p.radicalisation * m.open_share * max(0.0, top - self.commitment)
+        total, ideology, loyalty = m.cell_mix.get(self.cell, (1.0, self.ideology, self.loyalty))
+        pull = p.radicalisation * m.open_share
+        moved = self.ideology + pull * (ideology / total - self.ideology) - p.disengagement
+        self.loyalty += pull * (loyalty / total - self.loyalty) - p.disengagement
+        self.ideology = min(1.0, max(0.0, moved))
+        self.loyalty = min(1.0, max(0.0, self.loyalty))
 
     def speak_publicly(self) -> None:
         """Disillusioned former members out of the territory may speak out (counted next month)."""
@@ -422,9 +430,11 @@ class ReferenceModel(mesa.Model):
         self.peak_fighters = 0
         self.shortage = self.overrun = 0.0
         self.held: Counter[Status] = Counter()
-        self.cell_top: dict[int, float] = {}
+        # per cell: the sum of weights and the weighted sums of ideology and loyalty
+        self.cell_mix: dict[int, tuple[float, float, float]] = {}
         self.active = self.foreign_active = self.fighters = 0
         self.open_share = 1.0
+        self.perceived = 0.0  # the brand's perceived effectiveness
 
     def policy(self, lever: str, t: int) -> float:
         return getattr(self.p.policy, lever) if t >= self.policy_from else 0.0
@@ -446,7 +456,7 @@ class ReferenceModel(mesa.Model):
     def census(self) -> None:
         """One pass over the agents for the month's shared quantities."""
         self.held = Counter()
-        self.cell_top = {}
+        self.cell_mix = {}
         self.active = self.foreign_active = self.fighters = 0
         for a in self.agents:
             self.held[a.state] += 1
@@ -455,7 +465,13 @@ class ReferenceModel(mesa.Model):
                 self.foreign_active += a.region is not Region.LOCAL
                 self.fighters += a.role in FIGHTERS
             elif a.inmate():
-                self.cell_top[a.cell] = max(self.cell_top.get(a.cell, 0.0), a.commitment)
+                weight = 1.0 + self.p.prison.zeal_weight * a.ideology  # the committed set the tone
+                total, ideology, loyalty = self.cell_mix.get(a.cell, (0.0, 0.0, 0.0))
+                self.cell_mix[a.cell] = (
+                    total + weight,
+                    ideology + weight * a.ideology,
+                    loyalty + weight * a.loyalty,
+                )
 
     def appeal(self) -> float:
         r, t = self.p.recruitment, self.t
@@ -463,7 +479,11 @@ class ReferenceModel(mesa.Model):
         grievance = r.grievance * (1.0 - self.policy("grievances", t))
         spoken = self.tally["public_defections"] * self.scale
         counter = r.counter_narrative * spoken / (spoken + r.counter_half_saturation)
-        raw = r.brand * self.schedule.control[t] + r.propaganda * foreign_share + grievance
+        # the brand's perceived effectiveness: the territory, or its decaying memory (no
+        # regrouping pool here to feed it)
+        remembered = self.perceived * (1.0 - r.brand_decay)
+        self.perceived = min(1.0, max(float(self.schedule.control[t]), remembered))
+        raw = r.brand * self.perceived + r.propaganda * foreign_share + grievance
         peak = r.brand + r.propaganda * 0.5 + r.grievance
         return max(0.0, (raw - counter) / peak)
 

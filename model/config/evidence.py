@@ -38,7 +38,6 @@ from scipy import stats
 LABELS = ("published", "fitted", "assumption")
 Label = Literal["published", "fitted", "assumption"]
 Target = Literal["value", "factor", "shift", "shares"]
-_DOCUMENT = r"seed \d{3}|[A-Z][A-Za-z.&-]+(?: [A-Z][A-Za-z.&-]+)* \d{4}"
 
 
 class Prior(BaseModel):

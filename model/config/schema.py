@@ -24,6 +24,8 @@ from regroup.config.fields import (
     schedule_param,
     table,
 )
+from regroup.mechanisms.allegiance import Allegiance
+from regroup.mechanisms.camps import Camps
 from regroup.mechanisms.collapse import Collapse
 from regroup.mechanisms.combat import Combat
 from regroup.mechanisms.disillusionment import Disillusionment
@@ -35,6 +37,7 @@ from regroup.mechanisms.recruitment import Recruitment
 from regroup.mechanisms.regrouping import Regroup
 from regroup.mechanisms.reintegration import Reintegration
 from regroup.mechanisms.security import Security
+from regroup.mechanisms.upbringing import Upbringing
 
 
 class Time(Strict):
@@ -273,12 +276,24 @@ class Population(Strict):
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.1, high=0.6),
     )
+    foreign_children_per_member: float = param(
+        0.1,
+        "children/member",
+        "seeds 001, 003 support the direction ('the children of ISIS fighters will be of fighting "
+        "age'; foreigners who 'simply wanted to live under the caliphate'); count assumption",
+        "Children of foreign members, not counted among arriving minors, who come of age within "
+        "the simulated period.",
+        ge=0.0,
+        le=3.0,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=0.3),
+    )
     child_commitment: float = param(
         0.8,
         "factor",
         "seed 003 supports the direction (children 'could potentially add fresh blood to any "
         "reorganised group's manpower'); value assumption",
-        "A child's commitment on coming of age, relative to the parent's.",
+        "A child's ideology and loyalty on coming of age, relative to the parent's.",
         ge=0,
         le=1.5,
         evidence="assumption",
@@ -299,26 +314,49 @@ class Population(Strict):
 class Attributes(Strict):
     """Initial attributes by role."""
 
-    commitment: RoleProbs = table(
+    ideology: RoleProbs = table(
         RoleProbs,
         {
             "zealot": 0.95,
-            "veteran": 0.85,
+            "veteran": 0.8,
             "novice": 0.65,
-            "settler": 0.5,
-            "dissident": 0.2,
-            "leader": 0.8,
-            "amni": 0.85,
+            "settler": 0.55,
+            "dissident": 0.95,
+            "leader": 0.65,
+            "amni": 0.75,
             "local_recruit": 0.25,
             "woman": 0.6,
             "minor": 0.5,
         },
         "0-1",
         "seed 003 supports the order (those 'who joined to die for jihad and were the most "
-        "passionate'; experienced fighters 'highly dedicated'; a local who joined because 'ISIS "
-        "was paying him'; dissidents who 'disagreed with the group's leadership'); values "
-        "assumption",
-        "Mean commitment to the group on arrival (individuals vary by +-0.1).",
+        "passionate'; takfiri 'extremists' more radical than the group; a local who joined "
+        "because 'ISIS was paying him'); seed 001 (foreign leaders 'joined mostly to seek "
+        "power'); values assumption",
+        "Mean ideology (how extreme) on arrival (individuals vary by +-0.1).",
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=0.8, mode=1, high=1.05),
+    )
+    loyalty: RoleProbs = table(
+        RoleProbs,
+        {
+            "zealot": 0.95,
+            "veteran": 0.85,
+            "novice": 0.65,
+            "settler": 0.5,
+            "dissident": 0.1,
+            "leader": 0.85,
+            "amni": 0.9,
+            "local_recruit": 0.25,
+            "woman": 0.6,
+            "minor": 0.5,
+        },
+        "0-1",
+        "seed 003 supports the order (experienced fighters 'highly dedicated'; dissidents "
+        "'disagreed with the group's leadership' and accused it of unbelief; a local who "
+        "joined for pay); values assumption",
+        "Mean loyalty to the group (its leadership and brand) on arrival (individuals vary by "
+        "+-0.1).",
         evidence="assumption",
         prior=Prior(kind="triangular", low=0.8, mode=1, high=1.05),
     )
@@ -520,6 +558,9 @@ class Scenario(Strict):
     justice: Justice = Field(default_factory=Justice)
     prison: Prison = Field(default_factory=Prison)
     hiding: Hiding = Field(default_factory=Hiding)
+    allegiance: Allegiance = Field(default_factory=Allegiance)
+    camps: Camps = Field(default_factory=Camps)
+    upbringing: Upbringing = Field(default_factory=Upbringing)
     reintegration: Reintegration = Field(default_factory=Reintegration)
     recruitment: Recruitment = Field(default_factory=Recruitment)
     regroup: Regroup = Field(default_factory=Regroup)

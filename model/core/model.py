@@ -17,7 +17,9 @@ from regroup.core.states import Region, Role, State
 from regroup.core.ties import Ties
 from regroup.core.world import Outputs, World
 from regroup.mechanisms import (
+    allegiance,
     arrivals,
+    camps,
     collapse,
     combat,
     demography,
@@ -30,6 +32,7 @@ from regroup.mechanisms import (
     regrouping,
     reintegration,
     security,
+    upbringing,
 )
 
 # The order of the monthly step. Each module's ``step(world)`` is vectorised over the arrays.
@@ -43,8 +46,11 @@ MECHANISMS = (
     escape,  # smugglers, bribes, walking away, the border
     collapse,  # cities fall: surrender, capture, death, slipping out
     justice,  # deportation, repatriation, prosecution, monitoring
-    prison,  # sentences, releases, radicalisation and ties inside
-    hiding,  # detection, funds, crime, commitment decay
+    prison,  # sentences, releases, peer influence and ties inside
+    camps,  # radicalisation in camps, smuggling out
+    hiding,  # detection, arrests that cut ties, funds, crime
+    allegiance,  # ideology and loyalty of the free: reinforcement by ties and brand, decay
+    upbringing,  # members' children trained by committed kin
     reintegration,  # programmes and reoffending
     regrouping,  # the regrouping pool and the regroup event
 )

@@ -34,7 +34,8 @@ CORE_FIELDS: dict[str, Field] = {
     "entered": Field(np.int16),  # month the current state was entered
     "joined": Field(np.int16),  # month of arrival (or of coming of age)
     "birth": Field(np.int16),  # month of birth (for minors and children; others -1000)
-    "commitment": Field(np.float32),
+    "ideology": Field(np.float32),  # how extreme the person's views are, 0-1
+    "loyalty": Field(np.float32),  # loyalty to the group: its leadership and brand, 0-1
     "skill": Field(np.float32),
     "funds": Field(np.float32),  # USD
     "known": Field(np.bool_),  # known to the authorities
@@ -74,8 +75,12 @@ class Member(mesa.Agent):
         return Disposition(int(self._get("disposition")))
 
     @property
-    def commitment(self) -> float:
-        return float(self._get("commitment"))
+    def ideology(self) -> float:
+        return float(self._get("ideology"))
+
+    @property
+    def loyalty(self) -> float:
+        return float(self._get("loyalty"))
 
     @property
     def skill(self) -> float:
@@ -102,7 +107,8 @@ class Member(mesa.Agent):
     def __repr__(self) -> str:
         return (
             f"Member({self.unique_id}: {self.role.label}, {self.region.label}, "
-            f"{self.state.label}, commitment={self.commitment:.2f}, skill={self.skill:.2f}, "
+            f"{self.state.label}, ideology={self.ideology:.2f}, loyalty={self.loyalty:.2f}, "
+            f"skill={self.skill:.2f}, "
             f"funds=${self.funds:,.0f})"
         )
 

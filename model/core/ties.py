@@ -54,6 +54,26 @@ class Ties:
         same = g[1:] == g[:-1]
         self.add(m[:-1][same], m[1:][same], kind)
 
+    def cut(self, members: np.ndarray, share: float, rng: np.random.Generator) -> None:
+        """Remove each tie with an end among ``members`` with probability ``share`` (an
+        arrest scatters contacts); the other ties keep their order."""
+        if self.m == 0 or len(members) == 0 or share <= 0:
+            return
+        hit = np.zeros(int(max(self.src[: self.m].max(), self.dst[: self.m].max())) + 1, bool)
+        hit[members[members < len(hit)]] = True
+        src, dst = self.edges
+        touched = hit[src] | hit[dst]
+        drop = touched & (rng.random(self.m) < share)
+        if not drop.any():
+            return
+        keep = np.flatnonzero(~drop)
+        k = len(keep)
+        for name in ("src", "dst", "kind"):
+            arr = getattr(self, name)
+            arr[:k] = arr[keep]
+        self.m = k
+        self._among = None  # the cached answer may hold removed ties
+
     @property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
         return self.src[: self.m], self.dst[: self.m]

@@ -2,7 +2,8 @@
 
 A mechanism's ``step(w)`` gets a :class:`World`: the members' arrays, the ties, the clock, the
 generator, this month's policy lever levels, the scale, and the world-level definitions that
-several mechanisms share (who is dedicated, whether the territory is lost). It reads its own
+several mechanisms share (who is extremist, loyal, dedicated or qualified; whether the territory
+is lost). It reads its own
 parameter group with ``w.group(ItsGroup)``, keeps what it remembers between months in
 ``w.memory(ItsMemory)``, and writes the outputs it declared (``OUTPUTS``, in agents) to
 ``w.out``. Outputs are converted to persons (agents x scale) in one place,
@@ -126,7 +127,9 @@ class World:
         self.attributes = p.attributes
         self.policy = p.policy
         # definitions several mechanisms share (their values are set in the regroup group)
-        self.dedicated_from = p.regroup.commitment_threshold  # commitment of the dedicated
+        self.extremist_from = p.regroup.ideology_threshold  # ideology of an extremist
+        self.loyal_from = p.regroup.loyalty_threshold  # loyalty of a loyal member
+        self.qualified_from = p.regroup.skill_threshold  # skill of a qualified member
         self.lost_below = p.regroup.territory_lost_below  # territory counted as lost
         self.policy_from = month_index(p.policy.start, p.time.start)
         self._levers = Levers.of(p.policy)
@@ -160,9 +163,27 @@ class World:
         """Whether the group counts as having lost its territory this month."""
         return self.schedule.control[self.t] < self.lost_below
 
-    def dedicated(self, commitment: np.ndarray) -> np.ndarray:
-        """Boolean per value: the commitment of a dedicated member."""
-        return commitment >= self.dedicated_from
+    def extremist(self, ideology: np.ndarray) -> np.ndarray:
+        """Boolean per value: the ideology of an extremist (``regroup.ideology_threshold``)."""
+        return ideology >= self.extremist_from
+
+    def loyal(self, loyalty: np.ndarray) -> np.ndarray:
+        """Boolean per value: loyal to the group (``regroup.loyalty_threshold``)."""
+        return loyalty >= self.loyal_from
+
+    def dedicated(self, ideology: np.ndarray, loyalty: np.ndarray) -> np.ndarray:
+        """Boolean per person: dedicated to the group, the one definition the model uses:
+        extremist (ideology at or above its threshold) AND loyal (loyalty at or above its)."""
+        return (ideology >= self.extremist_from) & (loyalty >= self.loyal_from)
+
+    def dedicated_rows(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """:meth:`dedicated` for the members ``idx`` (all live rows by default)."""
+        n = self.pop.n
+        return self.dedicated(self.pop.ideology[:n][idx], self.pop.loyalty[:n][idx])
+
+    def qualified(self, skill: np.ndarray) -> np.ndarray:
+        """Boolean per value: the skill of a qualified member (``regroup.skill_threshold``)."""
+        return skill >= self.qualified_from
 
     def month(self, date: str) -> int:
         """Month index of ``YYYY-MM``."""

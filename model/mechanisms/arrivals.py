@@ -40,7 +40,8 @@ def new_members(w: World, region: np.ndarray, role: np.ndarray, state: State, t:
     a = w.attributes
     k = len(role)
     rng = w.rng
-    commit = w.table(a.commitment)[role] + rng.uniform(-0.1, 0.1, k)
+    ideology = w.table(a.ideology)[role] + rng.uniform(-0.1, 0.1, k)
+    loyalty = w.table(a.loyalty)[role] + rng.uniform(-0.1, 0.1, k)
     skill = w.table(a.skill)[role] + rng.uniform(-0.1, 0.1, k)
     region_funds = w.table(a.region_funds, local=1.0)[region]
     funds = rng.exponential(1.0, k) * w.table(a.funds_usd)[role] * region_funds
@@ -56,7 +57,8 @@ def new_members(w: World, region: np.ndarray, role: np.ndarray, state: State, t:
         entered=t,
         joined=t,
         birth=(t - age * 12).astype(np.int16),
-        commitment=np.clip(commit, 0, 1),
+        ideology=np.clip(ideology, 0, 1),
+        loyalty=np.clip(loyalty, 0, 1),
         skill=np.clip(skill, 0, 1),
         funds=funds,
         known=known,
@@ -127,4 +129,6 @@ def step(w: World) -> None:
     w.count("arrived_foreign", len(f))
     w.count("arrived_local", len(loc))
     if len(loc):
-        schedule_children(w, loc)
+        schedule_children(w, loc, p.local_children_per_member)
+    if len(f):
+        schedule_children(w, f, p.foreign_children_per_member)

@@ -1,9 +1,10 @@
 """Demography: members' children reach fighting age within the decade (seed 003).
 
-Children of local members appear as persons in the month they come of age: in the
+Children of local and foreign members appear as persons in the month they come of age: in the
 territory while the group holds it, in a camp if their parent is held by states (or dead
 once the territory is gone), otherwise living free (unknown) in their community.
-Their commitment follows the parent's. Minors who arrived with their families are members
+Their ideology and loyalty follow the parent's; their skill comes from training
+(``upbringing``). Minors who arrived with their families are members
 already and simply age (see :func:`of_fighting_age`).
 """
 
@@ -13,7 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from regroup.core import ties as tie_kinds
-from regroup.core.states import HELD_BY_STATES, IN_TERRITORY, Custody, Role, State, membership
+from regroup.core.states import (
+    HELD_BY_STATES,
+    IN_TERRITORY,
+    Custody,
+    Region,
+    Role,
+    State,
+    membership,
+)
 from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
@@ -31,10 +40,11 @@ class Births:
         self.parent = np.zeros(0, np.int64)
 
 
-def schedule_children(w: World, parents: np.ndarray) -> None:
-    """Local members' children: each comes of age at a random month of the coming years."""
+def schedule_children(w: World, parents: np.ndarray, per_member: float) -> None:
+    """Members' children (``per_member`` on average): each comes of age at a random month of
+    the coming years."""
     p, rng, births = w.population, w.rng, w.memory(Births)
-    k = rng.poisson(p.local_children_per_member, len(parents))
+    k = rng.poisson(per_member, len(parents))
     parent = np.repeat(parents, k)
     age_now = rng.uniform(0, p.fighting_age_years, len(parent))
     month = w.t + np.ceil((p.fighting_age_years - age_now) * 12).astype(np.int32)
@@ -70,9 +80,15 @@ def step(w: World) -> None:
     pop, p = w.pop, w.population
     k = len(parent)
     state = where_children_are(w, pop.state[parent])
-    commit = np.clip(
-        pop.commitment[parent] * p.child_commitment + w.rng.uniform(-0.1, 0.1, k), 0, 1
+    # a foreign member's child living free is at home if the parent has come home, else abroad
+    foreign_free = (pop.region[parent] != int(Region.LOCAL)) & (state == State.HIDING_LOCAL)
+    at_home = pop.returned[parent] >= 0
+    state[foreign_free & at_home] = State.RETURNED
+    state[foreign_free & ~at_home] = State.HIDING_ABROAD
+    ideology = np.clip(
+        pop.ideology[parent] * p.child_commitment + w.rng.uniform(-0.1, 0.1, k), 0, 1
     )
+    loyalty = np.clip(pop.loyalty[parent] * p.child_commitment + w.rng.uniform(-0.1, 0.1, k), 0, 1)
     idx = w.add(
         k,
         state=state,
@@ -81,8 +97,10 @@ def step(w: World) -> None:
         entered=w.t,
         joined=w.t,
         birth=int(w.t - p.fighting_age_years * 12),
-        commitment=commit,
+        ideology=ideology,
+        loyalty=loyalty,
         custody=np.where(state == State.DETAINED, Custody.CAMP, Custody.NONE),
     )
+    pop.returned[idx[state == State.RETURNED]] = w.t
     w.ties.add(idx, parent, tie_kinds.FAMILY)
     w.count("came_of_age", k)

@@ -1,6 +1,8 @@
 """Disillusionment: the four defector narratives (seed 002) and territorial loss raise
 the wish to leave, differently by role: settlers after 2015 as the war comes to them
-(seed 001), leaders when the territory looks lost (seeds 001, 003)."""
+(seed 001), leaders when the territory looks lost (seeds 001, 003). The narratives work on
+those disloyal to the group; wanting to leave erodes loyalty much more than ideology
+(seed 002: defectors reject the group's strategy, yet 'many still hold extremist views')."""
 
 from __future__ import annotations
 
@@ -145,15 +147,27 @@ class Disillusionment(Strict):
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.35, high=0.65),
     )
-    commitment_loss: float = param(
+    loyalty_loss: float = param(
         0.5,
-        "commitment per unit wish",
-        ASSUMPTION,
-        "Commitment lost per unit of wish to leave gained.",
+        "loyalty per unit wish",
+        "seed 002 supports the direction (defectors 'reject ISIS's strategy and tactics'); value "
+        "assumption",
+        "Loyalty to the group lost per unit of wish to leave gained.",
         ge=0,
         le=2,
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.25, high=1.0),
+    )
+    ideology_loss: float = param(
+        0.1,
+        "ideology per unit wish",
+        "seed 002 supports the direction (returnees reject the group's strategy but 'many still "
+        "hold extremist views'): ideology falls less than loyalty; value assumption",
+        "Ideology lost per unit of wish to leave gained.",
+        ge=0,
+        le=2,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=0.3),
     )
     region_leave_factor: RegionFactors = table(
         RegionFactors,
@@ -185,7 +199,7 @@ def step(w: World) -> None:
     if len(idx) == 0:
         return
     role = pop.role[idx]
-    c = pop.commitment[idx]
+    c = pop.loyalty[idx]
     sens = w.table(d.sensitivity)[role]
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     push = sens * (narratives * (1.0 - c) + d.territorial_loss * s.loss[t])
@@ -194,7 +208,8 @@ def step(w: World) -> None:
         push += (role == Role.LEADER) * d.leader_despair_push
     push *= region_factor(w)[pop.region[idx]]
     pop.wish[idx] = np.minimum(1.0, pop.wish[idx] + push)
-    pop.commitment[idx] = np.maximum(0.0, c - d.commitment_loss * push)
+    pop.loyalty[idx] = np.maximum(0.0, c - d.loyalty_loss * push)
+    pop.ideology[idx] = np.maximum(0.0, pop.ideology[idx] - d.ideology_loss * push)
 
 
 def wants_to_leave(w: World, idx: np.ndarray) -> np.ndarray:

@@ -222,7 +222,7 @@ def leave_territory(w: World, idx: np.ndarray) -> None:
         return
     pop = w.pop
     e = w.group(Escape)
-    dedicated = w.dedicated(pop.commitment[idx])
+    dedicated = w.dedicated(pop.ideology[idx], pop.loyalty[idx])
     disturbed = w.draw(len(idx)) < e.trauma_share
     pop.disposition[idx] = np.where(
         dedicated,

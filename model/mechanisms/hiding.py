@@ -1,6 +1,7 @@
-"""Hiding (seed 003): detection by intelligence (raised by sharing between states), the
-cost of living, drift into criminal networks for those without papers or means, death in
-the insurgency, and commitment that decays unless a tie to a dedicated member reinforces it."""
+"""Hiding (seed 003): detection by intelligence (raised by sharing between states), also of
+monitored returnees who act on extremist views; arrests that cut ties; the cost of living and
+leaders' support of fighters' widows and children; drift into criminal networks for those
+without papers or means; death in the insurgency."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.states import FREE_STATES, HIDING_STATES, Region, State
+from regroup.core.states import COMMAND_ROLES, FREE_STATES, HIDING_STATES, Region, State
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import prison
 
@@ -87,16 +88,39 @@ class Hiding(Strict):
         evidence="assumption",
         prior=Prior(kind="lognormal", median=400, sigma=0.5, low=150, high=1000),
     )
-    commitment_decay: float = param(
-        0.01,
-        "commitment/month",
-        "assumption: no seed gives it (the model brief's design: commitment decays unless "
-        "reinforced by ties)",
-        "Monthly loss of commitment for the free without a committed tie.",
+    support_usd: float = param(
+        500.0,
+        "USD/month",
+        "seed 003 supports the direction (leaders' money will allow them 'to support ISIS "
+        "fighters' widows and children'); value assumption",
+        "Monthly spending of a free leader or Amni member on fighters' widows and children.",
+        ge=0,
+        le=1e5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=500, sigma=0.6, low=150, high=2000),
+    )
+    tie_cut_share: float = param(
+        0.5,
+        "share",
+        "seed 003 supports the direction ('intelligence-sharing to track down former fighters' "
+        "disrupts their networks); value assumption",
+        "Share of an arrested person's ties that the arrest cuts (contacts exposed or scattered).",
         ge=0,
         le=1,
         evidence="assumption",
-        prior=Prior(kind="lognormal", median=0.01, sigma=0.35, low=0.005, high=0.02),
+        prior=Prior(kind="uniform", low=0.0, high=1.0),
+    )
+    monitored_detection: float = param(
+        0.01,
+        "probability/month",
+        "seed 004 supports the direction (security forces lack 'the resources to monitor' "
+        "returnees); value assumption",
+        "Monthly probability that a monitored free returnee who is extremist is caught acting "
+        "(times ideology).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.01, sigma=0.5, low=0.003, high=0.03),
     )
     insurgency_death: float = param(
         0.002,
@@ -136,10 +160,12 @@ def going_home(w: World, abroad: np.ndarray) -> np.ndarray:
 
 
 def catch(w: World, idx: np.ndarray) -> None:
-    """Arrest: locals go to prison in the region, foreigners to prison at home."""
+    """Arrest: locals go to prison in the region, foreigners to prison at home; the arrest
+    cuts a share (``hiding.tie_cut_share``) of the arrested people's ties."""
     if len(idx) == 0:
         return
     pop = w.pop
+    w.ties.cut(idx, w.group(Hiding).tie_cut_share, w.rng)
     local = pop.region[idx] == Region.LOCAL
     prison.admit(w, idx[local], home=False)
     home = idx[~local]
@@ -151,10 +177,18 @@ def step(w: World) -> None:
     h, t, pop = w.group(Hiding), w.t, w.pop
     sought = pop.where(*SOUGHT, t=t)
     caught = sought[w.draw(len(sought)) < detection(w, sought)]
-    catch(w, caught)
+    # monitored returnees: the extremist among them may be caught acting
+    watched = pop.where(State.RETURNED, t=t)
+    watched = watched[pop.monitored[watched] & w.extremist(pop.ideology[watched])]
+    intel = 1.0 + w.policy.intelligence_gain * w.levers.intelligence_sharing
+    risk = h.monitored_detection * intel * pop.ideology[watched]
+    catch(w, np.concatenate([caught, watched[w.draw(len(watched)) < risk]]))
 
     funds = pop.view("funds")  # funds are never negative: a zero cost leaves them as they are
     cost = np.float32(h.living_cost_usd) * pop.mask(*HIDING_STATES)
+    role = pop.view("role")
+    command = (role == int(COMMAND_ROLES[0])) | (role == int(COMMAND_ROLES[1]))
+    cost += np.float32(h.support_usd) * (command & pop.mask(*FREE_STATES))
     np.maximum(funds - cost, 0.0, out=funds)
     funds += np.float32(h.crime_income_usd) * pop.mask(State.CRIMINAL)
 
@@ -168,9 +202,3 @@ def step(w: World) -> None:
     broke = pop.funds[drifting] < h.living_cost_usd
     rate = h.crime_drift * (without | broke)
     pop.move(drifting[w.draw(len(drifting)) < rate], State.CRIMINAL, t)
-
-    free = pop.mask(*FREE_STATES)
-    dedicated = free & w.dedicated(pop.view("commitment"))
-    reinforced = w.ties.any_neighbour(dedicated, among=free)
-    lonely = np.flatnonzero(free & ~reinforced)
-    pop.commitment[lonely] = np.maximum(0.0, pop.commitment[lonely] - h.commitment_decay)

@@ -1,6 +1,7 @@
 """Return and justice (seeds 002, 004): deportation after border capture, repatriation
 from prisons and camps, prosecution at home (most returnees are imprisoned), and
-monitoring of the free (the rest may vanish from view)."""
+monitoring of the free (the rest may vanish from view); screening flags the 'dangerous' for
+monitoring unless they pass as disavowed (seed 000)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RegionFactors, Strict, param, table
 from regroup.core.population import Field
-from regroup.core.states import Custody, Region, State
+from regroup.core.states import Custody, Disposition, Region, State
 from regroup.mechanisms import prison
 from regroup.mechanisms.hiding import going_home
 
@@ -73,6 +74,17 @@ class Justice(Strict):
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.3, high=0.85),
     )
+    screening_pass: float = param(
+        0.5,
+        "share",
+        "seed 000 supports the direction (the dangerous 'have not disavowed their beliefs but "
+        "pretend to have done so'); share assumption",
+        "Share of 'dangerous' free returnees who pass screening (the rest are monitored).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.2, high=0.9),
+    )
     camp_release: float = param(
         0.004,
         "probability/month",
@@ -97,6 +109,10 @@ def arrive_home(w: World, idx: np.ndarray) -> None:
     free = idx[~prosecuted]
     pop.move(free, State.RETURNED, w.t)
     monitored = w.draw(len(free)) < j.monitored
+    # screening flags the 'dangerous' for monitoring, unless they pass as disavowed
+    dangerous = pop.disposition[free] == int(Disposition.DANGEROUS)
+    passes = w.draw(len(free)) < j.screening_pass
+    monitored = np.where(dangerous, ~passes, monitored)
     pop.monitored[free] = monitored
     pop.known[free] = pop.known[free] | monitored
 

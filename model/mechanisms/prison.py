@@ -1,6 +1,8 @@
-"""Prison (seed 003): sentences and releases over the next decade; radicalisation and
-coordination inside (Camp Bucca) pull commitment up and form ties between cellmates;
-isolation measures (``prison.isolation`` raised by ``policy.prison_measures``) cut both."""
+"""Prison (seed 003): sentences and releases over the next decade; peer influence inside
+(Camp Bucca) pulls each prisoner's ideology and loyalty toward the cell's mix, weighted toward
+its most extreme members, either way; prisoners disengage at a rate; cellmates form ties;
+isolation measures (``prison.isolation`` raised by ``policy.prison_measures``) cut influence
+and ties. Admission seizes a share of the prisoner's money."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ FIELDS = {
     "cell": Field(np.int32),  # prison cell or block
     "release": Field(np.int16, -1),  # month a sentence ends
     "ever_released": Field(np.bool_),
+    "ever_imprisoned": Field(np.bool_),  # ever in a state prison (not a camp or border custody)
 }
 OUTPUTS = {"executed_by_states": Output(PERSONS, "Executed in prisons in the region.", flow=True)}
 
@@ -75,14 +78,48 @@ class Prison(Strict):
     )
     radicalisation: float = param(
         0.04,
-        "commitment/month",
+        "share of the gap/month",
         "seed 003 supports the direction (guards concerned that 'further radicalisation and "
         "coordination will be ongoing in prisons', as at Camp Bucca); value assumption",
-        "Monthly pull of a prisoner's commitment toward the most committed in the cell.",
+        "Monthly pull of a prisoner's ideology and loyalty toward the cell's mix (either way).",
         ge=0,
         le=1,
         evidence="assumption",
         prior=Prior(kind="lognormal", median=0.04, sigma=0.35, low=0.02, high=0.08),
+    )
+    zeal_weight: float = param(
+        2.0,
+        "factor",
+        "seed 003 supports the direction (radicalisation 'ongoing in prisons': the committed set "
+        "the tone); value assumption (0: the plain mean of the cell; large: near its most "
+        "extreme member)",
+        "Extra weight of a cellmate's views in the cell's mix per unit of their ideology.",
+        ge=0,
+        le=50,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=6.0),
+    )
+    disengagement: float = param(
+        0.001,
+        "ideology and loyalty/month",
+        "assumption (disengagement in prison happens; no seed gives a rate); the prior is "
+        "bounded by terrorism reoffending after release of 1.6-4.8% (Renard 2020; Hodwitz "
+        "2019): at the other defaults, above about 0.003 a month reoffending falls below 1.6%",
+        "Monthly loss of ideology and loyalty of every prisoner (disengagement).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=0.003),
+    )
+    seizure_share: float = param(
+        0.5,
+        "share",
+        "assumption (the model's design: arrests seize money); value assumption",
+        "Share of a person's funds seized when they are imprisoned.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.2, high=0.9),
     )
     tie_formation: float = param(
         0.05,
@@ -131,6 +168,8 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     pop.cell[idx] = facility + w.rng.integers(0, cells, len(idx))
     pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
     pop.known[idx] = True
+    pop.ever_imprisoned[idx] = True
+    pop.funds[idx] *= np.float32(1.0 - p.seizure_share)
 
 
 def isolation(w: World) -> float:
@@ -186,9 +225,14 @@ def step(w: World) -> None:
 
     open_share = 1.0 - isolation(w)
     order, group, start, size = cells(pop.cell[idx])
-    c = pop.commitment[idx]
-    top = np.maximum.reduceat(c[order], start)  # the most committed in each cell
-    pop.commitment[idx] = c + p.radicalisation * open_share * np.maximum(0.0, top[group] - c)
+    ideology, loyalty = pop.ideology[idx], pop.loyalty[idx]
+    weight = 1.0 + p.zeal_weight * ideology  # the committed set the tone
+    total = np.add.reduceat(weight[order], start)
+    pull = p.radicalisation * open_share
+    for name, x in (("ideology", ideology), ("loyalty", loyalty)):
+        mix = np.add.reduceat((weight * x)[order], start) / total  # the cell's mix
+        moved = x + pull * (mix[group] - x) - p.disengagement
+        getattr(pop, name)[idx] = np.clip(moved, 0.0, 1.0)
 
     forming = np.flatnonzero(w.draw(len(idx)) < p.tie_formation * open_share)
     if len(forming):

@@ -1,6 +1,7 @@
 """Recruitment appeal (seeds 000, 002, 003) and remobilisation after the territory is lost.
 
-The appeal is the brand's perceived effectiveness (territory held), the propaganda value
+The appeal is the brand's perceived effectiveness (the territory held, or a decaying memory
+of it that a regrouping pool's activity feeds), the propaganda value
 of foreign fighters in territory, and grievances at home, minus the counter-narrative of
 defectors who speak publicly (deterred by prosecution unless a legal path exists). It
 drives foreign arrivals (``arrivals``). Once the territory is lost, it draws dedicated free
@@ -153,6 +154,30 @@ class Recruitment(Strict):
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.005, high=0.02),
     )
+    brand_decay: float = param(
+        0.05,
+        "share/month",
+        "seed 003 supports the direction (in 2018, after the territory was nearly gone: "
+        "'Because of its perceived effectiveness, the ISIS brand may still attract new "
+        "members'); value assumption",
+        "Monthly decay of the brand's perceived effectiveness once it exceeds the territory held.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.02, high=0.15),
+    )
+    activity_effect: float = param(
+        0.02,
+        "effectiveness/month",
+        "seed 003 supports the direction (the brand's appeal rests on 'perceived "
+        "effectiveness'); value assumption",
+        "Monthly gain in perceived effectiveness from a pool at critical mass (in proportion "
+        "below it).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=0.05),
+    )
     new_recruits_per_month: float = param(
         30.0,
         "persons/month",
@@ -166,15 +191,36 @@ class Recruitment(Strict):
     )
 
 
+class Brand:
+    """The brand's perceived effectiveness (0-1), remembered from month to month."""
+
+    perceived = 0.0
+    month = -1
+
+
+def perceived_effectiveness(w: World) -> float:
+    """This month's perceived effectiveness of the brand: the territory held, or, when more,
+    last month's perception decayed by ``recruitment.brand_decay`` and fed by the largest
+    pool's activity (its size over the critical mass, last month, at most 1)."""
+    r, t, brand = w.group(Recruitment), w.t, w.memory(Brand)
+    if brand.month != t:
+        activity = min(1.0, regrouping.memory(w).momentum)
+        remembered = brand.perceived * (1.0 - r.brand_decay) + r.activity_effect * activity
+        brand.perceived = min(1.0, max(float(w.schedule.control[t]), remembered))
+        brand.month = t
+    return brand.perceived
+
+
 def appeal(w: World) -> float:
     """The appeal this month, relative to its value at the peak of the caliphate (1)."""
-    r, t, pop = w.group(Recruitment), w.t, w.pop
+    r, pop = w.group(Recruitment), w.pop
     active = pop.where(State.ACTIVE)
     foreign_share = np.count_nonzero(pop.region[active] != Region.LOCAL) / max(1, len(active))
     grievance = r.grievance * (1.0 - w.levers.grievances)
     spoken = w.out.persons("public_defections", w.out.total["public_defections"])
     counter = r.counter_narrative * spoken / (spoken + r.counter_half_saturation)
-    raw = r.brand * w.schedule.control[t] + r.propaganda * foreign_share + grievance - counter
+    effective = perceived_effectiveness(w)
+    raw = r.brand * effective + r.propaganda * foreign_share + grievance - counter
     peak = r.brand + r.propaganda * 0.5 + r.grievance
     return max(0.0, raw / peak)
 
@@ -199,7 +245,8 @@ def remobilise(w: World, level: float) -> None:
     anchor = pools.largest_anchor
     if anchor < 0:
         return
-    mean = r.new_recruits_per_month * level * min(1.0, pools.momentum)
+    # women in the pool's network recruit too, without being counted as fighters
+    mean = r.new_recruits_per_month * level * min(1.0, pools.momentum + pools.support)
     k = int(w.rng.poisson(w.agents(mean)))
     if k:
         region = np.full(k, pop.region[anchor], dtype=np.int8)

@@ -1,8 +1,12 @@
 """Regrouping potential (seed 003: "enough dedicated and qualified members").
 
-The pool: free members who are dedicated (commitment >= threshold) and qualified
-(skill >= threshold, of fighting age). Connected: in the same component of the tie graph
-among free members as a leader or Amni member with funds. A regroup event happens, once
+The pool: free members who are dedicated (ideology and loyalty at or above their
+thresholds, ``World.dedicated``) and qualified (skill >= threshold, of fighting age).
+Free members who are extremist and qualified but disloyal are counted apart: the rival pool,
+available to rival or successor groups. Free, loyal women and under-age minors in a funded
+component are its supporters: they carry ties and money but are not counted as fighters.
+Connected: in the same component of the tie graph among free members as a leader or Amni
+member with funds. A regroup event happens, once
 the territory is lost, when one connected pool reaches the critical mass.
 """
 
@@ -14,7 +18,7 @@ import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field
-from regroup.core.states import COMMAND_ROLES, FREE_STATES, Region, Role
+from regroup.core.states import COMMAND_ROLES, FREE_STATES, Region, Role, State
 from regroup.core.world import PERSONS, USD, Output
 from regroup.mechanisms.demography import of_fighting_age
 
@@ -27,7 +31,13 @@ OUTPUTS = {
     "pool": Output(PERSONS, "Free members who are dedicated and qualified."),
     "connected_pool": Output(PERSONS, "The pool's members tied to a funded leader."),
     "largest_pool": Output(PERSONS, "The largest pool tied to one funded leader."),
-    "pool_funds": Output(USD, "Funds of the members of connected pools."),
+    "pool_funds": Output(USD, "Funds of the members and supporters of connected pools."),
+    "rival_pool": Output(
+        PERSONS, "Free, qualified extremists disloyal to the group: available to rivals."
+    ),
+    "supporters": Output(
+        PERSONS, "Loyal free women and under-age minors in a funded component (not fighters)."
+    ),
     "pool_by_region": Output(PERSONS, "The pool by region of origin.", regions=True),
     "largest_by_region": Output(
         PERSONS, "The largest connected pool of each region.", regions=True
@@ -39,16 +49,27 @@ OUTPUTS = {
 class Regroup(Strict):
     """Regrouping potential (seed 003: 'enough dedicated and qualified members')."""
 
-    commitment_threshold: float = param(
+    ideology_threshold: float = param(
         0.6,
         "0-1",
         "seed 003 supports the concept ('enough dedicated and qualified members'); threshold "
         "assumption",
-        "Commitment at or above which a member is dedicated.",
+        "Ideology at or above which a member is extremist (dedicated if also loyal).",
         ge=0,
         le=1,
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.5, high=0.7),
+    )
+    loyalty_threshold: float = param(
+        0.5,
+        "0-1",
+        "seeds 002, 003 support the distinction (takfiri extremists turned on the group's "
+        "leadership; defectors who reject it still hold extremist views); threshold assumption",
+        "Loyalty at or above which a member is loyal to the group (dedicated if also extremist).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.4, high=0.6),
     )
     skill_threshold: float = param(
         0.3,
@@ -96,16 +117,52 @@ class Regroup(Strict):
 
 class Pools:
     """What regrouping remembers from last month: the funded leader or Amni member anchoring
-    the largest pool (-1: none), that pool as a share of the critical mass, and the month of
-    the regroup event (None before it)."""
+    the largest pool (-1: none), that pool and its supporters as shares of the critical mass,
+    and the month of the regroup event (None before it)."""
 
     largest_anchor = -1
     momentum = 0.0
+    support = 0.0
     regroup_month: int | None = None
+
+
+class Composition:
+    """The connected pool's make-up each month, in agents: by state, role, region of origin
+    and ever imprisoned (by states); and the sums of its members' ideology and loyalty."""
+
+    def __init__(self) -> None:
+        self.months = 0
+
+    def allocate(self, months: int) -> None:
+        self.months = months
+        self.state = np.zeros((months, len(State)))
+        self.role = np.zeros((months, len(Role)))
+        self.region = np.zeros((months, N_REGIONS))
+        self.imprisoned = np.zeros((months, 2))  # never, ever imprisoned by states
+        self.ideology = np.zeros(months)
+        self.loyalty = np.zeros(months)
 
 
 def memory(w: World) -> Pools:
     return w.memory(Pools)
+
+
+def composition(w: World) -> Composition:
+    """The connected pool's composition by month (see :class:`Composition`)."""
+    c = w.memory(Composition)
+    if c.months != w.months:
+        c.allocate(w.months)
+    return c
+
+
+def record_composition(w: World, linked: np.ndarray) -> None:
+    pop, t, c = w.pop, w.t, composition(w)
+    c.state[t] = np.bincount(pop.state[linked], minlength=len(State))
+    c.role[t] = np.bincount(pop.role[linked], minlength=len(Role))
+    c.region[t] = np.bincount(pop.region[linked], minlength=N_REGIONS)
+    c.imprisoned[t] = np.bincount(pop.ever_imprisoned[linked].astype(np.int64), minlength=2)
+    c.ideology[t] = pop.ideology[linked].sum()
+    c.loyalty[t] = pop.loyalty[linked].sum()
 
 
 def step(w: World) -> None:
@@ -113,9 +170,15 @@ def step(w: World) -> None:
     n = pop.n
     is_free = pop.mask(*FREE_STATES)
     free = np.flatnonzero(is_free)
-    dedicated = w.dedicated(pop.view("commitment")) & is_free
-    cand = np.flatnonzero(dedicated & (pop.view("skill") >= g.skill_threshold))
-    cand = cand[of_fighting_age(w, cand) | (pop.role[cand] != Role.MINOR)]
+    ideology, loyalty = pop.view("ideology"), pop.view("loyalty")
+    extremist = w.extremist(ideology) & is_free & w.qualified(pop.view("skill"))
+    adult = np.ones(n, dtype=bool)
+    minors = np.flatnonzero(pop.view("role") == int(Role.MINOR))
+    adult[minors] = of_fighting_age(w, minors)
+    fighter = adult & (pop.view("role") != int(Role.WOMAN))
+    loyal = w.loyal(loyalty)
+    cand = np.flatnonzero(extremist & loyal & fighter)  # dedicated and qualified
+    w.record("rival_pool", np.count_nonzero(extremist & ~loyal & fighter))
     region = pop.region[cand]
     w.record("pool", len(cand))
     w.record("pool_by_region", np.bincount(region, minlength=N_REGIONS))
@@ -126,7 +189,7 @@ def step(w: World) -> None:
     connected = pop.view("connected")
     connected[:] = False
     pools = memory(w)
-    pools.largest_anchor, pools.momentum = -1, 0.0
+    pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
     if len(anchors) == 0 or len(cand) == 0:
         return
     label = w.ties.components(free, n)
@@ -140,8 +203,15 @@ def step(w: World) -> None:
     biggest = int(np.argmax(size))
     w.record("connected_pool", len(linked))
     w.record("largest_pool", size[biggest])
+    record_composition(w, linked)
+    # supporters: loyal free women and under-age minors in a funded component (not fighters)
+    backing = np.flatnonzero(is_free & loyal & ~fighter)
+    backing = backing[funded[label[backing]]]
+    w.record("supporters", len(backing))
+    supporters = int(np.count_nonzero(label[backing] == biggest))
+    pools.support = out.persons("supporters", supporters) / g.critical_mass
     funds = pop.funds[linked]
-    w.record("pool_funds", funds.sum())
+    w.record("pool_funds", funds.sum() + pop.funds[backing].sum())
     lr = pop.region[linked]
     w.record("funds_by_region", np.bincount(lr, weights=funds, minlength=N_REGIONS))
     largest_by_region = out.raw["largest_by_region"]

@@ -1,7 +1,7 @@
 """Reintegration (seed 003): returnees and released prisoners reintegrate, faster with
-de-radicalisation and reintegration programmes, which also lower commitment (not for the
-'dangerous', who only pretend to have disavowed, seed 000). Released people may reoffend,
-the more committed the likelier (Renard 2020; Hodwitz 2019)."""
+de-radicalisation and reintegration programmes, which also lower ideology and loyalty (of the
+'dangerous', who pretend to have disavowed, seed 000, only those who fail to pass). Released
+people may reoffend, the more extreme the likelier (Renard 2020; Hodwitz 2019)."""
 
 from __future__ import annotations
 
@@ -48,11 +48,23 @@ class Reintegration(Strict):
         "commitment/month",
         "seed 003 recommends the lever ('de-radicalisation and reintegration programmes') and "
         "gives no effect size; value assumption",
-        "Monthly commitment loss at full programme coverage (not for the 'dangerous').",
+        "Monthly loss of ideology and loyalty at full programme coverage.",
         ge=0,
         le=1,
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.005, high=0.04),
+    )
+    dangerous_pass: float = param(
+        0.7,
+        "share",
+        "seed 000 supports the direction (the dangerous 'have not disavowed their beliefs but "
+        "pretend to have done so'); share assumption",
+        "Share of the 'dangerous' whom de-radicalisation programmes miss because they pass as "
+        "disavowed.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.4, high=1.0),
     )
     reintegrated_risk: float = param(
         0.3,
@@ -69,7 +81,7 @@ class Reintegration(Strict):
         "probability/month",
         "fitted to terrorism reoffending after release of 1.6-4.8% (Renard 2020; Hodwitz 2019, "
         "via the model brief); checked in tests/test_plausibility.py",
-        "Monthly probability a released person commits a terrorism offence, times commitment.",
+        "Monthly probability a released person commits a terrorism offence, times ideology.",
         ge=0,
         le=1,
         evidence="fitted",
@@ -83,16 +95,18 @@ def step(w: World) -> None:
     out = pop.where(State.RETURNED, State.RELEASED, t=t)
     if coverage > 0:
         reached = pop.where(State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME)
-        reached = reached[pop.disposition[reached] != Disposition.DANGEROUS]
-        pop.commitment[reached] = np.maximum(
-            0.0, pop.commitment[reached] - r.deradicalisation * coverage
-        )
+        dangerous = pop.disposition[reached] == int(Disposition.DANGEROUS)
+        # the 'dangerous' pretend to have disavowed: the programme misses those who pass it
+        effect = r.deradicalisation * coverage * np.where(dangerous, 1.0 - r.dangerous_pass, 1.0)
+        for name in ("ideology", "loyalty"):
+            values = getattr(pop, name)
+            values[reached] = np.maximum(0.0, values[reached] - effect)
     joined = w.chance(out, r.base_rate + r.programme_effect * coverage)
     pop.move(joined, State.REINTEGRATED, t)
 
     at_risk = pop.where(State.RELEASED, State.REINTEGRATED, t=t)
     factor = np.where(pop.state[at_risk] == int(State.REINTEGRATED), r.reintegrated_risk, 1.0)
-    risk = r.reoffending * pop.commitment[at_risk] * factor
+    risk = r.reoffending * pop.ideology[at_risk] * factor
     offended = at_risk[w.draw(len(at_risk)) < risk]
     pop.reoffended[offended] = True
     catch(w, offended)

@@ -350,6 +350,56 @@ def parameters(res: Results) -> plt.Figure | None:
     return fig
 
 
+COMPOSITION = {  # panel title: the prefix of its indicator columns
+    "by state": "pool_state_",
+    "by role": "pool_role_",
+    "by region of origin": "pool_origin_",
+    "ever imprisoned by states": "pool_",
+}
+
+
+def pool_composition(res: Results) -> plt.Figure | None:
+    """The regrouping pool's composition over time in the baseline (mean over runs, so the
+    layers add up to the mean pool): by state, role, region of origin, ever imprisoned."""
+    import pyarrow.parquet as pq
+
+    try:
+        names = pq.read_schema(next((res.path / "indicators").rglob("*.parquet"))).names
+    except (OSError, StopIteration, ValueError):
+        return None
+    parts = {
+        title: [
+            c
+            for c in names
+            if c.startswith(prefix)
+            and (prefix != "pool_" or c in ("pool_ever_imprisoned", "pool_never_imprisoned"))
+        ]
+        for title, prefix in COMPOSITION.items()
+    }
+    columns = sorted({c for cols in parts.values() for c in cols})
+    if not columns:
+        return None
+    ind = res.indicators(columns)
+    ind = ind[ind["scenario"] == res.baseline] if (ind["scenario"] == res.baseline).any() else ind
+    mean = ind.groupby("month", observed=True)[columns].mean()
+    mean.index = pd.to_datetime(mean.index.astype(str))
+    fig, axes = panels(len(parts), 2, 6, 3.2)
+    for ax, (title, cols) in zip(axes, parts.items(), strict=True):
+        shown = [c for c in cols if mean[c].max() > 0]
+        if shown:
+            labels = [c.removeprefix(COMPOSITION[title]).replace("_", " ") for c in shown]
+            ax.stackplot(mean.index, mean[shown].to_numpy().T, labels=labels, alpha=0.85)
+            ax.legend(fontsize=6, loc="upper left", ncol=2)
+        ax.set_title(f"regrouping pool {title}", fontsize=10)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.grid(alpha=0.3)
+        year_axis(ax, mean.index)
+    axes[0].set_ylabel("persons (mean over runs)")
+    fig.suptitle(f"Who is in the regrouping pool ({res.baseline}; mean over runs)")
+    fig.tight_layout()
+    return fig
+
+
 Builder = Callable[[Results], "plt.Figure | None"]
 
 
@@ -367,6 +417,12 @@ def figure_specs(res: Results) -> Iterator[tuple[str, str, Builder]]:
         regroup_curves,
     )
     yield "fan_states.png", "People in each state over time, per scenario.", fan_states
+    yield (
+        "pool_composition.png",
+        "The regrouping pool's composition over time: by state, role, region of origin and "
+        "ever imprisoned (the baseline, mean over runs).",
+        pool_composition,
+    )
     for column in ("connected_pool", "free"):
         yield (
             f"fan_{column}.png",

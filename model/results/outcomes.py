@@ -14,6 +14,7 @@ import pandas as pd
 from regroup.config.fields import month_index
 from regroup.core.schedules import year_of
 from regroup.core.states import FREE_STATES, HIDING_STATES, Region, Role, State
+from regroup.mechanisms.regrouping import composition
 
 if TYPE_CHECKING:
     from regroup.core.model import RegroupModel
@@ -32,6 +33,14 @@ OUTCOMES = (
     "regroup_pool_peak",
     "regrouped",
     "regroup_year",
+    "rival_pool_end",
+    "supporters_end",
+    "pool_ever_imprisoned_end",
+    "pool_foreign_end",
+    "pool_hiding_abroad_end",
+    "pool_mean_ideology_end",
+    "pool_mean_loyalty_end",
+    "smuggled_from_camps",
 )
 # columns for calibration against the public figures in the model brief
 CALIBRATION = (
@@ -95,6 +104,8 @@ def outcome_row(m: RegroupModel) -> dict[str, Any]:
         "regroup_pool_peak": float(series.connected_pool[after:].max()),
         "regrouped": rm is not None,
         "regroup_year": year_of(m.p.time.start, rm) if rm is not None else math.nan,
+        **pool_end(m),
+        "smuggled_from_camps": tally["smuggled_from_camps"],
         "returned_share_2018_06": share(
             by_2018 & (returned_when >= 0) & (returned_when <= t18), by_2018
         ),
@@ -116,6 +127,44 @@ def outcome_row(m: RegroupModel) -> dict[str, Any]:
     return row
 
 
+def pool_end(m: RegroupModel) -> dict[str, float]:
+    """The connected pool's make-up in the last month, the rival pool and the supporters."""
+    c, out, series = composition(m.world), m.world.out, m.series
+    end = m.months - 1
+    members = c.state[end].sum()
+
+    def mean(total: float) -> float:
+        return float(total / members) if members else math.nan
+
+    return {
+        "rival_pool_end": float(series.rival_pool[end]),
+        "supporters_end": float(series.supporters[end]),
+        "pool_ever_imprisoned_end": float(out.scaled(c.imprisoned[end, 1])),
+        "pool_foreign_end": float(out.scaled(c.region[end, 1:].sum())),
+        "pool_hiding_abroad_end": float(out.scaled(c.state[end, State.HIDING_ABROAD])),
+        "pool_mean_ideology_end": mean(c.ideology[end]),
+        "pool_mean_loyalty_end": mean(c.loyalty[end]),
+    }
+
+
+def pool_composition(m: RegroupModel) -> dict[str, np.ndarray]:
+    """The connected pool by month: persons by state (free states), role, region of origin
+    and ever imprisoned; its members' mean ideology and loyalty (NaN when empty)."""
+    c, scaled = composition(m.world), m.world.out.scaled
+    members = c.state.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ideology = np.where(members > 0, c.ideology / members, np.nan)
+        loyalty = np.where(members > 0, c.loyalty / members, np.nan)
+    data = {f"pool_state_{s.label}": scaled(c.state[:, s]) for s in FREE_STATES}
+    data |= {f"pool_role_{r.label}": scaled(c.role[:, r]) for r in Role}
+    data |= {f"pool_origin_{r.label}": scaled(c.region[:, r]) for r in Region}
+    data["pool_never_imprisoned"] = scaled(c.imprisoned[:, 0])
+    data["pool_ever_imprisoned"] = scaled(c.imprisoned[:, 1])
+    data["pool_mean_ideology"] = ideology
+    data["pool_mean_loyalty"] = loyalty
+    return data
+
+
 STATE_NAMES = [s.label for s in State]
 ROLE_NAMES = [r.label for r in Role]
 
@@ -135,7 +184,8 @@ def timeseries(m: RegroupModel) -> pd.DataFrame:
 
 
 def indicators(m: RegroupModel) -> pd.DataFrame:
-    """Monthly scalars: appeal, arrivals, public defections, the regrouping pool by region."""
+    """Monthly scalars: appeal, arrivals, public defections, the regrouping pool by region,
+    the rival pool, the supporters, and the connected pool's composition."""
     s, counts = m.series, m.counts
     data: dict[str, Any] = {
         "month": m.month_label(np.arange(m.months)),
@@ -149,6 +199,9 @@ def indicators(m: RegroupModel) -> pd.DataFrame:
         "connected_pool": s.connected_pool,
         "largest_pool": s.largest_pool,
         "pool_funds_usd": s.pool_funds,
+        "rival_pool": s.rival_pool,
+        "supporters": s.supporters,
+        **pool_composition(m),
     }
     for r in Region:
         data[f"pool_{r.label}"] = s.pool_by_region[:, r]
