@@ -11,8 +11,10 @@ from types import SimpleNamespace
 
 import pytest
 import typer
+import yaml
 from conftest import SCENARIOS
 from regroup.cli import app
+from regroup.config import yaml_loader
 from regroup.config.errors import ConfigError, ConfigWarning
 from regroup.config.experiment import estimate, load_experiment
 from regroup.config.limits import (
@@ -198,6 +200,40 @@ def test_binary_or_non_utf8_input_is_an_error(cli, tmp_path, data, expected):
 def test_a_duplicate_key_is_an_error(cli, tmp_path, text, expected):
     path = write(tmp_path / "dup.yaml", text)
     refused(cli, ["validate", str(path)], f"{path}: {expected}")
+
+
+LOADERS = [
+    yaml_loader.PyLoader,
+    *([] if yaml_loader.Loader is yaml_loader.PyLoader else [yaml_loader.Loader]),
+]
+
+
+@pytest.mark.parametrize("loader", LOADERS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (_laughs(), "aliases expand to more than"),
+        ("a: &a [*a]\n", "an anchor refers to itself"),
+        ("a: " + "[" * 20_000 + "\n", "nest"),
+        (
+            "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 40)) + "  " * 40 + "1\n",
+            "nested",
+        ),
+        ("a: 1\nb: 2\na: 3\n", "a: set twice (lines 1 and 3)"),
+        ("a: [1, {b: 2, b: 3}]\n", "a.1.b: set twice"),
+    ],
+    ids=["laughs", "self", "brackets", "indents", "duplicate", "duplicate-in-list"],
+)
+def test_both_loaders_refuse_the_same_documents(loader, text, expected):
+    """libyaml's parser where PyYAML has it, else the pure-Python one: the same checks."""
+    with pytest.raises((yaml_loader.YamlLimitError, yaml.YAMLError)) as info:
+        yaml_loader.parse(text, loader)
+    assert expected in str(info.value)
+    assert yaml_loader.parse("a: &x [1, 2]\nb: *x\n<<: {c: 3}\n", loader) == {
+        "a": [1, 2],
+        "b": [1, 2],
+        "c": 3,
+    }
 
 
 def test_an_integer_too_long_to_convert_is_an_error(cli, tmp_path):

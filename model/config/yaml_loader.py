@@ -77,10 +77,25 @@ class _DepthComposer(Composer):
             self._depth -= 1
 
 
+class PyLoader(_DepthComposer, Reader, Scanner, Parser, SafeConstructor, Resolver):
+    """PyYAML's pure-Python SafeLoader with the depth check."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _DepthComposer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+Loader: type = PyLoader
+"""The loader :func:`parse` uses: :class:`CLoader` where PyYAML has libyaml."""
+
 if getattr(yaml, "__with_libyaml__", False):
     from yaml.cyaml import CParser
 
-    class _Loader(_DepthComposer, CParser, SafeConstructor, Resolver):
+    class CLoader(_DepthComposer, CParser, SafeConstructor, Resolver):
         """libyaml's scanner and parser (in C, several times faster), PyYAML's composer with
         the depth check (libyaml's own composer would recurse in C), the safe constructor."""
 
@@ -90,18 +105,7 @@ if getattr(yaml, "__with_libyaml__", False):
             SafeConstructor.__init__(self)
             Resolver.__init__(self)
 
-else:  # pragma: no cover - PyYAML built without libyaml
-
-    class _Loader(_DepthComposer, Reader, Scanner, Parser, SafeConstructor, Resolver):
-        """PyYAML's pure-Python SafeLoader with the depth check."""
-
-        def __init__(self, stream: str) -> None:
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-            _DepthComposer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
+    Loader = CLoader
 
 
 def _children(node: Node) -> list[Node]:
@@ -153,7 +157,7 @@ def measure(root: Node) -> None:
                 stack.append((kid, False))
 
 
-def _key(loader: _Loader, node: Node) -> Any:
+def _key(loader: Any, node: Node) -> Any:
     if isinstance(node, ScalarNode):
         value = loader.construct_object(node, deep=True)
         try:
@@ -164,7 +168,7 @@ def _key(loader: _Loader, node: Node) -> Any:
     return None
 
 
-def check_duplicates(loader: _Loader, root: Node) -> None:
+def check_duplicates(loader: Any, root: Node) -> None:
     """Refuse a mapping that sets a key twice, naming the dotted path and both lines."""
     seen_nodes: set[int] = set()
     stack: list[tuple[Node, tuple[str, ...]]] = [(root, ())]
@@ -214,9 +218,10 @@ def read_text(path: Path) -> str:
         raise YamlLimitError(f"not UTF-8 text (byte 0x{byte:02x} on line {line})") from None
 
 
-def parse(text: str) -> Any:
-    """Parse one YAML document with the checks above; YAML errors pass through."""
-    loader = _Loader(text)
+def parse(text: str, loader_class: type | None = None) -> Any:
+    """Parse one YAML document with the checks above (with :data:`Loader` unless told);
+    YAML errors pass through."""
+    loader = (loader_class or Loader)(text)
     try:
         root = loader.get_single_node()
         if root is None:
