@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from regroup.config.experiment import load_experiment
-from regroup.experiments.designs import design_table, run_seeds, salib_problem
+from regroup.experiments.designs import design_table, replicate_seeds, run_seeds, salib_problem
 from sweep_support import SCENARIOS, write_experiment
 
 RANGES = {
@@ -117,3 +117,12 @@ def test_run_seeds_depend_only_on_point_and_replicate():
     child = np.random.SeedSequence(7).spawn(2)[1].spawn(3)[2].spawn(4)[1]
     assert seeds[2, 1] == int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
     assert not np.array_equal(run_seeds(8, 3, 4), seeds)
+
+
+def test_one_design_point_is_seeded_like_regroup_run():
+    """One point: replicate r gets child r of SeedSequence(seed), as ``regroup run`` does."""
+    seeds = run_seeds(7, points=1, replicates=4)
+    assert seeds.shape == (1, 4)
+    assert seeds[0].tolist() == replicate_seeds(7, 4)
+    child = np.random.SeedSequence(7).spawn(4)[3]
+    assert seeds[0, 3] == int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))

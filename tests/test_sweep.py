@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -15,9 +16,10 @@ from distributed import LocalCluster
 from pandas.testing import assert_frame_equal
 from regroup.cli import app
 from regroup.config.experiment import load_experiment
-from regroup.config.scenario import ConfigError
+from regroup.config.scenario import ConfigError, load_scenario
 from regroup.experiments import sweep
-from regroup.experiments.designs import run_seeds
+from regroup.experiments.designs import replicate_seeds, run_seeds
+from regroup.experiments.runner import scenario_experiment
 from sweep_support import SCENARIOS, monthly, outcomes, write_experiment
 from typer.testing import CliRunner
 
@@ -144,3 +146,23 @@ def test_results_directories_are_not_overwritten_or_mixed(tmp_path):
     with pytest.raises(ConfigError, match="written by another experiment file"):
         sweep.run_sweep(other, out, resume=True)
     assert_frame_equal(pd.read_parquet(out / "outcomes.parquet"), before)
+
+
+def test_a_run_is_a_sweep_of_one_scenario(tmp_path):
+    """``regroup run`` writes what ``regroup sweep`` of the run's experiment.yaml writes."""
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        f"extends: {SCENARIOS / 'baseline.yaml'}\npopulation:\n  scale: 50\n"
+        'time:\n  end: "2019-12"\n',
+        encoding="utf-8",
+    )
+    exp = scenario_experiment(load_scenario(path), path, replicates=3, seed=5)
+    sweep.run_sweep(exp, tmp_path / "run", workers=2, kind="run")
+    assert outcomes(tmp_path / "run")["seed"].tolist() == replicate_seeds(5, 3)
+    again = load_experiment(tmp_path / "run" / "experiment.yaml")
+    sweep.run_sweep(again, tmp_path / "sweep", workers=1)
+    assert_same_results(tmp_path / "run", tmp_path / "sweep")
+    kinds = [
+        json.loads((tmp_path / d / "manifest.json").read_text())["kind"] for d in ("run", "sweep")
+    ]
+    assert kinds == ["run", "sweep"]
