@@ -274,6 +274,10 @@ def test_resume_refuses_another_code_version_unless_forced(tmp_path):
     assert [s["ran"] for s in manifest["sessions"]] == [1, 1]  # the code of each session
     assert manifest["code"]["source_sha256"] == "0" * 64  # the code it was started with
     assert manifest["sessions"][1]["code"]["source_sha256"] != "0" * 64
+    # a finished sweep is reused whatever the code (sensitivity of another outcome): nothing runs
+    (out / "manifest.json").write_text(json.dumps({**manifest, "code": {}}))
+    result = invoke("sweep", path, "--out", out, "--resume")
+    assert result.exit_code == 0 and "(0 run now" in result.output, result.output
 
 
 def test_resume_refuses_another_experiment_file(tmp_path):

@@ -422,8 +422,16 @@ def _start(out: Path, exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame,
         (tmp / "manifest.json").write_text(json.dumps(info, indent=2))
 
 
-def _check_resumable(out: Path, key: str, force: bool) -> dict[str, Any]:
-    """The manifest of ``out`` if this sweep may finish it; OutputError if not."""
+def _code_text(code: dict) -> str:
+    return (
+        f"regroup {code.get('regroup')}, model source {str(code.get('source_sha256'))[:12]}, "
+        f"commit {code.get('git_commit')}"
+    )
+
+
+def _check_resumable(out: Path, key: str, any_code: bool) -> dict[str, Any]:
+    """The manifest of ``out`` if this sweep may finish it (written by the same code, unless
+    ``any_code``); OutputError if not."""
     info = read_manifest(out)
     if info is None:
         raise OutputError(f"{out}: not a sweep results directory (no manifest.json)")
@@ -434,17 +442,10 @@ def _check_resumable(out: Path, key: str, force: bool) -> dict[str, Any]:
         )
     old, new = info.get("code") or {}, code_version()
     fields = ("regroup", "source_sha256")
-    if not force and any(old.get(f) != new[f] for f in fields):
-
-        def said(code: dict) -> str:
-            return (
-                f"regroup {code.get('regroup')}, model source "
-                f"{str(code.get('source_sha256'))[:12]}, commit {code.get('git_commit')}"
-            )
-
+    if not any_code and any(old.get(f) != new[f] for f in fields):
         raise OutputError(
-            f"{out}: was written by another version of the code ({said(old)}; now "
-            f"{said(new)}): its runs and new ones would not be comparable. Sweep into "
+            f"{out}: was written by another version of the code ({_code_text(old)}; now "
+            f"{_code_text(new)}): its runs and new ones would not be comparable. Sweep into "
             "another --out, or pass --force-resume to finish it with this code anyway"
         )
     return info
@@ -476,7 +477,8 @@ def run_sweep(
     ``progress(done, failed, total)`` is called at the start and after every run.
     Before any run, raises OutputError (a ConfigError) if a name is not a label, if ``out``
     cannot be used (see :func:`~regroup.results.files.check_output`), or if ``resume`` finds
-    another experiment's results or, unless ``force_resume``, another code version's.
+    another experiment's results or, unless ``force_resume``, another code version's runs to
+    finish (a finished sweep is reused whatever the code: nothing runs).
     """
     out = Path(out)
     check_names(exp)
@@ -500,7 +502,8 @@ def _sweep(exp, out, workers, client, resume, progress, force_resume, kind) -> S
     params = list(exp.spec.parameters)
     store = ResultsDir(out, exp.spec.batch_size, len(runs), params)
     if resume and read_manifest(out) is not None:
-        info = _check_resumable(out, key, force_resume)
+        complete = store.done_batches() == set(range(store.batches))  # nothing would run
+        info = _check_resumable(out, key, force_resume or complete)
         store.clean_temporaries()
     else:
         info = manifest(exp, runs, key, kind, status="running", started=time.strftime("%FT%T%z"))
