@@ -98,17 +98,10 @@ def run(
     from regroup.experiments.runner import scenario_experiment
     from regroup.results.figures import write_figures
 
-    sc = load_or_fail(scenario)
-    try:
-        exp = scenario_experiment(sc, scenario, replicates, seed)
-    except ConfigError as exc:
-        fail(str(exc))
+    exp = or_fail(scenario_experiment, load_or_fail(scenario), scenario, replicates, seed)
     out = out or results_folder(exp)
     summary = sweep_or_fail(exp, out, workers, None, resume=False, kind="run")
-    try:
-        write_figures(results_or_fail(out), out / "figures")
-    except ConfigError as exc:
-        fail(str(exc))
+    or_fail(write_figures, results_or_fail(out), out / "figures")
     err.print(f"wrote {out}/figures/", highlight=False)
     if summary.failed:
         fail(f"{summary.failed} of {summary.runs} runs failed (see the error column)", code=1)
@@ -133,11 +126,8 @@ def params(
     if out is None:
         typer.echo(text, nl=False)
         return
-    try:
-        check_output(out, "file")
-        write_text(text, out)
-    except ConfigError as exc:
-        fail(str(exc))
+    or_fail(check_output, out, "file")
+    or_fail(write_text, text, out)
 
 
 # ----------------------------------------------------------------------------- experiments
@@ -163,10 +153,7 @@ def results_folder(exp) -> Path:
     """``results/<name>``, if the experiment's name is a label (else exit 2)."""
     from regroup.results.files import check_name
 
-    try:
-        return Path("results") / check_name(exp.name, exp.path)
-    except ConfigError as exc:
-        fail(str(exc))
+    return Path("results") / or_fail(check_name, exp.name, exp.path)
 
 
 def sweep_or_fail(
@@ -240,29 +227,32 @@ def sweep(
         fail(f"{summary.failed} of {summary.runs} runs failed (see the error column)", code=1)
 
 
+def or_fail(call, *args):
+    """``call(*args)``; its ConfigError (bad input, or an output path refused) is the error."""
+    try:
+        return call(*args)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
 def results_or_fail(path: Path):
     from regroup.results.analysis import load_results
 
-    try:
-        return load_results(path)
-    except ConfigError as exc:
-        fail(str(exc))
+    return or_fail(load_results, path)
 
 
 @app.command()
 def plot(
-    results: Path = typer.Argument(..., help="Results directory of regroup sweep."),
+    results: Path = typer.Argument(..., help="Results directory of regroup run or sweep."),
     out: Path | None = typer.Option(None, "--out", help="Figures directory [RESULTS/figures]."),
 ) -> None:
-    """Figures of a sweep: distributions, ECDFs, fan charts, P(regroup), effects; and CSV tables."""
+    """Figures of a run or sweep: distributions, ECDFs, fan charts, P(regroup), effects; and CSV
+    tables."""
     from regroup.results.figures import write_figures
 
     res = results_or_fail(results)
     out = out or results / "figures"
-    try:
-        paths = write_figures(res, out)
-    except ConfigError as exc:
-        fail(str(exc))
+    paths = or_fail(write_figures, res, out)
     err.print(f"wrote {len(paths)} figures and 3 tables to {out}/", highlight=False)
 
 
@@ -313,56 +303,14 @@ def sensitivity(
 
 @app.command()
 def report(
-    results: Path = typer.Argument(..., help="Results directory of regroup sweep."),
+    results: Path = typer.Argument(..., help="Results directory of regroup run or sweep."),
     out: Path | None = typer.Option(None, "--out", help="HTML file [RESULTS/report.html]."),
 ) -> None:
     """One self-contained HTML report: figures, tables, the experiment file and manifest."""
     from regroup.results.report import write_report
 
-    try:
-        path = write_report(results_or_fail(results), out)
-    except ConfigError as exc:
-        fail(str(exc))
+    path = or_fail(write_report, results_or_fail(results), out)
     err.print(f"wrote {path}", highlight=False)
-
-
-@app.command()
-def calibrate(
-    experiment: Path = typer.Argument(..., help="Calibration YAML file."),
-    workers: int | None = typer.Option(
-        None, "--workers", "-w", min=1, help="Local worker processes [the file's, or 1]."
-    ),
-    scheduler: str | None = typer.Option(
-        None, "--scheduler", help="Dask scheduler address (tcp://host:port): run on that cluster."
-    ),
-    resume: bool = typer.Option(False, "--resume", help="Continue it from its database."),
-    out: Path | None = typer.Option(None, "--out", help="Output directory [results/<name>]."),
-) -> None:
-    """ABC-SMC calibration (pyabc) against the public figures of the targets file: posterior
-    particles (Parquet), database, manifest, figures and an HTML report."""
-    from regroup.config.calibration import load_calibration
-    from regroup.experiments.calibration import run_calibration
-    from regroup.results.files import check_name
-
-    try:
-        cal = load_calibration(experiment)
-        out = out or Path("results") / check_name(cal.name, experiment)
-    except ConfigError as exc:
-        fail(str(exc))
-    workers = workers or cal.spec.executor.workers or 1
-    scheduler = scheduler or cal.spec.executor.scheduler
-    try:
-        summary = run_calibration(
-            cal, out, workers, scheduler, resume, lambda msg: err.print(msg, highlight=False)
-        )
-    except ConfigError as exc:
-        fail(str(exc))
-    err.print(
-        f"wrote {out}/: {summary.generations} generations, {summary.simulations:,} simulations, "
-        f"{summary.seconds / 60:.1f} min, final epsilon {summary.epsilon:.3g}, "
-        f"ESS {summary.ess:.0f}; posterior: {out}/posterior.parquet",
-        highlight=False,
-    )
 
 
 @app.command()
