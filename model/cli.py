@@ -314,6 +314,45 @@ def report(
 
 
 @app.command()
+def calibrate(
+    experiment: Path = typer.Argument(..., help="Calibration YAML file."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1, help="Local worker processes [the file's, or 1]."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler address (tcp://host:port): run on that cluster."
+    ),
+    resume: bool = typer.Option(False, "--resume", help="Continue it from its database."),
+    out: Path | None = typer.Option(None, "--out", help="Output directory [results/<name>]."),
+) -> None:
+    """ABC-SMC calibration (pyabc) against the public figures of the targets file: posterior
+    particles (Parquet), database, manifest, figures and an HTML report."""
+    from regroup.config.calibration import load_calibration
+    from regroup.experiments.calibration import run_calibration
+    from regroup.results.files import check_name
+
+    try:
+        cal = load_calibration(experiment)
+        out = out or Path("results") / check_name(cal.name, experiment)
+    except ConfigError as exc:
+        fail(str(exc))
+    workers = workers or cal.spec.executor.workers or 1
+    scheduler = scheduler or cal.spec.executor.scheduler
+    try:
+        summary = run_calibration(
+            cal, out, workers, scheduler, resume, lambda msg: err.print(msg, highlight=False)
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    err.print(
+        f"wrote {out}/: {summary.generations} generations, {summary.simulations:,} simulations, "
+        f"{summary.seconds / 60:.1f} min, final epsilon {summary.epsilon:.3g}, "
+        f"ESS {summary.ess:.0f}; posterior: {out}/posterior.parquet",
+        highlight=False,
+    )
+
+
+@app.command()
 def discover(
     results: Path = typer.Argument(..., help="Results directory of regroup run or sweep."),
     outcome: str = typer.Option("regrouped", "--outcome", help="Outcome to explain."),
