@@ -290,9 +290,10 @@ def regroup_curves(res: Results) -> plt.Figure | None:
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("P(regrouped by year)")
+    dashed = "; dashed: the baseline" if len(groups) > 1 else ""
     fig.suptitle(
-        "P(regrouped by year): a step in each year with regroup events\n"
-        "(band: 90% interval; dashed: the baseline)",
+        f"P(regrouped by year): a step in each year with regroup events\n"
+        f"(band: 90% interval{dashed})",
         fontsize=10,
     )
     fig.tight_layout()
