@@ -19,8 +19,11 @@ DOCUMENTED = {row[0] for row in ROWS}
 
 
 def leaves(model: BaseModel, prefix: str = ""):
-    """Dotted paths of every parameter (a range or a schedule is one parameter)."""
+    """Dotted paths of every parameter (a range or a schedule is one parameter); the
+    ``uncertainty`` setting says where a run's parameters come from and is none itself."""
     for name in type(model).model_fields:
+        if not prefix and name == "uncertainty":
+            continue
         value = getattr(model, name)
         path = f"{prefix}{name}"
         if isinstance(value, BaseModel) and not isinstance(value, (Range, Schedule)):

@@ -34,6 +34,7 @@ from regroup.config.limits import (
 )
 from regroup.config.scenario import ConfigError, load_scenario, read_yaml, validate, with_overrides
 from regroup.config.schema import Scenario
+from regroup.config.uncertainty import Uncertainty
 from regroup.results.outcomes import CALIBRATION, OUTCOMES
 
 KNOWN_OUTCOMES = (*OUTCOMES, *CALIBRATION)
@@ -133,6 +134,7 @@ class ExperimentFile(_Strict):
     batch_size: int = Field(10, ge=1, le=10_000)
     timeseries: bool = True
     executor: Executor = Field(default_factory=Executor)
+    uncertainty: Uncertainty | None = None  # None: the scenarios' own (they must agree)
 
     @model_validator(mode="after")
     def _consistent(self) -> ExperimentFile:
@@ -222,6 +224,19 @@ class Experiment:
     def text(self) -> str:
         return self.path.read_text(encoding="utf-8")
 
+    @property
+    def uncertainty(self) -> Uncertainty:
+        """Where the runs' parameters come from: the file's ``uncertainty``, else the one its
+        scenarios share (paths resolved). Every scenario uses it, so that they are paired."""
+        if self.spec.uncertainty is not None:
+            return self.spec.uncertainty.relative_to(self.path.parent)
+        return self.scenarios[0].uncertainty
+
+    @property
+    def draws(self) -> int:
+        """Parameter sets per design point (1 with fixed parameters)."""
+        return self.uncertainty.draws(self.spec.replicates)
+
 
 def schema_field(dotted: str) -> FieldInfo | None:
     """The Scenario schema field at ``dotted`` (``escape.search_months``), or None."""
@@ -277,6 +292,32 @@ def _load_scenarios(source: Path, spec: ExperimentFile) -> list[Scenario]:
     return out
 
 
+def _check_uncertainty(exp: Experiment) -> None:
+    """The scenarios agree on their ``uncertainty`` (unless the file sets it), the replicates
+    split into parameter sets, and a posterior file is readable and fits the schema."""
+    from regroup.experiments.draws import read_posterior
+
+    path, spec = exp.path, exp.spec
+    if spec.uncertainty is None:
+        first = exp.scenarios[0]
+        for i, sc in enumerate(exp.scenarios):
+            if sc.uncertainty != first.uncertainty:
+                raise ConfigError(
+                    f"{path}: scenarios.{i}: uncertainty differs from {first.name!r}'s; a "
+                    "comparison draws the same parameter sets for every scenario: set "
+                    "uncertainty in the experiment file"
+                )
+    where = (
+        "uncertainty" if spec.uncertainty is not None else f"{exp.scenarios[0].name}: uncertainty"
+    )
+    try:
+        exp.draws  # noqa: B018 - checks that the replicates split into parameter sets
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {where}: {exc}") from None
+    if not exp.uncertainty.fixed and exp.uncertainty.source != "prior":
+        read_posterior(Path(exp.uncertainty.source))
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file and every design point it implies.
 
@@ -292,6 +333,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if spec.baseline is not None and spec.baseline not in {s.name for s in scenarios}:
         raise ConfigError(f"{path}: baseline: no scenario named {spec.baseline!r}")
     exp = Experiment(path, spec, scenarios, integer)
+    _check_uncertainty(exp)
     if spec.parameters:
         by_name = {s.name: s for s in scenarios}
         for point in design_table(exp).to_dict("records"):

@@ -134,7 +134,10 @@ def load_scenario(path: str | Path) -> Scenario:
     data.setdefault("name", path.stem)
     merged = deep_merge(Scenario().model_dump(), data)
     origins = {k: (path if f == path.resolve() else f) for k, f in origins.items()}
-    return validate(Scenario, merged, path, origins)
+    scenario = validate(Scenario, merged, path, origins)
+    named_by = _source_of(("uncertainty", "parameters", "posterior"), origins, path)
+    scenario.uncertainty = scenario.uncertainty.relative_to(Path(named_by).parent)
+    return scenario
 
 
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:

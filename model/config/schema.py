@@ -24,6 +24,7 @@ from regroup.config.fields import (
     schedule_param,
     table,
 )
+from regroup.config.uncertainty import Uncertainty
 from regroup.mechanisms.allegiance import Allegiance
 from regroup.mechanisms.camps import Camps
 from regroup.mechanisms.collapse import Collapse
@@ -565,6 +566,7 @@ class Scenario(Strict):
     recruitment: Recruitment = Field(default_factory=Recruitment)
     regroup: Regroup = Field(default_factory=Regroup)
     policy: Policy = Field(default_factory=Policy)
+    uncertainty: Uncertainty = Field(default_factory=Uncertainty)
 
     @model_validator(mode="after")
     def _foreign_roles(self) -> Scenario:

@@ -1,0 +1,68 @@
+"""Where each run's parameters come from: the ``uncertainty`` setting of scenario and
+experiment files.
+
+.. code-block:: yaml
+
+    uncertainty:
+      parameters: prior            # fixed | prior | {posterior: FILE}
+      replicates_per_draw: 2       # runs (seeds) per parameter set
+
+With ``fixed`` every run uses the file's values and only the seed varies. With ``prior``
+(or a posterior file, whose path is relative to the file that names it) a run's
+``replicates`` are split into parameter sets of ``replicates_per_draw`` runs each: the runs
+of one set share its parameters and differ in their seeds, which is what splits each
+outcome's variance into parameters and chance. See :mod:`regroup.experiments.draws`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from regroup.config.fields import Strict
+from regroup.config.limits import MAX_REPLICATES
+
+
+class Posterior(Strict):
+    """A posterior file of weighted parameter sets (``regroup calibrate`` writes one)."""
+
+    posterior: str = Field(min_length=1)
+
+
+class Uncertainty(Strict):
+    """Where the runs' parameters come from, and how many runs share one parameter set."""
+
+    parameters: Literal["fixed", "prior"] | Posterior = "fixed"
+    replicates_per_draw: int = Field(2, ge=1, le=MAX_REPLICATES)
+
+    @property
+    def source(self) -> str:
+        """``fixed``, ``prior`` or the posterior file's path."""
+        p = self.parameters
+        return p.posterior if isinstance(p, Posterior) else p
+
+    @property
+    def fixed(self) -> bool:
+        return self.parameters == "fixed"
+
+    def draws(self, replicates: int) -> int:
+        """Parameter sets for ``replicates`` runs (1 when fixed); ValueError if the runs do not
+        split evenly into sets of ``replicates_per_draw``."""
+        if self.fixed:
+            return 1
+        k = self.replicates_per_draw
+        if replicates % k:
+            raise ValueError(
+                f"replicates: {replicates} runs do not split into parameter sets of "
+                f"uncertainty.replicates_per_draw = {k}; use a multiple of {k}"
+            )
+        return replicates // k
+
+    def relative_to(self, folder: Path) -> Uncertainty:
+        """A copy whose posterior path is resolved against ``folder`` (the naming file's)."""
+        p = self.parameters
+        if not isinstance(p, Posterior) or Path(p.posterior).is_absolute():
+            return self
+        path = str((folder / p.posterior).resolve())
+        return self.model_copy(update={"parameters": Posterior(posterior=path)})
