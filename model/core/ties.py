@@ -59,20 +59,11 @@ class Ties:
         arrest scatters contacts); the other ties keep their order."""
         if self.m == 0 or len(members) == 0 or share <= 0:
             return
-        hit = np.zeros(int(max(self.src[: self.m].max(), self.dst[: self.m].max())) + 1, bool)
-        hit[members[members < len(hit)]] = True
-        src, dst = self.edges
-        touched = hit[src] | hit[dst]
-        drop = touched & (rng.random(self.m) < share)
-        if not drop.any():
-            return
-        keep = np.flatnonzero(~drop)
-        k = len(keep)
-        for name in ("src", "dst", "kind"):
-            arr = getattr(self, name)
-            arr[:k] = arr[keep]
-        self.m = k
-        self._among = None  # the cached answer may hold removed ties
+        u = rng.random(self.m)  # one draw a tie, touched or not
+        k = _cut(self.src, self.dst, self.kind, self.m, members, u, share)
+        if k < self.m:
+            self.m = k
+            self._among = None  # the cached answer may hold removed ties
 
     @property
     def edges(self) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +116,23 @@ class Ties:
         out = np.full(n, -1, dtype=np.int64)
         out[nodes] = union_find(len(nodes), pos[src], pos[dst])
         return out
+
+
+@njit(cache=True)
+def _cut(src, dst, kind, m, members, u, share):  # pragma: no cover - compiled
+    """Drop in place the ties ``i < m`` with an end among ``members`` and ``u[i] < share``,
+    keeping the others in order; returns how many are kept."""
+    top = max(src[:m].max(), dst[:m].max(), members.max())
+    hit = np.zeros(top + 1, dtype=np.bool_)
+    for v in members:
+        hit[v] = True
+    k = 0
+    for i in range(m):
+        if (hit[src[i]] or hit[dst[i]]) and u[i] < share:
+            continue
+        src[k], dst[k], kind[k] = src[i], dst[i], kind[i]
+        k += 1
+    return k
 
 
 @njit(cache=True)
