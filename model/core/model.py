@@ -10,11 +10,12 @@ from types import ModuleType, SimpleNamespace
 
 import mesa
 import numpy as np
+from numba import njit
 from regroup.config.fields import month_index
 from regroup.config.schema import Scenario
 from regroup.core.population import Member, Population
 from regroup.core.schedules import month_label, monthly
-from regroup.core.states import Region, Role, State
+from regroup.core.states import Role, State
 from regroup.core.ties import Ties
 from regroup.core.world import Outputs, World
 from regroup.mechanisms import (
@@ -162,12 +163,7 @@ class RegroupModel(mesa.Model):
         for mechanism in self.mechanisms:
             mechanism.step(w)
         pop = self.pop
-        n = pop.n
-        foreign = pop.region[:n] != int(Region.LOCAL)  # an IntEnum would cost a cast to int64
-        code = pop.state[:n] * np.int16(N_ROLES * 2) + pop.role[:n] * np.int16(2) + foreign
-        self.agent_counts[t] = np.bincount(code, minlength=N_STATES * N_ROLES * 2).reshape(
-            N_STATES, N_ROLES, 2
-        )
+        _count(pop.state, pop.role, pop.region, pop.n, self.agent_counts[t])
         if t + 1 >= self.months:
             self.running = False
 
@@ -237,3 +233,10 @@ class RegroupModel(mesa.Model):
         """The agents in row order: ``members[i]`` is the member in row ``i``."""
         self._make_agents()
         return self._members
+
+
+@njit(cache=True)
+def _count(state, role, region, n, out):  # pragma: no cover - compiled
+    """Agents by state x role x origin (0 local, 1 foreign) into ``out``, in one pass."""
+    for i in range(n):
+        out[state[i], role[i], np.int64(region[i] != 0)] += 1

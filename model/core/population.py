@@ -118,6 +118,7 @@ class Population:
 
     def __init__(self, capacity: int = 1024, fields: dict[str, Field] | None = None) -> None:
         self.n = 0
+        self._groups: tuple[int, int, np.ndarray, np.ndarray] | None = None  # see where()
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
             setattr(self, name, np.full(capacity, f.initial, dtype=f.dtype))
@@ -156,13 +157,26 @@ class Population:
         return _mask(self.state, self.entered, _wanted(states), ALWAYS if t is None else t, self.n)
 
     def where(self, *states: State, t: int | None = None) -> np.ndarray:
-        """Indices of people in any of ``states``; with ``t``, only those who entered before t."""
-        return _where(self.state, self.entered, _wanted(states), ALWAYS if t is None else t, self.n)
+        """Indices of people in any of ``states``; with ``t``, only those who entered before t.
+
+        With ``t`` (most calls), only the rows that were in ``states`` when month ``t``'s
+        first such call grouped the rows by state are looked at, and the rows added since:
+        a row that has changed state since has entered it in month ``t`` (:meth:`move`).
+        """
+        if t is None:
+            return _where(self.state, self.entered, _wanted(states), ALWAYS, self.n)
+        if self._groups is None or self._groups[0] != t:
+            self._groups = (t, self.n, *_group_by_state(self.state, self.n, len(State)))
+        _, rows, order, start = self._groups
+        wanted = _wanted(states)
+        return _where_grouped(order, start, wanted, self.state, self.entered, t, rows, self.n)
 
     def move(self, idx: np.ndarray, state: State, t: int, custody: Custody = Custody.NONE):
         """Move people to ``state`` in month ``t``."""
         if len(idx) == 0:  # most moves of a month are of nobody; skip the three writes
             return
+        if self._groups is not None and self._groups[0] != t:
+            self._groups = None  # a move into another month: group the rows again
         self.state[idx] = state
         self.entered[idx] = t
         self.custody[idx] = custody
@@ -202,3 +216,59 @@ def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
         out[j] = i
         j += hit[i]
     return out[:k]
+
+
+@njit(cache=True)
+def _group_by_state(state, n, states):  # pragma: no cover - compiled
+    """Rows ``0..n-1`` grouped by state (a counting sort): the rows in state ``s`` are
+    ``order[start[s]:start[s + 1]]``, in increasing order."""
+    start = np.zeros(states + 1, dtype=np.int64)
+    for i in range(n):
+        start[state[i] + 1] += 1
+    start = np.cumsum(start)
+    order = np.empty(n, dtype=np.intp)
+    fill = start[:-1].copy()
+    for i in range(n):
+        s = state[i]
+        order[fill[s]] = i
+        fill[s] += 1
+    return order, start
+
+
+@njit(cache=True)
+def _where_grouped(order, start, wanted, state, entered, t, rows, n):  # pragma: no cover
+    """:func:`_where` for ``t`` from rows grouped by state when there were ``rows`` rows: each
+    wanted state's group, kept if still in that state since before ``t``, merged in order;
+    then the rows added since."""
+    out = np.empty(0, dtype=np.intp)
+    for s in range(len(start) - 1):
+        if not (wanted >> s) & 1:
+            continue
+        group = order[start[s] : start[s + 1]]
+        keep = np.empty(len(group), dtype=np.intp)
+        k = 0
+        for i in group:
+            if state[i] == s and entered[i] < t:
+                keep[k] = i
+                k += 1
+        if len(out) == 0:
+            out = keep[:k]
+            continue
+        merged = np.empty(len(out) + k, dtype=np.intp)
+        a = b = j = 0
+        while a < len(out) and b < k:
+            if out[a] < keep[b]:
+                merged[j] = out[a]
+                a += 1
+            else:
+                merged[j] = keep[b]
+                b += 1
+            j += 1
+        merged[j : j + len(out) - a] = out[a:]
+        j += len(out) - a
+        merged[j : j + k - b] = keep[b:k]
+        out = merged
+    if rows == n:
+        return out
+    added = _where(state[rows:n], entered[rows:n], wanted, t, n - rows) + rows
+    return np.concatenate((out, added))
