@@ -99,15 +99,24 @@ def test_ties_among_a_shrinking_set_match_a_fresh_filter():
     assert len(src) == np.count_nonzero(grown[ties.edges[0]] & grown[ties.edges[1]])
 
 
-def test_population_mask_matches_isin():
+def test_population_mask_and_where_match_isin_through_moves_and_additions():
+    """The selections for month t (rows grouped by state once a month) stay right while people
+    move and join during the month, and from one month to the next."""
     pop = Population(capacity=64)
     rng = np.random.default_rng(9)
     pop.add(1000, state=rng.integers(0, len(State), 1000), entered=rng.integers(0, 20, 1000))
-    for states in ((State.ACTIVE,), FREE_STATES, (State.DEAD, State.DETAINED)):
-        expected = np.isin(pop.view("state"), states)
-        assert np.array_equal(pop.mask(*states), expected)
-        later = expected & (pop.view("entered") < 10)
-        assert np.array_equal(pop.where(*states, t=10), np.flatnonzero(later))
+    for t in (20, 20, 20, 21, 23):
+        for states in ((State.ACTIVE,), FREE_STATES, (State.DEAD, State.DETAINED)):
+            expected = np.isin(pop.view("state"), states)
+            assert np.array_equal(pop.mask(*states), expected)
+            assert np.array_equal(pop.where(*states), np.flatnonzero(expected))
+            before = expected & (pop.view("entered") < t)
+            assert np.array_equal(pop.mask(*states, t=t), before)
+            assert np.array_equal(pop.where(*states, t=t), np.flatnonzero(before))
+        moved = rng.choice(pop.n, 100, replace=False)
+        pop.move(moved, State(int(rng.integers(1, len(State)))), t)
+        k = int(rng.integers(0, 50))
+        pop.add(k, state=rng.integers(0, len(State), k), entered=rng.integers(0, t + 1, k))
 
 
 def test_prison_cells_group_like_unique():
