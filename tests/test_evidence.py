@@ -112,12 +112,12 @@ def test_the_named_overstated_citations_are_assumptions():
 
 @pytest.mark.parametrize("name", ["sensitivity", "screening"])
 def test_sensitivity_experiments_cover_the_decisive_parameters_within_their_priors(name):
-    """Critical mass, prison tie formation and radicalisation, and a decay of commitment in
-    hiding can each decide a headline outcome; every range lies within the prior's support."""
+    """Critical mass, prison tie formation and a decay of commitment (or loyalty) outside
+    prison can each decide a headline outcome; every range lies within the prior's support."""
     spec = ExperimentFile.model_validate(read_yaml(ROOT / "experiments" / f"{name}.yaml"))
     by_path = {s.path: s for s in SPECS}
     params = spec.parameters
-    assert {"regroup.critical_mass", "prison.tie_formation", "prison.radicalisation"} <= set(params)
+    assert {"regroup.critical_mass", "prison.tie_formation"} <= set(params)
     assert any(path.endswith("_decay") for path in params)
     for path, rng in params.items():
         lo, hi = by_path[path].prior.support
