@@ -110,8 +110,15 @@ def run(
 @app.command()
 def validate(scenario: Path = typer.Argument(..., help="Scenario YAML file.")) -> None:
     """Check a scenario file; print the resolved scenario's name."""
+    from regroup.results.files import check_name
+
     sc = load_or_fail(scenario)
-    typer.echo(f"{scenario}: ok ({sc.name})")
+    try:
+        name = check_name(sc.name, scenario)
+    except ConfigError as exc:  # valid, but run will need --out: say so, quote the name
+        warn(str(exc))
+        name = repr(sc.name)
+    typer.echo(f"{scenario}: ok ({name})")
 
 
 @app.command()

@@ -510,11 +510,11 @@ def test_an_empty_scenario_file_is_a_warning_not_an_error(cli, tmp_path):
 
 
 def test_markup_in_a_name_is_printed_as_written(cli, tmp_path):
-    path = write(tmp_path / "m.yaml", "name: '[bold red]x[/]'\nhiding:\n  detection: 2\n")
+    path = write(tmp_path / "m.yaml", "name: '[bold red]x[red]'\nhiding:\n  detection: 2\n")
     out = refused(cli, ["validate", str(path)], "hiding.detection")
-    path = write(tmp_path / "ok.yaml", "name: '[bold red]x[/]'\n")
+    path = write(tmp_path / "ok.yaml", "name: '[bold red]x[red]'\n")
     result = cli.invoke(app, ["validate", str(path)])
-    assert "ok ([bold red]x[/])" in result.stdout, out
+    assert "ok ([bold red]x[red])" in result.stdout, out
 
 
 @pytest.mark.parametrize(
@@ -542,3 +542,12 @@ def test_a_long_chain_of_extends_is_an_error(cli, tmp_path):
     for i in range(40):
         write(tmp_path / f"s{i}.yaml", f"extends: s{i + 1}.yaml\n" if i < 39 else "name: end\n")
     refused(cli, ["validate", str(tmp_path / "s0.yaml")], "extends: a chain of more than 16 files")
+
+
+def test_validate_warns_of_a_name_that_is_not_a_folder_name(cli, tmp_path):
+    path = write(tmp_path / "n.yaml", 'name: "../../x\\e[2J"\n')
+    result = cli.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.stderr and "holds a path separator" in result.stderr
+    assert "ok ('../../x\\x1b[2J')" in result.stdout  # quoted: no escape reaches the terminal
+    assert "\x1b" not in result.output
