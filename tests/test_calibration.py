@@ -237,3 +237,12 @@ def test_resume_continues_from_the_database(tmp_path: Path) -> None:
     assert info["simulations"] > first["simulations"]
     gens = pd.read_csv(tmp_path / "out" / "generations.csv")
     assert list(gens["t"]) == [0, 1]
+
+
+def test_shipped_posterior_is_read_by_runs() -> None:
+    path = ROOT / "docs" / "calibration" / "posterior.parquet"
+    table = read_posterior(path)
+    cal = load_calibration(EXPERIMENTS / "calibrate_baseline.yaml")
+    assert list(table.columns) == [*cal.spec.parameters, "weight"]
+    sets = parameter_sets(path, draws=3, seed=1)
+    assert all(set(s.overrides) == set(cal.spec.parameters) for s in sets)
