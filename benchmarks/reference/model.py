@@ -26,6 +26,7 @@ from collections import Counter
 from enum import Enum, auto
 
 import mesa
+from regroup.config.fields import month_index
 from regroup.config.schema import Scenario
 from regroup.core.model import RegroupModel
 from regroup.mechanisms import (
@@ -423,7 +424,8 @@ class ReferenceModel(mesa.Model):
         # the exogenous monthly inputs (schedules, policy start) are the real model's
         inputs = RegroupModel(p, seed=0, mechanisms=())
         self.schedule, self.months = inputs.schedule, inputs.months
-        self.policy_from, self.theft_until = inputs.policy_from, inputs.theft_until
+        self.policy_from = inputs.policy_from
+        self.theft_until = month_index(p.escape.theft_until, p.time.start)
         self.scale = p.population.scale
         self.t = -1
         self.tally: Counter[str] = Counter()
