@@ -138,13 +138,14 @@ def _cut(src, dst, kind, m, members, u, share):  # pragma: no cover - compiled
 @njit(cache=True)
 def _among(inside: np.ndarray, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The ties whose two ends are inside, in their order."""
-    keep = np.empty(len(src), dtype=np.intp)
+    a = np.empty(len(src), dtype=np.intp)
+    b = np.empty(len(src), dtype=np.intp)
     k = 0
     for i in range(len(src)):
-        if inside[src[i]] and inside[dst[i]]:
-            keep[k] = i
-            k += 1
-    return src[keep[:k]], dst[keep[:k]]
+        s, d = src[i], dst[i]
+        a[k], b[k] = s, d  # written for every tie, kept for those inside
+        k += inside[s] & inside[d]
+    return a[:k].copy(), b[:k].copy()
 
 
 @njit(cache=True)
