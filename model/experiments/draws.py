@@ -116,3 +116,18 @@ def parameter_sets(
         return [from_prior(np.random.default_rng(s), specs, keep) for s in draw_stream(seed, draws)]
     table = read_posterior(Path(source))
     return [from_posterior(np.random.default_rng(s), table, keep) for s in draw_stream(seed, draws)]
+
+
+def _at(data: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data[part]
+    return data
+
+
+def set_by(scenario: Any) -> set[str]:
+    """The parameters ``scenario`` sets to other values than the schema's defaults: a
+    scenario or experiment file that changes a parameter keeps it out of the draws."""
+    from regroup.config.schema import Scenario
+
+    mine, default = scenario.model_dump(), Scenario().model_dump()
+    return {s.path for s in scenario_parameters() if _at(mine, s.path) != _at(default, s.path)}

@@ -47,6 +47,7 @@ from regroup.config.experiment import KNOWN_OUTCOMES, Experiment, point_scenario
 from regroup.config.scenario import ConfigError
 from regroup.config.schema import Scenario
 from regroup.experiments.designs import design_table, run_seeds
+from regroup.experiments.draws import ParameterSet, parameter_sets, set_by
 from regroup.experiments.runner import pool_context, run_replicate
 from regroup.results.files import (
     OutputError,
@@ -61,7 +62,7 @@ from regroup.results.files import (
     write_parquet,
 )
 
-ID_COLUMNS = ["run_id", "point_id", "scenario", "replicate", "seed"]
+ID_COLUMNS = ["run_id", "point_id", "scenario", "replicate", "draw", "seed"]
 TIMING_COLUMNS = ["seconds"]
 PART_DIRS = ("timeseries", "indicators", "outcomes")
 
@@ -73,6 +74,7 @@ class RunSpec:
     run_id: int
     point_id: int
     replicate: int
+    draw: int
     seed: int
     scenario: Scenario
     params: dict[str, Any]
@@ -108,6 +110,7 @@ def _ids(spec: RunSpec) -> dict[str, Any]:
         "point_id": spec.point_id,
         "scenario": spec.scenario.name,
         "replicate": spec.replicate,
+        "draw": spec.draw,
         "seed": spec.seed,
     }
     return {**ids, **spec.params}
@@ -310,26 +313,60 @@ class Batcher:
 
 
 def runs_table(exp: Experiment, design: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: ``run_id, point_id, scenario, replicate, seed``."""
+    """One row per run: ``run_id, point_id, scenario, replicate, draw, seed``.
+
+    A run's seed depends on its design sample (its row within its scenario) and replicate,
+    not on the scenario, so every scenario of a comparison runs with the same seeds (and the
+    same parameter sets: ``draw`` is ``replicate // replicates_per_draw``).
+    """
     reps = exp.spec.replicates
-    seeds = run_seeds(exp.spec.seed, len(design), reps)
+    rows = design.groupby("scenario", sort=False).cumcount().to_numpy()
+    seeds = run_seeds(exp.spec.seed, int(rows.max()) + 1, reps)[rows]
+    per_draw = reps // exp.draws
     return pd.DataFrame(
         {
             "run_id": np.arange(len(design) * reps, dtype=np.int64),
             "point_id": np.repeat(design["point_id"].to_numpy(), reps),
             "scenario": np.repeat(design["scenario"].to_numpy(), reps),
             "replicate": np.tile(np.arange(reps, dtype=np.int64), len(design)),
+            "draw": np.tile(np.arange(reps, dtype=np.int64) // per_draw, len(design)),
             "seed": seeds.ravel(),
         }
     )
 
 
-def fingerprint(exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame) -> str:
+def parameter_draws(exp: Experiment) -> dict[str, list[ParameterSet]]:
+    """Each scenario's parameter sets: the same draws for every scenario, less the
+    parameters that the scenario or the design sets (see :mod:`regroup.experiments.draws`)."""
+    u = exp.uncertainty
+    design = set(exp.spec.parameters)
+    cache: dict[frozenset[str], list[ParameterSet]] = {}
+    out = {}
+    for sc in exp.scenarios:
+        keep = frozenset(design | set_by(sc)) if not u.fixed else frozenset()
+        if keep not in cache:
+            cache[keep] = parameter_sets(u.source, exp.draws, exp.spec.seed, keep)
+        out[sc.name] = cache[keep]
+    return out
+
+
+def drawn_columns(draws: dict[str, list[ParameterSet]]) -> list[str]:
+    """The drawn parameters' columns, in schema order."""
+    return list(dict.fromkeys(k for sets in draws.values() for s in sets for k in s.record))
+
+
+def fingerprint(
+    exp: Experiment,
+    design: pd.DataFrame,
+    runs: pd.DataFrame,
+    draws: dict[str, list[ParameterSet]],
+) -> str:
     """A hash of everything that decides the runs' results and the part layout."""
     content = {
         "scenarios": [s.model_dump(mode="json") for s in exp.scenarios],
         "design": design.to_json(orient="split"),
         "runs": runs.to_json(orient="split"),
+        "draws": {name: [s.record for s in sets] for name, sets in draws.items()},
         "batch_size": exp.spec.batch_size,
         "timeseries": exp.spec.timeseries,
     }
@@ -337,25 +374,31 @@ def fingerprint(exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame) -> st
 
 
 def _specs(
-    exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame, todo: set[int]
+    exp: Experiment,
+    design: pd.DataFrame,
+    runs: pd.DataFrame,
+    draws: dict[str, list[ParameterSet]],
+    todo: set[int],
 ) -> Iterator[RunSpec]:
     """Specs of the runs in ``todo``, built lazily in run-id order."""
     bases = {s.name: s for s in exp.scenarios}
     points = {p["point_id"]: point_values(exp, p) for p in design.to_dict("records")}
-    current: tuple[int, Scenario] | None = None
+    current: tuple[tuple[int, int], Scenario] | None = None
     for run in runs.itertuples(index=False):
         if run.run_id not in todo:
             continue
-        if current is None or current[0] != run.point_id:
-            scenario = point_scenario(bases[run.scenario], points[run.point_id])
-            current = (run.point_id, scenario)
+        drawn = draws[run.scenario][run.draw]
+        if current is None or current[0] != (run.point_id, run.draw):
+            values = {**drawn.overrides, **points[run.point_id]}
+            current = ((run.point_id, run.draw), point_scenario(bases[run.scenario], values))
         yield RunSpec(
             int(run.run_id),
             int(run.point_id),
             int(run.replicate),
+            int(run.draw),
             int(run.seed),
             current[1],
-            points[run.point_id],
+            {**points[run.point_id], **drawn.record},
             exp.spec.timeseries,
         )
 
@@ -384,11 +427,14 @@ def manifest(
     exp: Experiment, runs: pd.DataFrame, key: str, kind: str, **extra: Any
 ) -> dict[str, Any]:
     """The manifest of a results directory (one builder for ``regroup run`` and ``sweep``)."""
+    samples = int(runs.groupby("scenario", sort=False)["point_id"].nunique().max())
     seeds = (
         "SeedSequence(seed).spawn(replicates)[replicate]"
-        if runs["point_id"].max() == 0
-        else "SeedSequence(seed).spawn(2)[1].spawn(points)[point].spawn(replicates)[replicate]"
+        if samples == 1
+        else "SeedSequence(seed).spawn(2)[1].spawn(samples)[sample].spawn(replicates)[replicate]"
+        " (sample: the design point's row within its scenario)"
     )
+    u = exp.uncertainty
     return {
         "kind": kind,
         "experiment": {
@@ -399,7 +445,13 @@ def manifest(
         },
         "scenarios": {s.name: s.model_dump(mode="json") for s in exp.scenarios},
         "seed": exp.spec.seed,
-        "seeds": f"{seeds}, as 63-bit integers",
+        "seeds": f"{seeds}, as 63-bit integers; the same in every scenario",
+        "uncertainty": {
+            "parameters": u.source,
+            "draws": exp.draws,
+            "replicates_per_draw": exp.spec.replicates // exp.draws,
+            "draw_seeds": "SeedSequence(seed).spawn(3)[2].spawn(draws)[draw]",
+        },
         "run_seeds": runs["seed"].tolist(),
         "runs": len(runs),
         "fingerprint": key,
@@ -498,8 +550,9 @@ def _sweep(exp, out, workers, client, resume, progress, force_resume, kind) -> S
     scheduler = client.scheduler.address if client is not None else None
     design = design_table(exp)
     runs = runs_table(exp, design)
-    key = fingerprint(exp, design, runs)
-    params = list(exp.spec.parameters)
+    draws = parameter_draws(exp)
+    key = fingerprint(exp, design, runs, draws)
+    params = [*exp.spec.parameters, *drawn_columns(draws)]
     store = ResultsDir(out, exp.spec.batch_size, len(runs), params)
     if resume and read_manifest(out) is not None:
         complete = store.done_batches() == set(range(store.batches))  # nothing would run
@@ -515,7 +568,7 @@ def _sweep(exp, out, workers, client, resume, progress, force_resume, kind) -> S
     if progress:
         progress(finished, failed, len(runs))
     batcher = Batcher(store)
-    for output in execute_all(_specs(exp, design, runs, todo), workers, client):
+    for output in execute_all(_specs(exp, design, runs, draws, todo), workers, client):
         batcher.add(output)
         finished += 1
         failed += output.failed
