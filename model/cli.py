@@ -81,6 +81,21 @@ def progress_bar() -> Progress:
     )
 
 
+PARAMETERS = typer.Option(
+    None,
+    "--parameters",
+    help="Where each run's parameters come from: fixed, prior or a posterior file "
+    "[the file's uncertainty.parameters].",
+)
+PER_DRAW = typer.Option(
+    None,
+    "--replicates-per-draw",
+    min=1,
+    max=MAX_REPLICATES,
+    help="Runs (seeds) per parameter set [the file's uncertainty.replicates_per_draw].",
+)
+
+
 @app.command()
 def run(
     scenario: Path = typer.Argument(..., help="Scenario YAML file."),
@@ -92,13 +107,17 @@ def run(
         1, "--workers", "-w", min=1, max=MAX_WORKERS, help="Worker processes."
     ),
     out: Path | None = typer.Option(None, "--out", help="Output directory [results/<name>]."),
+    parameters: str | None = PARAMETERS,
+    per_draw: int | None = PER_DRAW,
 ) -> None:
     """Run Monte Carlo replicates of a scenario (a sweep of one scenario): tables, manifest,
     figures. Replaces an earlier run's results in the same folder, never anything else."""
+    from regroup.config.experiment import with_uncertainty
     from regroup.experiments.runner import scenario_experiment
     from regroup.results.figures import write_figures
 
     exp = or_fail(scenario_experiment, load_or_fail(scenario), scenario, replicates, seed)
+    exp = or_fail(with_uncertainty, exp, parameters, per_draw)
     out = out or results_folder(exp)
     summary = sweep_or_fail(exp, out, workers, None, resume=False, kind="run")
     or_fail(write_figures, results_or_fail(out), out / "figures")
@@ -221,12 +240,16 @@ def sweep(
         False, "--force-resume", help="Finish it even if it was started by other code."
     ),
     out: Path | None = typer.Option(None, "--out", help="Results directory [results/<name>]."),
+    parameters: str | None = PARAMETERS,
+    per_draw: int | None = PER_DRAW,
 ) -> None:
     """Run every design point x replicate of an experiment, writing results as they come.
 
     Exits 1 if any run failed (the failures are recorded in outcomes.parquet), 2 on bad input.
     """
-    exp = load_experiment_or_fail(experiment)
+    from regroup.config.experiment import with_uncertainty
+
+    exp = or_fail(with_uncertainty, load_experiment_or_fail(experiment), parameters, per_draw)
     out = out or results_folder(exp)
     resume = resume or force_resume
     summary = sweep_or_fail(exp, out, workers, scheduler, resume, force_resume)

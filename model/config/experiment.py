@@ -400,3 +400,28 @@ def point_values(exp: Experiment, point: dict[str, Any]) -> dict[str, Any]:
 def point_scenario(base: Scenario, values: dict[str, Any], source: str = "design point"):
     """``base`` with a design point's parameter values applied (validated)."""
     return with_overrides(base, values, source) if values else base
+
+
+def with_uncertainty(
+    exp: Experiment, parameters: str | None = None, per_draw: int | None = None
+) -> Experiment:
+    """``exp`` with its ``uncertainty`` set from the command line: ``parameters`` is
+    ``fixed``, ``prior`` or a posterior file (relative to the current folder), ``per_draw``
+    the replicates per parameter set; what is not given stays as the files say."""
+    if parameters is None and per_draw is None:
+        return exp
+    current = exp.uncertainty
+    settings = current.model_dump()
+    if parameters is not None:
+        given = parameters if parameters in ("fixed", "prior") else {"posterior": parameters}
+        settings["parameters"] = given
+    if per_draw is not None:
+        settings["replicates_per_draw"] = per_draw
+    u = validate(Uncertainty, settings, "--parameters").relative_to(Path.cwd())
+    out = Experiment(exp.path, exp.spec.model_copy(update={"uncertainty": u}), exp.scenarios)
+    out.integer = exp.integer
+    try:
+        _check_uncertainty(out)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace(f"{exp.path}: uncertainty", "--parameters")) from None
+    return out
