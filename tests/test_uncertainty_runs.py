@@ -117,3 +117,24 @@ def test_discover_explains_fixed_runs(tmp_path):
     result = CliRunner().invoke(app, ["discover", str(out)])
     assert result.exit_code == 2
     assert "no drawn parameters" in result.output
+
+
+def test_plot_and_report_show_the_uncertainty_of_drawn_runs(drawn, tmp_path):
+    _, folder = drawn
+    figures = tmp_path / "figures"
+    result = CliRunner().invoke(app, ["plot", str(folder / "one"), "--out", str(figures)])
+    assert result.exit_code == 0, result.output
+    for name in ("variance_split.png", "policy_robustness.png"):
+        assert (figures / name).stat().st_size > 0
+    effects = pd.read_csv(figures / "paired_effects.csv")
+    assert effects["scenario"].tolist() == ["prison_measures"]
+    assert effects["draws"].tolist() == [2]
+    assert 0 <= effects["lowers"].iloc[0] <= 1
+    split = pd.read_csv(figures / "variance_split.csv")
+    assert set(split["scenario"]) == {"baseline", "prison_measures"}
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(folder / "one"), "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    text = report.read_text()
+    assert "P(regrouped by 2030) over parameter draws" in text
+    assert "Paired effects on the pool" in text

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from regroup.results import uncertainty  # noqa: E402
 from regroup.results.analysis import (  # noqa: E402
     HEADLINE,
     YEARS,
@@ -413,6 +414,18 @@ def figure_specs(res: Results) -> Iterator[tuple[str, str, Builder]]:
         effects,
     )
     yield (
+        "policy_robustness.png",
+        "Each scenario's effect on the regrouping pool at the end, paired by parameter draw "
+        "and seed: median and 90% of draws; and the share of draws in which it lowers the pool.",
+        lambda r: uncertainty.robustness_figure(r.outcomes, r.baseline),
+    )
+    yield (
+        "variance_split.png",
+        "How much of each outcome's variance over runs comes from the parameters (draws) and "
+        "how much from chance (seeds within a draw).",
+        lambda r: uncertainty.variance_figure(r.outcomes),
+    )
+    yield (
         "p_regrouped_by_year.png",
         "P(regrouped by the end of each year), with 90% intervals.",
         regroup_curves,
@@ -463,6 +476,8 @@ def write_figures(res: Results, out: Path) -> list[Path]:
             names.append(name)
         summary_table(res).to_csv(tmp / "summary.csv", index=False)
         effects_table(res).to_csv(tmp / "effects.csv", index=False)
+        for stem, table in uncertainty.tables(res.outcomes, res.baseline).items():
+            table.to_csv(tmp / f"{stem}.csv", index=False)
         regroup_table(res).to_csv(tmp / "p_regrouped_by_year.csv", index=False)
         manifest = {
             "kind": "figures",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from regroup.results import uncertainty
 from regroup.results.analysis import (
     LEVEL,
     Results,
@@ -179,6 +180,14 @@ def render(res: Results) -> str:
         ("P(regrouped by the end of the year) [90% interval]", regroup_display(res), False),
         ("Outcomes: median and [5%, 95%] of runs", medians_table(res), True),
     ]
+    headings = {
+        "p_regrouped_by_2030": "P(regrouped by 2030) over parameter draws [90% interval]",
+        "paired_effects": "Paired effects on the pool at the end, over parameter draws "
+        "(median, 90% of draws; lowers: share of draws in which the scenario lowers it)",
+        "variance_split": "Where each outcome's spread comes from: parameters or chance",
+    }
+    for stem, df in uncertainty.tables(res.outcomes, res.baseline).items():
+        tables.insert(0, (headings[stem], df, False))
     for heading, df, escaped in tables:
         if not df.empty:
             sections += [f"<h2>{html.escape(heading)}</h2>", _table(df, escaped)]

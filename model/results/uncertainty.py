@@ -211,3 +211,25 @@ def robustness_figure(outcomes: pd.DataFrame, baseline: str, column: str = "regr
     for yi, v in zip(y, table["lowers"], strict=True):
         right.text(min(v + 0.02, 0.85), yi, f"{v:.0%}", va="center", fontsize=8)
     return fig
+
+
+# ----------------------------------------------------------------------------- tables
+
+BY_YEAR = 2030
+
+
+def tables(outcomes: pd.DataFrame, baseline: str) -> dict[str, pd.DataFrame]:
+    """The uncertainty tables of drawn runs, by file stem (none without draws):
+    P(regrouped by 2030) with its interval over draws, the variance split, and each
+    scenario's paired effect on the pool and its robustness."""
+    if not drawn(outcomes):
+        return {}
+    out = {
+        "p_regrouped_by_2030": probability_by(outcomes, BY_YEAR),
+        "variance_split": variance_split(
+            outcomes, [c for c in SPLIT_OUTCOMES if c in outcomes.columns]
+        ),
+    }
+    if outcomes["scenario"].nunique() > 1:
+        out["paired_effects"] = paired_effects(outcomes, baseline, "regroup_pool_end")
+    return out
