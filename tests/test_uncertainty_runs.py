@@ -69,12 +69,12 @@ def test_a_parameter_the_scenario_sets_is_not_drawn(tmp_path):
     assert kept.record == kept_free
 
 
-def test_replicates_must_split_into_parameter_sets(tmp_path):
+def test_replicates_that_do_not_split_evenly_leave_a_smaller_last_draw(tmp_path):
     path = write_experiment(tmp_path, replicates=3, uncertainty=PRIOR)
-    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "o")])
-    assert result.exit_code == 2
-    assert "replicates_per_draw" in result.output and str(path) in result.output
-    assert not (tmp_path / "o").exists()
+    exp = load_experiment(path)
+    assert exp.draws == 2
+    runs = sweep.runs_table(exp, sweep.design_table(exp))
+    assert runs["draw"].tolist() == [0, 0, 1]
 
 
 def scenario_file(tmp_path):

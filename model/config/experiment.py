@@ -293,8 +293,8 @@ def _load_scenarios(source: Path, spec: ExperimentFile) -> list[Scenario]:
 
 
 def _check_uncertainty(exp: Experiment) -> None:
-    """The scenarios agree on their ``uncertainty`` (unless the file sets it), the replicates
-    split into parameter sets, and a posterior file is readable and fits the schema."""
+    """The scenarios agree on their ``uncertainty`` (unless the file sets it), and a posterior
+    file is readable and fits the schema."""
     from regroup.experiments.draws import read_posterior
 
     path, spec = exp.path, exp.spec
@@ -307,13 +307,6 @@ def _check_uncertainty(exp: Experiment) -> None:
                     "comparison draws the same parameter sets for every scenario: set "
                     "uncertainty in the experiment file"
                 )
-    where = (
-        "uncertainty" if spec.uncertainty is not None else f"{exp.scenarios[0].name}: uncertainty"
-    )
-    try:
-        exp.draws  # noqa: B018 - checks that the replicates split into parameter sets
-    except ValueError as exc:
-        raise ConfigError(f"{path}: {where}: {exc}") from None
     if not exp.uncertainty.fixed and exp.uncertainty.source != "prior":
         read_posterior(Path(exp.uncertainty.source))
 
@@ -420,8 +413,5 @@ def with_uncertainty(
     u = validate(Uncertainty, settings, "--parameters").relative_to(Path.cwd())
     out = Experiment(exp.path, exp.spec.model_copy(update={"uncertainty": u}), exp.scenarios)
     out.integer = exp.integer
-    try:
-        _check_uncertainty(out)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace(f"{exp.path}: uncertainty", "--parameters")) from None
+    _check_uncertainty(out)
     return out

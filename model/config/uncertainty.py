@@ -9,9 +9,10 @@ experiment files.
 
 With ``fixed`` every run uses the file's values and only the seed varies. With ``prior``
 (or a posterior file, whose path is relative to the file that names it) a run's
-``replicates`` are split into parameter sets of ``replicates_per_draw`` runs each: the runs
-of one set share its parameters and differ in their seeds, which is what splits each
-outcome's variance into parameters and chance. See :mod:`regroup.experiments.draws`.
+``replicates`` are split into parameter sets of ``replicates_per_draw`` runs each (the last
+may have fewer): the runs of one set share its parameters and differ in their seeds, which
+is what splits each outcome's variance into parameters and chance. See
+:mod:`regroup.experiments.draws`.
 """
 
 from __future__ import annotations
@@ -47,17 +48,9 @@ class Uncertainty(Strict):
         return self.parameters == "fixed"
 
     def draws(self, replicates: int) -> int:
-        """Parameter sets for ``replicates`` runs (1 when fixed); ValueError if the runs do not
-        split evenly into sets of ``replicates_per_draw``."""
-        if self.fixed:
-            return 1
-        k = self.replicates_per_draw
-        if replicates % k:
-            raise ValueError(
-                f"replicates: {replicates} runs do not split into parameter sets of "
-                f"uncertainty.replicates_per_draw = {k}; use a multiple of {k}"
-            )
-        return replicates // k
+        """Parameter sets for ``replicates`` runs: 1 when fixed, else one per
+        ``replicates_per_draw`` runs (the last set may have fewer)."""
+        return 1 if self.fixed else -(-replicates // self.replicates_per_draw)
 
     def relative_to(self, folder: Path) -> Uncertainty:
         """A copy whose posterior path is resolved against ``folder`` (the naming file's)."""

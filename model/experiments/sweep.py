@@ -322,7 +322,7 @@ def runs_table(exp: Experiment, design: pd.DataFrame) -> pd.DataFrame:
     reps = exp.spec.replicates
     rows = design.groupby("scenario", sort=False).cumcount().to_numpy()
     seeds = run_seeds(exp.spec.seed, int(rows.max()) + 1, reps)[rows]
-    per_draw = reps // exp.draws
+    per_draw = -(-reps // exp.draws)
     return pd.DataFrame(
         {
             "run_id": np.arange(len(design) * reps, dtype=np.int64),
@@ -449,7 +449,7 @@ def manifest(
         "uncertainty": {
             "parameters": u.source,
             "draws": exp.draws,
-            "replicates_per_draw": exp.spec.replicates // exp.draws,
+            "replicates_per_draw": -(-exp.spec.replicates // exp.draws),
             "draw_seeds": "SeedSequence(seed).spawn(3)[2].spawn(draws)[draw]",
         },
         "run_seeds": runs["seed"].tolist(),

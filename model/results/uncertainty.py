@@ -21,7 +21,7 @@ def variance_split(outcomes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     A one-way random-effects split (method of moments): chance is the mean variance among
     replicates of one draw; the parameters' part is the variance of the draw means less the
     chance that remains in a mean of ``r`` replicates, floored at 0. Needs at least two
-    draws with two or more replicates; otherwise the shares are NaN.
+    draws, and a draw with two or more replicates; otherwise the shares are NaN.
     """
     rows = []
     for scenario, runs in outcomes.groupby("scenario", sort=False):
@@ -31,8 +31,8 @@ def variance_split(outcomes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             counts = per_draw.count()
             total = float(values[col].var(ddof=1)) if len(values) > 1 else np.nan
             chance = param = np.nan
-            if len(counts) >= 2 and counts.min() >= 2:
-                chance = float(per_draw.var(ddof=1).mean())
+            if len(counts) >= 2 and counts.max() >= 2:
+                chance = float(per_draw.var(ddof=1)[counts >= 2].mean())
                 r = float(len(counts) / (1.0 / counts).sum())  # harmonic mean replicates
                 param = max(0.0, float(per_draw.mean().var(ddof=1)) - chance / r)
             both = param + chance
