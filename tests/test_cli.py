@@ -151,9 +151,9 @@ def test_outcomes_have_one_row_per_replicate(e2e):
     _, out = e2e
     outcomes = pd.read_parquet(out / "outcomes.parquet")
     assert OUTCOME_COLUMNS == EXPECTED_COLUMNS
-    ids = ["run_id", "point_id", *EXPECTED_COLUMNS]
+    ids = ["run_id", "point_id", "scenario", "replicate", "draw", "seed", *OUTCOMES]
     assert list(outcomes.columns[: len(ids)]) == ids
-    assert outcomes["error"].isna().all()
+    assert outcomes["error"].isna().all() and (outcomes["draw"] == 0).all()
     assert outcomes["run_id"].tolist() == outcomes["replicate"].tolist() == list(range(REPLICATES))
     assert outcomes["seed"].tolist() == replicate_seeds(SEED, REPLICATES)
     assert set(outcomes["scenario"]) == {"small"}

@@ -132,6 +132,9 @@ def test_plot_out_a_folder_of_someone_elses_leaves_it_untouched(tmp_path, user_f
     result = invoke("plot", results, "--out", user_folder)
     refused(result, f"{user_folder}: exists and holds files regroup did not write")
     assert snapshot(user_folder) == before
+    # nor the results folder itself
+    refused(invoke("plot", results, "--out", results), "which regroup plot does not replace")
+    assert (results / "outcomes.parquet").is_file()
     # its own figures folder is replaced whole; a file added to it protects it
     figures = results / "figures"
     assert invoke("plot", results).exit_code == 0

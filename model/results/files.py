@@ -61,6 +61,7 @@ OWNED: dict[str, tuple[str, ...]] = {
     "sweep": RESULTS_ENTRIES,
     "figures": ("manifest.json", "*.png", "*.csv"),
 }
+COMMAND = {"run": "regroup run", "sweep": "regroup sweep", "figures": "regroup plot"}
 MAX_NAME = 100
 
 
@@ -186,8 +187,8 @@ def check_output(path: Path, kind: Kind, resume: bool = False) -> Literal["new",
         return "new"
     if written != kind:
         raise OutputError(
-            f"{path}: holds the output of regroup {written}, which regroup {kind} does not "
-            "replace; choose another --out (nothing was changed)"
+            f"{path}: holds the output of {COMMAND.get(written, written)}, which "
+            f"{COMMAND[kind]} does not replace; choose another --out (nothing was changed)"
         )
     foreign = [e for e in entries if not any(fnmatch(e, p) for p in OWNED[kind])]
     if foreign:
