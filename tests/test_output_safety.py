@@ -141,6 +141,11 @@ def test_plot_out_a_folder_of_someone_elses_leaves_it_untouched(tmp_path, user_f
     (figures / "mine.txt").write_text("mine")
     refused(invoke("plot", results), f"{figures}: holds files regroup did not write (mine.txt)")
     assert (figures / "mine.txt").read_text() == "mine"
+    # figures of an earlier regroup (no manifest): refused, and the message says what to do
+    (figures / "mine.txt").unlink()
+    (figures / "manifest.json").unlink()
+    refused(invoke("plot", results), "if an earlier regroup wrote them, delete the folder")
+    assert (figures / "effects.csv").is_file()
 
 
 def test_run_replaces_an_earlier_run_but_nothing_else(tmp_path):

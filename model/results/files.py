@@ -174,8 +174,10 @@ def check_output(path: Path, kind: Kind, resume: bool = False) -> Literal["new",
         return "new"
     info = read_manifest(path)
     if info is None:
+        older = kind in OWNED and all(any(fnmatch(e, p) for p in OWNED[kind]) for e in entries)
+        hint = "; if an earlier regroup wrote them, delete the folder yourself" if older else ""
         raise OutputError(
-            f"{path}: exists and holds files regroup did not write ({_shown(entries)}); "
+            f"{path}: exists and holds files regroup did not write ({_shown(entries)}){hint}; "
             "choose another --out (nothing was changed)"
         )
     written = manifest_kind(info)
