@@ -59,10 +59,10 @@ class Ties:
         arrest scatters contacts); the other ties keep their order."""
         if self.m == 0 or len(members) == 0 or share <= 0:
             return
-        u = rng.random(self.m)  # one draw a tie, touched or not
-        k = _cut(self.src, self.dst, self.kind, self.m, members, u, share)
-        if k < self.m:
-            self.m = k
+        touched = _touching(self.src, self.dst, self.m, members)
+        drop = touched[rng.random(len(touched)) < share]  # one draw a touched tie
+        if len(drop):
+            self.m = _drop(self.src, self.dst, self.kind, self.m, drop)
             self._among = None  # the cached answer may hold removed ties
 
     @property
@@ -119,16 +119,28 @@ class Ties:
 
 
 @njit(cache=True)
-def _cut(src, dst, kind, m, members, u, share):  # pragma: no cover - compiled
-    """Drop in place the ties ``i < m`` with an end among ``members`` and ``u[i] < share``,
-    keeping the others in order; returns how many are kept."""
+def _touching(src, dst, m, members):  # pragma: no cover - compiled
+    """Positions of the ties ``i < m`` with an end among ``members``, in order."""
     top = max(src[:m].max(), dst[:m].max(), members.max())
     hit = np.zeros(top + 1, dtype=np.bool_)
     for v in members:
         hit[v] = True
+    out = np.empty(m, dtype=np.intp)
     k = 0
     for i in range(m):
-        if (hit[src[i]] or hit[dst[i]]) and u[i] < share:
+        out[k] = i
+        k += hit[src[i]] | hit[dst[i]]
+    return out[:k].copy()
+
+
+@njit(cache=True)
+def _drop(src, dst, kind, m, drop):  # pragma: no cover - compiled
+    """Remove in place the ties at positions ``drop`` (increasing) among the first ``m``,
+    keeping the others in order; returns how many are kept."""
+    k = j = 0
+    for i in range(m):
+        if j < len(drop) and drop[j] == i:
+            j += 1
             continue
         src[k], dst[k], kind[k] = src[i], dst[i], kind[i]
         k += 1
