@@ -1,7 +1,11 @@
-"""The measurements: the model, the idiomatic-Mesa reference, the NumPy floor, replicates.
+"""The measurements: the model, the idiomatic-Mesa reference, the NumPy floor, replicates,
+memory over many runs, and how outcomes change with ``population.scale``.
 
-Throughput is in agent-steps per second: the number of agents that exist in each month,
-summed over the months, divided by the wall time of the whole run (set-up included).
+Times are the process's CPU time (``time.process_time``), which other work on a shared
+machine disturbs far less than wall time; only the replicates' runs per minute, which are
+about parallelism, are wall time. Throughput is in agent-steps per CPU second: the number of
+agents that exist in each month, summed over the months, divided by the CPU time of the whole
+run (set-up included).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from regroup.config.scenario import with_overrides
 from regroup.config.schema import Scenario
 from regroup.core.model import RegroupModel
 from regroup.experiments.runner import run_replicates
+from regroup.results.outcomes import outcome_row
 
 from benchmarks.reference import ReferenceModel
 
 
 @dataclass
 class Timing:
-    """One implementation at one size: the median wall time of ``repeats`` runs."""
+    """One implementation at one size: the median CPU time of ``repeats`` runs."""
 
     name: str
     scale: float
@@ -45,17 +50,17 @@ def at_scale(scale: float) -> Scenario:
 
 def agents_per_month(model: RegroupModel) -> np.ndarray:
     """Agents existing in each month of a finished model run."""
-    return np.rint(model.counts.sum(axis=(1, 2, 3)) / model.scale).astype(np.int64)
+    return model.agent_counts.sum(axis=(1, 2, 3)).astype(np.int64)
 
 
 def timed(repeats: int, run: Callable[[int], object]) -> tuple[float, object]:
-    """The median wall time of ``run(seed)`` over seeds ``0..repeats-1``, and the last result."""
+    """The median CPU time of ``run(seed)`` over seeds ``0..repeats-1``, and the last result."""
     times, out = [], None
     for seed in range(repeats):
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         out = run(seed)
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return float(np.median(times)), out
 
 
@@ -133,20 +138,24 @@ def rss_mb(field: str = "VmRSS") -> float:
     return float("nan")
 
 
-def _sequential(scenario: Scenario, replicates: int, conn) -> None:
-    """In a fresh process: replicates one after another, with the memory each leaves behind
-    (after a full garbage collection, whose time is not counted)."""
-    before = rss_mb()
+def _replicates_in_child(scenario: Scenario, replicates: int, conn) -> None:
+    """In a fresh process: replicates one after another (wall time)."""
     start = time.perf_counter()
-    after, collecting = [], 0.0
     for _ in run_replicates(scenario, replicates, seed=1, workers=1):
-        pause = time.perf_counter()
-        gc.collect()
-        after.append(rss_mb())
-        collecting += time.perf_counter() - pause
-    seconds = time.perf_counter() - start - collecting
-    conn.send((seconds, before, after, rss_mb("VmHWM")))
+        pass
+    conn.send(time.perf_counter() - start)
     conn.close()
+
+
+def _in_child(target, *args):
+    """``target(*args, conn)`` in a forked process; what it sends back."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=target, args=(*args, send))
+    child.start()
+    out = receive.recv()
+    child.join()
+    return out
 
 
 @dataclass
@@ -154,9 +163,6 @@ class Replicates:
     seconds_1: float  # wall time of the replicates with one process
     seconds_2: float  # ... with two worker processes
     replicates: int
-    rss_before: float  # MB in the one-process run before the first replicate
-    rss_after: list[float]  # MB after each replicate, once its garbage is collected
-    peak_rss: float  # MB, peak of the one-process run
 
     def per_minute(self, workers: int) -> float:
         seconds = self.seconds_1 if workers == 1 else self.seconds_2
@@ -165,27 +171,78 @@ class Replicates:
 
 def time_replicates(replicates: int, rounds: int = 2) -> Replicates:
     """Full-scale replicates through :func:`~regroup.experiments.runner.run_replicates`,
-    1 and 2 workers.
+    1 and 2 workers (wall time: this is about parallelism).
 
     The modes alternate for ``rounds`` rounds and each keeps its shortest time: other work on
     the machine only ever slows a round down, and alternating spreads it over both modes.
-    The one-process runs happen in a fresh forked process, so their memory is their own (the
-    first round's is reported).
+    Each one-process round runs in a fresh forked process, as the workers do.
     """
     scenario = Scenario()
-    ctx = multiprocessing.get_context("fork")
-    seconds_1, seconds_2, memory = float("inf"), float("inf"), None
+    seconds_1, seconds_2 = float("inf"), float("inf")
     for _ in range(rounds):
-        receive, send = ctx.Pipe(duplex=False)
-        child = ctx.Process(target=_sequential, args=(scenario, replicates, send))
-        child.start()
-        seconds, before, after, peak = receive.recv()
-        child.join()
-        seconds_1 = min(seconds_1, seconds)
-        memory = memory or (before, after, peak)
-
+        seconds_1 = min(seconds_1, _in_child(_replicates_in_child, scenario, replicates))
         start = time.perf_counter()
         for _ in run_replicates(scenario, replicates, seed=1, workers=2):
             pass
         seconds_2 = min(seconds_2, time.perf_counter() - start)
-    return Replicates(seconds_1, seconds_2, replicates, *memory)
+    return Replicates(seconds_1, seconds_2, replicates)
+
+
+# ---------------------------------------------------------------------------- memory
+@dataclass
+class Memory:
+    scale: float
+    before: float  # MB before the first run
+    after: list[float]  # MB after each run, once its garbage is collected
+    peak: float  # MB
+
+    @property
+    def slope(self) -> float:
+        """MB left behind per run over the second half of the runs (0 is flat)."""
+        half = np.asarray(self.after[len(self.after) // 2 :])
+        if len(half) < 2:
+            return float("nan")
+        return float(np.polyfit(np.arange(len(half)), half, 1)[0])
+
+
+def _memory_in_child(scenario: Scenario, runs: int, conn) -> None:
+    before, after = rss_mb(), []
+    for seed in range(runs):
+        RegroupModel(scenario, seed=seed).run()
+        gc.collect()
+        after.append(rss_mb())
+    conn.send((before, after, rss_mb("VmHWM")))
+    conn.close()
+
+
+def memory_over_runs(runs: int, scale: float) -> Memory:
+    """Resident memory after each of ``runs`` runs in one fresh process."""
+    before, after, peak = _in_child(_memory_in_child, at_scale(scale), runs)
+    return Memory(scale, before, after, peak)
+
+
+# ---------------------------------------------------------------------------- scale
+SCALE_OUTCOMES = (
+    "killed_total",
+    "detained_end",
+    "hiding_end",
+    "released_total",
+    "returned",
+    "criminal_end",
+    "regroup_pool_end",
+    "regroup_pool_peak",
+    "regrouped",
+)
+
+
+def outcomes_by_scale(scales: Sequence[float], replicates: int) -> dict[float, dict[str, list]]:
+    """Outcomes (in persons) of ``replicates`` runs at each scale, seeds ``1..replicates``."""
+    out: dict[float, dict[str, list]] = {}
+    for scale in scales:
+        scenario = at_scale(scale)
+        rows = [
+            outcome_row(RegroupModel(scenario, seed=seed).run())
+            for seed in range(1, replicates + 1)
+        ]
+        out[scale] = {k: [float(r[k]) for r in rows] for k in SCALE_OUTCOMES}
+    return out
