@@ -1,11 +1,11 @@
 """Simulation-based check of the calibration: targets made by the model itself at known
-parameter values are recovered inside the posterior's 90% credible intervals, and the fit
+parameter values are recovered inside the posterior's 95% credible intervals, and the fit
 narrows the prior.
 
 The known values: a peak of 2,700 foreign recruits a month (prior: triangular 1,900-3,000)
 and a factor of 0.9 on the combat death hazards (prior: triangular 0.8-1.25). The synthetic
-figures are the mean of four runs at those values with a range of two standard deviations of
-the runs either side (the simulator's own noise at this scale). Runs end in early 2017 at
+figures are the mean of eight runs at those values with a range of two standard deviations
+of the runs either side (the simulator's own noise at this scale). Runs end in early 2017 at
 1/20 scale; the single-core calibration (four generations of 30 particles, some 300
 simulations) repeats from its seed.
 """
@@ -67,7 +67,7 @@ def recovered(tmp_path_factory) -> pd.DataFrame:
     targets = load_targets(tmp / "targets.yaml")
     specs = [s for s in scenario_parameters() if s.path in TRUTH]
     base = with_overrides(load_scenario(ROOT / "scenarios" / "baseline.yaml"), OVERRIDES)
-    runs = pd.DataFrame([simulate(base, specs, targets, TRUTH, seed) for seed in range(4)])
+    runs = pd.DataFrame([simulate(base, specs, targets, TRUTH, seed) for seed in range(8)])
     synthetic = {
         k: {
             **v,
@@ -102,10 +102,12 @@ def recovered(tmp_path_factory) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("parameter", list(TRUTH))
-def test_known_value_inside_the_90_percent_credible_interval(
+def test_known_value_inside_the_95_percent_credible_interval(
     recovered: pd.DataFrame, parameter: str
 ) -> None:
-    lo, hi = weighted_interval(recovered[parameter].to_numpy(), recovered["weight"].to_numpy())
+    # one known value checked at 90% would miss one time in ten with an exact sampler
+    values, weights = recovered[parameter].to_numpy(), recovered["weight"].to_numpy()
+    lo, hi = weighted_interval(values, weights, level=0.95)
     assert lo <= TRUTH[parameter] <= hi, (parameter, lo, hi)
 
 
