@@ -27,7 +27,14 @@ from typer.testing import CliRunner
 
 SEED, REPLICATES = 4242, 3
 # the scenario the e2e file resolves to: name and description are not inherited
-SMALL_E2E = {"population.scale": 50, "name": "small", "description": ""}
+# fixed parameters: these runs check the run's layout and determinism against
+# run_replicates, which runs one scenario as given (drawn runs: test_uncertainty_runs.py)
+SMALL_E2E = {
+    "population.scale": 50,
+    "name": "small",
+    "description": "",
+    "uncertainty.parameters": "fixed",
+}
 OUTCOME_COLUMNS = ["scenario", "replicate", "seed", *OUTCOMES]
 EXPECTED_COLUMNS = [
     "scenario",
@@ -100,7 +107,8 @@ def e2e(tmp_path_factory) -> tuple[Path, Path]:
         if not (d / "done").exists():
             d.mkdir(exist_ok=True)
             scenario.write_text(
-                f"extends: {SCENARIOS / 'baseline.yaml'}\nname: small\npopulation:\n  scale: 50\n",
+                f"extends: {SCENARIOS / 'baseline.yaml'}\nname: small\npopulation:\n  scale: 50\n"
+                "uncertainty:\n  parameters: fixed\n",
                 encoding="utf-8",
             )
             args = ["run", str(scenario), "-n", str(REPLICATES), "-w", "2", "--seed", str(SEED)]
