@@ -152,6 +152,23 @@ def test_women_carry_ties_and_money_but_are_not_counted_as_fighters(fresh_model)
 # ----------------------------------------------------------------------------- the diaspora
 
 
+@pytest.mark.parametrize(("loyalty", "anchors"), [(0.9, True), (0.1, False)])
+def test_a_dedicated_escaper_abroad_with_the_groups_money_anchors_a_pool(
+    fresh_model, loyalty, anchors
+):
+    m = fresh_model({"regroup.critical_mass": 1e6})
+    at_month(m, "2021-01")
+    escaper = add(m, 1, Role.VETERAN, State.HIDING_ABROAD, region=Region.EUROPE_TURKEY,
+                  funds=1e6, ideology=0.9, loyalty=loyalty, skill=1)  # fmt: skip
+    comrades = add(m, 5, Role.VETERAN, State.HIDING_ABROAD, region=Region.EUROPE_TURKEY,
+                   ideology=0.9, loyalty=0.9, skill=1)  # fmt: skip
+    m.ties.add(np.repeat(escaper, 5), comrades, tie_kinds.UNIT)
+    regrouping.step(m.world)
+    assert m.connected[comrades].all() == anchors
+    assert m.series.connected_pool[m.t] == (6 if anchors else 0) * m.scale
+
+
+
 def test_with_tie_cutting_on_arrest_an_arrested_member_has_no_ties(fresh_model):
     m = fresh_model({"hiding.tie_cut_share": 1.0})
     at_month(m, "2021-01")

@@ -5,8 +5,9 @@ thresholds, ``World.dedicated``) and qualified (skill >= threshold, of fighting 
 Free members who are extremist and qualified but disloyal are counted apart: the rival pool,
 available to rival or successor groups. Free, loyal women and under-age minors in a funded
 component are its supporters: they carry ties and money but are not counted as fighters.
-Connected: in the same component of the tie graph among free members as a leader or Amni
-member with funds. A regroup event happens, once
+Connected: in the same component of the tie graph among free members as a funded anchor: a
+leader or Amni member, or a dedicated escaper hiding abroad, with funds. A regroup event
+happens, once
 the territory is lost, when one connected pool reaches the critical mass.
 """
 
@@ -185,6 +186,11 @@ def step(w: World) -> None:
 
     role = pop.view("role")
     anchor = (role == int(COMMAND_ROLES[0])) | (role == int(COMMAND_ROLES[1]))
+    # escapers abroad who are dedicated and hold the group's money anchor too (seed 003:
+    # those who "absconded with significant amounts of the group's funds" and who fled
+    # could "re-establish the group in their new location"; that any dedicated escaper with
+    # funds can is an assumption)
+    anchor |= pop.mask(State.HIDING_ABROAD) & extremist & loyal & fighter
     anchors = np.flatnonzero(anchor & is_free & (pop.view("funds") >= g.leader_funds_usd))
     connected = pop.view("connected")
     connected[:] = False
