@@ -430,6 +430,9 @@ def discover(
     )
     with pd.option_context("display.width", 120):
         typer.echo(found.box.to_string(index=False) if len(found.box) else "(no restriction)")
+    chance = int((found.box["qp_value"] > 0.05).sum())
+    if chance:
+        warn(f"{chance} of {len(found.box)} restrictions have qp > 0.05: likely chance; more draws")
     err.print(f"wrote {out}/", highlight=False)
 
 

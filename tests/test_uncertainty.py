@@ -98,6 +98,7 @@ def test_prim_finds_the_region_that_decides_the_outcome():
     assert set(box.index) == {"prison.radicalisation", "regroup.critical_mass"}
     assert box.loc["prison.radicalisation", "low"] == pytest.approx(0.05, abs=0.01)
     assert box.loc["regroup.critical_mass", "high"] == pytest.approx(800, abs=80)
+    assert (box["qp_value"] < 1e-6).all()  # both restrictions are far from chance
     chosen = found.trajectory.loc[found.chosen]
     assert chosen.density > 0.9 and chosen.coverage >= 0.5
     assert set(figures(found)) == {"prim_tradeoff", "prim_box"}

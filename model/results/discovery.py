@@ -4,7 +4,9 @@ EMA Workbench's PRIM peels boxes over the runs' drawn parameters (one column per
 parameter name) toward the runs where the outcome happened: the group regrouped, or a
 policy failed to lower the regrouping pool against the baseline in the same draw. The
 peeling trajectory is the coverage/density trade-off; the chosen box is the densest box
-that still covers at least ``min_coverage`` of the cases.
+that still covers at least ``min_coverage`` of the cases. Each restriction comes with its
+quasi-p-value (PRIM's binomial test of the box with and without it): with few runs and many
+drawn parameters PRIM also restricts parameters by chance, and those have large qp values.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Discovery:
 
     question: str
     trajectory: pd.DataFrame  # coverage, density, mass, res_dim per peeling step
-    box: pd.DataFrame  # parameter, low, high, prior_low, prior_high (restricted ones)
+    box: pd.DataFrame  # parameter, low, high, drawn_low, drawn_high, qp_value (restricted)
     chosen: int  # row of the trajectory
     cases: int
     runs: int
@@ -108,6 +110,10 @@ def discover(
     chosen = int(eligible["density"].idxmax()) if len(eligible) else 0
     lims = box.box_lims[chosen]
     full = box.box_lims[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = box.inspect(chosen, style="data")[0][1]
+    qp = stats.xs("qp value", axis=1, level=1).min(axis=1) if len(stats) else pd.Series()
     rows = [
         {
             "parameter": p,
@@ -115,11 +121,13 @@ def discover(
             "high": float(lims.at[1, p]),
             "drawn_low": float(full.at[0, p]),
             "drawn_high": float(full.at[1, p]),
+            "qp_value": float(qp.get(p, np.nan)),
         }
         for p in x.columns
         if (lims.at[0, p], lims.at[1, p]) != (full.at[0, p], full.at[1, p])
     ]
-    table = pd.DataFrame(rows, columns=["parameter", "low", "high", "drawn_low", "drawn_high"])
+    columns = ["parameter", "low", "high", "drawn_low", "drawn_high", "qp_value"]
+    table = pd.DataFrame(rows, columns=columns).sort_values("qp_value", ignore_index=True)
     return Discovery(question, trajectory, table, chosen, int(y.sum()), len(y))
 
 
