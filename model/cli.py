@@ -398,12 +398,9 @@ def discover(
     out: Path | None = typer.Option(None, "--out", help="Output folder [RESULTS/discovery]."),
 ) -> None:
     """Scenario discovery: PRIM boxes of drawn parameters in which the outcome happens."""
-    import sys
-
     import pandas as pd
-    from regroup.experiments.sweep import versions
     from regroup.results.discovery import DiscoveryError, discover, figures
-    from regroup.results.files import check_output, staged, write_json
+    from regroup.results.files import check_output, figures_manifest, staged, write_json
 
     res = results_or_fail(results)
     out = out or results / "discovery"
@@ -417,9 +414,8 @@ def discover(
             found.box.to_csv(tmp / "prim_box.csv", index=False)
             for name, fig in figures(found).items():
                 fig.savefig(tmp / f"{name}.png", dpi=110)
-            info = {"kind": "figures", "question": found.question, "chosen_box": found.chosen}
-            info |= {"results": str(results), "command": " ".join(sys.argv)}
-            write_json({**info, "versions": versions()}, tmp / "manifest.json")
+            info = figures_manifest(results, question=found.question, chosen_box=found.chosen)
+            write_json(info, tmp / "manifest.json")
     except (ConfigError, DiscoveryError) as exc:
         fail(str(exc))
     chosen = found.trajectory.loc[found.chosen]

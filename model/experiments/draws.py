@@ -60,15 +60,15 @@ def from_prior(
     return ParameterSet(overrides, record)
 
 
-def read_posterior(path: Path) -> pd.DataFrame:
+def read_posterior(path: Path, specs: dict[str, ParameterSpec] | None = None) -> pd.DataFrame:
     """A posterior file, checked: known scalar parameters, weights >= 0 summing above 0."""
+    specs = specs if specs is not None else {s.path: s for s in scenario_parameters()}
     try:
         table = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not a readable Parquet posterior file ({exc})") from exc
     if WEIGHT not in table.columns:
         raise ConfigError(f"{path}: a posterior file needs a {WEIGHT!r} column")
-    specs = {s.path: s for s in scenario_parameters()}
     for col in table.columns.drop(WEIGHT):
         spec = specs.get(col)
         if spec is None:
@@ -85,11 +85,15 @@ def read_posterior(path: Path) -> pd.DataFrame:
     return table
 
 
-def from_posterior(rng: np.random.Generator, table: pd.DataFrame, keep: set[str]) -> ParameterSet:
+def from_posterior(
+    rng: np.random.Generator,
+    table: pd.DataFrame,
+    specs: dict[str, ParameterSpec],
+    keep: set[str],
+) -> ParameterSet:
     """One weighted row of a posterior file as a parameter set."""
     w = table[WEIGHT].to_numpy(float)
     row = table.iloc[int(rng.choice(len(w), p=w / w.sum()))]
-    specs = {s.path: s for s in scenario_parameters()}
     overrides, record = {}, {}
     for col in table.columns.drop(WEIGHT):
         if col in keep:
@@ -114,8 +118,12 @@ def parameter_sets(
         if missing:
             raise ConfigError(f"parameters: prior: no prior for {', '.join(missing[:5])}")
         return [from_prior(np.random.default_rng(s), specs, keep) for s in draw_stream(seed, draws)]
-    table = read_posterior(Path(source))
-    return [from_posterior(np.random.default_rng(s), table, keep) for s in draw_stream(seed, draws)]
+    by_path = {s.path: s for s in scenario_parameters()}
+    table = read_posterior(Path(source), by_path)
+    return [
+        from_posterior(np.random.default_rng(s), table, by_path, keep)
+        for s in draw_stream(seed, draws)
+    ]
 
 
 def _at(data: dict[str, Any], dotted: str) -> Any:

@@ -10,7 +10,6 @@ step it is: it can only change from one year's end to the next.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from regroup.results.analysis import (  # noqa: E402
     regroup_table,
     summary_table,
 )
-from regroup.results.files import check_output, staged, versions, write_json  # noqa: E402
+from regroup.results.files import check_output, figures_manifest, staged, write_json  # noqa: E402
 
 LABELS = {
     "regroup_pool_end": "regrouping pool at the end (persons)",
@@ -479,12 +478,5 @@ def write_figures(res: Results, out: Path) -> list[Path]:
         for stem, table in uncertainty.tables(res.outcomes, res.baseline).items():
             table.to_csv(tmp / f"{stem}.csv", index=False)
         regroup_table(res).to_csv(tmp / "p_regrouped_by_year.csv", index=False)
-        manifest = {
-            "kind": "figures",
-            "results": str(res.path),
-            "files": names,
-            "versions": versions(),
-            "command": " ".join(sys.argv),
-        }
-        write_json(manifest, tmp / "manifest.json")
+        write_json(figures_manifest(res.path, files=names), tmp / "manifest.json")
     return [out / n for n in names]

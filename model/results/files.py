@@ -22,6 +22,7 @@ import platform
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -115,6 +116,17 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def figures_manifest(results: Path, **extra: Any) -> dict[str, Any]:
+    """The manifest of a figures folder made from the results at ``results``."""
+    return {
+        "kind": "figures",
+        "results": str(results),
+        **extra,
+        "versions": versions(),
+        "command": " ".join(sys.argv),
+    }
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
