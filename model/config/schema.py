@@ -163,6 +163,28 @@ class Population(Strict):
         evidence="fitted",
         prior=Prior(kind="triangular", low=1900, mode=2450, high=3000),
     )
+    local_in_iraq: float = param(
+        0.5,
+        "share",
+        "assumption; UN sanctions monitors (August 2018, model brief) found the members left "
+        "in Iraq and Syria 'roughly equally distributed between the two countries', which "
+        "supports an even split without giving one for the recruits",
+        "Share of local recruits who are Iraqi (the rest Syrian); they fight where they live.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.35, high=0.65),
+    )
+    foreign_in_iraq: float = param(
+        0.3,
+        "share",
+        ASSUMPTION,
+        "Share of foreign recruits sent to Iraq (the rest stay in Syria, where they crossed).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
+    )
     destination_control: float = param(
         0.3,
         "share of territory",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 from numba import njit
-from regroup.core.states import Custody, Disposition, Region, Role, State
+from regroup.core.states import Custody, Disposition, Place, Region, Role, State
 
 if TYPE_CHECKING:
     from regroup.core.model import RegroupModel
@@ -31,6 +31,8 @@ CORE_FIELDS: dict[str, Field] = {
     "region": Field(np.int8),
     "disposition": Field(np.int8),  # set on leaving the territory
     "custody": Field(np.int8),
+    "place": Field(np.int8),  # where the person is (Place)
+    "home": Field(np.int8),  # the home country's place: where a return goes (Place)
     "entered": Field(np.int16),  # month the current state was entered
     "joined": Field(np.int16),  # month of arrival (or of coming of age)
     "birth": Field(np.int16),  # month of birth (for minors and children; others -1000)
@@ -65,6 +67,14 @@ class Member(mesa.Agent):
     @property
     def region(self) -> Region:
         return Region(int(self._get("region")))
+
+    @property
+    def place(self) -> Place:
+        return Place(int(self._get("place")))
+
+    @property
+    def home(self) -> Place:
+        return Place(int(self._get("home")))
 
     @property
     def origin(self) -> str:
@@ -107,6 +117,7 @@ class Member(mesa.Agent):
     def __repr__(self) -> str:
         return (
             f"Member({self.unique_id}: {self.role.label}, {self.region.label}, "
+            f"in {self.place.label}, "
             f"{self.state.label}, ideology={self.ideology:.2f}, loyalty={self.loyalty:.2f}, "
             f"skill={self.skill:.2f}, "
             f"funds=${self.funds:,.0f})"
@@ -171,10 +182,19 @@ class Population:
         wanted = _wanted(states)
         return _where_grouped(order, start, wanted, self.state, self.entered, t, rows, self.n)
 
-    def move(self, idx: np.ndarray, state: State, t: int, custody: Custody = Custody.NONE):
-        """Move people to ``state`` in month ``t``."""
-        if len(idx) == 0:  # most moves of a month are of nobody; skip the three writes
+    def move(
+        self,
+        idx: np.ndarray,
+        state: State,
+        t: int,
+        custody: Custody = Custody.NONE,
+        place: Place | np.ndarray | None = None,
+    ) -> None:
+        """Move people to ``state`` in month ``t`` (and to ``place``, if given)."""
+        if len(idx) == 0:  # most moves of a month are of nobody; skip the writes
             return
+        if place is not None:
+            self.place[idx] = place
         if self._groups is not None and self._groups[0] != t:
             self._groups = None  # a move into another month: group the rows again
         self.state[idx] = state

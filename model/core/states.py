@@ -64,6 +64,22 @@ class Region(Code):
     OTHER = 5
 
 
+class Place(Code):
+    """Where a person is in the world (seed 003: the group can re-establish itself "in their
+    new location", anywhere "from the Middle East to the Philippines")."""
+
+    IRAQ = 0
+    SYRIA = 1
+    TURKEY = 2  # the usual way out, and where most who hide abroad are
+    NORTH_AFRICA = 3
+    EUROPE = 4  # home of the Europe & Turkey region of origin (Turkish nationals included)
+    FORMER_SOVIET = 5
+    MIDDLE_EAST_GULF = 6
+    OTHER_COUNTRIES = 7
+    LIBYA = 8  # other theatres, where affiliates hold ground
+    AFGHANISTAN = 9
+
+
 class Disposition(Code):
     """How a person leaves the group, after Adam Deen (seed 000)."""
 
@@ -111,6 +127,20 @@ COMMAND_ROLES = (Role.LEADER, Role.AMNI)
 IN_TERRITORY = (State.ACTIVE, State.ESCAPING, State.GROUP_PRISON)
 
 
+# The home place of each region of origin; locals' home (Iraq or Syria) is drawn on joining.
+HOME_PLACE = {
+    Region.NORTH_AFRICA: Place.NORTH_AFRICA,
+    Region.EUROPE_TURKEY: Place.EUROPE,
+    Region.FORMER_SOVIET: Place.FORMER_SOVIET,
+    Region.MIDDLE_EAST_GULF: Place.MIDDLE_EAST_GULF,
+    Region.OTHER: Place.OTHER_COUNTRIES,
+}
+THE_REGION = (Place.IRAQ, Place.SYRIA)  # where the territory was
+OTHER_THEATRES = (Place.LIBYA, Place.AFGHANISTAN)
+# Places where the region's levers act (conflict zones); home levers act in the others.
+CONFLICT_PLACES = THE_REGION + OTHER_THEATRES
+
+
 def membership(kind: type[IntEnum], *codes: int) -> np.ndarray:
     """Boolean per code of ``kind``, true for ``codes``.
 
@@ -123,3 +153,5 @@ def membership(kind: type[IntEnum], *codes: int) -> np.ndarray:
 
 
 FIGHTING = membership(Role, *FIGHTING_ROLES)
+IN_CONFLICT = membership(Place, *CONFLICT_PLACES)
+IN_THE_REGION = membership(Place, *THE_REGION)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
-from regroup.core.states import Region
+from regroup.core.states import Place, Region
 
 if TYPE_CHECKING:
     from regroup.config.schema import Scenario
@@ -33,11 +33,13 @@ PERSONS = "persons"  # a number of people: agents x scale
 USD = "USD"  # money held by people: per agent x scale
 INDEX = "index"  # a dimensionless level (not scaled)
 SCALED_UNITS = (PERSONS, USD)
+CATEGORIES = {None: (), "region": Region, "place": Place}  # what an output can be split by
 
 
 @dataclass(frozen=True)
 class Output:
-    """One output a mechanism writes: a value per month (per region with ``regions``).
+    """One output a mechanism writes: a value per month, or per month and category ``by``
+    (``"region"``: region of origin, :class:`Region`; ``"place"``: where, :class:`Place`).
 
     ``flow`` outputs count events in the month (their total over the run is meaningful);
     the others are levels at the end of the month.
@@ -46,7 +48,16 @@ class Output:
     unit: str
     description: str
     flow: bool = False
-    regions: bool = False
+    by: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.by not in CATEGORIES:
+            raise ValueError(f"Output.by: {self.by!r} is not one of {sorted(CATEGORIES)}")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one month's value."""
+        return () if self.by is None else (len(CATEGORIES[self.by]),)
 
     @property
     def scaled(self) -> bool:
@@ -59,10 +70,7 @@ class Outputs:
     def __init__(self, declared: dict[str, Output], months: int, scale: float) -> None:
         self.declared = declared
         self.scale = scale
-        self.raw = {
-            name: np.zeros((months, len(Region)) if o.regions else months)
-            for name, o in declared.items()
-        }
+        self.raw = {name: np.zeros((months, *o.shape)) for name, o in declared.items()}
         self.total = {name: 0 for name, o in declared.items() if o.flow}
 
     def add(self, name: str, t: int, agents: int) -> None:

@@ -17,6 +17,8 @@ from regroup.core.states import (
     COMMAND_ROLES,
     FAMILY_ROLES,
     FIGHTING,
+    HOME_PLACE,
+    Place,
     Region,
     Role,
     State,
@@ -35,11 +37,36 @@ OUTPUTS = {
 }
 
 
-def new_members(w: World, region: np.ndarray, role: np.ndarray, state: State, t: int) -> np.ndarray:
-    """Create members with attributes drawn by role; returns their indices."""
+HOME = np.array([0] + [HOME_PLACE[r] for r in Region if r != Region.LOCAL], dtype=np.int8)
+
+
+def new_members(
+    w: World,
+    region: np.ndarray,
+    role: np.ndarray,
+    state: State,
+    t: int,
+    place: np.ndarray | None = None,
+) -> np.ndarray:
+    """Create members with attributes drawn by role; returns their indices.
+
+    Without ``place`` they join in the territory: locals in Iraq (``population.local_in_iraq``)
+    or Syria, where their home is; foreigners in Iraq (``population.foreign_in_iraq``) or
+    Syria, their home the place of their region of origin. With ``place``, they join there and
+    it is their home.
+    """
     a = w.attributes
     k = len(role)
     rng = w.rng
+    if place is None:
+        local = region == Region.LOCAL
+        in_iraq = rng.random(k) < np.where(
+            local, w.population.local_in_iraq, w.population.foreign_in_iraq
+        )
+        place = np.where(in_iraq, Place.IRAQ, Place.SYRIA).astype(np.int8)
+        home = np.where(local, place, HOME[region]).astype(np.int8)
+    else:
+        home = place
     ideology = w.table(a.ideology)[role] + rng.uniform(-0.1, 0.1, k)
     loyalty = w.table(a.loyalty)[role] + rng.uniform(-0.1, 0.1, k)
     skill = w.table(a.skill)[role] + rng.uniform(-0.1, 0.1, k)
@@ -54,6 +81,8 @@ def new_members(w: World, region: np.ndarray, role: np.ndarray, state: State, t:
         state=state,
         role=role,
         region=region,
+        place=place,
+        home=home,
         entered=t,
         joined=t,
         birth=(t - age * 12).astype(np.int16),
@@ -67,34 +96,45 @@ def new_members(w: World, region: np.ndarray, role: np.ndarray, state: State, t:
 
 
 def _tie_units(w: World, idx: np.ndarray) -> None:
-    """Fighters in units of ``unit_size`` by region, each unit under a commander;
-    women and minors in families with a fighter or settler of their region."""
+    """Fighters in units of ``unit_size`` by region and place, each unit under a commander;
+    women and minors in families with a fighter or settler of their region, where that is."""
     pop, rng = w.pop, w.rng
     role, region = pop.role[idx], pop.region[idx]
     fighters = idx[FIGHTING[role] | (role == Role.SETTLER)]
     if len(fighters):
         unit = rng.integers(0, max(1, len(fighters) // w.population.unit_size), len(fighters))
-        label = pop.region[fighters].astype(np.int64) * 1_000_000 + unit
+        label = _side(pop, fighters) * 1_000_000 + unit
         w.ties.chain(fighters, label, tie_kinds.UNIT)
-        # each unit's first member reports to a commander of the same region
+        # each unit's first member reports to a commander of the same region and place
         order = np.argsort(label, kind="stable")
         first = np.r_[True, label[order][1:] != label[order][:-1]]
         heads = fighters[order][first]
         commanders = pop.where(State.ACTIVE)
         commanders = commanders[COMMANDING.take(pop.role[commanders])]
         if len(commanders):
-            for r in np.unique(pop.region[heads]):
-                mine = commanders[pop.region[commanders] == r]
+            theirs = _side(pop, commanders)
+            head_side = _side(pop, heads)
+            for r in np.unique(head_side):
+                mine = commanders[theirs == r]
                 pool = mine if len(mine) else commanders
-                h = heads[pop.region[heads] == r]
+                h = heads[head_side == r]
                 w.ties.add(h, pool[rng.integers(0, len(pool), len(h))], tie_kinds.UNIT)
+    # families live with a fighter or settler of their region, where that member is
     family = idx[IN_FAMILY.take(role)]
     if len(family) and len(fighters):
         for r in np.unique(region):
             fam = family[pop.region[family] == r]
             heads = fighters[pop.region[fighters] == r]
             if len(fam) and len(heads):
-                w.ties.add(fam, heads[rng.integers(0, len(heads), len(fam))], tie_kinds.FAMILY)
+                head = heads[rng.integers(0, len(heads), len(fam))]
+                w.ties.add(fam, head, tie_kinds.FAMILY)
+                pop.place[fam] = pop.place[head]
+                pop.home[fam] = pop.home[head]
+
+
+def _side(pop, idx: np.ndarray) -> np.ndarray:
+    """Region of origin and place together, as one label."""
+    return pop.region[idx].astype(np.int64) * len(Place) + pop.place[idx]
 
 
 def _arrive(w: World, count: int, region_p: np.ndarray, role_p: np.ndarray, regions):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
-from regroup.core.states import Custody, Region, State
+from regroup.core.states import Custody, Place, Region, State
 from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
@@ -95,6 +95,6 @@ def step(w: World) -> None:
     local = pop.region[out] == int(Region.LOCAL)
     pop.move(out[local], State.HIDING_LOCAL, t)
     abroad = out[~local]
-    pop.move(abroad, State.HIDING_ABROAD, t)
+    pop.move(abroad, State.HIDING_ABROAD, t, place=Place.TURKEY)
     pop.documents[abroad] = False
     w.count("smuggled_from_camps", len(out))

@@ -17,7 +17,9 @@ from regroup.core import ties as tie_kinds
 from regroup.core.states import (
     HELD_BY_STATES,
     IN_TERRITORY,
+    IN_THE_REGION,
     Custody,
+    Place,
     Region,
     Role,
     State,
@@ -71,6 +73,15 @@ def where_children_are(w: World, parent_state: np.ndarray) -> np.ndarray:
     return state
 
 
+def where_they_live(state: np.ndarray, parent_place: np.ndarray, home: np.ndarray) -> np.ndarray:
+    """A child's place: at home once returned; in Turkey if abroad while the parent is in
+    the region; otherwise with the parent."""
+    place = np.where(state == State.RETURNED, home, parent_place)
+    abroad = (state == State.HIDING_ABROAD) & IN_THE_REGION.take(parent_place)
+    place[abroad] = Place.TURKEY
+    return place
+
+
 def step(w: World) -> None:
     births = w.memory(Births)
     due = births.month == w.t
@@ -94,6 +105,8 @@ def step(w: World) -> None:
         state=state,
         role=Role.MINOR,
         region=pop.region[parent],
+        place=where_they_live(state, pop.place[parent], pop.home[parent]),
+        home=pop.home[parent],
         entered=w.t,
         joined=w.t,
         birth=int(w.t - p.fighting_age_years * 12),

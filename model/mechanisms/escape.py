@@ -24,7 +24,7 @@ from regroup.config.fields import (
     range_param,
     table,
 )
-from regroup.core.states import Custody, Disposition, Region, Role, State
+from regroup.core.states import Custody, Disposition, Place, Region, Role, State
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import justice, prison
 from regroup.mechanisms.disillusionment import wants_to_leave
@@ -246,7 +246,7 @@ def cross_border(w: World, idx: np.ndarray) -> None:
     captured = w.draw(len(idx)) < e.border_capture * w.schedule.border[t]
     taken = idx[captured]
     local = pop.region[taken] == Region.LOCAL
-    pop.move(taken[~local], State.DETAINED, t, Custody.BORDER)
+    pop.move(taken[~local], State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
     prison.admit(w, taken[local], home=False)
     pop.known[taken] = True
     w.count("border_captures", len(taken))
@@ -255,7 +255,7 @@ def cross_border(w: World, idx: np.ndarray) -> None:
     go_home = w.draw(len(foreign)) < w.table(e.go_home_share, local=0.0)[pop.region[foreign]]
     justice.arrive_home(w, foreign[go_home])
     abroad = np.concatenate([foreign[~go_home], out[pop.region[out] == Region.LOCAL]])
-    pop.move(abroad, State.HIDING_ABROAD, t)
+    pop.move(abroad, State.HIDING_ABROAD, t, place=Place.TURKEY)
 
 
 def step(w: World) -> None:
@@ -270,7 +270,7 @@ def step(w: World) -> None:
     take_group_funds(w, amni)
     local = pop.region[amni] == Region.LOCAL
     pop.move(amni[local], State.HIDING_LOCAL, t)
-    pop.move(amni[~local], State.HIDING_ABROAD, t)
+    pop.move(amni[~local], State.HIDING_ABROAD, t, place=Place.TURKEY)
     pop.documents[amni[~local]] = True
 
     # leaders bribe their way out with group money; foreign leaders buy new documents
@@ -280,7 +280,7 @@ def step(w: World) -> None:
     local = pop.region[leaders] == Region.LOCAL
     pop.move(leaders[local], State.HIDING_LOCAL, t)
     foreign = leaders[~local]
-    pop.move(foreign, State.HIDING_ABROAD, t)
+    pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
     pop.documents[foreign] = True
     pop.known[foreign] = False
 

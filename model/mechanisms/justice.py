@@ -107,7 +107,7 @@ def arrive_home(w: World, idx: np.ndarray) -> None:
     prosecuted = w.draw(len(idx)) < j.prosecution
     prison.admit(w, idx[prosecuted], home=True)
     free = idx[~prosecuted]
-    pop.move(free, State.RETURNED, w.t)
+    pop.move(free, State.RETURNED, w.t, place=pop.home[free])
     monitored = w.draw(len(free)) < j.monitored
     # screening flags the 'dangerous' for monitoring, unless they pass as disavowed
     dangerous = pop.disposition[free] == int(Disposition.DANGEROUS)

@@ -13,13 +13,13 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
-from regroup.core.states import Custody, Role, State
+from regroup.core.states import IN_THE_REGION, Custody, Role, State
 from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
     from regroup.core.world import World
 
-HOME_FACILITY = 1_000_000  # cell labels: region prisons below, home prisons above
+HOME_FACILITY = 1_000_000  # cell labels: (place + 1) x this + cell number
 FIELDS = {
     "cell": Field(np.int32),  # prison cell or block
     "release": Field(np.int16, -1),  # month a sentence ends
@@ -162,11 +162,16 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     years = p.sentence_home_years if home else p.sentence_region_years
     pop.release[idx] = t + np.ceil(w.rng.uniform(years.low, years.high, len(idx)) * 12)
     state = State.PRISON_HOME if home else State.DETAINED
-    facility = (pop.region[idx].astype(np.int64) + 1) * HOME_FACILITY * home
+    # at home, in the home country; in the region, where caught (a local caught outside it
+    # is handed over to the home country, Iraq or Syria)
+    here = pop.place[idx]
+    place = pop.home[idx] if home else np.where(IN_THE_REGION.take(here), here, pop.home[idx])
+    # one facility a place: cells never mix prisoners of two countries
+    facility = (place.astype(np.int64) + 1) * HOME_FACILITY
     held = np.count_nonzero(pop.view("state") == int(state))
     cells = max(1, (held + len(idx)) // p.cell_size)
     pop.cell[idx] = facility + w.rng.integers(0, cells, len(idx))
-    pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
+    pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE, place=place)
     pop.known[idx] = True
     pop.ever_imprisoned[idx] = True
     pop.funds[idx] *= np.float32(1.0 - p.seizure_share)

@@ -39,11 +39,9 @@ OUTPUTS = {
     "supporters": Output(
         PERSONS, "Loyal free women and under-age minors in a funded component (not fighters)."
     ),
-    "pool_by_region": Output(PERSONS, "The pool by region of origin.", regions=True),
-    "largest_by_region": Output(
-        PERSONS, "The largest connected pool of each region.", regions=True
-    ),
-    "funds_by_region": Output(USD, "Funds of connected pools by region.", regions=True),
+    "pool_by_region": Output(PERSONS, "The pool by region of origin.", by="region"),
+    "largest_by_region": Output(PERSONS, "The largest connected pool of each region.", by="region"),
+    "funds_by_region": Output(USD, "Funds of connected pools by region.", by="region"),
 }
 
 
