@@ -203,7 +203,8 @@ def test_runs_read_the_posterior_file(calibrated: Path) -> None:
     }
     sets = parameter_sets(path, draws=5, seed=3)
     assert len(sets) == 5
-    rows = {tuple(round(v, 9) for v in s.record.values()) for s in sets}
+    names = list(table.columns.drop("weight"))
+    rows = {tuple(round(s.record[k], 9) for k in names) for s in sets}
     known = {
         tuple(round(v, 9) for v in r) for r in table.drop(columns="weight").itertuples(index=False)
     }
@@ -244,5 +245,7 @@ def test_shipped_posterior_is_read_by_runs() -> None:
     table = read_posterior(path)
     cal = load_calibration(EXPERIMENTS / "calibrate_baseline.yaml")
     assert list(table.columns) == [*cal.spec.parameters, "weight"]
-    sets = parameter_sets(path, draws=3, seed=1)
+    sets = parameter_sets(path, draws=3, seed=1, others="fixed")
     assert all(set(s.overrides) == set(cal.spec.parameters) for s in sets)
+    drawn = parameter_sets(path, draws=3, seed=1)  # others: prior (the calibration's default)
+    assert all(set(s.overrides) > set(cal.spec.parameters) for s in drawn)

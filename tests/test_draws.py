@@ -60,11 +60,29 @@ def posterior(tmp_path, **columns):
 
 def test_posterior_rows_are_drawn_by_weight(tmp_path):
     path = posterior(tmp_path, **{"regroup.critical_mass": [500.0, 3000.0], "weight": [0.0, 2.0]})
-    sets = parameter_sets(path, 5, seed=1)
+    sets = parameter_sets(path, 5, seed=1, others="fixed")
     assert {s.record["regroup.critical_mass"] for s in sets} == {3000.0}
     scenario = with_overrides(Scenario(), sets[0].overrides)
     assert scenario.regroup.critical_mass == 3000.0
     assert scenario.prison.radicalisation == Scenario().prison.radicalisation
+
+
+def test_posterior_others_come_from_their_priors(tmp_path):
+    """With ``others: prior`` the parameters the file does not name are drawn from their
+    priors (as a calibration with ``others: prior`` drew them); the file's stay its own,
+    and a parameter the scenario sets stays out of the draws."""
+    path = posterior(tmp_path, **{"regroup.critical_mass": [500.0, 3000.0], "weight": [1.0, 1.0]})
+    sets = parameter_sets(path, 40, seed=3, keep={"prison.cell_size"})
+    assert {s.record["regroup.critical_mass"] for s in sets} == {500.0, 3000.0}
+    radicalisation = {s.record["prison.radicalisation"] for s in sets}
+    assert len(radicalisation) == 40  # a fresh prior draw in every set
+    spec = next(s for s in scenario_parameters() if s.path == "prison.radicalisation")
+    lo, hi = spec.prior.support
+    assert all(lo <= v <= hi for v in radicalisation)
+    assert all("prison.cell_size" not in s.record for s in sets)
+    # the same seed gives the same sets
+    again = parameter_sets(path, 40, seed=3, keep={"prison.cell_size"})
+    assert [s.record for s in again] == [s.record for s in sets]
 
 
 @pytest.mark.parametrize(

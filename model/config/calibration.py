@@ -7,6 +7,8 @@ A calibration file (``experiments/calibrate_baseline.yaml``)::
     targets: targets.yaml                     # the targets file [targets.yaml beside it]
     overrides: {population.scale: 10}         # set for every simulation
     parameters: [prison.radicalisation, ...]  # fitted; priors from the schema
+    others: prior                             # the rest: drawn from their priors [prior],
+                                              # or fixed at the scenario's values
     fit: [foreign_total, ...]                 # targets in the distance
     hold_out: [fighters_killed_early_2017]    # only reported (posterior predictive)
     population_size: 300                      # particles a generation
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from regroup.config.errors import ConfigError
@@ -49,6 +52,7 @@ class CalibrationFile(Strict):
     targets: str = "targets.yaml"
     overrides: dict = Field(default_factory=dict)
     parameters: list[str] = Field(min_length=1)
+    others: Literal["prior", "fixed"] = "prior"
     fit: list[str] = Field(min_length=1)
     hold_out: list[str] = Field(default_factory=list)
     population_size: int = Field(ge=5, le=MAX_POPULATION)

@@ -4,7 +4,7 @@ experiment files.
 .. code-block:: yaml
 
     uncertainty:
-      parameters: prior            # fixed | prior | {posterior: FILE}
+      parameters: prior            # fixed | prior | {posterior: FILE, others: prior|fixed}
       replicates_per_draw: 2       # runs (seeds) per parameter set
 
 With ``fixed`` every run uses the file's values and only the seed varies. With ``prior``
@@ -26,9 +26,12 @@ from regroup.config.limits import MAX_REPLICATES
 
 
 class Posterior(Strict):
-    """A posterior file of weighted parameter sets (``regroup calibrate`` writes one)."""
+    """A posterior file of weighted parameter sets (``regroup calibrate`` writes one), and
+    where the parameters it does not name come from: their priors (``prior``, the default,
+    as in a calibration with ``others: prior``) or the scenario's values (``fixed``)."""
 
     posterior: str = Field(min_length=1)
+    others: Literal["prior", "fixed"] = "prior"
 
 
 class Uncertainty(Strict):
@@ -42,6 +45,12 @@ class Uncertainty(Strict):
         """``fixed``, ``prior`` or the posterior file's path."""
         p = self.parameters
         return p.posterior if isinstance(p, Posterior) else p
+
+    @property
+    def others(self) -> str:
+        """Where the parameters a posterior file does not name come from."""
+        p = self.parameters
+        return p.others if isinstance(p, Posterior) else "fixed"
 
     @property
     def fixed(self) -> bool:
@@ -58,4 +67,6 @@ class Uncertainty(Strict):
         if not isinstance(p, Posterior) or Path(p.posterior).is_absolute():
             return self
         path = str((folder / p.posterior).resolve())
-        return self.model_copy(update={"parameters": Posterior(posterior=path)})
+        return self.model_copy(
+            update={"parameters": Posterior(posterior=path, others=p.others)}
+        )

@@ -4,7 +4,10 @@ The fitted parameters are sampled on the unit scale (``u`` uniform on [0, 1]) an
 through their schema prior's quantile function, so pyabc's prior is exactly the schema's
 prior whatever its kind (truncated log-normal, triangular, beta, uniform). A simulation runs
 the scenario with those values at a seed it draws (and records), and returns every fitted
-and held-out target. The distance is the root mean square, over the fitted targets, of how
+and held-out target. With ``others: prior`` (the default) every other parameter with a prior
+is drawn from it in each simulation (from a generator derived from the seed), so the
+posterior is marginal over what the figures do not constrain, and runs over it draw those
+from their priors as well. The distance is the root mean square, over the fitted targets, of how
 far each simulated value lies outside its public range, in units of the range's width
 (0 inside the range; a missing value, e.g. a share of nobody, counts 1).
 
@@ -48,11 +51,11 @@ import numpy as np
 import pandas as pd
 from regroup.config.calibration import Calibration
 from regroup.config.errors import ConfigError
-from regroup.config.evidence import ParameterSpec
+from regroup.config.evidence import ParameterSpec, scenario_parameters
 from regroup.config.scenario import with_overrides
 from regroup.config.schema import Scenario
 from regroup.config.targets import Target
-from regroup.experiments.draws import WEIGHT
+from regroup.experiments.draws import WEIGHT, from_prior, set_by
 from regroup.results.files import (
     OutputError,
     read_manifest,
@@ -62,6 +65,7 @@ from regroup.results.files import (
 )
 
 SEED = "seed"
+OTHERS_STREAM = 0x07E5  # the generator of the others' prior draws: [seed, this]
 DB = "calibration.db"
 SIMULATIONS = "simulations"
 OWNED = (
@@ -94,18 +98,32 @@ def overrides(specs: list[ParameterSpec], x: dict[str, float]) -> dict[str, Any]
     return {s.path: s.at(x[s.path]) for s in specs}
 
 
+def others_from_prior(scenario: Scenario, specs: list[ParameterSpec], seed: int) -> dict[str, Any]:
+    """The parameters neither fitted nor set by the scenario, drawn from their priors with a
+    generator derived from the simulation's ``seed`` (so a simulation is reproducible from
+    its seed). Fitting with the others drawn makes the posterior marginal over them: runs
+    over the posterior then draw the others from their priors too (``others: prior``)."""
+    keep = {s.path for s in specs} | set_by(scenario)
+    rng = np.random.default_rng([seed, OTHERS_STREAM])
+    return from_prior(rng, scenario_parameters(), keep).overrides
+
+
 def simulate(
     scenario: Scenario,
     specs: list[ParameterSpec],
     targets: dict[str, Target],
     x: dict[str, float],
     seed: int,
+    others: str = "fixed",
 ) -> dict[str, float]:
-    """Run the scenario at ``x`` (priors' scales) with ``seed``; every target's value."""
+    """Run the scenario at ``x`` (priors' scales) with ``seed``; every target's value. With
+    ``others="prior"`` the parameters not fitted are drawn from their priors
+    (:func:`others_from_prior`); with ``"fixed"`` they keep the scenario's values."""
     from regroup.core.model import RegroupModel
     from regroup.results.targets import target_values
 
-    sc = with_overrides(scenario, overrides(specs, x), "calibration")
+    drawn = others_from_prior(scenario, specs, seed) if others == "prior" else {}
+    sc = with_overrides(scenario, {**drawn, **overrides(specs, x)}, "calibration")
     model = RegroupModel(sc, seed=seed).run()
     return {k: float(v) for k, v in target_values(model, targets).items()}
 
@@ -123,12 +141,13 @@ class Simulator:
     specs: list[ParameterSpec]
     targets: dict[str, Target]
     log_dir: str | None = None
+    others: str = "fixed"
 
     def __call__(self, u: dict[str, float]) -> dict[str, float]:
         # pyabc seeds (and its multicore sampler reseeds) NumPy's global generator
         seed = int(np.random.randint(0, 2**31 - 1))  # noqa: NPY002
         x = parameter_values(self.specs, u)
-        stats = simulate(self.scenario, self.specs, self.targets, x, seed)
+        stats = simulate(self.scenario, self.specs, self.targets, x, seed, self.others)
         if self.log_dir is not None and os.path.isdir(self.log_dir):
             line = json.dumps({SEED: seed, **x, **stats}, allow_nan=True)
             with open(os.path.join(self.log_dir, f"{os.getpid()}.jsonl"), "a") as f:
@@ -288,7 +307,9 @@ def run_calibration(
             raise OutputError(
                 f"{out}: holds a calibration of a different file; choose another --out"
             )
-    sim = Simulator(cal.scenario, cal.parameters, cal.reported, str(out / SIMULATIONS))
+    sim = Simulator(
+        cal.scenario, cal.parameters, cal.reported, str(out / SIMULATIONS), spec.others
+    )
     prior = pyabc.Distribution(**{s.path: pyabc.RV("uniform", 0, 1) for s in cal.parameters})
     abc = pyabc.ABCSMC(
         sim,
@@ -378,9 +399,9 @@ def posterior_table(cal: Calibration, particles: pd.DataFrame) -> pd.DataFrame:
 
 
 def _predict_one(job: tuple) -> dict[str, float]:
-    scenario, specs, targets, x, seed = job
+    scenario, specs, targets, x, seed, others = job
     try:
-        return {**simulate(scenario, specs, targets, x, seed), SEED: seed}
+        return {**simulate(scenario, specs, targets, x, seed, others), SEED: seed}
     except Exception as exc:  # a failed run is reported, not fatal to the outputs
         return {SEED: seed, "error": repr(exc)}
 
@@ -399,7 +420,14 @@ def predictive(
     seeds = [int(s.generate_state(1)[0]) for s in ss[1].spawn(n)]
     names = [s.path for s in cal.parameters]
     jobs = [
-        (cal.scenario, cal.parameters, cal.reported, posterior.iloc[r][names].to_dict(), seed)
+        (
+            cal.scenario,
+            cal.parameters,
+            cal.reported,
+            posterior.iloc[r][names].to_dict(),
+            seed,
+            cal.spec.others,
+        )
         for r, seed in zip(rows, seeds, strict=True)
     ]
     if scheduler:

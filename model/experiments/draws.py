@@ -4,10 +4,11 @@ a calibrated posterior.
 ``parameters: fixed`` runs every replicate with the scenario's values. ``parameters: prior``
 draws each parameter set from the schema's priors; ``parameters: {posterior: FILE}`` draws
 weighted rows of a posterior file (Parquet: one column per fitted parameter, dotted path,
-on its prior's scale, and a ``weight`` column), and the parameters the file does not name
-keep the scenario's values. Draw ``d`` comes from child ``d`` of the third child of
-``SeedSequence(seed)`` (the first two seed the design and the runs), so every scenario of a
-comparison gets the same parameter sets, on any number of workers.
+on its prior's scale, and a ``weight`` column); the parameters the file does not name are
+drawn from their priors (``others: prior``, the default, matching a calibration that drew
+them) or keep the scenario's values (``others: fixed``). Draw ``d`` comes from child ``d``
+of the third child of ``SeedSequence(seed)`` (the first two seed the design and the runs),
+so every scenario of a comparison gets the same parameter sets, on any number of workers.
 """
 
 from __future__ import annotations
@@ -105,11 +106,17 @@ def from_posterior(
 
 
 def parameter_sets(
-    source: str | Path, draws: int, seed: int, keep: set[str] = frozenset()
+    source: str | Path,
+    draws: int,
+    seed: int,
+    keep: set[str] = frozenset(),
+    others: str = "prior",
 ) -> list[ParameterSet]:
     """``draws`` parameter sets from ``source`` (``"fixed"``, ``"prior"`` or a posterior
     file); ``keep`` names parameters that stay at the scenario's values (those a design or
-    the scenario file sets). ``fixed`` gives one empty set."""
+    the scenario file sets). ``fixed`` gives one empty set. With a posterior file, ``others``
+    says where the parameters it does not name come from: their priors (``"prior"``) or the
+    scenario (``"fixed"``)."""
     if source == "fixed":
         return [ParameterSet({}, {})]
     if source == "prior":
@@ -118,12 +125,21 @@ def parameter_sets(
         if missing:
             raise ConfigError(f"parameters: prior: no prior for {', '.join(missing[:5])}")
         return [from_prior(np.random.default_rng(s), specs, keep) for s in draw_stream(seed, draws)]
-    by_path = {s.path: s for s in scenario_parameters()}
+    specs = scenario_parameters()
+    by_path = {s.path: s for s in specs}
     table = read_posterior(Path(source), by_path)
-    return [
-        from_posterior(np.random.default_rng(s), table, by_path, keep)
-        for s in draw_stream(seed, draws)
-    ]
+    fitted = set(table.columns.drop(WEIGHT))
+    sets = []
+    for s in draw_stream(seed, draws):
+        rng = np.random.default_rng(s)
+        drawn = from_posterior(rng, table, by_path, keep)
+        if others == "prior":
+            rest = from_prior(rng, specs, set(keep) | fitted)
+            drawn = ParameterSet(
+                {**rest.overrides, **drawn.overrides}, {**rest.record, **drawn.record}
+            )
+        sets.append(drawn)
+    return sets
 
 
 def _at(data: dict[str, Any], dotted: str) -> Any:

@@ -345,7 +345,7 @@ def parameter_draws(exp: Experiment) -> dict[str, list[ParameterSet]]:
     for sc in exp.scenarios:
         keep = frozenset(design | set_by(sc)) if not u.fixed else frozenset()
         if keep not in cache:
-            cache[keep] = parameter_sets(u.source, exp.draws, exp.spec.seed, keep)
+            cache[keep] = parameter_sets(u.source, exp.draws, exp.spec.seed, keep, u.others)
         out[sc.name] = cache[keep]
     return out
 
