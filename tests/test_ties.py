@@ -60,6 +60,31 @@ def test_components_match_union_find(graph):
 
 
 @FAST
+@given(graph=graphs, groups=st.lists(st.integers(0, 2), min_size=30, max_size=30))
+def test_components_within_groups_match_union_find_of_same_group_ties(graph, groups):
+    """With a group per person (a place), only ties inside a group connect."""
+    n, edges, nodes = graph
+    group = np.array(groups[:n], dtype=np.int8)
+    label = build(edges).components(np.array(sorted(nodes)), n, group=group)
+    same = [(a, b) for a, b in edges if group[a] == group[b]]
+    found: dict[int, set] = {}
+    for v in nodes:
+        found.setdefault(int(label[v]), set()).add(v)
+    assert sorted(found.values(), key=min) == reference_components(n, same, nodes)
+    assert all(len({int(group[v]) for v in c}) == 1 for c in found.values())
+
+
+def test_a_component_split_by_groups_keeps_its_ties():
+    ties = build([(0, 1), (1, 2), (2, 3)])
+    nodes = np.arange(4)
+    assert len(np.unique(ties.components(nodes, 4))) == 1
+    label = ties.components(nodes, 4, group=np.array([0, 0, 1, 1], dtype=np.int8))
+    assert label.tolist() == [0, 0, 2, 2]  # two components, labelled by their first member
+    assert ties.m == 3
+    assert len(np.unique(ties.components(nodes, 4))) == 1  # without groups: one again
+
+
+@FAST
 @given(graph=graphs)
 def test_neighbours_and_any_neighbour(graph):
     n, edges, flagged = graph

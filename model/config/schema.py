@@ -38,6 +38,7 @@ from regroup.mechanisms.recruitment import Recruitment
 from regroup.mechanisms.regrouping import Regroup
 from regroup.mechanisms.reintegration import Reintegration
 from regroup.mechanisms.security import Security
+from regroup.mechanisms.theatres import Theatres
 from regroup.mechanisms.upbringing import Upbringing
 
 
@@ -586,6 +587,7 @@ class Scenario(Strict):
     upbringing: Upbringing = Field(default_factory=Upbringing)
     reintegration: Reintegration = Field(default_factory=Reintegration)
     recruitment: Recruitment = Field(default_factory=Recruitment)
+    theatres: Theatres = Field(default_factory=Theatres)
     regroup: Regroup = Field(default_factory=Regroup)
     policy: Policy = Field(default_factory=Policy)
     uncertainty: Uncertainty = Field(default_factory=Uncertainty)

@@ -15,7 +15,7 @@ from regroup.config.fields import month_index
 from regroup.config.schema import Scenario
 from regroup.core.population import Member, Population
 from regroup.core.schedules import month_label, monthly
-from regroup.core.states import Role, State
+from regroup.core.states import Place, Role, State
 from regroup.core.ties import Ties
 from regroup.core.world import Outputs, World
 from regroup.mechanisms import (
@@ -34,6 +34,7 @@ from regroup.mechanisms import (
     regrouping,
     reintegration,
     security,
+    theatres,
     upbringing,
 )
 
@@ -54,6 +55,7 @@ MECHANISMS = (
     allegiance,  # ideology and loyalty of the free: reinforcement by ties and brand, decay
     upbringing,  # members' children trained by committed kin
     reintegration,  # programmes and reoffending
+    theatres,  # travel to other theatres (Libya, Afghanistan) after the territory is lost
     regrouping,  # the regrouping pool and the regroup event
 )
 
@@ -196,6 +198,12 @@ class RegroupModel(mesa.Model):
     def regroup_month(self) -> int | None:
         """Month of the regroup event, if it happened."""
         return regrouping.memory(self.world).regroup_month
+
+    @property
+    def regroup_place(self) -> Place | None:
+        """Place of the regroup event, if it happened (and the regrouping mechanism says)."""
+        code = getattr(regrouping.memory(self.world), "regroup_place", None)
+        return None if code is None else Place(code)
 
     @property
     def connected(self) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Social ties between members (unit, family, prison cell) as a sparse undirected graph."""
+"""Social ties between members (unit, family, prison cell, recruitment, affiliate) as a sparse
+undirected graph."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 from numba import njit
 
-UNIT, FAMILY, CELL, RECRUITED = 1, 2, 3, 4
+UNIT, FAMILY, CELL, RECRUITED, AFFILIATE = 1, 2, 3, 4, 5  # AFFILIATE: joined in another theatre
 
 
 class Ties:
@@ -102,8 +103,12 @@ class Ties:
         src, dst = self.edges if among is None else self.among(among)
         return _any_neighbour(flag, src, dst)
 
-    def components(self, nodes: np.ndarray, n: int) -> np.ndarray:
+    def components(self, nodes: np.ndarray, n: int, group: np.ndarray | None = None) -> np.ndarray:
         """Component label per person for the graph restricted to ``nodes`` (-1 elsewhere).
+
+        With ``group`` (a code per person, such as the place where each is), only ties
+        between two people of the same group connect them: a component never spans two
+        groups (the ties across them are kept, and count again once their ends meet).
 
         A component's label is the position in ``nodes`` of its first member, so labels
         grow with the components' first members (as ``scipy.sparse.csgraph`` numbers them).
@@ -111,6 +116,8 @@ class Ties:
         inside = np.zeros(n, dtype=bool)
         inside[nodes] = True
         src, dst = self.among(inside)
+        if group is not None:
+            src, dst = _within(group, src, dst)
         pos = np.full(n, -1, dtype=np.intp)
         pos[nodes] = np.arange(len(nodes))
         out = np.full(n, -1, dtype=np.int64)
@@ -157,6 +164,19 @@ def _among(inside: np.ndarray, src: np.ndarray, dst: np.ndarray) -> tuple[np.nda
         s, d = src[i], dst[i]
         a[k], b[k] = s, d  # written for every tie, kept for those inside
         k += inside[s] & inside[d]
+    return a[:k].copy(), b[:k].copy()
+
+
+@njit(cache=True)
+def _within(group: np.ndarray, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ties whose two ends have the same ``group`` code, in their order."""
+    a = np.empty(len(src), dtype=np.intp)
+    b = np.empty(len(src), dtype=np.intp)
+    k = 0
+    for i in range(len(src)):
+        s, d = src[i], dst[i]
+        a[k], b[k] = s, d  # written for every tie, kept for those within a group
+        k += group[s] == group[d]
     return a[:k].copy(), b[:k].copy()
 
 

@@ -74,11 +74,13 @@ def where_children_are(w: World, parent_state: np.ndarray) -> np.ndarray:
 
 
 def where_they_live(state: np.ndarray, parent_place: np.ndarray, home: np.ndarray) -> np.ndarray:
-    """A child's place: at home once returned; in Turkey if abroad while the parent is in
-    the region; otherwise with the parent."""
-    place = np.where(state == State.RETURNED, home, parent_place)
-    abroad = (state == State.HIDING_ABROAD) & IN_THE_REGION.take(parent_place)
-    place[abroad] = Place.TURKEY
+    """A child's place: at home once returned, or when living free locally while the parent
+    is out of Iraq and Syria; in Turkey if abroad while the parent is in the region;
+    otherwise with the parent."""
+    in_region = IN_THE_REGION.take(parent_place)
+    at_home = (state == State.RETURNED) | ((state == State.HIDING_LOCAL) & ~in_region)
+    place = np.where(at_home, home, parent_place)
+    place[(state == State.HIDING_ABROAD) & in_region] = Place.TURKEY
     return place
 
 
@@ -95,6 +97,8 @@ def step(w: World) -> None:
     foreign_free = (pop.region[parent] != int(Region.LOCAL)) & (state == State.HIDING_LOCAL)
     at_home = pop.returned[parent] >= 0
     state[foreign_free & at_home] = State.RETURNED
+    # a parent in prison at home: the child lives free at home, not in a camp in the region
+    state[pop.state[parent] == State.PRISON_HOME] = State.RETURNED
     state[foreign_free & ~at_home] = State.HIDING_ABROAD
     ideology = np.clip(
         pop.ideology[parent] * p.child_commitment + w.rng.uniform(-0.1, 0.1, k), 0, 1

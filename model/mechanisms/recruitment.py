@@ -249,8 +249,11 @@ def remobilise(w: World, level: float) -> None:
     mean = r.new_recruits_per_month * level * min(1.0, pools.momentum + pools.support)
     k = int(w.rng.poisson(w.agents(mean)))
     if k:
-        region = np.full(k, pop.region[anchor], dtype=np.int8)
-        idx = new_members(w, region, np.full(k, Role.NOVICE, dtype=np.int8), State.REMOBILISED, t)
+        # recruited where the anchor is, with that place's region of origin (issue 10)
+        place = np.full(k, pop.place[anchor], dtype=np.int8)
+        region = regrouping.REGION_OF_PLACE[place]
+        novices = np.full(k, Role.NOVICE, dtype=np.int8)
+        idx = new_members(w, region, novices, State.REMOBILISED, t, place=place)
         w.ties.add(idx, np.full(k, anchor), tie_kinds.RECRUITED)
         w.count("new_recruits", k)
 

@@ -1,14 +1,22 @@
-"""Regrouping potential (seed 003: "enough dedicated and qualified members").
+"""Regrouping potential (seed 003: "enough dedicated and qualified members"), place by place.
 
 The pool: free members who are dedicated (ideology and loyalty at or above their
 thresholds, ``World.dedicated``) and qualified (skill >= threshold, of fighting age).
 Free members who are extremist and qualified but disloyal are counted apart: the rival pool,
 available to rival or successor groups. Free, loyal women and under-age minors in a funded
 component are its supporters: they carry ties and money but are not counted as fighters.
-Connected: in the same component of the tie graph among free members as a funded anchor: a
-leader or Amni member, or a dedicated escaper hiding abroad, with funds. A regroup event
-happens, once
-the territory is lost, when one connected pool reaches the critical mass.
+
+Connected: in the same component as a funded anchor — a leader or Amni member, or a
+dedicated fighter abroad (hiding abroad, or remobilised in another theatre), with funds — of
+the tie graph among free members, counting only ties between two people in the same place
+(issue 10: ties keep their reach across places, but a pool split between two places is two
+pools that cannot act together).
+
+The regrouping potential of a place, each month, is the number of persons in the largest
+such funded connected pool there (0 if none): a continuous quantity. The regroup event is
+one reading of it: the first month, once the group has held and lost its territory, in which
+the potential of some place reaches ``regroup.critical_mass`` (an assumption with a prior);
+its month and place are remembered.
 """
 
 from __future__ import annotations
@@ -19,14 +27,41 @@ import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field
-from regroup.core.states import COMMAND_ROLES, FREE_STATES, Region, Role, State
+from regroup.core.states import (
+    COMMAND_ROLES,
+    FREE_STATES,
+    OTHER_THEATRES,
+    Place,
+    Region,
+    Role,
+    State,
+    membership,
+)
 from regroup.core.world import PERSONS, USD, Output
 from regroup.mechanisms.demography import of_fighting_age
 
 if TYPE_CHECKING:
     from regroup.core.world import World
 
-N_REGIONS = len(Region)
+N_REGIONS, N_PLACES = len(Region), len(Place)
+IN_OTHER_THEATRE = membership(Place, *OTHER_THEATRES)
+# The region of origin of a person recruited in a place after the territory is lost (the
+# place's own region; Turkey counts with Europe, Libya with North Africa, Afghanistan other).
+REGION_OF_PLACE = np.array(
+    [
+        Region.LOCAL,  # Iraq
+        Region.LOCAL,  # Syria
+        Region.EUROPE_TURKEY,  # Turkey
+        Region.NORTH_AFRICA,
+        Region.EUROPE_TURKEY,  # Europe
+        Region.FORMER_SOVIET,
+        Region.MIDDLE_EAST_GULF,
+        Region.OTHER,  # other countries
+        Region.NORTH_AFRICA,  # Libya
+        Region.OTHER,  # Afghanistan
+    ],
+    dtype=np.int8,
+)
 FIELDS = {"connected": Field(np.bool_)}  # in a funded pool (as of last month's count)
 OUTPUTS = {
     "pool": Output(PERSONS, "Free members who are dedicated and qualified."),
@@ -42,6 +77,18 @@ OUTPUTS = {
     "pool_by_region": Output(PERSONS, "The pool by region of origin.", by="region"),
     "largest_by_region": Output(PERSONS, "The largest connected pool of each region.", by="region"),
     "funds_by_region": Output(USD, "Funds of connected pools by region.", by="region"),
+    "pool_by_place": Output(PERSONS, "The pool by place (where its members are).", by="place"),
+    "connected_by_place": Output(
+        PERSONS, "The pool's members in a funded pool of their place.", by="place"
+    ),
+    "potential_by_place": Output(
+        PERSONS,
+        "Regrouping potential: the largest funded connected pool of each place.",
+        by="place",
+    ),
+    "funds_by_place": Output(
+        USD, "Funds of the members and supporters of connected pools, by place.", by="place"
+    ),
 }
 
 
@@ -96,7 +143,8 @@ class Regroup(Strict):
         1000.0,
         "persons",
         ASSUMPTION,
-        "Connected pool size, with a funded leader, at which the group is deemed to regroup.",
+        "Regrouping potential of a place (its largest funded connected pool) at which the "
+        "group is deemed to regroup there.",
         ge=1,
         le=1e6,
         evidence="assumption",
@@ -115,14 +163,15 @@ class Regroup(Strict):
 
 
 class Pools:
-    """What regrouping remembers from last month: the funded leader or Amni member anchoring
-    the largest pool (-1: none), that pool and its supporters as shares of the critical mass,
-    and the month of the regroup event (None before it)."""
+    """What regrouping remembers from last month: the funded anchor of the largest pool (-1:
+    none), that pool and its supporters as shares of the critical mass, and the month and
+    place of the regroup event (None before it)."""
 
     largest_anchor = -1
     momentum = 0.0
     support = 0.0
     regroup_month: int | None = None
+    regroup_place: int | None = None
 
 
 class Composition:
@@ -146,6 +195,14 @@ def memory(w: World) -> Pools:
     return w.memory(Pools)
 
 
+def territory_gone(w: World) -> bool:
+    """Whether the territory is lost this month (``World.territory_lost``) after the group
+    held it (its peak so far reached ``regroup.territory_lost_below``): not in the first
+    months, before the group took any."""
+    t, s = w.t, w.schedule
+    return w.territory_lost and s.control[t] + s.loss[t] >= w.lost_below
+
+
 def composition(w: World) -> Composition:
     """The connected pool's composition by month (see :class:`Composition`)."""
     c = w.memory(Composition)
@@ -166,6 +223,8 @@ def record_composition(w: World, linked: np.ndarray) -> None:
 
 def step(w: World) -> None:
     g, t, pop, out = w.group(Regroup), w.t, w.pop, w.out
+    for name in OUTPUTS:  # this month's count, from nothing (even if counted before)
+        out.raw[name][t] = 0
     n = pop.n
     is_free = pop.mask(*FREE_STATES)
     free = np.flatnonzero(is_free)
@@ -178,17 +237,20 @@ def step(w: World) -> None:
     loyal = w.loyal(loyalty)
     cand = np.flatnonzero(extremist & loyal & fighter)  # dedicated and qualified
     w.record("rival_pool", np.count_nonzero(extremist & ~loyal & fighter))
-    region = pop.region[cand]
+    place = pop.view("place")
     w.record("pool", len(cand))
-    w.record("pool_by_region", np.bincount(region, minlength=N_REGIONS))
+    w.record("pool_by_region", np.bincount(pop.region[cand], minlength=N_REGIONS))
+    w.record("pool_by_place", np.bincount(place[cand], minlength=N_PLACES))
 
     role = pop.view("role")
     anchor = (role == int(COMMAND_ROLES[0])) | (role == int(COMMAND_ROLES[1]))
-    # escapers abroad who are dedicated and hold the group's money anchor too (seed 003:
-    # those who "absconded with significant amounts of the group's funds" and who fled
-    # could "re-establish the group in their new location"; that any dedicated escaper with
-    # funds can is an assumption)
-    anchor |= pop.mask(State.HIDING_ABROAD) & extremist & loyal & fighter
+    # dedicated fighters abroad who hold the group's money anchor too: escapers hiding abroad
+    # and those remobilised in another theatre (seed 003: those who "absconded with
+    # significant amounts of the group's funds" and who fled could "re-establish the group in
+    # their new location"; that any dedicated fighter abroad with funds can is an assumption)
+    abroad = pop.mask(State.HIDING_ABROAD)
+    abroad |= pop.mask(State.REMOBILISED) & IN_OTHER_THEATRE.take(place)
+    anchor |= abroad & extremist & loyal & fighter
     anchors = np.flatnonzero(anchor & is_free & (pop.view("funds") >= g.leader_funds_usd))
     connected = pop.view("connected")
     connected[:] = False
@@ -196,17 +258,25 @@ def step(w: World) -> None:
     pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
     if len(anchors) == 0 or len(cand) == 0:
         return
-    label = w.ties.components(free, n)
+    label = w.ties.components(free, n, group=place)  # a pool is in one place
     funded = np.zeros(label.max() + 1, dtype=bool)
     funded[label[anchors]] = True
     linked = cand[funded[label[cand]]]
     connected[linked] = True
     if len(linked) == 0:
         return
-    size = np.bincount(label[linked])
+    lab, lp = label[linked], place[linked]
+    size = np.bincount(lab)  # pool members per component
     biggest = int(np.argmax(size))
     w.record("connected_pool", len(linked))
     w.record("largest_pool", size[biggest])
+    w.record("connected_by_place", np.bincount(lp, minlength=N_PLACES))
+    # each component lies in one place: the potential of a place is its largest component
+    where = np.zeros(len(size), dtype=np.intp)
+    where[lab] = lp
+    pooled = np.flatnonzero(size)
+    potential = out.raw["potential_by_place"][t]
+    np.maximum.at(potential, where[pooled], size[pooled])
     record_composition(w, linked)
     # supporters: loyal free women and under-age minors in a funded component (not fighters)
     backing = np.flatnonzero(is_free & loyal & ~fighter)
@@ -214,16 +284,19 @@ def step(w: World) -> None:
     w.record("supporters", len(backing))
     supporters = int(np.count_nonzero(label[backing] == biggest))
     pools.support = out.persons("supporters", supporters) / g.critical_mass
-    funds = pop.funds[linked]
-    w.record("pool_funds", funds.sum() + pop.funds[backing].sum())
+    funds, backing_funds = pop.funds[linked], pop.funds[backing]
+    w.record("pool_funds", funds.sum() + backing_funds.sum())
     lr = pop.region[linked]
     w.record("funds_by_region", np.bincount(lr, weights=funds, minlength=N_REGIONS))
-    largest_by_region = out.raw["largest_by_region"]
-    for r in np.unique(lr):
-        largest_by_region[t, r] = np.bincount(label[linked[lr == r]]).max()
+    by_place = np.bincount(lp, weights=funds, minlength=N_PLACES)
+    w.record("funds_by_place", by_place + np.bincount(place[backing], backing_funds, N_PLACES))
+    # the largest pool of each region of origin: members per (component, region), the most
+    pair, count = np.unique(lab.astype(np.int64) * N_REGIONS + lr, return_counts=True)
+    np.maximum.at(out.raw["largest_by_region"][t], pair % N_REGIONS, count)
     in_biggest = anchors[label[anchors] == biggest]
     pools.largest_anchor = int(in_biggest[np.argmax(pop.funds[in_biggest])])
     largest = out.persons("largest_pool", size[biggest])
     pools.momentum = largest / g.critical_mass
-    if pools.regroup_month is None and w.territory_lost and largest >= g.critical_mass:
+    if pools.regroup_month is None and largest >= g.critical_mass and territory_gone(w):
         pools.regroup_month = t
+        pools.regroup_place = int(where[biggest])  # the place whose potential crossed
