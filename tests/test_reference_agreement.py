@@ -38,9 +38,13 @@ ALPHA = 0.01
 PER_OUTCOME = ALPHA / len(SHARED_OUTCOMES)
 
 
+# the reference leaves out remobilisation, so also the collapse's routes into insurgent cells
+NO_CELLS = {"collapse.stay_behind": 0.0, "collapse.withdrawal": 0.0}
+
+
 def scenario(overrides: dict | None = None) -> Scenario:
     return with_overrides(
-        Scenario(), {"population.scale": SCALE, "time.end": END, **(overrides or {})}
+        Scenario(), {"population.scale": SCALE, "time.end": END, **NO_CELLS, **(overrides or {})}
     )
 
 

@@ -153,6 +153,8 @@ def load_calibration(path: str | Path) -> Calibration:
                 raise ConfigError(
                     f"{path}: {field}.{i}: target {name!r} is not computable ({t.reason})"
                 )
+            if field == "fit" and t.model_part:
+                raise ConfigError(f"{path}: fit.{i}: target {name!r} is model_part: hold it out")
     params = _parameters(path, spec.parameters)
     for key in spec.overrides:
         if key in spec.parameters:

@@ -32,6 +32,7 @@ from regroup.mechanisms.combat import Combat
 from regroup.mechanisms.disillusionment import Disillusionment
 from regroup.mechanisms.escape import Escape
 from regroup.mechanisms.hiding import Hiding
+from regroup.mechanisms.insurgency import Insurgency
 from regroup.mechanisms.justice import Justice
 from regroup.mechanisms.prison import Prison
 from regroup.mechanisms.recruitment import Recruitment
@@ -582,6 +583,7 @@ class Scenario(Strict):
     justice: Justice = Field(default_factory=Justice)
     prison: Prison = Field(default_factory=Prison)
     hiding: Hiding = Field(default_factory=Hiding)
+    insurgency: Insurgency = Field(default_factory=Insurgency)
     allegiance: Allegiance = Field(default_factory=Allegiance)
     camps: Camps = Field(default_factory=Camps)
     upbringing: Upbringing = Field(default_factory=Upbringing)

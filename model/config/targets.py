@@ -12,8 +12,14 @@
       source: Soufan Center 2017 (seed 004): 5,600 returned to 33 countries ...
       outcome: null               # the outcome column that reports the same number, if any
 
-A figure the model cannot compute yet (it has no places outside Iraq, Syria and the home
-regions, no countries) is kept with ``computable: false`` and a ``reason``. Every problem is
+Figures counted by place (members and active fighters in Iraq, Syria, Libya, Afghanistan)
+name the ``places`` they count (``regroup.core.states.Place`` labels) and, for a share, the
+``part_places`` of them in the numerator. A figure that counts more people than the model
+holds (Libya's and Afghanistan's members were mostly recruited there; the model holds only
+members who travelled from Iraq and Syria) says ``model_part: true``: the model's value is
+a part of what the figure counts, so only the figure's high end bounds it (from above), and
+it is held out, never fitted. A figure the model cannot compute (it has regions of origin,
+no countries) is kept with ``computable: false`` and a ``reason``. Every problem is
 one :class:`ConfigError` naming the file and the dotted field, for example
 ``experiments/targets.yaml: targets.killed_2017.low: low must be <= high``.
 """
@@ -27,13 +33,14 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from regroup.config.errors import ConfigError
 from regroup.config.fields import Month, Strict, month_index
-from regroup.core.states import Region, Role, State
+from regroup.core.states import Place, Region, Role, State
 
 TARGETS_FILE = Path(__file__).resolve().parents[2] / "experiments" / "targets.yaml"
 
 REGIONS = tuple(r.label for r in Region if r != Region.LOCAL)
 ROLES = tuple(r.label for r in Role)
 STATES = tuple(s.label for s in State if s != State.PENDING)
+PLACES = tuple(p.label for p in Place)
 
 
 class Who(Strict):
@@ -75,6 +82,8 @@ class Target(Strict):
     part: list[Month] | None = Field(None, min_length=2, max_length=2)
     who: Who = Field(default_factory=Who)
     states: list[str] | None = Field(None, min_length=1)
+    places: list[str] | None = Field(None, min_length=1)
+    part_places: list[str] | None = Field(None, min_length=1)
     low: float
     high: float
     counts: str = Field(min_length=1)
@@ -82,6 +91,7 @@ class Target(Strict):
     outcome: str | None = None
     computable: bool = True
     reason: str | None = None
+    model_part: bool = False  # the model counts only part of the figure's people
 
     @field_validator("window", "part")
     @classmethod
@@ -98,6 +108,14 @@ class Target(Strict):
         for s in v or ():
             if s not in STATES:
                 raise ValueError(f"unknown state {s!r}; one of {', '.join(STATES)}")
+        return v
+
+    @field_validator("places", "part_places")
+    @classmethod
+    def _places(cls, v: list[str] | None) -> list[str] | None:
+        for p in v or ():
+            if p not in PLACES:
+                raise ValueError(f"unknown place {p!r}; one of {', '.join(PLACES)}")
         return v
 
     @model_validator(mode="after")
@@ -119,7 +137,7 @@ class Target(Strict):
             raise ValueError(
                 f"quantity: unknown quantity {self.quantity!r}; one of {', '.join(QUANTITIES)}"
             )
-        for name in ("date", "window", "part", "states"):
+        for name in ("date", "window", "part", "states", "places", "part_places"):
             needed = name in q.needs
             given = getattr(self, name) is not None
             if needed and not given:
@@ -130,6 +148,10 @@ class Target(Strict):
             raise ValueError(f"who.regions: the quantity {self.quantity!r} counts no regions")
         if self.who.roles and "roles" not in q.who:
             raise ValueError(f"who.roles: the quantity {self.quantity!r} counts no roles")
+        if self.who.origin != "all" and "origin" not in q.who:
+            raise ValueError(f"who.origin: the quantity {self.quantity!r} counts every origin")
+        if self.part_places and not set(self.part_places) <= set(self.places or ()):
+            raise ValueError("part_places: must be among the target's places")
         return self
 
 

@@ -28,6 +28,7 @@ from regroup.mechanisms import (
     disillusionment,
     escape,
     hiding,
+    insurgency,
     justice,
     prison,
     recruitment,
@@ -52,6 +53,7 @@ MECHANISMS = (
     prison,  # sentences, releases, peer influence and ties inside
     camps,  # radicalisation in camps, smuggling out
     hiding,  # detection, arrests that cut ties, funds, crime
+    insurgency,  # cells in Iraq and Syria, counter-insurgency, prison breaks
     allegiance,  # ideology and loyalty of the free: reinforcement by ties and brand, decay
     upbringing,  # members' children trained by committed kin
     reintegration,  # programmes and reoffending

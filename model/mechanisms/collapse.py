@@ -3,8 +3,11 @@
 The share overrun each month is the share of the remaining territory lost that month
 (everyone, once the last territory falls). Overrun members die fighting (by role), are
 captured alive (locals mostly: they fill the prisons; women, minors and settlers go to
-camps), or slip out: locals into local hiding, foreigners into the search for a smuggler.
-Group prisoners in lost areas are executed or left behind.
+camps), or slip out. Ahead of the fall the group also withdraws local loyal fighters who
+were not overrun underground. Of those who leave alive and free, loyal fighters may stay
+behind in insurgent cells (REMOBILISED, where they are: see ``insurgency``); the others hide
+locally (locals) or search for a smuggler (foreigners). Group prisoners in lost areas are
+executed or left behind.
 """
 
 from __future__ import annotations
@@ -14,7 +17,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
-from regroup.core.states import CIVILIAN_ROLES, Custody, Region, Role, State, membership
+from regroup.core.states import (
+    CIVILIAN_ROLES,
+    FIGHTING,
+    Custody,
+    Region,
+    Role,
+    State,
+    membership,
+)
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import prison
 from regroup.mechanisms.combat import exposure
@@ -25,7 +36,15 @@ if TYPE_CHECKING:
     from regroup.core.world import World
 
 TO_CAMP = membership(Role, *CIVILIAN_ROLES)
-OUTPUTS = {"killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True)}
+OUTPUTS = {
+    "killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True),
+    "stayed_behind": Output(
+        PERSONS, "Loyal fighters who left the territory and stayed behind in cells.", flow=True
+    ),
+    "withdrawn": Output(
+        PERSONS, "Loyal fighters the group withdrew underground as its territory shrank.", flow=True
+    ),
+}
 
 
 class Collapse(Strict):
@@ -83,17 +102,71 @@ class Collapse(Strict):
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.25, high=0.75),
     )
+    withdrawal: float = param(
+        5.0,
+        "factor",
+        "fitted to the 20,000-30,000 members in Iraq and Syria in 2018 (UN Monitoring Team, "
+        'model brief: "most not fighting but able to be called on"): without withdrawal the '
+        "baseline counts about 15,000, with 5 about 21,000 (scale 10, 4 seeds); seed 003 "
+        "supports the direction (local fighters 'forced to live in hiding, in rural areas')",
+        "Share of the local loyal fighters left in the territory (not overrun) whom the group "
+        "withdraws underground, per unit of the remaining territory lost that month (at most "
+        "all of them).",
+        ge=0,
+        le=20,
+        evidence="fitted",
+        prior=Prior(kind="triangular", low=2, mode=5, high=10),
+    )
+    stay_behind: float = param(
+        0.3,
+        "share",
+        "seed 003 supports the direction (local fighters who escaped: 'Some may continue to "
+        "participate in insurgency operations'); value assumption",
+        "Share of the loyal fighters leaving the territory alive and free (slipping out or "
+        "withdrawn) who stay behind in an insurgent cell instead of hiding or leaving.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.6),
+    )
 
 
-def overrun_share(w: World) -> float:
+def lost_share(w: World) -> float:
+    """The share of the remaining territory lost this month (1 when the last falls)."""
     control = w.schedule.control
     t = w.t
     if t == 0 or control[t - 1] <= 0:
         return 0.0
     if control[t] <= 0:
         return 1.0
-    lost = max(0.0, control[t - 1] - control[t]) / control[t - 1]
-    return min(1.0, w.group(Collapse).exposure * lost)
+    return max(0.0, control[t - 1] - control[t]) / control[t - 1]
+
+
+def overrun_share(w: World) -> float:
+    """The share of the members in the territory overrun this month (all at the end)."""
+    lost = lost_share(w)
+    return 1.0 if lost >= 1.0 else min(1.0, w.group(Collapse).exposure * lost)
+
+
+def withdrawal_share(w: World) -> float:
+    """The share of the loyal fighters left in the territory who go underground this month."""
+    return min(1.0, w.group(Collapse).withdrawal * lost_share(w))
+
+
+def underground(w: World, idx: np.ndarray) -> None:
+    """People leaving the territory alive and free: loyal fighters stay behind in an
+    insurgent cell with probability ``collapse.stay_behind``; the others hide locally
+    (locals) or search for a smuggler (foreigners)."""
+    c, t, pop = w.group(Collapse), w.t, w.pop
+    leave_territory(w, idx)
+    loyal_fighters = idx[FIGHTING.take(pop.role[idx]) & w.loyal(pop.loyalty[idx])]
+    cell = w.chance(loyal_fighters, c.stay_behind)
+    pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
+    w.count("stayed_behind", len(cell))
+    rest = idx[pop.state[idx] == int(State.ACTIVE)]
+    local = pop.region[rest] == Region.LOCAL
+    pop.move(rest[local], State.HIDING_LOCAL, t)
+    pop.move(rest[~local], State.ESCAPING, t)
 
 
 def step(w: World) -> None:
@@ -115,10 +188,14 @@ def step(w: World) -> None:
     pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
     prison.admit(w, taken[~to_camp], home=False)
     pop.known[taken] = True
-    slip = idx[~die & ~captured]
-    leave_territory(w, slip)
-    pop.move(slip[pop.region[slip] == Region.LOCAL], State.HIDING_LOCAL, t)
-    pop.move(slip[pop.region[slip] != Region.LOCAL], State.ESCAPING, t)
+    underground(w, idx[~die & ~captured])  # slipping out
+    # ahead of the fall the group withdraws local loyal fighters not overrun underground
+    rest = pop.where(State.ACTIVE, t=t)
+    able = FIGHTING.take(pop.role[rest]) & (pop.region[rest] == Region.LOCAL)
+    rest = rest[able & w.loyal(pop.loyalty[rest])]
+    withdrawn = w.chance(rest, withdrawal_share(w))
+    underground(w, withdrawn)
+    w.count("withdrawn", len(withdrawn))
 
     held = w.chance(pop.where(State.GROUP_PRISON, t=t), f)
     left = execute(w, held)

@@ -30,7 +30,20 @@ quantity               definition                                               
                        reintegrated returnees who reoffended in its numerator)
 ``sentence_home_years`` mean prison sentence at home in years (the mean of the      --
                        range every home sentence is drawn from)
+``members``            members of the group in ``places`` in the month ``date``     date, places
+                       (``insurgency``'s ``members_by_place``: in the territory, in
+                       an organised group, or hiding there and loyal; every role)
+``fighters``           active fighters in ``places`` in the month ``date``          date, places
+                       (``fighters_by_place``: fighting roles in the territory or
+                       in an organised group)
+``members_share``      members in ``part_places`` / members in ``places``, in the   date, places,
+                       month ``date``                                               part_places
 =====================  ===========================================================  =========
+
+``who.origin`` is honoured by the quantities that count people one by one (``arrived`` to
+``in_states``); the others count every origin, and a target that names one for them is an
+error. A ``model_part`` target (the model counts only part of the figure's people) is in
+range when its value is at most the figure's high end.
 """
 
 from __future__ import annotations
@@ -42,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from regroup.config.fields import month_index
-from regroup.core.states import Region, Role, State
+from regroup.core.states import Place, Region, Role, State
 
 if TYPE_CHECKING:
     from regroup.config.targets import Target
@@ -180,20 +193,44 @@ def sentence_home_years(m: RegroupModel, target: Target) -> float:
     return float((years.low + years.high) / 2)
 
 
+def _at_places(m: RegroupModel, output: str, date: str, places: list[str]) -> float:
+    """An output by place (persons) in the month ``date``, summed over ``places``."""
+    values = getattr(m.series, output)[_t(m, date)]
+    return float(values[[Place[p.upper()] for p in places]].sum(dtype=np.float64))
+
+
+def members(m: RegroupModel, target: Target) -> float:
+    return _at_places(m, "members_by_place", target.date, target.places)
+
+
+def fighters(m: RegroupModel, target: Target) -> float:
+    return _at_places(m, "fighters_by_place", target.date, target.places)
+
+
+def members_share(m: RegroupModel, target: Target) -> float:
+    whole = _at_places(m, "members_by_place", target.date, target.places)
+    part = _at_places(m, "members_by_place", target.date, target.part_places)
+    return part / whole if whole > 0 else math.nan
+
+
+WHO = ("origin", "regions", "roles")
 QUANTITIES: dict[str, Quantity] = {
-    "arrived": Quantity(("date",), ("regions", "roles"), arrived),
-    "role_share": Quantity(("date",), ("regions", "roles"), role_share),
-    "region_share": Quantity(("date",), ("regions",), region_share),
-    "killed": Quantity(("date",), ("regions", "roles"), killed),
-    "killed_share": Quantity(("date",), ("regions", "roles"), killed_share),
-    "returned": Quantity(("date",), ("regions", "roles"), returned),
-    "returned_share": Quantity(("date",), ("regions", "roles"), returned_share),
-    "in_states": Quantity(("date", "states"), ("roles",), in_states),
+    "arrived": Quantity(("date",), WHO, arrived),
+    "role_share": Quantity(("date",), WHO, role_share),
+    "region_share": Quantity(("date",), ("origin", "regions"), region_share),
+    "killed": Quantity(("date",), WHO, killed),
+    "killed_share": Quantity(("date",), WHO, killed_share),
+    "returned": Quantity(("date",), WHO, returned),
+    "returned_share": Quantity(("date",), WHO, returned_share),
+    "in_states": Quantity(("date", "states"), ("origin", "roles"), in_states),
     "recruits_per_month": Quantity(("window",), (), recruits_per_month),
     "public_defections": Quantity(("window",), (), public_defections),
     "defections_share": Quantity(("window", "part"), (), defections_share),
     "reoffending_share": Quantity((), (), reoffending_share),
     "sentence_home_years": Quantity((), (), sentence_home_years),
+    "members": Quantity(("date", "places"), (), members),
+    "fighters": Quantity(("date", "places"), (), fighters),
+    "members_share": Quantity(("date", "places", "part_places"), (), members_share),
 }
 
 
@@ -208,5 +245,8 @@ def target_values(m: RegroupModel, targets: dict[str, Target]) -> dict[str, Any]
 
 
 def in_range(value: float, target: Target) -> bool:
-    """Whether ``value`` lies in the target's public range."""
+    """Whether ``value`` lies in the target's public range (at most its high end when the
+    model counts only part of the figure's people, ``model_part``)."""
+    if target.model_part:
+        return bool(value <= target.high)
     return bool(target.low <= value <= target.high)
