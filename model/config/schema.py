@@ -168,9 +168,9 @@ class Population(Strict):
     local_in_iraq: float = param(
         0.5,
         "share",
-        "assumption; UN sanctions monitors (August 2018, model brief) found the members left "
-        "in Iraq and Syria 'roughly equally distributed between the two countries', which "
-        "supports an even split without giving one for the recruits",
+        "assumption; UN sanctions monitors (August 2018, in the model brief) found the "
+        "members left in Iraq and Syria roughly equally split between the two countries, "
+        "which supports an even split without giving one for the recruits",
         "Share of local recruits who are Iraqi (the rest Syrian); they fight where they live.",
         ge=0,
         le=1,
