@@ -31,13 +31,13 @@ def test_settings_reach_the_scenario():
         prison_measures=0.7, start="2018-01", radicalisation=0.1, critical_mass=500, seed=11
     )
     sc = build_scenario(s)
-    assert sc.policy.prison_measures == 0.7
+    assert (sc.policy.prison_measures.region, sc.policy.prison_measures.home) == (0.7, 0.7)
     assert sc.policy.start == "2018-01"
     assert sc.prison.radicalisation == 0.1
     assert sc.regroup.critical_mass == 500
     assert sc.population.scale == DEMO_SCALE
     off = build_scenario(s, levers=False)
-    assert all(getattr(off.policy, lever) == 0 for lever in LEVERS)
+    assert not any(getattr(off.policy, lever).on for lever in LEVERS)
     # the comparison keeps the assumptions and the start: only the levers go
     assert off.prison.radicalisation == 0.1 and off.policy.start == "2018-01"
 
@@ -51,6 +51,11 @@ def test_scenario_file_gives_the_opening_settings():
     s = wiring.load_settings(ROOT / "scenarios" / "prison_measures.yaml")
     assert s.prison_measures > 0 and s.levers_on
     assert wiring.load_settings().levers_on is False
+    # the file's own split and start stay until the slider moves; then its value is everywhere
+    lever = build_scenario(s).policy.prison_measures
+    assert lever == s.base.policy.prison_measures and lever.region != lever.home
+    moved = build_scenario(s.changed(prison_measures=0.9)).policy.prison_measures
+    assert (moved.region, moved.home, moved.start) == (0.9, 0.9, lever.start)
 
 
 def test_same_seed_same_numbers_and_reset_reseeds():
@@ -63,7 +68,7 @@ def test_same_seed_same_numbers_and_reset_reseeds():
         a.step()
         b.step()
     assert np.array_equal(a.counts, b.counts)
-    assert a.settings.seed == 5 and a.p.policy.reintegration == 0.5
+    assert a.settings.seed == 5 and a.p.policy.reintegration.home == 0.5
     settings.value = settings.value.changed(seed=6)
     c = DemoModel(settings)
     for _ in range(40):
@@ -76,7 +81,7 @@ def test_comparison_run_is_the_same_seed_without_levers():
     assert plain.comparison is None
     m = DemoModel(wiring.load_settings().changed(prison_measures=1.0, start="2013-06"))
     assert m.comparison is not None
-    assert m.comparison.p.policy.prison_measures == 0
+    assert not m.comparison.p.policy.prison_measures.on
     for _ in range(12):
         m.step()
     assert m.comparison.t == m.t == 11

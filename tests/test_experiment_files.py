@@ -18,6 +18,7 @@ POLICIES = (
     "grievances",
     "border_crackdown",
     "combined",
+    "maximal",
 )
 
 

@@ -18,7 +18,7 @@ from regroup.config.schema import Scenario
 
 FAST = settings(max_examples=40, deadline=None)
 
-# every policy scenario file and the levers it sets (to 1.0)
+# every policy scenario file and the levers it pulls
 POLICY_FILES = {
     "prison_measures": {"prison_measures"},
     "intelligence_sharing": {"intelligence_sharing"},
@@ -32,6 +32,14 @@ POLICY_FILES = {
         "reintegration",
         "defector_voice",
         "grievances",
+    },
+    "maximal": {
+        "prison_measures",
+        "intelligence_sharing",
+        "reintegration",
+        "defector_voice",
+        "grievances",
+        "border_crackdown",
     },
 }
 LEVERS = set().union(*POLICY_FILES.values())
@@ -65,18 +73,32 @@ def test_a_policy_scenario_sets_its_levers_and_nothing_else(baseline, stem):
     assert re.search(r"seeds? 00\d", sc.description), "the description cites its seed"
     levers = POLICY_FILES[stem]
     for lever in LEVERS:
-        assert getattr(sc.policy, lever) == (1.0 if lever in levers else 0.0), lever
+        assert getattr(sc.policy, lever).on == (lever in levers), lever
     reset = with_overrides(sc, {f"policy.{lever}": 0.0 for lever in levers})
     assert without_names(reset) == without_names(baseline)
 
 
 def test_the_baseline_pulls_no_lever(baseline):
-    assert all(getattr(baseline.policy, lever) == 0.0 for lever in LEVERS)
+    assert not any(getattr(baseline.policy, lever).on for lever in LEVERS)
 
 
 def test_combined_is_every_recommended_lever_without_the_border_counterfactual():
-    singles = set().union(*(v for k, v in POLICY_FILES.items() if k != "combined"))
+    singles = set().union(*(v for k, v in POLICY_FILES.items() if k not in ("combined", "maximal")))
     assert POLICY_FILES["combined"] == singles - {"border_crackdown"}
+    # at the coverages of the single-lever files
+    combined = load_scenario(SCENARIOS / "combined.yaml").policy
+    for lever in POLICY_FILES["combined"]:
+        alone = load_scenario(SCENARIOS / f"{lever}.yaml").policy
+        assert getattr(combined, lever) == getattr(alone, lever), lever
+
+
+def test_the_reachable_scenarios_stay_below_the_maximal_one():
+    maximal = load_scenario(SCENARIOS / "maximal.yaml").policy
+    for lever in LEVERS:
+        top = getattr(maximal, lever)
+        assert (top.region, top.home, top.start) == (1.0, 1.0, None), lever
+        alone = getattr(load_scenario(SCENARIOS / f"{lever}.yaml").policy, lever)
+        assert alone.on and min(alone.region, alone.home) < 1.0, lever
 
 
 # ----------------------------------------------------------------------------- extends

@@ -439,7 +439,8 @@ class ReferenceModel(mesa.Model):
         self.perceived = 0.0  # the brand's perceived effectiveness
 
     def policy(self, lever: str, t: int) -> float:
-        return getattr(self.p.policy, lever) if t >= self.policy_from else 0.0
+        # the reference has no places: a lever's region value, from policy.start
+        return getattr(self.p.policy, lever).region if t >= self.policy_from else 0.0
 
     def step(self) -> None:
         self.t = t = self.steps - 1

@@ -33,7 +33,7 @@ from regroup.config.limits import (
     MAX_WORKERS,
 )
 from regroup.config.scenario import ConfigError, load_scenario, read_yaml, validate, with_overrides
-from regroup.config.schema import Scenario
+from regroup.config.schema import LEVER_TYPES, Scenario
 from regroup.config.uncertainty import Uncertainty
 from regroup.results.outcomes import CALIBRATION, OUTCOMES
 
@@ -262,7 +262,8 @@ def _check_paths(source: Path, spec: ExperimentFile) -> dict[str, bool]:
         info = schema_field(key)
         if info is None:
             raise ConfigError(f"{source}: parameters.{key}: no such parameter in the scenario")
-        if rng.values is None and info.annotation not in (float, int):
+        numeric = info.annotation in (float, int) or info.annotation in LEVER_TYPES
+        if rng.values is None and not numeric:
             raise ConfigError(
                 f"{source}: parameters.{key}: not a number; give a grid of values instead"
             )

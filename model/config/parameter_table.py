@@ -48,6 +48,8 @@ def _fmt(value: Any) -> str:
         return "; ".join(f"{d}: {v:g}" for d, v in value.points)
     if isinstance(value, float):
         return f"{value:g}"
+    if value is None:
+        return "not set"
     return str(value)
 
 
@@ -77,7 +79,7 @@ def rows(model: BaseModel, prefix: str = "", inherited: dict | None = None):
                 for key, sub in type(value).model_fields.items():
                     yield (
                         f"{path}.{key}",
-                        extra["unit"],
+                        (sub.json_schema_extra or {}).get("unit", extra["unit"]),
                         _fmt(getattr(value, key)),
                         _bounds(sub),
                         extra["source"],

@@ -5,6 +5,9 @@ declares. It is the one source of every parameter; docs/parameters.md is generat
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from pydantic import Field, model_validator
 from regroup.config.evidence import Prior
 from regroup.config.fields import (
@@ -479,26 +482,102 @@ class Attributes(Strict):
     )
 
 
-class Policy(Strict):
-    """Policy levers of seed 003; 0 is today's baseline, 1 full implementation."""
+class Lever(Strict):
+    """A policy lever: the coverage a government reaches, 0 (today's baseline) to 1 (every
+    person it could act on), in the region (the conflict places: Iraq, Syria, Libya,
+    Afghanistan) and at home (the home countries and Turkey), from ``start`` (``policy.start``
+    when not set).
 
-    prison_measures: float = param(
+    A bare number is the same coverage in both from ``policy.start``:
+    ``prison_measures: 0.5`` is ``prison_measures: {region: 0.5, home: 0.5}``. A mapping sets
+    what it names; a value it leaves out is 0 (and ``start`` is ``policy.start``).
+    """
+
+    region: float = Field(
         0.0,
-        "0-1",
-        "seed 003 (prevent prisoners from organising and radicalising others)",
-        "Isolation and anti-organising measures in prisons.",
         ge=0,
         le=1,
-        control=True,
+        description="Coverage in the conflict places (Iraq, Syria, Libya, Afghanistan).",
+        json_schema_extra={"unit": "share"},
     )
-    intelligence_sharing: float = param(
+    home: float = Field(
         0.0,
-        "0-1",
-        "seed 003 (international cooperation and intelligence-sharing)",
-        "Raises detection of those hiding locally and abroad.",
         ge=0,
         le=1,
-        control=True,
+        description="Coverage in the home countries and Turkey.",
+        json_schema_extra={"unit": "share"},
+    )
+    start: Month | None = Field(
+        None,
+        description="First month the lever acts; not set: policy.start.",
+        json_schema_extra={"unit": "YYYY-MM"},
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_number(cls, value: Any) -> Any:
+        """A bare number is the coverage in both places (checked here, so that the error
+        names the lever, not two values it was copied to)."""
+        if isinstance(value, bool):
+            raise ValueError(
+                "Input should be a coverage (a number 0-1, or {region, home, start}), "
+                "not true or false"
+            )
+        if isinstance(value, int | float):
+            if not math.isfinite(value):
+                raise ValueError("Input should be a finite number (a coverage, 0-1)")
+            if value < 0:
+                raise ValueError("Input should be greater than or equal to 0 (a coverage, 0-1)")
+            if value > 1:
+                raise ValueError("Input should be less than or equal to 1 (a coverage, 0-1)")
+            return {"region": value, "home": value}
+        return value
+
+    @property
+    def on(self) -> bool:
+        """Whether the lever is pulled anywhere."""
+        return self.region > 0 or self.home > 0
+
+
+class OnePlaceLever(Lever):
+    """A lever that acts on one thing shared by every place (the border crackdown: the
+    territory's one border): its region and home values must be equal (give a bare number)."""
+
+    @model_validator(mode="after")
+    def _one_value(self) -> OnePlaceLever:
+        if self.region != self.home:
+            raise ValueError(
+                f"region ({self.region:g}) and home ({self.home:g}) must be equal: this lever "
+                "acts on the territory's one border; give one number"
+            )
+        return self
+
+
+def lever_param(source: str, doc: str, kind: type[Lever] = Lever) -> Any:
+    """A policy lever field (a run-control setting: no evidence label or prior); off by
+    default."""
+    return Field(
+        default_factory=kind,
+        description=doc,
+        json_schema_extra={"unit": "share", "source": source, "control": True},
+    )
+
+
+class Policy(Strict):
+    """Policy levers (coverages by place from a start month) and what scales their effects.
+
+    Each lever is a :class:`Lever`: 0 is today's baseline, 1 reaches everyone it could act on,
+    with a value for the region (conflict places) and one for home (home countries, Turkey)."""
+
+    prison_measures: Lever = lever_param(
+        "seed 003 (prevent prisoners from organising and radicalising others)",
+        "Share of prisoners under isolation and anti-organising measures, by the place of the "
+        "prison.",
+    )
+    intelligence_sharing: Lever = lever_param(
+        "seed 003 (international cooperation and intelligence-sharing)",
+        "Reach of intelligence sharing between states, by place: detection of those in hiding, "
+        "monitoring of released prisoners as of returnees, ties cut and funds seized on arrest.",
     )
     intelligence_gain: float = param(
         2.0,
@@ -510,49 +589,62 @@ class Policy(Strict):
         evidence="assumption",
         prior=Prior(kind="uniform", low=1, high=4),
     )
-    reintegration: float = param(
-        0.0,
-        "0-1",
+    sharing_tie_cut: float = param(
+        0.5,
+        "share",
+        "seed 003 supports the direction ('strengthening international cooperation and "
+        "intelligence-sharing to track down former fighters'); value assumption",
+        "Share of the ties an arrest leaves that full intelligence sharing also cuts (contacts "
+        "identified and followed up).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=1.0),
+    )
+    sharing_seizure: float = param(
+        0.5,
+        "share",
+        "seed 003 supports the direction (people arrested 'for sending money to relatives who "
+        "were fighting in Syria': states follow the money); value assumption",
+        "Share of the funds an arrest leaves that full intelligence sharing also seizes (money "
+        "traced across borders).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.9),
+    )
+    reintegration: Lever = lever_param(
         "seed 003 (de-radicalisation and reintegration programmes)",
-        "Coverage of programmes for returnees and released prisoners.",
-        ge=0,
-        le=1,
-        control=True,
+        "Share of returnees, prisoners and released prisoners that programmes reach, by place.",
     )
-    defector_voice: float = param(
-        0.0,
-        "0-1",
+    defector_voice: Lever = lever_param(
         "seed 002 (ICSR: remove legal obstacles to defectors speaking publicly)",
-        "Removes the legal deterrence on public defectors.",
-        ge=0,
-        le=1,
-        control=True,
+        "Share of would-be public defectors, by where they are, freed of the legal deterrence.",
     )
-    grievances: float = param(
-        0.0,
-        "0-1",
+    grievances: Lever = lever_param(
         "seed 003 (address quality of life and discrimination)",
-        "Reduces the grievance term of the appeal.",
-        ge=0,
-        le=1,
-        control=True,
+        "How much of the grievance term of the appeal is addressed (one appeal: the values "
+        "weighted by where the free members are).",
     )
-    border_crackdown: float = param(
-        0.0,
-        "0-1",
+    border_crackdown: OnePlaceLever = lever_param(
         "model brief (counterfactual border control and smuggling crackdowns)",
-        "Closes the remaining gap in border control and slows smugglers.",
-        ge=0,
-        le=1,
-        control=True,
+        "Closes this share of the remaining gap in border control and slows smugglers (one "
+        "border: one value).",
+        OnePlaceLever,
     )
     start: Month = param(
         "2017-10",
         "YYYY-MM",
         ASSUMPTION,
-        "Month from which policy levers act (after the fall of Raqqa).",
+        "Month from which the levers act unless they set their own start (after the fall of "
+        "Raqqa).",
         control=True,
     )
+
+    def start_of(self, lever: str) -> str:
+        """The month from which ``lever`` acts: its own start, else ``policy.start``."""
+        own = getattr(self, lever).start
+        return self.start if own is None else own
 
 
 POLICY_LEVERS = (
@@ -563,7 +655,9 @@ POLICY_LEVERS = (
     "grievances",
     "border_crackdown",
 )
-"""The policy levers that act from ``policy.start`` (0 is today's baseline)."""
+"""The policy levers (each a :class:`Lever`: a coverage by place from a start month)."""
+LEVER_TYPES = (Lever, OnePlaceLever)
+"""Lever fields accept a bare number (a sweep may range over ``policy.<lever>``)."""
 
 
 class Scenario(Strict):
@@ -604,14 +698,21 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _policy_in_time(self) -> Scenario:
-        """With a lever set, ``policy.start`` must lie in the simulated window."""
+        """Each lever that is set must start inside the simulated window: its own ``start``
+        (``policy.<lever>.start``), or ``policy.start`` for those without one."""
         p, t = self.policy, self.time
-        if not any(getattr(p, lever) > 0 for lever in POLICY_LEVERS):
-            return self
-        if month_index(p.start, t.start) < 0:
-            raise ValueError(f"policy.start: {p.start} is before time.start ({t.start})")
-        if month_index(p.start, t.end) > 0:
-            raise ValueError(
-                f"policy.start: {p.start} is after time.end ({t.end}): the levers would never act"
-            )
+        on = [lever for lever in POLICY_LEVERS if getattr(p, lever).on]
+        starts = {f"policy.{lever}.start": getattr(p, lever).start for lever in on}
+        if any(start is None for start in starts.values()):
+            starts = {"policy.start": p.start, **starts}
+        for path, start in starts.items():
+            if start is None:
+                continue
+            if month_index(start, t.start) < 0:
+                raise ValueError(f"{path}: {start} is before time.start ({t.start})")
+            if month_index(start, t.end) > 0:
+                never = "the levers" if path == "policy.start" else "the lever"
+                raise ValueError(
+                    f"{path}: {start} is after time.end ({t.end}): {never} would never act"
+                )
         return self

@@ -1,9 +1,9 @@
 """The world a mechanism's monthly step receives, and the outputs the mechanisms declare.
 
 A mechanism's ``step(w)`` gets a :class:`World`: the members' arrays, the ties, the clock, the
-generator, this month's policy lever levels, the scale, and the world-level definitions that
-several mechanisms share (who is extremist, loyal, dedicated or qualified; whether the territory
-is lost). It reads its own
+generator, this month's policy lever coverages per place, the scale, and the world-level
+definitions that several mechanisms share (who is extremist, loyal, dedicated or qualified;
+whether the territory is lost). It reads its own
 parameter group with ``w.group(ItsGroup)``, keeps what it remembers between months in
 ``w.memory(ItsMemory)``, and writes the outputs it declared (``OUTPUTS``, in agents) to
 ``w.out``. Outputs are converted to persons (agents x scale) in one place,
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
-from regroup.core.states import Place, Region
+from regroup.core.states import IN_CONFLICT, Place, Region
 
 if TYPE_CHECKING:
     from regroup.config.schema import Scenario
@@ -97,23 +97,41 @@ class Outputs:
 
 
 # ----------------------------------------------------------------------------- levers
-@dataclass(frozen=True)
-class Levers:
-    """Policy lever levels this month, 0 (today's baseline) to 1 (full implementation)."""
+REGION_PLACES = IN_CONFLICT  # where a lever's region value applies; its home value elsewhere
+NO_COVERAGE = np.zeros(len(Place))
+NO_COVERAGE.flags.writeable = False
 
-    prison_measures: float = 0.0
-    intelligence_sharing: float = 0.0
-    reintegration: float = 0.0
-    defector_voice: float = 0.0
-    grievances: float = 0.0
-    border_crackdown: float = 0.0
+
+def by_place(region: float, home: float) -> np.ndarray:
+    """A lever's coverage per place (indexed by :class:`Place`): ``region`` in the conflict
+    places (Iraq, Syria, Libya, Afghanistan), ``home`` in the others (home countries, Turkey)."""
+    values = np.where(REGION_PLACES, float(region), float(home))
+    values.flags.writeable = False
+    return values
+
+
+@dataclass(frozen=True, eq=False)
+class Levers:
+    """Each policy lever's coverage this month per place (arrays indexed by :class:`Place`,
+    0 (today's baseline) to 1 (everyone reached)), all 0 before the lever's start. Mechanisms
+    apply them per person with ``coverage[pop.place[idx]]`` (:meth:`World.coverage_of`)."""
+
+    prison_measures: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
+    intelligence_sharing: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
+    reintegration: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
+    defector_voice: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
+    grievances: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
+    border_crackdown: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
+
+    def __post_init__(self) -> None:
+        for name in self.names():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, NO_COVERAGE)
 
     @classmethod
-    def of(cls, policy: BaseModel) -> Levers:
-        return cls(**{f.name: getattr(policy, f.name) for f in fields(cls)})
-
-
-NO_POLICY = Levers()
+    def names(cls) -> tuple[str, ...]:
+        """The levers' names, in the schema's order."""
+        return tuple(f.name for f in fields(cls))
 
 
 # ----------------------------------------------------------------------------- the world
@@ -140,7 +158,15 @@ class World:
         self.qualified_from = p.regroup.skill_threshold  # skill of a qualified member
         self.lost_below = p.regroup.territory_lost_below  # territory counted as lost
         self.policy_from = month_index(p.policy.start, p.time.start)
-        self._levers = Levers.of(p.policy)
+        # each lever: the month it starts acting, and its coverage per place from then on
+        self._lever_from = {
+            name: month_index(p.policy.start_of(name), p.time.start) for name in Levers.names()
+        }
+        self._lever_values = {
+            name: by_place(getattr(p.policy, name).region, getattr(p.policy, name).home)
+            for name in Levers.names()
+        }
+        self._levers_now: tuple[int, Levers] = (-1, Levers())
         self._groups = {type(g): g for g in dict(p).values() if isinstance(g, BaseModel)}
         self._memory: dict[type, Any] = {}
         self._tables: dict[tuple[int, float | None], np.ndarray] = {}
@@ -161,10 +187,30 @@ class World:
         return self._memory[kind]
 
     # ------------------------------------------------------------------ shared definitions
+    def coverage(self, lever: str) -> np.ndarray:
+        """``lever``'s coverage this month per place (indexed by :class:`Place`; read-only):
+        its region value in the conflict places, its home value elsewhere, 0 everywhere
+        before its start (``policy.<lever>.start``, else ``policy.start``)."""
+        if self.t < self._lever_from[lever]:
+            return NO_COVERAGE
+        return self._lever_values[lever]
+
+    def coverage_of(self, lever: str, idx: np.ndarray) -> np.ndarray:
+        """``lever``'s coverage this month for each person in ``idx``, where they are."""
+        return self.coverage(lever)[self.pop.place[idx]]
+
+    def lever_on(self, lever: str) -> bool:
+        """Whether ``lever`` reaches anyone this month (mechanisms skip their work if not)."""
+        return bool(self.coverage(lever).any())
+
     @property
     def levers(self) -> Levers:
-        """Policy lever levels this month (all 0 before ``policy.start``)."""
-        return self._levers if self.t >= self.policy_from else NO_POLICY
+        """Every lever's coverage per place this month (see :meth:`coverage`)."""
+        t, levers = self._levers_now
+        if t != self.t:
+            levers = Levers(**{name: self.coverage(name) for name in Levers.names()})
+            self._levers_now = (self.t, levers)
+        return levers
 
     @property
     def territory_lost(self) -> bool:

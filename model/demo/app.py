@@ -117,6 +117,10 @@ def SettingsCard(settings: solara.Reactive[Settings], model: solara.Reactive[Dem
     """The levers and their start, the decisive assumptions and the seed, with tooltips."""
     s = settings.value
     with solara.Card("Policy levers (0 = today, 1 = fully)"):
+        solara.Markdown(
+            "Each slider is the share reached, in Iraq and Syria and at home alike.",
+            style={"font-size": "0.8em"},
+        )
         for control in LEVER_CONTROLS:
             _slider(control, settings)
         months = list(START_MONTHS)

@@ -139,6 +139,8 @@ class Settings:
     ) -> Settings:
         """The settings a scenario implies (its levers and assumptions), at the demo's scale."""
         values = {name: _get(scenario, path) for name, path in PATHS.items()}
+        for lever in LEVERS:
+            values[lever] = slider_value(values[lever])
         return cls(**values, seed=seed, scale=scale, base=scenario)
 
     @property
@@ -160,6 +162,25 @@ def load_settings(path: str | Path | None = None, seed: int = DEFAULT_SEED) -> S
     return Settings.from_scenario(scenario, seed=seed)
 
 
+def slider_value(lever: Any) -> float:
+    """The one number a lever's slider shows: the coverage where the region (Iraq, Syria, the
+    other theatres) and home values agree, else their mean (the scenario's own split is kept
+    until the slider is moved, :func:`build_scenario`)."""
+    return float(lever.region if lever.region == lever.home else (lever.region + lever.home) / 2)
+
+
+def _lever_setting(settings: Settings, name: str, on: bool) -> Any:
+    """What a lever's slider sets: 0 for the comparison run; the base scenario's lever as it
+    is (its split and start) while the slider shows its value; else the slider's value in
+    every place, from the lever's own start if it has one (else the page's start)."""
+    if not on:
+        return 0.0
+    value, base = getattr(settings, name), getattr(settings.base.policy, name)
+    if value == slider_value(base):
+        return base.model_dump()
+    return {"region": value, "home": value, "start": base.start}
+
+
 def _get(obj: Any, path: str) -> Any:
     for part in path.split("."):
         obj = getattr(obj, part)
@@ -168,14 +189,15 @@ def _get(obj: Any, path: str) -> Any:
 
 def build_scenario(settings: Settings, levers: bool = True) -> Scenario:
     """The scenario a run uses: the base with the settings applied (levers at 0 if not
-    ``levers``: the comparison run), at the demo's scale. Invalid values raise ConfigError-like
+    ``levers``: the comparison run; a slider sets a lever's coverage in every place), at the
+    demo's scale. Invalid values raise ConfigError-like
     pydantic errors."""
     data = settings.base.model_dump()
     for name, path in PATHS.items():
         section, key = path.split(".")
         value = getattr(settings, name)
-        if name in LEVERS and not levers:
-            value = 0.0
+        if name in LEVERS:
+            value = _lever_setting(settings, name, levers)
         data[section][key] = value
     data["population"]["scale"] = settings.scale
     if not levers:

@@ -1,5 +1,6 @@
-"""Hiding (seed 003): detection by intelligence (raised by sharing between states), also of
-monitored returnees who act on extremist views; arrests that cut ties; the cost of living and
+"""Hiding (seed 003): detection by intelligence (raised by sharing between states where it
+reaches), also of monitored returnees and released prisoners who act on extremist views;
+arrests that cut ties and seize money (more with sharing); the cost of living and
 leaders' support of fighters' widows and children; drift into criminal networks for those
 without papers or means; death in the insurgency."""
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 # states whose members the authorities are looking for
 SOUGHT = (State.HIDING_LOCAL, State.HIDING_ABROAD, State.CRIMINAL, State.REMOBILISED)
+# free people the authorities may be monitoring (``justice``)
+WATCHED = (State.RETURNED, State.RELEASED)
 OUTPUTS = {
     "killed_in_insurgency": Output(PERSONS, "Killed in the insurgency while hiding.", flow=True)
 }
@@ -145,10 +148,16 @@ class Hiding(Strict):
     )
 
 
+def intelligence(w: World, idx: np.ndarray) -> np.ndarray:
+    """Detection relative to today's, per person in ``idx``: 1 + ``policy.intelligence_gain``
+    x the coverage of intelligence sharing where each is."""
+    return 1.0 + w.policy.intelligence_gain * w.coverage_of("intelligence_sharing", idx)
+
+
 def detection(w: World, idx: np.ndarray) -> np.ndarray:
     """Monthly probability of being caught, per person in ``idx``."""
     h, pop = w.group(Hiding), w.pop
-    intel = 1.0 + w.policy.intelligence_gain * w.levers.intelligence_sharing
+    intel = intelligence(w, idx)
     known = np.where(pop.known[idx], 1.0, h.unknown_factor)
     abroad = np.where(pop.state[idx] == int(State.HIDING_ABROAD), h.abroad_factor, 1.0)
     return h.detection * intel * known * abroad
@@ -161,27 +170,35 @@ def going_home(w: World, abroad: np.ndarray) -> np.ndarray:
 
 def catch(w: World, idx: np.ndarray) -> None:
     """Arrest: locals go to prison in the region, foreigners to prison at home; the arrest
-    cuts a share (``hiding.tie_cut_share``) of the arrested people's ties."""
+    cuts a share (``hiding.tie_cut_share``) of the arrested people's ties. Intelligence
+    sharing where they are arrested cuts more of the rest (``policy.sharing_tie_cut``) and
+    seizes more of the money prison admission leaves (``policy.sharing_seizure``)."""
     if len(idx) == 0:
         return
-    pop = w.pop
-    w.ties.cut(idx, w.group(Hiding).tie_cut_share, w.rng)
+    pop, policy = w.pop, w.policy
+    base = w.group(Hiding).tie_cut_share
+    sharing = w.coverage_of("intelligence_sharing", idx)
+    share = base + (1.0 - base) * policy.sharing_tie_cut * sharing
+    for value in np.unique(share):  # one value without sharing: one cut, as before
+        w.ties.cut(idx[share == value], float(value), w.rng)
+    kept = np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
     local = pop.region[idx] == Region.LOCAL
     prison.admit(w, idx[local], home=False)
     home = idx[~local]
     pop.returned[home[pop.returned[home] < 0]] = w.t
     prison.admit(w, idx[~local], home=True)
+    pop.funds[idx] *= kept
 
 
 def step(w: World) -> None:
     h, t, pop = w.group(Hiding), w.t, w.pop
     sought = pop.where(*SOUGHT, t=t)
     caught = sought[w.draw(len(sought)) < detection(w, sought)]
-    # monitored returnees: the extremist among them may be caught acting
-    watched = pop.where(State.RETURNED, t=t)
+    # monitored returnees (and released prisoners, whom only intelligence sharing brings
+    # under watch): the extremist among them may be caught acting
+    watched = pop.where(*WATCHED, t=t)
     watched = watched[pop.monitored[watched] & w.extremist(pop.ideology[watched])]
-    intel = 1.0 + w.policy.intelligence_gain * w.levers.intelligence_sharing
-    risk = h.monitored_detection * intel * pop.ideology[watched]
+    risk = h.monitored_detection * intelligence(w, watched) * pop.ideology[watched]
     catch(w, np.concatenate([caught, watched[w.draw(len(watched)) < risk]]))
 
     funds = pop.view("funds")  # funds are never negative: a zero cost leaves them as they are

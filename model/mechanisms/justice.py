@@ -1,7 +1,8 @@
 """Return and justice (seeds 002, 004): deportation after border capture, repatriation
 from prisons and camps, prosecution at home (most returnees are imprisoned), and
 monitoring of the free (the rest may vanish from view); screening flags the 'dangerous' for
-monitoring unless they pass as disavowed (seed 000)."""
+monitoring unless they pass as disavowed (seed 000). Released people are monitored like
+returnees only where intelligence sharing reaches (``policy.intelligence_sharing``)."""
 
 from __future__ import annotations
 
@@ -108,13 +109,32 @@ def arrive_home(w: World, idx: np.ndarray) -> None:
     prison.admit(w, idx[prosecuted], home=True)
     free = idx[~prosecuted]
     pop.move(free, State.RETURNED, w.t, place=pop.home[free])
+    watch(w, free)
+
+
+def watch(w: World, free: np.ndarray) -> None:
+    """Decide who among the ``free`` the authorities monitor: ``justice.monitored`` of them,
+    and screening flags the 'dangerous' unless they pass as disavowed (seed 000)."""
+    j, pop = w.group(Justice), w.pop
     monitored = w.draw(len(free)) < j.monitored
-    # screening flags the 'dangerous' for monitoring, unless they pass as disavowed
     dangerous = pop.disposition[free] == int(Disposition.DANGEROUS)
     passes = w.draw(len(free)) < j.screening_pass
     monitored = np.where(dangerous, ~passes, monitored)
     pop.monitored[free] = monitored
     pop.known[free] = pop.known[free] | monitored
+
+
+def monitor_released(w: World, idx: np.ndarray) -> None:
+    """People released from state custody (``idx``) are watched only where intelligence
+    sharing reaches (``policy.intelligence_sharing``, by where they are released): there they
+    come under the returnees' monitoring (:func:`watch`); elsewhere nobody follows them up
+    (seed 004: returnees 'disappear from view'), and a flag from an earlier return lapses."""
+    if len(idx) == 0:
+        return
+    w.pop.monitored[idx] = False
+    if w.lever_on("intelligence_sharing"):  # no draws without it: the baseline is unchanged
+        reached = w.draw(len(idx)) < w.coverage_of("intelligence_sharing", idx)
+        watch(w, idx[reached])
 
 
 def step(w: World) -> None:
@@ -130,7 +150,9 @@ def step(w: World) -> None:
     sent = foreign & (w.draw(len(held)) < rate)
     arrive_home(w, held[sent])
     camp = held[~foreign & (custody == int(Custody.CAMP))]
-    pop.move(w.chance(camp, j.camp_release), State.RELEASED, t)
+    released = w.chance(camp, j.camp_release)
+    pop.move(released, State.RELEASED, t)
+    monitor_released(w, released)
 
     abroad = pop.where(State.HIDING_ABROAD, t=t)
     abroad = abroad[pop.documents[abroad] & (pop.region[abroad] != Region.LOCAL)]

@@ -1,8 +1,9 @@
 """Prison (seed 003): sentences and releases over the next decade; peer influence inside
 (Camp Bucca) pulls each prisoner's ideology and loyalty toward the cell's mix, weighted toward
 its most extreme members, either way; prisoners disengage at a rate; cellmates form ties;
-isolation measures (``prison.isolation`` raised by ``policy.prison_measures``) cut influence
-and ties. Admission seizes a share of the prisoner's money."""
+isolation measures (``prison.isolation`` raised by ``policy.prison_measures``, by the place of
+the prison) cut influence and ties. Admission seizes a share of the prisoner's money. Released
+prisoners are watched only where intelligence sharing reaches (``justice``)."""
 
 from __future__ import annotations
 
@@ -177,9 +178,20 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     pop.funds[idx] *= np.float32(1.0 - p.seizure_share)
 
 
-def isolation(w: World) -> float:
+def isolation(w: World, idx: np.ndarray) -> np.ndarray:
+    """Isolation of each prisoner in ``idx``: the baseline ``prison.isolation``, raised by
+    the share of prisoners under measures where the prison is (``policy.prison_measures``:
+    its region value in Iraq's and Syria's prisons, its home value in home prisons)."""
     base = w.group(Prison).isolation
-    return base + w.levers.prison_measures * (1.0 - base)
+    return base + w.coverage_of("prison_measures", idx) * (1.0 - base)
+
+
+def monitor_released(w: World, idx: np.ndarray) -> None:
+    """Whether the authorities watch the released ``idx``: decided by ``justice`` (which
+    imports this module, hence the import here)."""
+    from regroup.mechanisms.justice import monitor_released as decide
+
+    decide(w, idx)
 
 
 def inmates(w: World) -> np.ndarray:
@@ -214,8 +226,10 @@ def step(w: World) -> None:
     idx = inmates(w)
     settled = pop.entered[idx] < t
     done = settled & (pop.release[idx] <= t)
-    pop.move(idx[done], State.RELEASED, t)
-    pop.ever_released[idx[done]] = True
+    released = idx[done]
+    pop.move(released, State.RELEASED, t)
+    pop.ever_released[released] = True
+    monitor_released(w, released)  # under watch only with intelligence sharing
 
     regional = np.flatnonzero(settled & ~done & (pop.state[idx] == int(State.DETAINED)))
     leader = pop.role[idx[regional]] == Role.LEADER
@@ -228,7 +242,7 @@ def step(w: World) -> None:
     if len(idx) < 2:
         return
 
-    open_share = 1.0 - isolation(w)
+    open_share = 1.0 - isolation(w, idx)
     order, group, start, size = cells(pop.cell[idx])
     ideology, loyalty = pop.ideology[idx], pop.loyalty[idx]
     weight = 1.0 + p.zeal_weight * ideology  # the committed set the tone

@@ -18,7 +18,7 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
-from regroup.core.states import Disposition, Region, Role, State
+from regroup.core.states import FREE_STATES, IN_CONFLICT, Disposition, Region, Role, State
 from regroup.core.world import INDEX, PERSONS, Output
 from regroup.mechanisms import regrouping
 from regroup.mechanisms.arrivals import new_members
@@ -216,7 +216,7 @@ def appeal(w: World) -> float:
     r, pop = w.group(Recruitment), w.pop
     active = pop.where(State.ACTIVE)
     foreign_share = np.count_nonzero(pop.region[active] != Region.LOCAL) / max(1, len(active))
-    grievance = r.grievance * (1.0 - w.levers.grievances)
+    grievance = r.grievance * (1.0 - grievances_addressed(w))
     spoken = w.out.persons("public_defections", w.out.total["public_defections"])
     counter = r.counter_narrative * spoken / (spoken + r.counter_half_saturation)
     effective = perceived_effectiveness(w)
@@ -225,11 +225,33 @@ def appeal(w: World) -> float:
     return max(0.0, raw / peak)
 
 
+def grievances_addressed(w: World) -> float:
+    """The share of the appeal's grievance term addressed this month (``policy.grievances``).
+
+    The appeal is one number for the whole group, so the lever's per-place coverage is
+    averaged over where the free members are: they are whom the appeal draws back, and their
+    networks recruit. The region value then weighs with the share of them in the conflict
+    places, the home value with the rest; with nobody free, the home value (recruits travel
+    from home)."""
+    coverage = w.coverage("grievances")
+    if coverage.min() == coverage.max():  # off, or one value everywhere
+        return float(coverage[0])
+    pop = w.pop
+    where = pop.view("place")[pop.mask(*FREE_STATES)]
+    if len(where) == 0:
+        return float(coverage[~IN_CONFLICT].max())
+    return float(coverage[where].mean())
+
+
 def public_defections(w: World) -> None:
+    """Disillusioned former members out of the territory speak publicly; the legal deterrence
+    is lifted for the share ``policy.defector_voice`` gives where each is (the law of the
+    country they are in: the home value at home and in Turkey, the region value in Iraq's and
+    Syria's prisons)."""
     r, pop = w.group(Recruitment), w.pop
     disillusioned = pop.view("disposition") == int(Disposition.DISILLUSIONED)
     idx = np.flatnonzero(pop.mask(*SPEAKERS) & disillusioned & ~pop.view("spoke"))
-    deterred = r.legal_deterrence * (1.0 - w.levers.defector_voice)
+    deterred = r.legal_deterrence * (1.0 - w.coverage_of("defector_voice", idx))
     speak = w.chance(idx, r.speak_rate * (1.0 - deterred))
     pop.spoke[speak] = True
     w.count("public_defections", len(speak))

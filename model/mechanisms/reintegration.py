@@ -1,6 +1,7 @@
 """Reintegration (seed 003): returnees and released prisoners reintegrate, faster with
 de-radicalisation and reintegration programmes, which also lower ideology and loyalty (of the
-'dangerous', who pretend to have disavowed, seed 000, only those who fail to pass). Released
+'dangerous', who pretend to have disavowed, seed 000, only those who fail to pass). Programmes
+reach the share ``policy.reintegration`` gives where each person is (region or home value). Released
 people may reoffend, the more extreme the likelier (Renard 2020; Hodwitz 2019)."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field
-from regroup.core.states import Disposition, State
+from regroup.core.states import Custody, Disposition, State
 from regroup.mechanisms.hiding import catch
 
 if TYPE_CHECKING:
@@ -89,18 +90,31 @@ class Reintegration(Strict):
     )
 
 
+def reachable(w: World) -> np.ndarray:
+    """Whom programmes can reach: returnees, released prisoners, the reintegrated, and
+    prisoners (at home, and sentenced in the region's prisons; not camps or border custody)."""
+    pop = w.pop
+    sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == int(Custody.PRISON))
+    free = pop.mask(State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME)
+    return np.flatnonzero(free | sentenced)
+
+
 def step(w: World) -> None:
     r, t, pop = w.group(Reintegration), w.t, w.pop
-    coverage = w.levers.reintegration
     out = pop.where(State.RETURNED, State.RELEASED, t=t)
-    if coverage > 0:
-        reached = pop.where(State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME)
+    coverage = 0.0
+    if w.lever_on("reintegration"):
+        # the share reached where each is: the lever's region value in the conflict places,
+        # its home value elsewhere
+        reached = reachable(w)
+        share = w.coverage_of("reintegration", reached)
         dangerous = pop.disposition[reached] == int(Disposition.DANGEROUS)
         # the 'dangerous' pretend to have disavowed: the programme misses those who pass it
-        effect = r.deradicalisation * coverage * np.where(dangerous, 1.0 - r.dangerous_pass, 1.0)
+        effect = r.deradicalisation * share * np.where(dangerous, 1.0 - r.dangerous_pass, 1.0)
         for name in ("ideology", "loyalty"):
             values = getattr(pop, name)
             values[reached] = np.maximum(0.0, values[reached] - effect)
+        coverage = w.coverage_of("reintegration", out)
     joined = w.chance(out, r.base_rate + r.programme_effect * coverage)
     pop.move(joined, State.REINTEGRATED, t)
 
