@@ -35,9 +35,9 @@ from regroup.config.limits import (
 from regroup.config.scenario import ConfigError, load_scenario, read_yaml, validate, with_overrides
 from regroup.config.schema import LEVER_TYPES, Scenario
 from regroup.config.uncertainty import Uncertainty
-from regroup.results.outcomes import CALIBRATION, OUTCOMES
+from regroup.results.outcomes import CALIBRATION, LABEL_OUTCOMES, OUTCOMES, SPLIT
 
-KNOWN_OUTCOMES = (*OUTCOMES, *CALIBRATION)
+KNOWN_OUTCOMES = (*OUTCOMES, *CALIBRATION, *(c for c in SPLIT if c not in LABEL_OUTCOMES))
 
 
 class _Strict(Strict):

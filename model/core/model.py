@@ -15,7 +15,7 @@ from regroup.config.fields import month_index
 from regroup.config.schema import Scenario
 from regroup.core.population import Member, Population
 from regroup.core.schedules import month_label, monthly
-from regroup.core.states import Place, Role, State
+from regroup.core.states import Place, Region, Role, State
 from regroup.core.ties import Ties
 from regroup.core.world import Outputs, World
 from regroup.mechanisms import (
@@ -61,7 +61,7 @@ MECHANISMS = (
     regrouping,  # the regrouping pool and the regroup event
 )
 
-N_STATES, N_ROLES = len(State), len(Role)
+N_STATES, N_ROLES, N_PLACES, N_REGIONS = len(State), len(Role), len(Place), len(Region)
 # what the mechanisms declare: the per-person arrays and the outputs each owns
 FIELDS = {name: f for mech in MECHANISMS for name, f in getattr(mech, "FIELDS", {}).items()}
 OUTPUTS = {name: o for mech in MECHANISMS for name, o in getattr(mech, "OUTPUTS", {}).items()}
@@ -103,7 +103,8 @@ class RegroupModel(mesa.Model):
     """Members of the group, monthly from ``time.start`` to ``time.end``.
 
     The mechanisms work on :attr:`world` (arrays, ties, clock, generator, levers); the model
-    runs them, counts people by state, role and origin each month, and presents the members
+    runs them, counts people by state, role and origin (and by state and place, and state and
+    region of origin) each month, and presents the members
     as Mesa agents (:attr:`agents`), made from the arrays when first asked for.
 
     Args:
@@ -149,8 +150,11 @@ class RegroupModel(mesa.Model):
         w.pop = self.pop = Population(max(1024, int(expected / self.scale)), FIELDS)
         w.ties = self.ties = Ties(capacity=4 * self.pop.capacity)
         w.out = Outputs(OUTPUTS, self.months, self.scale)
-        # agents by month x state x role x origin
+        # agents by month x state x role x origin; by month x state x place; by month x state
+        # x region of origin (all three counted in one pass, :func:`_count`)
         self.agent_counts = np.zeros((self.months, N_STATES, N_ROLES, 2), dtype=np.int32)
+        self.place_counts = np.zeros((self.months, N_STATES, N_PLACES), dtype=np.int32)
+        self.origin_counts = np.zeros((self.months, N_STATES, N_REGIONS), dtype=np.int32)
         self._members: list[Member] = []
 
     # ------------------------------------------------------------------ the step
@@ -169,7 +173,16 @@ class RegroupModel(mesa.Model):
         for mechanism in self.mechanisms:
             mechanism.step(w)
         pop = self.pop
-        _count(pop.state, pop.role, pop.region, pop.n, self.agent_counts[t])
+        _count(
+            pop.state,
+            pop.role,
+            pop.region,
+            pop.place,
+            pop.n,
+            self.agent_counts[t],
+            self.place_counts[t],
+            self.origin_counts[t],
+        )
         if t + 1 >= self.months:
             self.running = False
 
@@ -187,6 +200,16 @@ class RegroupModel(mesa.Model):
     def counts(self) -> np.ndarray:
         """Persons by month x state x role x origin (0 local, 1 foreign)."""
         return self.world.out.scaled(self.agent_counts).astype(np.float32)
+
+    @property
+    def counts_by_place(self) -> np.ndarray:
+        """Persons by month x state x place (:class:`~regroup.core.states.Place`)."""
+        return self.world.out.scaled(self.place_counts).astype(np.float32)
+
+    @property
+    def counts_by_origin(self) -> np.ndarray:
+        """Persons by month x state x region of origin (:class:`~regroup.core.states.Region`)."""
+        return self.world.out.scaled(self.origin_counts).astype(np.float32)
 
     @property
     def tally(self) -> dict[str, float]:
@@ -248,7 +271,11 @@ class RegroupModel(mesa.Model):
 
 
 @njit(cache=True)
-def _count(state, role, region, n, out):  # pragma: no cover - compiled
-    """Agents by state x role x origin (0 local, 1 foreign) into ``out``, in one pass."""
+def _count(state, role, region, place, n, out, by_place, by_origin):  # pragma: no cover
+    """Agents by state x role x origin (0 local, 1 foreign) into ``out``, by state x place
+    into ``by_place`` and by state x region of origin into ``by_origin``, in one pass."""
     for i in range(n):
-        out[state[i], role[i], np.int64(region[i] != 0)] += 1
+        s = state[i]
+        out[s, role[i], np.int64(region[i] != 0)] += 1
+        by_place[s, place[i]] += 1
+        by_origin[s, region[i]] += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,27 @@ from regroup.config.scenario import validate
 from regroup.config.schema import Scenario
 from regroup.core.model import RegroupModel
 from regroup.experiments.designs import replicate_seeds
-from regroup.results.outcomes import indicators, outcome_row, timeseries
+from regroup.results.outcomes import MONTHLY, outcome_row, split_row
 
 
 @dataclass
 class RunResult:
-    """One replicate's outcomes (a row) and monthly tables."""
+    """One replicate's outcomes (a row: the outcomes, then their splits by place and region
+    of origin) and monthly tables (by folder name, :data:`~regroup.results.outcomes.MONTHLY`;
+    a table with nothing to show is left out)."""
 
     outcomes: dict[str, Any]
-    timeseries: pd.DataFrame
-    indicators: pd.DataFrame
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """Persons by month x state x role x origin."""
+        return self.tables["timeseries"]
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        """The monthly scalars."""
+        return self.tables["indicators"]
 
 
 def run_replicate(scenario: Scenario, seed: int, replicate: int = 0) -> RunResult:
@@ -40,11 +51,14 @@ def run_replicate(scenario: Scenario, seed: int, replicate: int = 0) -> RunResul
     model = RegroupModel(scenario, seed=seed).run()
     row = {"scenario": scenario.name, "replicate": replicate, "seed": seed}
     row.update(outcome_row(model))
-    ts = timeseries(model)
-    ind = indicators(model)
-    for df in (ts, ind):
-        df.insert(0, "replicate", replicate)
-    return RunResult(row, ts, ind)
+    row.update(split_row(model))
+    tables = {}
+    for name, make in MONTHLY.items():
+        df = make(model)
+        if df is not None:
+            df.insert(0, "replicate", replicate)
+            tables[name] = df
+    return RunResult(row, tables)
 
 
 def _run_packed(args: tuple[Scenario, int, int]) -> RunResult:

@@ -11,6 +11,8 @@ outcomes part is missing. Layout of a results directory::
     design.parquet       point_id, scenario, one column per parameter
     runs.parquet         run_id, point_id, scenario, replicate, seed
     outcomes/part-*.parquet, timeseries/part-*.parquet, indicators/part-*.parquet
+    timeseries_by_place/, timeseries_by_origin/, indicators_by_place/, indicators_by_origin/
+                         the same parts, by place and by region of origin (long format)
     outcomes.parquet     all outcome rows, sorted by run_id (written when the sweep ends)
 
     outcomes.csv         the same without tracebacks, for spreadsheets
@@ -36,7 +38,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -61,10 +63,11 @@ from regroup.results.files import (
     write_json,
     write_parquet,
 )
+from regroup.results.outcomes import LABEL_OUTCOMES, MONTHLY
 
 ID_COLUMNS = ["run_id", "point_id", "scenario", "replicate", "draw", "seed"]
 TIMING_COLUMNS = ["seconds"]
-PART_DIRS = ("timeseries", "indicators", "outcomes")
+PART_DIRS = (*MONTHLY, "outcomes")  # the outcomes part of a batch is written last
 
 
 @dataclass(frozen=True)
@@ -83,12 +86,12 @@ class RunSpec:
 
 @dataclass
 class RunOutput:
-    """What a run sends back: its outcome row and (unless it failed) its monthly tables."""
+    """What a run sends back: its outcome row and (unless it failed) its monthly tables, by
+    folder name."""
 
     run_id: int
     row: dict[str, Any]
-    timeseries: pd.DataFrame | None = None
-    indicators: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -137,14 +140,15 @@ def execute(spec: RunSpec) -> RunOutput:
     row["error"] = None
     row["traceback"] = None
     row["seconds"] = time.perf_counter() - start
-    tables = []
-    for df in (result.timeseries if spec.timeseries else None, result.indicators):
-        if df is not None:
-            df = df.drop(columns=["replicate"], errors="ignore")
-            for i, col in enumerate(("run_id", "point_id", "scenario", "replicate")):
-                df.insert(i, col, row[col])
-        tables.append(df)
-    return RunOutput(spec.run_id, row, *tables)
+    tables = {}
+    for name, df in result.tables.items():
+        if "timeseries" in name and not spec.timeseries:
+            continue  # the tables of persons by state are left out on request
+        df = df.drop(columns=["replicate"], errors="ignore")
+        for i, col in enumerate(("run_id", "point_id", "scenario", "replicate")):
+            df.insert(i, col, row[col])
+        tables[name] = df
+    return RunOutput(spec.run_id, row, tables)
 
 
 # ----------------------------------------------------------------------------- executors
@@ -231,7 +235,12 @@ def outcome_frame(rows: list[dict[str, Any]], params: list[str]) -> pd.DataFrame
     columns = [*ID_COLUMNS, *params, *KNOWN_OUTCOMES, *extra, "error", "traceback"]
     df = df.reindex(columns=[*columns, *TIMING_COLUMNS])
     for col in (*KNOWN_OUTCOMES, *extra):
-        df[col] = df[col].astype("boolean") if col == "regrouped" else df[col].astype(float)
+        if col == "regrouped":
+            df[col] = df[col].astype("boolean")
+        elif col in LABEL_OUTCOMES:
+            df[col] = df[col].astype("string")
+        else:
+            df[col] = df[col].astype(float)
     for col in ("error", "traceback"):
         df[col] = df[col].astype("string")
     return df
@@ -276,8 +285,8 @@ class ResultsDir:
     def write_batch(self, batch: int, outputs: list[RunOutput]) -> None:
         outputs = sorted(outputs, key=lambda o: o.run_id)
         name = self.part_name(batch)
-        for sub in ("timeseries", "indicators"):
-            tables = [getattr(o, sub) for o in outputs if getattr(o, sub) is not None]
+        for sub in MONTHLY:
+            tables = [o.tables[sub] for o in outputs if sub in o.tables]
             if tables:
                 write_parquet(pd.concat(tables, ignore_index=True), self.out / sub / name)
         rows = outcome_frame([o.row for o in outputs], self.params)

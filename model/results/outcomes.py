@@ -1,19 +1,34 @@
 """What a run reports: one row of outcomes, and monthly tables, all in persons.
 
 Every outcome is defined in the README (section "Outcomes"); the definitions below are the
-code behind them.
+code behind them. Besides the fixed columns (:data:`OUTCOMES`, :data:`CALIBRATION`), the row
+splits outcomes by place and by region of origin (:data:`SPLIT`, :func:`split_row`): killed,
+returned and imprisoned by region of origin, persons by place at the end, and every output a
+mechanism declares with ``by="place"`` or ``by="region"``, whatever it is; the monthly tables
+have the same splits in long format (:data:`MONTHLY`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from regroup.config.fields import month_index
 from regroup.core.schedules import year_of
-from regroup.core.states import FREE_STATES, HIDING_STATES, Region, Role, State
+from regroup.core.states import (
+    FREE_STATES,
+    HELD_BY_STATES,
+    HIDING_STATES,
+    THE_REGION,
+    Place,
+    Region,
+    Role,
+    State,
+)
+from regroup.core.world import Output
 from regroup.mechanisms.regrouping import composition
 
 if TYPE_CHECKING:
@@ -208,3 +223,186 @@ def indicators(m: RegroupModel) -> pd.DataFrame:
         data[f"largest_pool_{r.label}"] = s.largest_by_region[:, r]
         data[f"pool_funds_usd_{r.label}"] = s.funds_by_region[:, r]
     return pd.DataFrame(data)
+
+
+# ----------------------------------------------------------------------------- by place, origin
+PLACES = tuple(p.label for p in Place)
+REGIONS = tuple(r.label for r in Region)
+CATEGORY_LABELS = {"place": PLACES, "region": REGIONS}
+SNAPSHOT_MONTH = "06"  # a year's value is its June's: mid-year, as the UN monitors' counts
+# outputs also read at given years: ``<stem>_<place>_<year>``
+SNAPSHOTS = {"potential_by_place": (2020, 2025, 2030), "members_by_place": (2018, 2020)}
+# ... and summed over Iraq and Syria (``<stem>_iraq_syria_<year>``): counts of people, which
+# add up (the potential, a largest pool per place, does not)
+SUMMED = ("members_by_place",)
+THE_REGION_LABEL = "iraq_syria"
+ALIVE = tuple(s for s in State if s not in (State.PENDING, State.DEAD))
+END_BY_PLACE = {"in": ALIVE, "hiding": HIDING_STATES, "detained": HELD_BY_STATES}
+FOREIGN = tuple(r for r in Region if r != Region.LOCAL)
+BY_ORIGIN = {"killed": tuple(Region), "returned": FOREIGN, "imprisoned": tuple(Region)}
+
+
+def stem(name: str) -> str:
+    """An output's name without ``_by_place`` or ``_by_region``: the stem of its columns."""
+    return name.removesuffix("_by_place").removesuffix("_by_region")
+
+
+def _prefix(name: str, o: Output) -> str:
+    """Where an output's category goes in its column names: ``<stem>_`` and the place, or
+    ``<stem>_origin_`` and the region of origin (``pool_origin_north_africa_end``, so that no
+    region's column is taken for a place's, ``pool_north_africa_end``)."""
+    return f"{stem(name)}_origin_" if o.by == "region" else f"{stem(name)}_"
+
+
+def split_columns(declared: Mapping[str, Output]) -> list[str]:
+    """The columns :func:`split_row` gives, in order, for the ``declared`` outputs;
+    ValueError, naming the output, if one would take a column that another already has."""
+    cols = [f"{k}_{r.label}" for k, regions in BY_ORIGIN.items() for r in regions]
+    cols += [f"{k}_{p}_end" for k in END_BY_PLACE for p in PLACES]
+    for name, o in declared.items():
+        if o.by is None:
+            continue
+        labels, pre = CATEGORY_LABELS[o.by], _prefix(name, o)
+        mine = [f"{pre}{c}" if o.flow else f"{pre}{c}_end" for c in labels]
+        for year in SNAPSHOTS.get(name, ()):
+            mine += [f"{pre}{c}_{year}" for c in labels]
+            if name in SUMMED:
+                mine.append(f"{pre}{THE_REGION_LABEL}_{year}")
+        clash = set(mine) & {*cols, *OUTCOMES, *CALIBRATION}
+        if clash:
+            raise ValueError(
+                f"output {name!r}: its outcome column(s) {', '.join(sorted(clash))} are "
+                "already taken; rename the output"
+            )
+        cols += mine
+    cols.append("regroup_place")
+    return cols
+
+
+def split_row(m: RegroupModel) -> dict[str, Any]:
+    """Outcomes by region of origin and by place, in persons (USD for funds):
+
+    * ``killed_<region>`` (dead by the end), ``returned_<region>`` (foreign, ever back home:
+      field ``returned`` >= 0), ``imprisoned_<region>`` (ever in a state prison);
+    * ``in_<place>_end`` (alive), ``hiding_<place>_end``, ``detained_<place>_end`` (held by
+      states) in the last month;
+    * each output declared ``by`` place or region: its total over the run per category
+      (``<stem>_<place>``, ``<stem>_origin_<region>``) for a flow, else its last month
+      (``<stem>_<place>_end``, ``<stem>_origin_<region>_end``);
+      the outputs of :data:`SNAPSHOTS` also in June of each of their years
+      (``<stem>_<place>_<year>``; those of :data:`SUMMED` also ``<stem>_iraq_syria_<year>``,
+      Iraq and Syria together; NaN outside the run);
+    * ``regroup_place``: the place of the regroup event (``pd.NA`` if none).
+    """
+    pop, out = m.pop, m.world.out
+    n, end = pop.n, m.months - 1
+    state, region = pop.state[:n], pop.region[:n]
+    held = {
+        "killed": state == State.DEAD,
+        "returned": pop.returned[:n] >= 0,
+        "imprisoned": pop.ever_imprisoned[:n],
+    }
+    row: dict[str, Any] = {}
+    for what, regions in BY_ORIGIN.items():
+        per = out.scaled(np.bincount(region[held[what]], minlength=len(Region)))
+        row |= {f"{what}_{r.label}": float(per[r]) for r in regions}
+    last = m.counts_by_place[end]
+    for what, states in END_BY_PLACE.items():
+        per = last[list(states)].sum(axis=0)
+        row |= {f"{what}_{p.label}_end": float(per[p]) for p in Place}
+    series = vars(m.series)
+    for name, o in out.declared.items():
+        if o.by is None:
+            continue
+        labels, pre, values = CATEGORY_LABELS[o.by], _prefix(name, o), series[name]
+        at = values.sum(axis=0) if o.flow else values[end]
+        suffix = "" if o.flow else "_end"
+        row |= {f"{pre}{c}{suffix}": float(v) for c, v in zip(labels, at, strict=True)}
+        for year in SNAPSHOTS.get(name, ()):
+            t = month_index(f"{year}-{SNAPSHOT_MONTH}", m.p.time.start)
+            at = values[t] if 0 <= t < m.months else np.full(len(labels), math.nan)
+            row |= {f"{pre}{c}_{year}": float(v) for c, v in zip(labels, at, strict=True)}
+            if name in SUMMED:
+                row[f"{pre}{THE_REGION_LABEL}_{year}"] = float(at[list(THE_REGION)].sum())
+    where = m.regroup_place
+    row["regroup_place"] = pd.NA if where is None else where.label  # NA: the table's missing
+    return row
+
+
+def _long(m: RegroupModel, counts: np.ndarray, column: str, labels: tuple[str, ...]):
+    """Persons by month x state x ``column`` (zero cells left out)."""
+    t, s, c = np.nonzero(counts)
+    return pd.DataFrame(
+        {
+            "month": pd.Categorical(m.month_label(t), categories=m.month_label(range(m.months))),
+            "state": pd.Categorical.from_codes(s, STATE_NAMES),
+            column: pd.Categorical.from_codes(c, labels),
+            "persons": counts[t, s, c].astype(np.float64),
+        }
+    )
+
+
+def timeseries_by_place(m: RegroupModel) -> pd.DataFrame:
+    """People by month x state x place (persons; zero cells left out)."""
+    return _long(m, m.counts_by_place, "place", PLACES)
+
+
+def timeseries_by_origin(m: RegroupModel) -> pd.DataFrame:
+    """People by month x state x region of origin (persons; zero cells left out)."""
+    return _long(m, m.counts_by_origin, "origin", REGIONS)
+
+
+def _outputs_by(m: RegroupModel, by: str, column: str) -> pd.DataFrame | None:
+    """Every output declared ``by`` place or region, month by month: one row per month and
+    category (``column``), one column per output (its :func:`stem`); None if there is none."""
+    names = [k for k, o in m.world.out.declared.items() if o.by == by]
+    if not names:
+        return None
+    labels, series = CATEGORY_LABELS[by], vars(m.series)
+    months = m.month_label(np.arange(m.months))
+    data: dict[str, Any] = {
+        "month": pd.Categorical(np.repeat(months, len(labels)), categories=months),
+        column: pd.Categorical.from_codes(np.tile(np.arange(len(labels)), m.months), labels),
+    }
+    data |= {stem(k): np.asarray(series[k], dtype=np.float64).reshape(-1) for k in names}
+    return pd.DataFrame(data)
+
+
+def indicators_by_place(m: RegroupModel) -> pd.DataFrame | None:
+    """The outputs declared by place, per month and place (None if there is none)."""
+    return _outputs_by(m, "place", "place")
+
+
+def indicators_by_origin(m: RegroupModel) -> pd.DataFrame | None:
+    """The outputs declared by region of origin, per month and region (None if none)."""
+    return _outputs_by(m, "region", "origin")
+
+
+# every monthly table by folder name; those with ``timeseries`` in the name count people by
+# state (an experiment's ``timeseries: false`` leaves them out)
+MONTHLY: dict[str, Callable[[RegroupModel], pd.DataFrame | None]] = {
+    "timeseries": timeseries,
+    "indicators": indicators,
+    "timeseries_by_place": timeseries_by_place,
+    "timeseries_by_origin": timeseries_by_origin,
+    "indicators_by_place": indicators_by_place,
+    "indicators_by_origin": indicators_by_origin,
+}
+
+
+def _declared() -> dict[str, Output]:
+    from regroup.core.model import OUTPUTS
+
+    return OUTPUTS
+
+
+SPLIT = tuple(split_columns(_declared()))  # the columns of split_row for the model's outputs
+
+
+def declared_by(by: str) -> dict[str, Output]:
+    """The model's outputs declared ``by`` place or region, by the stem that names their
+    column in the monthly tables (``potential`` for ``potential_by_place``)."""
+    return {stem(k): o for k, o in _declared().items() if o.by == by}
+
+
+LABEL_OUTCOMES = ("regroup_place",)  # outcome columns that hold a label, not a number
