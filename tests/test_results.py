@@ -242,3 +242,101 @@ def test_report_tables_put_scenarios_in_columns_and_intervals_under_medians(smok
     assert re.findall(r"<th>(.*?)</th>", header) == ["outcome", "baseline", "combined"]
     assert "<br><small>[" in table
     assert "<div class='wide'>" in text  # a table wider than the page scrolls in its box
+
+
+# ----------------------------------------------------------------- by place and region of origin
+
+
+def place_results(tmp_path) -> Results:
+    """Two scenarios x 3 paired runs (draw 0, replicates 0-2): the potential per place at
+    2020 and 2025 as outcome columns, and month by month in ``indicators_by_place`` (Iraq
+    ten times Syria; nothing in Turkey)."""
+    rows, monthly = [], []
+    months = pd.period_range("2019-01", "2020-12", freq="M").astype(str)
+    for s, name in enumerate(("base", "policy")):
+        for rep in range(3):
+            run_id = 3 * s + rep
+            level = 100.0 * (rep + 1) - 50.0 * s  # the policy lowers Iraq by 50 in every pair
+            rows.append(
+                {"scenario": name, "run_id": run_id, "draw": 0, "replicate": rep, "error": None,
+                 "potential_iraq_2020": level, "potential_syria_2020": level / 10,
+                 "potential_turkey_2020": 0.0, "potential_iraq_2025": 2 * level,
+                 "potential_syria_2025": level / 5, "potential_turkey_2025": 0.0}
+            )  # fmt: skip
+            for place, factor in (("iraq", 1.0), ("syria", 0.1), ("turkey", 0.0)):
+                monthly.append(
+                    pd.DataFrame(
+                        {"run_id": run_id, "scenario": name, "month": months, "place": place,
+                         "potential": factor * level * np.linspace(0, 1, len(months))}
+                    )
+                )  # fmt: skip
+    (tmp_path / "indicators_by_place").mkdir()
+    pd.concat(monthly).to_parquet(tmp_path / "indicators_by_place" / "part-0.parquet")
+    res = regrouping(tmp_path, {"base": [], "policy": []})
+    res.outcomes = pd.DataFrame(rows)
+    res.manifest["experiment"]["baseline"] = "base"
+    return res
+
+
+def test_potential_per_place_tables_and_paired_effects(tmp_path):
+    from regroup.results.analysis import place_effects, place_table
+
+    res = place_results(tmp_path)
+    table = place_table(res).set_index(["place", "year", "scenario"])
+    assert set(table.index.get_level_values("place")) == {"iraq", "syria"}  # Turkey is all 0
+    assert table.loc[("iraq", 2020, "base"), "median"] == 200.0
+    assert table.loc[("syria", 2025, "policy"), "median"] == pytest.approx(30.0)
+    row = table.loc[("iraq", 2020, "base")]
+    assert row["low"] == pytest.approx(110.0) and row["high"] == pytest.approx(290.0)
+    effects = place_effects(res).set_index(["place", "year"])
+    assert set(effects["scenario"]) == {"policy"}
+    # one parameter set: paired by seed, each replicate a draw; -50 in Iraq in every pair
+    iraq = effects.loc[("iraq", 2020)]
+    assert iraq["median_effect"] == iraq["low"] == iraq["high"] == -50.0
+    assert iraq["lowers"] == 1.0 and iraq["draws"] == 3
+    assert effects.loc[("iraq", 2025), "median_effect"] == -100.0
+    assert effects.loc[("syria", 2020), "median_effect"] == pytest.approx(-5.0)
+
+
+def test_potential_by_place_is_small_multiples_with_a_shared_scale_or_its_own(tmp_path):
+    from regroup.results.figures import by_place
+
+    res = place_results(tmp_path)
+    shared, own = by_place(res, sharey=True), by_place(res, sharey=False)
+    for fig in (shared, own):
+        panels = [ax for ax in fig.axes if ax.axison]
+        assert [ax.get_title() for ax in panels] == ["Iraq", "Syria"]  # Turkey is all 0
+        for ax in panels:
+            labels = tick_labels(ax.xaxis)
+            assert labels and all(re.fullmatch(r"20\d\d", t) for t in labels), labels
+            # the baseline's median ends at the median run's last value
+            x, y = ax.get_lines()[0].get_data()
+            assert y[-1] == pytest.approx(200.0 if ax.get_title() == "Iraq" else 20.0)
+    tops = [[ax.get_ylim()[1] for ax in fig.axes if ax.axison] for fig in (shared, own)]
+    assert tops[0][0] == tops[0][1]
+    assert tops[1][1] < tops[1][0] / 5  # Syria on its own scale
+    for fig in (shared, own):
+        plt.close(fig)
+
+
+def test_report_and_plot_show_outcomes_by_place_and_origin(smoke):
+    res = load_results(smoke)
+    text = render(res)
+    for heading in (
+        "Killed, returned and imprisoned by states, by region of origin",
+        "People by place at the end",
+    ):
+        assert heading in text
+    runs = res.outcomes
+    if "potential_iraq_2020" in runs:  # regrouping reads the potential place by place
+        assert runs["regroup_place"].isna().eq(~runs["regrouped"].astype(bool)).all()
+        assert "Regrouping potential per place" in text
+        assert "Effect of each scenario on the regrouping potential per place" in text
+    figures = smoke / "figures"
+    if not figures.is_dir():
+        assert CliRunner().invoke(app, ["plot", str(smoke)]).exit_code == 0
+    origin = pd.read_csv(figures / "by_origin.csv")
+    killed = origin[(origin["what"] == "killed") & (origin["scenario"] == "baseline")]
+    base = runs[runs["scenario"] == "baseline"]
+    for r in killed.itertuples():
+        assert r.median == pytest.approx(base[f"killed_{r.origin}"].median())

@@ -5,7 +5,8 @@ figure (or None when the results cannot show it); :func:`figure_specs` lists the
 ``regroup plot`` and ``regroup report``, which build them one at a time so memory stays
 small. Years are printed as years (2026, never 2,026 or 2012.5), every panel of a
 multi-panel chart over time has its own year axis, and P(regrouped by year) is drawn as the
-step it is: it can only change from one year's end to the next.
+step it is: it can only change from one year's end to the next. Outputs by place are small
+multiples: one panel a place, on a shared value axis or each on its own.
 """
 
 from __future__ import annotations
@@ -24,15 +25,22 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from regroup.results import uncertainty  # noqa: E402
 from regroup.results.analysis import (  # noqa: E402
     HEADLINE,
+    POTENTIAL,
     YEARS,
     Results,
     effects_table,
+    end_place_table,
     number_format,
+    origin_table,
+    place_effects,
+    place_table,
+    place_targets,
     present,
     regroup_table,
     summary_table,
 )
 from regroup.results.files import check_output, figures_manifest, staged, write_json  # noqa: E402
+from regroup.results.outcomes import declared_by  # noqa: E402
 
 LABELS = {
     "regroup_pool_end": "regrouping pool at the end (persons)",
@@ -41,6 +49,8 @@ LABELS = {
     "regrouped": "P(regrouped by the end)",
     "connected_pool": "regrouping pool (persons)",
     "free": "free members (persons)",
+    "potential": "regrouping potential (persons)",
+    "funds": "funds of connected pools (USD)",
 }
 SHOWN_STATES = [
     "active",
@@ -62,6 +72,13 @@ SHOWN_STATES = [
 def label(name: str) -> str:
     """An axis label for an outcome or indicator, with its unit."""
     return LABELS.get(name, name.replace("_", " ") + " (persons)")
+
+
+def place_label(column: str) -> str:
+    """An axis label for an output by place (a column of ``indicators_by_place``): its
+    name and the unit it is declared with."""
+    o = declared_by("place").get(column)
+    return LABELS.get(column) or f"{column.replace('_', ' ')} ({o.unit if o else 'persons'})"
 
 
 def colors(res: Results) -> dict[str, str]:
@@ -111,11 +128,15 @@ def panels(k: int, cols: int, width: float, height: float, **kw) -> tuple[plt.Fi
     return fig, list(axes.flat)[:k]
 
 
-def fan(ax, months, values: np.ndarray, color: str, label: str | None = None) -> None:
-    """Median line with 50% and 90% bands; ``values`` is runs x months."""
+def fan(
+    ax, months, values: np.ndarray, color: str, label: str | None = None, inner: bool = True
+) -> None:
+    """Median line with the 90% band and (if ``inner``) the 50% band; ``values`` is runs x
+    months."""
     q = np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     ax.fill_between(months, q[0], q[4], color=color, alpha=0.15, lw=0)
-    ax.fill_between(months, q[1], q[3], color=color, alpha=0.3, lw=0)
+    if inner:
+        ax.fill_between(months, q[1], q[3], color=color, alpha=0.3, lw=0)
     ax.plot(months, q[2], color=color, lw=1.5, label=label)
 
 
@@ -401,6 +422,57 @@ def pool_composition(res: Results) -> plt.Figure | None:
     return fig
 
 
+def place_series(res: Results, column: str) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+    """An output by place (a column of ``indicators_by_place``) as runs x months, per place
+    with any value other than 0 (place order), and each run's scenario; ({}, empty) if the
+    results do not hold it."""
+    try:
+        table = res.monthly("indicators_by_place", ["place", column])
+    except (OSError, ValueError):
+        return {}, pd.Series(dtype=str)
+    table["place"] = table["place"].astype(str)
+    scenario_of = table.groupby("run_id", observed=True)["scenario"].first().astype(str)
+    out = {}
+    for place in dict.fromkeys(table["place"]):
+        part = table[table["place"] == place]
+        if part[column].fillna(0).ne(0).any():
+            out[place] = _by_run(part, column)[0].reindex(scenario_of.index, fill_value=0.0)
+    return out, scenario_of
+
+
+def by_place(res: Results, column: str = POTENTIAL, sharey: bool = True) -> plt.Figure | None:
+    """Small multiples of an output by place over time, one panel a place (places where it
+    is 0 in every run left out), on one value axis (``sharey``) or each on its own: the
+    baseline's median and 90% of runs, the other scenarios' medians."""
+    tables, scenario_of = place_series(res, column)
+    if not tables:
+        return None
+    names = [n for n in res.scenarios if (scenario_of == n).any()]
+    col = colors(res)
+    fig, axes = panels(len(tables), 4, 4, 2.9, sharey=sharey)
+    for ax, (place, table) in zip(axes, tables.items(), strict=True):
+        for name in names:
+            values = table.loc[(scenario_of == name).to_numpy()].to_numpy()
+            if name == res.baseline or len(names) == 1:
+                color = "C0" if len(names) == 1 else "0.3"
+                fan(ax, table.columns, values, color, f"{name} (median, 90%)", inner=False)
+            else:
+                ax.plot(table.columns, np.median(values, axis=0), color=col[name], lw=1.2,
+                        label=f"{name} (median)")  # fmt: skip
+        ax.set_title(place.replace("_", " ").title(), fontsize=10)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        if sharey:
+            ax.tick_params(axis="y", labelleft=True)
+        ax.grid(alpha=0.3)
+        year_axis(ax, table.columns)
+    axes[0].legend(fontsize=7, loc="upper left")
+    axes[0].set_ylabel(place_label(column))
+    scale = "one scale for all places" if sharey else "each place on its own scale"
+    fig.suptitle(f"{place_label(column)} by place over time ({scale})")
+    fig.tight_layout()
+    return fig
+
+
 Builder = Callable[[Results], "plt.Figure | None"]
 
 
@@ -429,6 +501,26 @@ def figure_specs(res: Results) -> Iterator[tuple[str, str, Builder]]:
         "P(regrouped by the end of each year), with 90% intervals.",
         regroup_curves,
     )
+    yield (
+        "potential_by_place.png",
+        "The regrouping potential (the largest funded connected pool) of each place over time, "
+        "on one scale: the baseline's median and 90% of runs, the other scenarios' medians.",
+        lambda r: by_place(r, POTENTIAL, sharey=True),
+    )
+    yield (
+        "potential_by_place_own_scale.png",
+        "The same, each place on its own scale (small places become visible).",
+        lambda r: by_place(r, POTENTIAL, sharey=False),
+    )
+    for column in res.monthly_values("indicators_by_place"):
+        if column != POTENTIAL:
+            o = declared_by("place").get(column)
+            what = o.description.rstrip(".") if o else place_label(column)
+            yield (
+                f"{column}_by_place.png",
+                f"{what}: each place over time, on one scale.",
+                lambda r, c=column: by_place(r, c),
+            )
     yield "fan_states.png", "People in each state over time, per scenario.", fan_states
     yield (
         "pool_composition.png",
@@ -463,6 +555,51 @@ def each_figure(res: Results) -> Iterator[tuple[str, str, plt.Figure]]:
             plt.close(fig)
 
 
+def place_tables(res: Results) -> dict[str, pd.DataFrame]:
+    """The tables by place and by region of origin, by file stem (those with rows): the
+    potential per place at its years and each scenario's paired effect on it; killed,
+    returned and imprisoned by region of origin; people by place at the end; the public
+    figures counted by place; and
+    every output by place month by month (median and 90% of runs per scenario)."""
+    tables = {
+        "potential_by_place": place_table(res),
+        "potential_effects_by_place": place_effects(res),
+        "by_origin": origin_table(res),
+        "end_by_place": end_place_table(res),
+        "targets_by_place": place_targets(res),
+        "outputs_by_place": place_quantiles(res),
+    }
+    return {k: v for k, v in tables.items() if not v.empty}
+
+
+def place_quantiles(res: Results) -> pd.DataFrame:
+    """Every output by place, per scenario, place and month: the median and the 5% and 95%
+    quantiles of the runs (long format: one row per output, scenario, place, month)."""
+    frames = []
+    for column in res.monthly_values("indicators_by_place"):
+        tables, scenario_of = place_series(res, column)
+        for place, table in tables.items():
+            for name in res.scenarios:
+                values = table.loc[(scenario_of == name).to_numpy()]
+                if values.empty:
+                    continue
+                q = values.quantile([0.05, 0.5, 0.95])
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "output": column,
+                            "scenario": name,
+                            "place": place,
+                            "month": table.columns.strftime("%Y-%m"),
+                            "median": q.loc[0.5].to_numpy(),
+                            "low": q.loc[0.05].to_numpy(),
+                            "high": q.loc[0.95].to_numpy(),
+                        }
+                    )
+                )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def write_figures(res: Results, out: Path) -> list[Path]:
     """Write every figure and the tables (CSV) into the folder ``out``, replacing an earlier
     figures folder whole; OutputError (before any work) if ``out`` holds anything else."""
@@ -478,5 +615,7 @@ def write_figures(res: Results, out: Path) -> list[Path]:
         for stem, table in uncertainty.tables(res.outcomes, res.baseline).items():
             table.to_csv(tmp / f"{stem}.csv", index=False)
         regroup_table(res).to_csv(tmp / "p_regrouped_by_year.csv", index=False)
+        for stem, table in place_tables(res).items():
+            table.to_csv(tmp / f"{stem}.csv", index=False)
         write_json(figures_manifest(res.path, files=names), tmp / "manifest.json")
     return [out / n for n in names]

@@ -21,7 +21,12 @@ from regroup.results.analysis import (
     LEVEL,
     Results,
     effects_table,
+    end_place_table,
     number_format,
+    origin_table,
+    place_effects,
+    place_table,
+    place_targets,
     regroup_table,
     summary_table,
 )
@@ -76,9 +81,21 @@ def _interval(mid: float, lo: float, hi: float, fmt: str = ",.0f", sep: str = " 
     return f"{mid:{fmt}}{sep}[{lo:{fmt}}, {hi:{fmt}}]"
 
 
-def medians_table(res: Results) -> pd.DataFrame:
-    """Outcome x scenario: the median over ``[5%, 95%]`` of the runs (HTML cells)."""
-    table = summary_table(res)
+def _by_scenario(table: pd.DataFrame, index: list[str], res: Results) -> pd.DataFrame:
+    """``table``'s ``cell`` column as rows ``index`` (in their order) x scenario columns."""
+    wide = table.pivot(index=index, columns="scenario", values="cell")
+    rows = table[index].drop_duplicates()
+    order = pd.MultiIndex.from_frame(rows) if len(index) > 1 else rows[index[0]]
+    wide = wide.reindex(index=order, columns=[s for s in res.scenarios if s in wide.columns])
+    return wide.rename_axis(None, axis=1).reset_index()
+
+
+def medians_table(
+    res: Results, table: pd.DataFrame | None = None, index: tuple[str, ...] = ("outcome",)
+) -> pd.DataFrame:
+    """Rows ``index`` x scenario: the median over ``[5%, 95%]`` of the runs (HTML cells), of
+    a :func:`~regroup.results.analysis.summary_table` [of the headline outcomes]."""
+    table = summary_table(res) if table is None else table.copy()
     if table.empty:
         return table
     table["cell"] = [
@@ -86,9 +103,39 @@ def medians_table(res: Results) -> pd.DataFrame:
         + ("</small>" if not np.isnan(lo) else "")
         for o, m, lo, hi in table[["outcome", "median", "low", "high"]].to_numpy()
     ]
-    wide = table.pivot(index="outcome", columns="scenario", values="cell")
-    wide = wide.reindex(index=list(dict.fromkeys(table["outcome"])), columns=res.scenarios)
-    return wide.rename_axis(None, axis=1).reset_index()
+    return _by_scenario(table, list(index), res)
+
+
+def place_effects_display(res: Results) -> pd.DataFrame:
+    """Place and year x scenario: each scenario's paired effect on the regrouping potential
+    (median over draws [90% of draws]) and the share of draws in which it lowers it."""
+    table = place_effects(res)
+    if table.empty:
+        return table
+    table["cell"] = [
+        f"{_interval(m, lo, hi, '+,.0f')}<br><small>lowers in {share:.0%}</small>"
+        for m, lo, hi, share in table[["median_effect", "low", "high", "lowers"]].to_numpy()
+    ]
+    return _by_scenario(table, ["place", "year"], res)
+
+
+def targets_display(res: Results) -> pd.DataFrame:
+    """The public figures counted by place x scenario: median [5%, 95%] of runs and the
+    share of runs in the figure's range."""
+    table = place_targets(res)
+    if table.empty:
+        return table
+    table["figure"] = [
+        html.escape(f"{c} ({p}, {d}): {lo:,.0f}-{hi:,.0f}")
+        for c, p, d, lo, hi in table[
+            ["counts", "places", "date", "public_low", "public_high"]
+        ].to_numpy()
+    ]
+    table["cell"] = [
+        f"{_interval(m, lo, hi)}<br><small>in range: {share:.0%}</small>"
+        for m, lo, hi, share in table[["median", "low", "high", "in_range"]].to_numpy()
+    ]
+    return _by_scenario(table, ["figure"], res)
 
 
 def effects_display(res: Results) -> pd.DataFrame:
@@ -165,6 +212,47 @@ def _about(res: Results) -> tuple[str, str]:
     return title, note
 
 
+def place_sections(res: Results) -> list[tuple[str, pd.DataFrame, bool]]:
+    """The report's tables by place and by region of origin: (heading, table, escaped)."""
+    return [
+        (
+            "Regrouping potential per place (the largest funded connected pool there, mid-year): "
+            "median and [5%, 95%] of runs",
+            medians_table(res, place_table(res), ("place", "year")),
+            True,
+        ),
+        (
+            "Effect of each scenario on the regrouping potential per place, paired by parameter "
+            "draw and seed (median [90% of draws]; share of draws in which it lowers it)",
+            place_effects_display(res),
+            True,
+        ),
+        (
+            "Members per place (mid-year): median and [5%, 95%] of runs",
+            medians_table(res, place_table(res, "members"), ("place", "year")),
+            True,
+        ),
+        (
+            "Against the public figures counted by place (UN monitors): median and [5%, 95%] "
+            "of runs in the figure's month",
+            targets_display(res),
+            True,
+        ),
+        (
+            "Killed, returned and imprisoned by states, by region of origin: median and "
+            "[5%, 95%] of runs",
+            medians_table(res, origin_table(res), ("what", "origin")),
+            True,
+        ),
+        (
+            "People by place at the end (alive; in hiding; held by states): median and "
+            "[5%, 95%] of runs",
+            medians_table(res, end_place_table(res), ("who", "place")),
+            True,
+        ),
+    ]
+
+
 def render(res: Results) -> str:
     """The report's HTML text."""
     m = res.manifest
@@ -179,6 +267,7 @@ def render(res: Results) -> str:
         ("Effects against the baseline", effects_display(res), False),
         ("P(regrouped by the end of the year) [90% interval]", regroup_display(res), False),
         ("Outcomes: median and [5%, 95%] of runs", medians_table(res), True),
+        *place_sections(res),
     ]
     headings = {
         "p_regrouped_by_2030": "P(regrouped by 2030) over parameter draws [90% interval]",

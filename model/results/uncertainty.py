@@ -61,7 +61,8 @@ def paired_effects(
     Runs are matched on (draw, replicate), which share parameters and seed; the effect of a
     draw is the mean difference over its replicates. Reported: the median effect over draws
     and its ``level`` interval over draws, the mean effect, and ``lowers`` (robustness), the
-    share of draws in which the scenario lowers the outcome.
+    share of draws in which the scenario lowers the outcome. Runs of one parameter set (fixed
+    parameters) are paired by seed alone: each replicate counts as a draw.
     """
     base = outcomes[outcomes["scenario"] == baseline].set_index(KEYS)[column]
     alpha = (1.0 - level) / 2.0
@@ -75,7 +76,8 @@ def paired_effects(
                 f"scenario {scenario!r} shares no (draw, replicate) with {baseline!r}: "
                 "a paired comparison needs the same draws and seeds in every scenario"
             )
-        by_draw = diff.groupby(level="draw").mean()
+        unit = "draw" if diff.index.get_level_values("draw").nunique() > 1 else "replicate"
+        by_draw = diff.groupby(level=unit).mean()
         rows.append(
             {
                 "scenario": scenario,
