@@ -19,6 +19,7 @@ from regroup.config.schema import POLICY_LEVERS, Scenario
 from regroup.core import ties as tie_kinds
 from regroup.core.model import RegroupModel
 from regroup.core.states import CONFLICT_PLACES, Custody, Disposition, Place, Region, Role, State
+from regroup.core.world import Levers
 from regroup.mechanisms import hiding, justice, prison, recruitment, reintegration
 
 SEEDS = (1, 2)
@@ -149,6 +150,7 @@ def test_coverage_is_the_region_value_in_conflict_places_and_home_elsewhere(fres
     expected = [0.2 if place in CONFLICT_PLACES else 0.7 for place in Place]
     assert w.coverage("reintegration").tolist() == expected
     assert w.levers.reintegration.tolist() == expected
+    assert Levers.names() == POLICY_LEVERS  # the world knows every lever of the schema
     for other in POLICY_LEVERS:
         if other != "reintegration":
             assert not w.coverage(other).any()

@@ -12,7 +12,7 @@ parameter group with ``w.group(ItsGroup)``, keeps what it remembers between mont
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -116,17 +116,12 @@ class Levers:
     0 (today's baseline) to 1 (everyone reached)), all 0 before the lever's start. Mechanisms
     apply them per person with ``coverage[pop.place[idx]]`` (:meth:`World.coverage_of`)."""
 
-    prison_measures: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
-    intelligence_sharing: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
-    reintegration: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
-    defector_voice: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
-    grievances: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
-    border_crackdown: np.ndarray = None  # type: ignore[assignment]  # NO_COVERAGE
-
-    def __post_init__(self) -> None:
-        for name in self.names():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, NO_COVERAGE)
+    prison_measures: np.ndarray = field(default_factory=lambda: NO_COVERAGE)
+    intelligence_sharing: np.ndarray = field(default_factory=lambda: NO_COVERAGE)
+    reintegration: np.ndarray = field(default_factory=lambda: NO_COVERAGE)
+    defector_voice: np.ndarray = field(default_factory=lambda: NO_COVERAGE)
+    grievances: np.ndarray = field(default_factory=lambda: NO_COVERAGE)
+    border_crackdown: np.ndarray = field(default_factory=lambda: NO_COVERAGE)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
