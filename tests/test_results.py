@@ -340,3 +340,29 @@ def test_report_and_plot_show_outcomes_by_place_and_origin(smoke):
     base = runs[runs["scenario"] == "baseline"]
     for r in killed.itertuples():
         assert r.median == pytest.approx(base[f"killed_{r.origin}"].median())
+
+
+def test_public_figures_by_place_are_read_in_their_month(tmp_path):
+    from types import SimpleNamespace
+
+    from regroup.results.analysis import place_targets
+
+    res = place_results(tmp_path)
+    figure = {"counts": "c", "source": "s", "model_part": False, "part_places": None}
+    targets = {
+        "both": SimpleNamespace(quantity="potential", places=["iraq", "syria"], date="2020-12",
+                                low=150.0, high=250.0, **figure),
+        "share": SimpleNamespace(quantity="potential_share", places=["iraq", "syria"],
+                                 date="2020-12", low=0.5, high=1.0,
+                                 **(figure | {"part_places": ["iraq"]})),
+        "elsewhere": SimpleNamespace(quantity="arrived", places=None, date="2020-12",
+                                     low=0.0, high=1.0, **figure),
+    }  # fmt: skip
+    table = place_targets(res, targets).set_index(["target", "scenario"])
+    assert set(table.index.get_level_values("target")) == {"both", "share"}
+    # December 2020: the last month, Iraq + Syria = 1.1 x the run's level (100, 200, 300)
+    both = table.loc[("both", "base")]
+    assert both["median"] == pytest.approx(220.0) and both["in_range"] == pytest.approx(1 / 3)
+    assert not both["share"]
+    share = table.loc[("share", "policy")]
+    assert share["median"] == pytest.approx(1 / 1.1) and share["in_range"] == 1.0

@@ -343,35 +343,48 @@ def end_place_table(res: Results) -> pd.DataFrame:
     return _labelled(summary_table(res, list(names)), names, ("who", "place"))
 
 
+def _output_of(quantity: str | None, outputs: set[str]) -> str | None:
+    """The output by place a target's quantity reads: itself (``members``), or for a share
+    (``members_share``) the output it divides; None if neither is one."""
+    if quantity in outputs:
+        return quantity
+    base = (quantity or "").removesuffix("_share")
+    return base if base != quantity and base in outputs else None
+
+
 def place_targets(res: Results, targets: dict | None = None) -> pd.DataFrame:
     """The public figures counted by place (targets with ``places`` whose quantity is an
-    output by place, ``members`` or ``fighters``) against the runs: the output summed over
-    the target's places in the target's month, per scenario: median, 5% and 95% quantiles,
-    and the share of runs in the figure's range (at most its high end for ``model_part``)."""
+    output by place, ``members`` or ``fighters``, or its share, ``members_share``) against
+    the runs: the output summed over the target's places in the target's month (a share: over
+    its ``part_places`` divided by that), per scenario: median, 5% and 95% quantiles, and
+    the share of runs in the figure's range (at most its high end for ``model_part``)."""
     if targets is None:
         from regroup.config.targets import default_targets
 
         targets = default_targets()
     outputs = set(res.monthly_values("indicators_by_place"))
     chosen = {
-        name: t
+        name: (t, column)
         for name, t in targets.items()
-        if getattr(t, "places", None) and t.date and t.quantity in outputs
+        if getattr(t, "places", None) and t.date and (column := _output_of(t.quantity, outputs))
     }
     if not chosen:
         return pd.DataFrame()
-    quantities = sorted({t.quantity for t in chosen.values()})
-    table = res.monthly("indicators_by_place", ["place", *quantities])
+    columns = sorted({column for _, column in chosen.values()})
+    table = res.monthly("indicators_by_place", ["place", *columns])
     table["month"] = table["month"].astype(str)
     table["place"] = table["place"].astype(str)
     q = [(1 - LEVEL) / 2, 0.5, (1 + LEVEL) / 2]
     rows = []
-    for name, t in chosen.items():
+    for name, (t, column) in chosen.items():
         part = table[(table["month"] == t.date) & table["place"].isin(t.places)]
-        per_run = part.groupby("run_id")[t.quantity].sum()
+        per_run = part.groupby("run_id")[column].sum()
+        if column != t.quantity:  # a share of the places' total
+            inner = part[part["place"].isin(getattr(t, "part_places", None) or t.places)]
+            per_run = inner.groupby("run_id")[column].sum().reindex(per_run.index) / per_run
         scenario_of = part.groupby("run_id")["scenario"].first()
         for scenario in res.scenarios:
-            values = per_run[scenario_of == scenario].to_numpy(dtype=float)
+            values = per_run[scenario_of == scenario].dropna().to_numpy(dtype=float)
             if not len(values):
                 continue
             low, med, high = np.quantile(values, q)
@@ -384,6 +397,7 @@ def place_targets(res: Results, targets: dict | None = None) -> pd.DataFrame:
                     "counts": t.counts,
                     "date": t.date,
                     "places": ", ".join(t.places),
+                    "share": column != t.quantity,
                     "public_low": t.low,
                     "public_high": t.high,
                     "scenario": scenario,

@@ -125,15 +125,24 @@ def targets_display(res: Results) -> pd.DataFrame:
     table = place_targets(res)
     if table.empty:
         return table
+    fmt = [".2f" if share else ",.0f" for share in table["share"]]
     table["figure"] = [
-        html.escape(f"{c} ({p}, {d}): {lo:,.0f}-{hi:,.0f}")
-        for c, p, d, lo, hi in table[
-            ["counts", "places", "date", "public_low", "public_high"]
-        ].to_numpy()
+        html.escape(f"{c} ({p}, {d}): {lo:{f}}-{hi:{f}}")
+        for c, p, d, lo, hi, f in zip(
+            table["counts"],
+            table["places"],
+            table["date"],
+            table["public_low"],
+            table["public_high"],
+            fmt,
+            strict=True,
+        )
     ]
     table["cell"] = [
-        f"{_interval(m, lo, hi)}<br><small>in range: {share:.0%}</small>"
-        for m, lo, hi, share in table[["median", "low", "high", "in_range"]].to_numpy()
+        f"{_interval(m, lo, hi, f)}<br><small>in range: {share:.0%}</small>"
+        for m, lo, hi, share, f in zip(
+            table["median"], table["low"], table["high"], table["in_range"], fmt, strict=True
+        )
     ]
     return _by_scenario(table, ["figure"], res)
 
