@@ -1,6 +1,8 @@
 """The remnant insurgency (``insurgency``, with the stay-behind and withdrawal of ``collapse``):
-cells in Iraq and Syria only after territory is lost, prison breaks of one place from their
-start, counter-insurgency, members and fighters by place, and the targets computed from them."""
+cells in Iraq and Syria only after territory is lost, cells as networks (tied within a cell of
+their place, linked to a commander or another cell at ``cell_linkage``), the cells' income for
+the commanders of their place, prison breaks of one place from their start,
+counter-insurgency, members and fighters by place, and the targets computed from them."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from regroup.config.fields import month_index
 from regroup.config.scenario import with_overrides
 from regroup.config.schema import Scenario
 from regroup.config.targets import Target, Who, load_targets
+from regroup.core import ties as tie_kinds
 from regroup.core.model import RegroupModel
 from regroup.core.states import (
     FIGHTING_ROLES,
@@ -127,6 +130,140 @@ def test_withdrawal_and_stay_behind_move_loyal_fighters_underground(fresh_model)
     assert np.count_nonzero(state[paid] == State.ACTIVE) > 100
     assert not np.any(state[paid] == State.REMOBILISED)
     assert np.all(m.pop.entered[alive] == t)
+
+
+# ----------------------------------------------------------------------------- cells as networks
+CELLS = {"insurgency.join_rate": 1.0, "insurgency.cell_size": 5 * 50.0}  # 5 agents a cell
+
+
+def _cell_ties(m: RegroupModel) -> tuple[np.ndarray, np.ndarray]:
+    ties = m.ties
+    keep = ties.kind[: ties.m] == tie_kinds.INSURGENT_CELL
+    return ties.src[: ties.m][keep], ties.dst[: ties.m][keep]
+
+
+def _components(m: RegroupModel, idx: np.ndarray) -> np.ndarray:
+    """Component label of each of ``idx`` among ``idx`` (ties within a place only)."""
+    return m.ties.components(idx, m.pop.n, group=m.pop.place[: m.pop.n])[idx]
+
+
+def test_cell_joiners_are_tied_into_cells_of_their_place(fresh_model):
+    m = fresh_model({**CELLS, "insurgency.cell_linkage": 0.0})
+    at_month(m, "2019-06")
+    iraq = add(m, 23, State.HIDING_LOCAL, Place.IRAQ)
+    syria = add(m, 17, State.HIDING_LOCAL, Place.SYRIA)
+    insurgency.join(m.world)
+    cell = m.pop.insurgent_cell
+    assert insurgency.cell_agents(m.world) == 5
+    assert np.all(m.pop.state[np.r_[iraq, syria]] == State.REMOBILISED)
+    assert not set(cell[iraq]) & set(cell[syria])  # a cell is in one place
+    for idx, n_cells in ((iraq, 5), (syria, 4)):  # 23 = 4 x 5 + 3; 17 = 3 x 5 + 2
+        sizes = np.unique(cell[idx], return_counts=True)[1]
+        assert len(sizes) == n_cells and sizes.max() == 5
+    src, dst = _cell_ties(m)
+    assert len(src) == 40 - 9  # a chain per cell: members - 1 ties each
+    np.testing.assert_array_equal(cell[src], cell[dst])  # ties only inside a cell
+    joined = np.r_[iraq, syria]
+    label = _components(m, joined)
+    for c in np.unique(cell[joined]):  # without linkage, each cell is one component, alone
+        assert len(np.unique(label[cell[joined] == c])) == 1
+    assert len(np.unique(label)) == 9
+
+    # the next joiners first fill Iraq's open cell (3 of 5), tied to its members, then open one
+    m.t += 1
+    more = add(m, 4, State.HIDING_LOCAL, Place.IRAQ)
+    insurgency.join(m.world)
+    open_cell = np.unique(cell[iraq], return_counts=True)
+    open_cell = open_cell[0][open_cell[1] == 3][0]
+    assert np.count_nonzero(cell[more] == open_cell) == 2
+    assert len(np.unique(_components(m, np.r_[iraq, more]))) == 5 + 1
+
+
+@pytest.mark.parametrize("linkage", [0.0, 1.0])
+def test_cell_linkage_ties_cells_to_a_commander_of_their_place(fresh_model, linkage):
+    m = fresh_model({**CELLS, "insurgency.cell_linkage": linkage})
+    at_month(m, "2019-06")
+    commander = add(m, 1, State.REMOBILISED, Place.IRAQ, role=Role.AMNI)  # joins no cell
+    disloyal = add(m, 1, State.HIDING_LOCAL, Place.IRAQ, role=Role.LEADER, loyalty=0.1)
+    elsewhere = add(m, 1, State.HIDING_LOCAL, Place.SYRIA, role=Role.LEADER)
+    joiners = add(m, 30, State.HIDING_LOCAL, Place.IRAQ)  # six cells
+    insurgency.join(m.world)
+    assert np.all(m.pop.state[joiners] == State.REMOBILISED)
+    label = _components(m, np.r_[commander, disloyal, elsewhere, joiners])
+    c, d, e, cells = label[0], label[1], label[2], label[3:]
+    assert d not in cells and e not in cells  # not a commander, or not in that place
+    if linkage == 1.0:
+        assert np.all(cells == c)  # every cell's head tied to the only commander there
+    else:
+        assert c not in cells and len(np.unique(cells)) == 6  # six cells, each alone
+
+
+def test_without_a_commander_new_cells_link_to_older_cells_of_their_place(fresh_model):
+    m = fresh_model({**CELLS, "insurgency.cell_linkage": 1.0})
+    at_month(m, "2019-06")
+    first = add(m, 5, State.HIDING_LOCAL, Place.SYRIA)  # one cell, no commander anywhere
+    insurgency.join(m.world)
+    m.t += 1
+    later = add(m, 10, State.HIDING_LOCAL, Place.SYRIA)  # two more cells
+    iraq = add(m, 5, State.HIDING_LOCAL, Place.IRAQ)  # a cell in Iraq: nothing to link to
+    insurgency.join(m.world)
+    label = _components(m, np.r_[first, later, iraq])
+    assert len(np.unique(label[:15])) == 1  # Syria's three cells: one network
+    assert not set(label[15:]) & set(label[:15])
+
+
+def test_stay_behind_at_the_collapse_forms_cells(fresh_model):
+    m = fresh_model({"collapse.withdrawal": 20.0, "collapse.stay_behind": 1.0})
+    at_month(m, "2017-10")
+    add(m, 400, State.ACTIVE, Place.SYRIA)
+    collapse.step(m.world)
+    cell = m.pop.insurgent_cell[: m.pop.n]
+    behind = np.flatnonzero(m.pop.state[: m.pop.n] == State.REMOBILISED)
+    assert len(behind) > 100 and np.all(cell[behind] >= 0)
+    src, dst = _cell_ties(m)
+    assert len(src) >= len(behind) - len(np.unique(cell[behind]))
+    assert np.all(m.pop.place[src] == Place.SYRIA) and np.all(m.pop.place[dst] == Place.SYRIA)
+
+
+def test_income_funds_the_commanders_of_the_cells_place_only(fresh_model):
+    income = 300.0
+    m = fresh_model({"insurgency.income_usd": income})
+    at_month(m, "2020-01")
+    add(m, 40, State.REMOBILISED, Place.IRAQ)  # cells in Iraq
+    add(m, 10, State.REMOBILISED, Place.SYRIA)  # cells in Syria, whose commander is held
+    add(m, 30, State.REMOBILISED, Place.LIBYA)  # not cells
+    lead = {"role": Role.LEADER, "funds": 1000.0}
+    iraq = add(m, 2, State.HIDING_LOCAL, Place.IRAQ, **lead)
+    disloyal = add(m, 1, State.HIDING_LOCAL, Place.IRAQ, **{**lead, "loyalty": 0.1})
+    held = add(m, 1, State.DETAINED, Place.SYRIA, **lead)
+    libya = add(m, 1, State.REMOBILISED, Place.LIBYA, **lead)
+    turkey = add(m, 1, State.HIDING_ABROAD, Place.TURKEY, region=Region.NORTH_AFRICA, **lead)
+    insurgency.fund(m.world)
+    funds = m.pop.funds
+    # Iraq's 40 cell members bring 40 x income, shared by Iraq's two loyal commanders
+    np.testing.assert_allclose(funds[iraq], 1000.0 + 40 * income / 2, rtol=1e-6)
+    for other in (disloyal, held, libya, turkey):
+        assert funds[other] == 1000.0
+    out = m.world.out.raw["insurgency_income"][m.t]
+    assert out[Place.IRAQ] == 40 * income and out.sum() == out[Place.IRAQ]  # Syria's: lost
+
+
+def test_linkage_and_income_decide_the_remnants_potential(cached_run):
+    """The Iraq and Syria potential is not fixed by structure: isolated, unfunded cells
+    leave it far below well-linked, funded ones (the two ends of the priors)."""
+    t = month_index("2020-06", "2013-01")
+    low, high = (
+        cached_run(
+            {
+                "time.end": SHORT_END,
+                "insurgency.cell_linkage": linkage,
+                "insurgency.income_usd": income,
+                "regroup.critical_mass": 1e6,
+            }
+        ).series.potential_by_place[t, list(THE_REGION)]
+        for linkage, income in ((0.1, 5.0), (0.9, 2000.0))
+    )
+    assert high.max() > 3 * max(low.max(), 50.0)
 
 
 # ----------------------------------------------------------------------------- breaks

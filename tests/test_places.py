@@ -1,5 +1,6 @@
-"""Places (issue 10): the regrouping pool counted per place, travel to other theatres, where
-new recruits join, and every person's place consistent with their state."""
+"""Places (issue 10): the regrouping pool counted per place, travel to other theatres (the
+destination by region of origin, joining the affiliate's network, attrition there), where new
+recruits join, and every person's place consistent with their state."""
 
 from __future__ import annotations
 
@@ -154,12 +155,16 @@ def test_in_a_run_the_event_place_is_the_first_place_at_critical_mass(cached_run
 
 # ----------------------------------------------------------------------------- other theatres
 
-TRAVEL = {"theatres.travel_rate": 1.0, "theatres.released_factor": 0.0}
+TRAVEL = {
+    "theatres.travel_rate": 1.0,
+    "theatres.released_factor": 0.0,
+    "theatres.joins_affiliate": 1.0,
+}
 
 
 @pytest.mark.parametrize(("libya_share", "there"), [(1.0, LIBYA), (0.0, AFGHANISTAN)])
 def test_a_member_who_travels_to_another_theatre_counts_there(fresh_model, libya_share, there):
-    m = fresh_model({**TRAVEL, "theatres.libya_share": libya_share, "regroup.critical_mass": 1e6})
+    m = fresh_model({**TRAVEL, "theatres.libya_others": libya_share, "regroup.critical_mass": 1e6})
     at_month(m, "2021-01")
     s = m.scale
     leader = add(m, 1, Role.LEADER, State.HIDING_LOCAL, IRAQ, funds=1e6, **LEADS)
@@ -182,16 +187,80 @@ def test_a_member_who_travels_to_another_theatre_counts_there(fresh_model, libya
     assert by_place(m, "potential_by_place") == {there: 4 * s}  # together again, there
 
 
-def test_travellers_join_the_affiliate_members_already_there(fresh_model):
-    m = fresh_model({**TRAVEL, "theatres.libya_share": 1.0})
+@pytest.mark.parametrize("joins", [1.0, 0.0])
+def test_travellers_join_the_affiliates_network_at_their_share(fresh_model, joins):
+    m = fresh_model({**TRAVEL, "theatres.libya_others": 1.0, "theatres.joins_affiliate": joins})
     at_month(m, "2021-01")
-    there = add(m, 3, Role.VETERAN, State.REMOBILISED, LIBYA, **DEDICATED)
+    network = add(m, 3, Role.VETERAN, State.REMOBILISED, LIBYA, affiliated=True, **DEDICATED)
+    outside = add(m, 3, Role.VETERAN, State.REMOBILISED, LIBYA, **DEDICATED)  # not in it
     going = add(m, 4, Role.VETERAN, State.HIDING_LOCAL, SYRIA, **DEDICATED)
     theatres.step(m.world)
+    assert np.all(m.pop.place[going] == LIBYA)
     for i in going:
-        assert set(m.ties.neighbours(int(i))) & set(there.tolist())
+        tied = set(m.ties.neighbours(int(i)))
+        assert not tied & set(outside.tolist())  # never tied to members outside the network
+        assert bool(tied & set(network.tolist())) == (joins == 1.0)
+    assert np.all(m.pop.affiliated[going] == (joins == 1.0))
     kinds = m.ties.kind[: m.ties.m]
-    assert np.all(kinds == tie_kinds.AFFILIATE) and m.ties.m == 4
+    assert np.all(kinds == tie_kinds.AFFILIATE) and m.ties.m == 4 * joins
+
+
+def test_a_share_of_travellers_joins_the_affiliate(fresh_model):
+    m = fresh_model({**TRAVEL, "theatres.libya_others": 0.0, "theatres.joins_affiliate": 0.3})
+    at_month(m, "2021-01")
+    going = add(m, 2000, Role.VETERAN, State.HIDING_LOCAL, IRAQ, **DEDICATED)
+    theatres.step(m.world)
+    joined = np.count_nonzero(m.pop.affiliated[going])
+    assert abs(joined - 600) < 5 * np.sqrt(2000 * 0.3 * 0.7)
+    # those who joined are one network (the first chained to each other, later ones to them)
+    label = m.ties.components(going, m.pop.n, group=m.pop.place[: m.pop.n])[going]
+    assert len(np.unique(label[m.pop.affiliated[going]])) == 1
+    assert len(np.unique(label)) == 1 + 2000 - joined  # the others arrive alone
+
+
+def test_destinations_depend_on_the_region_of_origin(fresh_model):
+    shares = {"north_africa": 0.8, "former_soviet": 0.1, "others": 0.3}
+    m = fresh_model({**TRAVEL, **{f"theatres.libya_{k}": v for k, v in shares.items()}})
+    at_month(m, "2021-01")
+    n = 2000
+    groups = {
+        "north_africa": add(m, n, Role.VETERAN, State.HIDING_ABROAD, TURKEY,
+                            region=Region.NORTH_AFRICA, **DEDICATED),
+        "former_soviet": add(m, n, Role.VETERAN, State.HIDING_ABROAD, TURKEY,
+                             region=Region.FORMER_SOVIET, **DEDICATED),
+        "others": np.r_[
+            add(m, n // 2, Role.VETERAN, State.HIDING_LOCAL, IRAQ, **DEDICATED),
+            add(m, n // 2, Role.VETERAN, State.HIDING_ABROAD, TURKEY,
+                region=Region.EUROPE_TURKEY, **DEDICATED),
+        ],
+    }  # fmt: skip
+    theatres.step(m.world)
+    for name, idx in groups.items():
+        place = m.pop.place[idx]
+        assert set(np.unique(place)) <= {LIBYA, AFGHANISTAN}
+        p = shares[name]
+        libya = np.count_nonzero(place == LIBYA)
+        assert abs(libya - n * p) < 5 * np.sqrt(n * p * (1 - p)), name
+
+
+def test_members_in_other_theatres_are_killed_there_only(fresh_model):
+    p = 0.3
+    m = fresh_model({"theatres.death": p, "theatres.travel_rate": 0.0})
+    at_month(m, "2021-01")
+    n = 2000
+    theatre = np.r_[
+        add(m, n // 2, Role.VETERAN, State.REMOBILISED, LIBYA, **DEDICATED),
+        add(m, n // 2, Role.VETERAN, State.REMOBILISED, AFGHANISTAN, **DEDICATED),
+    ]
+    cells = add(m, 500, Role.VETERAN, State.REMOBILISED, IRAQ, **DEDICATED)
+    hiding = add(m, 500, Role.VETERAN, State.HIDING_ABROAD, TURKEY, **DEDICATED)
+    theatres.step(m.world)
+    dead = np.count_nonzero(m.pop.state[theatre] == State.DEAD)
+    assert abs(dead - n * p) < 5 * np.sqrt(n * p * (1 - p))
+    assert not np.any(m.pop.state[np.r_[cells, hiding]] == State.DEAD)
+    killed = m.world.out.raw["killed_in_theatres"][m.t]
+    assert killed.sum() == dead and killed[LIBYA] > 0 and killed[AFGHANISTAN] > 0
+    assert killed[[LIBYA, AFGHANISTAN]].sum() == killed.sum()
 
 
 def test_nobody_travels_before_the_territory_is_lost_or_when_the_rate_is_zero(fresh_model):

@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 
 UNIT, FAMILY, CELL, RECRUITED, AFFILIATE = 1, 2, 3, 4, 5  # AFFILIATE: joined in another theatre
+INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a commander
 
 
 class Ties:

@@ -5,7 +5,8 @@ The share overrun each month is the share of the remaining territory lost that m
 captured alive (locals mostly: they fill the prisons; women, minors and settlers go to
 camps), or slip out. Ahead of the fall the group also withdraws local loyal fighters who
 were not overrun underground. Of those who leave alive and free, loyal fighters may stay
-behind in insurgent cells (REMOBILISED, where they are: see ``insurgency``); the others hide
+behind in insurgent cells (REMOBILISED, where they are, tied into a cell there: see
+``insurgency``); the others hide
 locally (locals) or search for a smuggler (foreigners). Group prisoners in lost areas are
 executed or left behind.
 """
@@ -27,7 +28,7 @@ from regroup.core.states import (
     membership,
 )
 from regroup.core.world import PERSONS, Output
-from regroup.mechanisms import prison
+from regroup.mechanisms import insurgency, prison
 from regroup.mechanisms.combat import exposure
 from regroup.mechanisms.escape import leave_territory
 from regroup.mechanisms.security import execute
@@ -162,6 +163,7 @@ def underground(w: World, idx: np.ndarray) -> None:
     loyal_fighters = idx[FIGHTING.take(pop.role[idx]) & w.loyal(pop.loyalty[idx])]
     cell = w.chance(loyal_fighters, c.stay_behind)
     pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
+    insurgency.form_cells(w, cell)
     w.count("stayed_behind", len(cell))
     rest = idx[pop.state[idx] == int(State.ACTIVE)]
     local = pop.region[rest] == Region.LOCAL

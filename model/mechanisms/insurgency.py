@@ -7,8 +7,18 @@ territory alive stay behind at ``collapse.stay_behind``) and, in every month aft
 territory has fallen below its peak, from loyal fighters hiding locally there; once the
 territory held counts as lost, prison breaks (Poisson, per place) free detainees there.
 Cells lose members to counter-insurgency (killed, or captured and imprisoned in the region)
-and to drop-out back into local hiding. Each month the module counts the group's members and
-its active fighters by place, two quantities the public figures keep apart:
+and to drop-out back into local hiding.
+
+Cells are networks (UN experts, model brief: "small cells in desert and rural areas", "a
+covert network"): whoever joins (``form_cells``) is tied into a cell of its place of about
+``insurgency.cell_size`` persons; each new cell's head is tied, with probability
+``insurgency.cell_linkage``, to a commander (a free, loyal leader or Amni member in that
+place) or to a member of another cell there. The remnant funds itself (extortion, smuggling,
+the group's hidden reserves; seed 003: local leaders "have the group's money"): each month
+every cell member brings ``insurgency.income_usd``, shared among the place's commanders.
+
+Each month the module counts the group's members and its active fighters by place, two
+quantities the public figures keep apart:
 
 - ``members_by_place``: in the group's territory (ACTIVE), in an organised group
   (REMOBILISED), or free outside one and loyal (``regroup.loyalty_threshold``): hiding
@@ -27,16 +37,21 @@ import numpy as np
 from pydantic import model_validator
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
+from regroup.core import ties as tie_kinds
+from regroup.core.population import Field
 from regroup.core.states import (
+    COMMAND_ROLES,
     FIGHTING,
     FREE_STATES,
     IN_THE_REGION,
     THE_REGION,
     Custody,
     Place,
+    Role,
     State,
+    membership,
 )
-from regroup.core.world import INDEX, PERSONS, Output
+from regroup.core.world import INDEX, PERSONS, USD, Output
 from regroup.mechanisms import prison
 from regroup.mechanisms.regrouping import territory_gone
 
@@ -44,6 +59,9 @@ if TYPE_CHECKING:
     from regroup.core.world import World
 
 N_PLACES = len(Place)
+COMMANDING = membership(Role, *COMMAND_ROLES)
+NO_CELL = -1
+FIELDS = {"insurgent_cell": Field(np.int32, NO_CELL)}  # the cell joined last (-1: none)
 OUTPUTS = {
     "members_by_place": Output(
         PERSONS,
@@ -64,6 +82,9 @@ OUTPUTS = {
         PERSONS, "Cell members captured by counter-insurgency (prison in the region).", flow=True
     ),
     "left_cells": Output(PERSONS, "Cell members who dropped out back into hiding.", flow=True),
+    "insurgency_income": Output(
+        USD, "The cells' income credited to the commanders, by place.", flow=True, by="place"
+    ),
     "prison_breaks": Output(INDEX, "Prison breaks by place (events).", flow=True, by="place"),
     "freed_in_breaks": Output(
         PERSONS, "Detainees freed by prison breaks, by place.", flow=True, by="place"
@@ -154,6 +175,44 @@ class Insurgency(Strict):
         prior=Prior(kind="uniform", low=0.01, high=0.15),
     )
 
+    cell_size: float = param(
+        10.0,
+        "persons",
+        'assumption: UN experts (model brief) describe "small cells in desert and rural '
+        'areas"; no source gives a size',
+        "Persons in an insurgent cell (in agents: cell_size / scale, at least 1): members who "
+        "join one in a place fill its open cell, then start a new one.",
+        ge=1,
+        le=1000,
+        evidence="assumption",
+        prior=Prior(kind="triangular", low=3, mode=10, high=30),
+    )
+    cell_linkage: float = param(
+        0.5,
+        "probability",
+        'assumption: UN monitors (model brief) describe "a covert network"; how well its cells '
+        "are linked is not in any source, so the prior spans isolated to well-linked cells",
+        "Probability that a new cell's head is tied to a commander (a free, loyal leader or "
+        "Amni member in its place) or to a member of another cell there.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.9),
+    )
+    income_usd: float = param(
+        100.0,
+        "USD/month",
+        "seed 003 supports the direction (local leaders 'are still alive and free and have the "
+        "group's money'); extortion, smuggling and hidden reserves after 2019 are not in the "
+        "seeds, so the value is an assumption with a prior from near zero to substantial",
+        "Monthly income per cell member in Iraq or Syria, shared among the place's commanders "
+        "(free, loyal leaders and Amni members there); lost when a place has none.",
+        ge=0,
+        le=1e5,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=100, sigma=1.0, low=5, high=2000),
+    )
+
     @model_validator(mode="after")
     def _competing(self) -> Insurgency:
         """Death, capture and drop-out are one draw's competing outcomes."""
@@ -191,6 +250,102 @@ def cells(w: World) -> np.ndarray:
     return idx[IN_THE_REGION.take(pop.place[idx])]
 
 
+def commanders(w: World, place: Place) -> np.ndarray:
+    """The commanders of ``place``: free, loyal leaders and Amni members there."""
+    pop = w.pop
+    idx = pop.where(*FREE_STATES)
+    idx = idx[pop.place[idx] == int(place)]
+    return idx[COMMANDING.take(pop.role[idx]) & w.loyal(pop.loyalty[idx])]
+
+
+# ----------------------------------------------------------------------------- cells
+class Cells:
+    """What the cells remember: the next cell number, and each place's open cell (the one
+    new members fill; -1: none) with how many agents have joined it."""
+
+    def __init__(self) -> None:
+        self.next_id = 0
+        self.open = np.full(N_PLACES, NO_CELL, dtype=np.int64)
+        self.filled = np.zeros(N_PLACES, dtype=np.int64)
+
+
+def cell_agents(w: World) -> int:
+    """A cell's size in agents (``insurgency.cell_size`` persons, at least one agent)."""
+    return max(1, int(round(w.agents(w.group(Insurgency).cell_size))))
+
+
+def form_cells(w: World, idx: np.ndarray) -> None:
+    """Tie the new cell members ``idx`` (remobilised in Iraq or Syria this month) into cells
+    of their place: in a random order, they fill the place's open cell up to the cell size,
+    then new cells. Members of one cell are tied in a chain; the first to join an open cell
+    that still has members is tied to one of them. Each new cell's head (its first member;
+    also the first to rejoin an open cell left empty) is tied with probability
+    ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
+    members of its other cells."""
+    idx = idx[IN_THE_REGION.take(w.pop.place[idx])]
+    if len(idx) == 0:
+        return
+    pop, rng, mem = w.pop, w.rng, w.memory(Cells)
+    k = cell_agents(w)
+    kind = tie_kinds.INSURGENT_CELL
+    before = pop.where(State.REMOBILISED)
+    before = before[pop.insurgent_cell[before] != NO_CELL]  # members of cells (not new ones)
+    before = np.setdiff1d(before, idx, assume_unique=True)
+    for place in THE_REGION:
+        new = idx[pop.place[idx] == int(place)]
+        if len(new) == 0:
+            continue
+        new = new[rng.permutation(len(new))]
+        filled, open_id = int(mem.filled[place]), int(mem.open[place])
+        slot = filled + np.arange(len(new))  # places in the open cell, then in new ones
+        offset = 1 if filled else 0
+        cell = np.where(slot < k * offset, open_id, mem.next_id + slot // k - offset)
+        n_new = int(slot[-1] // k + 1 - offset)  # cells started by this call
+        pop.insurgent_cell[new] = cell
+        w.ties.chain(new, cell, kind)
+        mem.next_id += n_new
+        mem.open[place], mem.filled[place] = cell[-1], (filled + len(new)) % k
+        if mem.filled[place] == 0:  # the last cell is full: the next member opens a new one
+            mem.open[place] = NO_CELL
+        here = before[pop.place[before] == int(place)]
+        heads = new[np.r_[True, cell[1:] != cell[:-1]]]  # the first of each cell this call
+        if filled:  # the open cell's first newcomer joins a remaining member, if any
+            old = here[pop.insurgent_cell[here] == open_id]
+            if len(old):
+                w.ties.add(heads[:1], old[rng.integers(0, len(old), 1)], kind)
+                heads = heads[1:]
+        link(w, heads, place, here)
+
+
+def link(w: World, heads: np.ndarray, place: Place, members: np.ndarray) -> None:
+    """Tie each of ``heads`` with probability ``insurgency.cell_linkage`` to one person drawn
+    from the commanders of ``place`` and ``members`` (of the place's existing cells)."""
+    heads = w.chance(heads, w.group(Insurgency).cell_linkage)
+    targets = np.union1d(commanders(w, place), members)
+    if len(heads) == 0 or len(targets) == 0:
+        return
+    chosen = targets[w.rng.integers(0, len(targets), len(heads))]
+    w.ties.add(heads, chosen, tie_kinds.INSURGENT_CELL)
+
+
+def fund(w: World) -> None:
+    """Each place's cells bring ``insurgency.income_usd`` a member, shared equally among the
+    place's commanders (nobody gets it where there is none)."""
+    pop, income = w.pop, w.group(Insurgency).income_usd
+    if income <= 0:
+        return
+    members = np.bincount(pop.place[cells(w)], minlength=N_PLACES)
+    for place in THE_REGION:
+        if members[place] == 0:
+            continue
+        heads = commanders(w, place)
+        if len(heads) == 0:
+            continue
+        total = income * members[place]  # per person of an agent: agents x scale cancel
+        pop.funds[heads] += np.float32(total / len(heads))
+        w.count("insurgency_income", _at(place, total))
+
+
 # ----------------------------------------------------------------------------- the rules
 def prison_breaks(w: World) -> None:
     """Breaks in each place of the region (Poisson, once the territory held is lost): each frees
@@ -211,12 +366,13 @@ def prison_breaks(w: World) -> None:
         freed = w.chance(here, 1.0 - (1.0 - g.freed_share) ** k)
         to_cell = FIGHTING.take(pop.role[freed]) & w.loyal(pop.loyalty[freed])
         pop.move(freed[to_cell], State.REMOBILISED, t)
+        form_cells(w, freed[to_cell])
         pop.move(freed[~to_cell], State.HIDING_LOCAL, t)
         w.count("prison_breaks", _at(place, k))
         w.count("freed_in_breaks", _at(place, len(freed)))
 
 
-def _at(place: Place, value: int) -> np.ndarray:
+def _at(place: Place, value: float) -> np.ndarray:
     out = np.zeros(N_PLACES)
     out[place] = value
     return out
@@ -231,6 +387,7 @@ def join(w: World) -> None:
     idx = idx[able & w.loyal(pop.loyalty[idx])]
     joining = w.chance(idx, g.join_rate)
     pop.move(joining, State.REMOBILISED, t)
+    form_cells(w, joining)
     w.count("joined_cells", len(joining))
 
 
@@ -249,6 +406,7 @@ def counter_insurgency(w: World) -> None:
     pop.move(idx[killed], State.DEAD, t)
     prison.admit(w, idx[captured], home=False)
     pop.move(idx[leaving], State.HIDING_LOCAL, t)
+    pop.insurgent_cell[idx[killed | captured | leaving]] = NO_CELL
     w.count("killed_in_cells", int(killed.sum()))
     w.count("captured_in_cells", int(captured.sum()))
     w.count("left_cells", int(leaving.sum()))
@@ -260,5 +418,6 @@ def step(w: World) -> None:
     if territory_gone(w):  # held, then lost
         prison_breaks(w)
     counter_insurgency(w)
+    fund(w)
     w.record("members_by_place", by_place(w, members(w)))
     w.record("fighters_by_place", by_place(w, fighters(w)))

@@ -6,12 +6,16 @@ dedicated fighters (ideology and loyalty at or above their thresholds; not women
 only of fighting age) who are free and hiding — locally in Iraq or Syria, or abroad — travel
 to another theatre with probability ``theatres.travel_rate``; dedicated fighters released
 from prison travel at ``theatres.released_factor`` times that rate. A traveller goes to
-Libya with probability ``theatres.libya_share``, otherwise to Afghanistan. On arrival they
-join the affiliate there: their state becomes remobilised (in an organised group), their
-place the theatre, and each is tied (an affiliate tie) to a random member of the model
-already remobilised there (the first arrivals of a month to a theatre without any are
-chained to each other). Their other ties keep their reach, but count for the regrouping
-pool only once both ends are in the same place (``regrouping``).
+Libya with a probability that depends on the region of origin (``theatres.libya_north_africa``
+for North Africans, ``theatres.libya_former_soviet`` for Russian speakers and Central Asians,
+``theatres.libya_others`` for everyone else), otherwise to Afghanistan. On arrival their
+state becomes remobilised (in an organised group) and their place the theatre; with
+probability ``theatres.joins_affiliate`` each is tied into the affiliate's network (an
+affiliate tie to a random member of the model who joined it there before; the first to join
+in a theatre are chained to each other), the others arrive with only the ties they had.
+Their other ties keep their reach, but count for the regrouping pool only once both ends are
+in the same place (``regrouping``). Members in another theatre are killed there at
+``theatres.death`` a month.
 
 The UN monitors' figures for 2018 (3,000-4,000 members in Libya, 3,500-4,500 in Afghanistan,
 "significant numbers" moved to Afghanistan) count every member there, most of them recruited
@@ -29,18 +33,23 @@ import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.states import Place, Role, State
+from regroup.core.population import Field
+from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms.demography import of_fighting_age
-from regroup.mechanisms.regrouping import territory_gone
+from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
     from regroup.core.world import World
 
+FIELDS = {"affiliated": Field(np.bool_)}  # tied into an affiliate's network on arrival
 OUTPUTS = {
     "theatre_travellers": Output(
         PERSONS, "Members who travelled to another theatre, by destination.", flow=True, by="place"
-    )
+    ),
+    "killed_in_theatres": Output(
+        PERSONS, "Members killed in another theatre, by theatre.", flow=True, by="place"
+    ),
 }
 
 
@@ -73,18 +82,80 @@ class Theatres(Strict):
         evidence="assumption",
         prior=Prior(kind="uniform", low=0.0, high=1.0),
     )
-    libya_share: float = param(
-        0.4,
+    libya_north_africa: float = param(
+        0.8,
         "share",
-        "assumption; UN monitors (2018) counted about as many members in Libya (3,000-4,000) as "
-        "in Afghanistan (3,500-4,500) and significant numbers moving to Afghanistan, which "
-        "supports only that both drew travellers, Afghanistan at least as many",
-        "Share of travellers to another theatre who go to Libya (the rest to Afghanistan).",
+        "assumption; UN monitors (2018, model brief) counted 3,000-4,000 members in Libya, a "
+        "neighbour of the North African countries of origin; no source gives where each origin "
+        "went, so the prior says only that North Africans went mostly to Libya",
+        "Share of North African travellers to another theatre who go to Libya (the rest to "
+        "Afghanistan).",
         ge=0,
         le=1,
         evidence="assumption",
-        prior=Prior(kind="uniform", low=0.2, high=0.6),
+        prior=Prior(kind="uniform", low=0.5, high=0.95),
     )
+    libya_former_soviet: float = param(
+        0.1,
+        "share",
+        'assumption; UN monitors (2018, model brief): "significant numbers" moved to '
+        "Afghanistan, a neighbour of Central Asia; no source gives where each origin went, so "
+        "the prior says only that Russian speakers and Central Asians went mostly to Afghanistan",
+        "Share of travellers from the former Soviet Union (Russian speakers, Central Asians) to "
+        "another theatre who go to Libya (the rest to Afghanistan).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.0, high=0.3),
+    )
+    libya_others: float = param(
+        0.3,
+        "share",
+        'assumption; UN monitors (2018, model brief): "significant numbers" moved to '
+        "Afghanistan, and about as many members in Afghanistan (3,500-4,500) as in Libya "
+        "(3,000-4,000); the prior says only that the others went mostly to Afghanistan",
+        "Share of the other travellers to another theatre (locals, from Europe and Turkey, the "
+        "Middle East and the Gulf, and other countries) who go to Libya (the rest to "
+        "Afghanistan).",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.5),
+    )
+    joins_affiliate: float = param(
+        0.5,
+        "probability",
+        "assumption: seed 003 supports the direction (those who fled have 'experience and "
+        "connections'); how many travellers are taken into the affiliate's network is not in "
+        "any source, so the prior spans few to nearly all",
+        "Probability that a traveller to another theatre is tied into the affiliate's network "
+        "there (to a member of the model already there); the others arrive with only the ties "
+        "they had.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="uniform", low=0.1, high=0.9),
+    )
+    death: float = param(
+        0.01,
+        "probability/month",
+        "assumption: the affiliates in Libya and Afghanistan fought (and lost ground to) "
+        "national forces, rival groups and air strikes; no seed gives a rate",
+        "Monthly probability that a member in another theatre is killed there.",
+        ge=0,
+        le=1,
+        evidence="assumption",
+        prior=Prior(kind="lognormal", median=0.01, sigma=0.6, low=0.002, high=0.04),
+    )
+
+
+def libya_share(w: World, idx: np.ndarray) -> np.ndarray:
+    """The probability that each traveller in ``idx`` goes to Libya, by region of origin."""
+    th = w.group(Theatres)
+    by_region = np.full(len(Region), th.libya_others)
+    by_region[Region.NORTH_AFRICA] = th.libya_north_africa
+    by_region[Region.FORMER_SOVIET] = th.libya_former_soviet
+    return by_region[w.pop.region[idx]]
 
 
 def travellers(w: World) -> np.ndarray:
@@ -102,22 +173,43 @@ def travellers(w: World) -> np.ndarray:
     return idx[w.draw(len(idx)) < rate]
 
 
+def attrition(w: World) -> None:
+    """Members in another theatre since before this month are killed there at
+    ``theatres.death``."""
+    pop = w.pop
+    idx = pop.where(State.REMOBILISED, t=w.t)
+    idx = idx[IN_OTHER_THEATRE.take(pop.place[idx])]
+    killed = w.chance(idx, w.group(Theatres).death)
+    pop.move(killed, State.DEAD, w.t)
+    w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=len(Place)))
+
+
+def arrive(w: World, idx: np.ndarray, dest: Place) -> None:
+    """``idx`` arrive in theatre ``dest``: remobilised there; those who join the affiliate's
+    network (``theatres.joins_affiliate``) are tied to a member of it already there (chained
+    to each other if there is none)."""
+    pop, rng = w.pop, w.rng
+    there = pop.where(State.REMOBILISED)
+    there = there[(pop.place[there] == dest) & pop.affiliated[there]]  # its network's members
+    pop.move(idx, State.REMOBILISED, w.t, place=dest)
+    joining = w.chance(idx, w.group(Theatres).joins_affiliate)
+    pop.affiliated[idx] = False
+    pop.affiliated[joining] = True
+    if len(there):
+        w.ties.add(joining, there[rng.integers(0, len(there), len(joining))], tie_kinds.AFFILIATE)
+    else:
+        w.ties.chain(joining, np.zeros(len(joining), dtype=np.int8), tie_kinds.AFFILIATE)
+
+
 def step(w: World) -> None:
+    attrition(w)
     if not territory_gone(w):
         return
-    th, t, pop, rng = w.group(Theatres), w.t, w.pop, w.rng
     going = travellers(w)
     if len(going) == 0:
         return
-    to_libya = w.draw(len(going)) < th.libya_share
+    to_libya = w.draw(len(going)) < libya_share(w, going)
     for dest, idx in ((Place.LIBYA, going[to_libya]), (Place.AFGHANISTAN, going[~to_libya])):
-        if len(idx) == 0:
-            continue
-        there = pop.where(State.REMOBILISED)
-        there = there[pop.place[there] == dest]  # the affiliate's members the model follows
-        pop.move(idx, State.REMOBILISED, t, place=dest)
-        if len(there):
-            w.ties.add(idx, there[rng.integers(0, len(there), len(idx))], tie_kinds.AFFILIATE)
-        else:
-            w.ties.chain(idx, np.zeros(len(idx), dtype=np.int8), tie_kinds.AFFILIATE)
-    w.count("theatre_travellers", np.bincount(pop.place[going], minlength=len(Place)))
+        if len(idx):
+            arrive(w, idx, dest)
+    w.count("theatre_travellers", np.bincount(w.pop.place[going], minlength=len(Place)))
