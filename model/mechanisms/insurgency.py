@@ -250,12 +250,12 @@ def cells(w: World) -> np.ndarray:
     return idx[IN_THE_REGION.take(pop.place[idx])]
 
 
-def commanders(w: World, place: Place) -> np.ndarray:
-    """The commanders of ``place``: free, loyal leaders and Amni members there."""
+def commanders(w: World) -> np.ndarray:
+    """The commanders in Iraq and Syria: free, loyal leaders and Amni members there."""
     pop = w.pop
     idx = pop.where(*FREE_STATES)
-    idx = idx[pop.place[idx] == int(place)]
-    return idx[COMMANDING.take(pop.role[idx]) & w.loyal(pop.loyalty[idx])]
+    idx = idx[COMMANDING.take(pop.role[idx]) & IN_THE_REGION.take(pop.place[idx])]
+    return idx[w.loyal(pop.loyalty[idx])]
 
 
 # ----------------------------------------------------------------------------- cells
@@ -288,9 +288,10 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     pop, rng, mem = w.pop, w.rng, w.memory(Cells)
     k = cell_agents(w)
     kind = tie_kinds.INSURGENT_CELL
+    pop.insurgent_cell[idx] = NO_CELL  # a member caught and freed again joins a new cell
     before = pop.where(State.REMOBILISED)
-    before = before[pop.insurgent_cell[before] != NO_CELL]  # members of cells (not new ones)
-    before = np.setdiff1d(before, idx, assume_unique=True)
+    before = before[pop.insurgent_cell[before] != NO_CELL]  # members of cells already
+    command = commanders(w)
     for place in THE_REGION:
         new = idx[pop.place[idx] == int(place)]
         if len(new) == 0:
@@ -314,15 +315,18 @@ def form_cells(w: World, idx: np.ndarray) -> None:
             if len(old):
                 w.ties.add(heads[:1], old[rng.integers(0, len(old), 1)], kind)
                 heads = heads[1:]
-        link(w, heads, place, here)
+        link(w, heads, command[pop.place[command] == int(place)], here)
 
 
-def link(w: World, heads: np.ndarray, place: Place, members: np.ndarray) -> None:
+def link(w: World, heads: np.ndarray, command: np.ndarray, members: np.ndarray) -> None:
     """Tie each of ``heads`` with probability ``insurgency.cell_linkage`` to one person drawn
-    from the commanders of ``place`` and ``members`` (of the place's existing cells)."""
+    from the commanders ``command`` and the ``members`` of existing cells, all of the heads'
+    place."""
     heads = w.chance(heads, w.group(Insurgency).cell_linkage)
-    targets = np.union1d(commanders(w, place), members)
-    if len(heads) == 0 or len(targets) == 0:
+    if len(heads) == 0:
+        return
+    targets = np.union1d(command, members)
+    if len(targets) == 0:
         return
     chosen = targets[w.rng.integers(0, len(targets), len(heads))]
     w.ties.add(heads, chosen, tie_kinds.INSURGENT_CELL)
@@ -335,11 +339,12 @@ def fund(w: World) -> None:
     if income <= 0:
         return
     members = np.bincount(pop.place[cells(w)], minlength=N_PLACES)
+    if not members.any():
+        return
+    command = commanders(w)
     for place in THE_REGION:
-        if members[place] == 0:
-            continue
-        heads = commanders(w, place)
-        if len(heads) == 0:
+        heads = command[pop.place[command] == int(place)]
+        if members[place] == 0 or len(heads) == 0:
             continue
         total = income * members[place]  # per person of an agent: agents x scale cancel
         pop.funds[heads] += np.float32(total / len(heads))
