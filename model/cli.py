@@ -283,7 +283,7 @@ def plot(
     res = results_or_fail(results)
     out = out or results / "figures"
     paths = or_fail(write_figures, res, out)
-    err.print(f"wrote {len(paths)} figures and 3 tables to {out}/", highlight=False)
+    err.print(f"wrote {len(paths)} figures and their tables (CSV) to {out}/", highlight=False)
 
 
 @app.command()
