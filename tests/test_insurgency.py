@@ -358,9 +358,12 @@ def test_counter_insurgency_removes_members(fresh_model, death, capture, drop_ou
     assert out["killed_in_cells"][t] == np.count_nonzero(m.pop.state[cells] == State.DEAD)
 
 
-def test_competing_rates_must_sum_to_at_most_one():
-    with pytest.raises(ConfigError, match="insurgency.*death \\+ capture \\+ drop_out"):
-        with_overrides(Scenario(), {"insurgency.death": 0.6, "insurgency.capture": 0.5})
+def test_the_competing_rates_are_bounded_each_so_any_allowed_values_fit_one_draw():
+    top = {f"insurgency.{k}": 0.3 for k in ("death", "capture", "drop_out")}
+    sc = with_overrides(Scenario(), top)  # each at its bound: 0.9 together
+    assert sc.insurgency.death + sc.insurgency.capture + sc.insurgency.drop_out <= 1
+    with pytest.raises(ConfigError, match="insurgency.death: Input should be less than or equal"):
+        with_overrides(Scenario(), {"insurgency.death": 0.31})
 
 
 # ----------------------------------------------------------------------------- by place

@@ -34,7 +34,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import model_validator
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
@@ -114,7 +113,7 @@ class Insurgency(Strict):
         "detection of everyone sought (hiding.detection)",
         "Monthly probability that a cell member in Iraq or Syria is killed by counter-insurgency.",
         ge=0,
-        le=1,
+        le=0.3,  # the three compete in one draw: at most 0.9 together
         evidence="assumption",
         prior=Prior(kind="lognormal", median=0.005, sigma=0.5, low=0.0015, high=0.02),
     )
@@ -126,7 +125,7 @@ class Insurgency(Strict):
         "Monthly probability that a cell member in Iraq or Syria is captured and imprisoned in "
         "the region.",
         ge=0,
-        le=1,
+        le=0.3,  # the three compete in one draw: at most 0.9 together
         evidence="assumption",
         prior=Prior(kind="lognormal", median=0.005, sigma=0.5, low=0.0015, high=0.02),
     )
@@ -138,7 +137,7 @@ class Insurgency(Strict):
         "Monthly probability that a loyal cell member in Iraq or Syria drops back into hiding "
         "(members no longer loyal drop out the month they are not).",
         ge=0,
-        le=1,
+        le=0.3,  # the three compete in one draw: at most 0.9 together
         evidence="assumption",
         prior=Prior(kind="lognormal", median=0.005, sigma=0.6, low=0.001, high=0.02),
     )
@@ -212,14 +211,6 @@ class Insurgency(Strict):
         evidence="assumption",
         prior=Prior(kind="lognormal", median=100, sigma=1.0, low=5, high=2000),
     )
-
-    @model_validator(mode="after")
-    def _competing(self) -> Insurgency:
-        """Death, capture and drop-out are one draw's competing outcomes."""
-        total = self.death + self.capture + self.drop_out
-        if total > 1:
-            raise ValueError(f"death + capture + drop_out must be <= 1 (they sum to {total:g})")
-        return self
 
 
 # ----------------------------------------------------------------------------- definitions
