@@ -6,7 +6,7 @@ The known values: a peak of 2,700 foreign recruits a month (prior: triangular 1,
 and a factor of 0.9 on the combat death hazards (prior: triangular 0.8-1.25). The synthetic
 figures are the mean of eight runs at those values with a range of two standard deviations
 of the runs either side (the simulator's own noise at this scale). Runs end in early 2017 at
-1/20 scale; the single-core calibration (four generations of 30 particles, some 300
+1/20 scale; the single-core calibration (four generations of 40 particles, some 400
 simulations) repeats from its seed.
 """
 
@@ -87,8 +87,9 @@ def recovered(tmp_path_factory) -> pd.DataFrame:
                 "targets": "targets.yaml",
                 "overrides": OVERRIDES,
                 "parameters": list(TRUTH),
+                "others": "fixed",  # the synthetic figures were made with the others fixed
                 "fit": list(TARGETS),
-                "population_size": 30,
+                "population_size": 40,
                 "generations": 4,
                 "max_simulations": 600,
                 "predictive": 0,

@@ -92,11 +92,6 @@ def test_a_mapping_sets_what_it_names_and_leaves_the_rest_off(tmp_path):
             "policy.reintegration.start: '2018-13' is not a month written YYYY-MM",
         ),
         (
-            "policy.border_crackdown",
-            {"region": 0.5, "home": 0.2},
-            "policy.border_crackdown: region (0.5) and home (0.2) must be equal",
-        ),
-        (
             "policy.defector_voice",
             {"home": 0.5, "start": "2040-01"},
             "policy.defector_voice.start: 2040-01 is after time.end (2032-12)",
@@ -115,7 +110,6 @@ def test_a_mapping_sets_what_it_names_and_leaves_the_rest_off(tmp_path):
         "region-above-1",
         "misspelt",
         "bad-month",
-        "border-split",
         "start-after-end",
         "start-before-start",
     ],
@@ -429,6 +423,16 @@ def test_the_border_crackdown_closes_the_border(cached_run):
     assert np.all(changed.schedule.border[start:] == 1.0)
     assert np.all(changed.schedule.crackdown[start:] == 1.0)
     assert not changed.series.arrived_foreign[start:].any()
+
+
+def test_the_border_crackdown_acts_at_the_larger_of_its_two_values():
+    """One border, two sides: a crackdown on either side closes the crossing."""
+    split = with_overrides(Scenario(), {"policy.border_crackdown": {"region": 0.2, "home": 0.6}})
+    assert split.policy.border_crackdown.level == 0.6
+    one = RegroupModel(with_overrides(Scenario(), {"policy.border_crackdown": 0.6}), seed=1)
+    two = RegroupModel(split, seed=1)
+    assert np.array_equal(one.schedule.border, two.schedule.border)
+    assert np.array_equal(one.schedule.crackdown, two.schedule.crackdown)
 
 
 def test_the_border_crackdown_from_2014_cuts_foreign_arrivals(cached_run):

@@ -168,7 +168,6 @@ def test_a_dedicated_escaper_abroad_with_the_groups_money_anchors_a_pool(
     assert m.series.connected_pool[m.t] == (6 if anchors else 0) * m.scale
 
 
-
 def test_with_tie_cutting_on_arrest_an_arrested_member_has_no_ties(fresh_model):
     m = fresh_model({"hiding.tie_cut_share": 1.0})
     at_month(m, "2021-01")

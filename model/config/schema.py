@@ -541,16 +541,14 @@ class Lever(Strict):
 
 class OnePlaceLever(Lever):
     """A lever that acts on one thing shared by every place (the border crackdown: the
-    territory's one border): its region and home values must be equal (give a bare number)."""
+    territory's one border, with the region on one side and Turkey, a home-side country, on
+    the other): a crackdown on either side closes the crossing, so it acts at the larger of
+    its two values (:attr:`level`)."""
 
-    @model_validator(mode="after")
-    def _one_value(self) -> OnePlaceLever:
-        if self.region != self.home:
-            raise ValueError(
-                f"region ({self.region:g}) and home ({self.home:g}) must be equal: this lever "
-                "acts on the territory's one border; give one number"
-            )
-        return self
+    @property
+    def level(self) -> float:
+        """The coverage the lever acts at: the larger of its region and home values."""
+        return max(self.region, self.home)
 
 
 def lever_param(source: str, doc: str, kind: type[Lever] = Lever) -> Any:
@@ -629,7 +627,7 @@ class Policy(Strict):
     border_crackdown: OnePlaceLever = lever_param(
         "model brief (counterfactual border control and smuggling crackdowns)",
         "Closes this share of the remaining gap in border control and slows smugglers (one "
-        "border: one value).",
+        "border: it acts at the larger of its region and home values).",
         OnePlaceLever,
     )
     start: Month = param(

@@ -67,6 +67,4 @@ class Uncertainty(Strict):
         if not isinstance(p, Posterior) or Path(p.posterior).is_absolute():
             return self
         path = str((folder / p.posterior).resolve())
-        return self.model_copy(
-            update={"parameters": Posterior(posterior=path, others=p.others)}
-        )
+        return self.model_copy(update={"parameters": Posterior(posterior=path, others=p.others)})

@@ -131,7 +131,7 @@ class RegroupModel(mesa.Model):
         border = monthly(s.border_control, p.time.start, self.months)
         # the crackdown (one value: one border) from its own start, else policy.start
         crackdown_from = month_index(p.policy.start_of("border_crackdown"), p.time.start)
-        crackdown = p.policy.border_crackdown.region * (np.arange(self.months) >= crackdown_from)
+        crackdown = p.policy.border_crackdown.level * (np.arange(self.months) >= crackdown_from)
         control = monthly(s.territorial_control, p.time.start, self.months)
         self.schedule = SimpleNamespace(
             control=control,

@@ -307,9 +307,7 @@ def run_calibration(
             raise OutputError(
                 f"{out}: holds a calibration of a different file; choose another --out"
             )
-    sim = Simulator(
-        cal.scenario, cal.parameters, cal.reported, str(out / SIMULATIONS), spec.others
-    )
+    sim = Simulator(cal.scenario, cal.parameters, cal.reported, str(out / SIMULATIONS), spec.others)
     prior = pyabc.Distribution(**{s.path: pyabc.RV("uniform", 0, 1) for s in cal.parameters})
     abc = pyabc.ABCSMC(
         sim,

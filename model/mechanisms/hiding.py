@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.states import COMMAND_ROLES, FREE_STATES, HIDING_STATES, Region, State
+from regroup.core.states import (
+    COMMAND_ROLES,
+    FREE_STATES,
+    HIDING_STATES,
+    IN_CONFLICT,
+    Region,
+    State,
+)
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import prison
 
@@ -169,7 +176,8 @@ def going_home(w: World, abroad: np.ndarray) -> np.ndarray:
 
 
 def catch(w: World, idx: np.ndarray) -> None:
-    """Arrest: locals go to prison in the region, foreigners to prison at home; the arrest
+    """Arrest: those caught in a conflict place are held there, locals caught elsewhere in
+    Iraq or Syria, foreigners caught elsewhere in prison at home; the arrest
     cuts a share (``hiding.tie_cut_share``) of the arrested people's ties. Intelligence
     sharing where they are arrested cuts more of the rest (``policy.sharing_tie_cut``) and
     seizes more of the money prison admission leaves (``policy.sharing_seizure``)."""
@@ -182,11 +190,13 @@ def catch(w: World, idx: np.ndarray) -> None:
     for value in np.unique(share):  # one value without sharing: one cut, as before
         w.ties.cut(idx[share == value], float(value), w.rng)
     kept = np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
-    local = pop.region[idx] == Region.LOCAL
-    prison.admit(w, idx[local], home=False)
-    home = idx[~local]
+    # held where caught in a conflict place (Iraq, Syria, another theatre), and locals
+    # anywhere (handed over to Iraq or Syria); foreigners caught elsewhere go home to prison
+    there = (pop.region[idx] == Region.LOCAL) | IN_CONFLICT.take(pop.place[idx])
+    prison.admit(w, idx[there], home=False)
+    home = idx[~there]
     pop.returned[home[pop.returned[home] < 0]] = w.t
-    prison.admit(w, idx[~local], home=True)
+    prison.admit(w, home, home=True)
     pop.funds[idx] *= kept
 
 

@@ -14,7 +14,7 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
-from regroup.core.states import IN_THE_REGION, Custody, Role, State
+from regroup.core.states import IN_CONFLICT, Custody, Role, State
 from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
@@ -163,10 +163,10 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     years = p.sentence_home_years if home else p.sentence_region_years
     pop.release[idx] = t + np.ceil(w.rng.uniform(years.low, years.high, len(idx)) * 12)
     state = State.PRISON_HOME if home else State.DETAINED
-    # at home, in the home country; in the region, where caught (a local caught outside it
-    # is handed over to the home country, Iraq or Syria)
+    # at home, in the home country; otherwise where caught in a conflict place (Iraq, Syria,
+    # another theatre), and a local caught outside them is handed over to Iraq or Syria
     here = pop.place[idx]
-    place = pop.home[idx] if home else np.where(IN_THE_REGION.take(here), here, pop.home[idx])
+    place = pop.home[idx] if home else np.where(IN_CONFLICT.take(here), here, pop.home[idx])
     # one facility a place: cells never mix prisoners of two countries
     facility = (place.astype(np.int64) + 1) * HOME_FACILITY
     held = np.count_nonzero(pop.view("state") == int(state))
