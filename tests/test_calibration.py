@@ -24,6 +24,7 @@ from regroup.experiments.draws import parameter_sets, read_posterior
 from typer.testing import CliRunner
 
 EXPERIMENTS = ROOT / "experiments"
+SCENARIOS = ROOT / "scenarios"
 
 SMALL = """
 name: tiny
@@ -239,6 +240,17 @@ def test_resume_continues_from_the_database(tmp_path: Path) -> None:
     assert info["simulations"] > first["simulations"]
     gens = pd.read_csv(tmp_path / "out" / "generations.csv")
     assert list(gens["t"]) == [0, 1]
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_scenario_draws_from_the_shipped_posterior(path: Path) -> None:
+    """The baseline and every scenario extending it (so ``make run`` too) draw the fitted
+    parameters from the shipped posterior and the others from their priors."""
+    from regroup.config.scenario import load_scenario
+
+    u = load_scenario(path).uncertainty
+    assert Path(u.source) == (ROOT / "docs" / "calibration" / "posterior.parquet").resolve()
+    assert u.others == "prior"
 
 
 def test_shipped_posterior_is_read_by_runs() -> None:

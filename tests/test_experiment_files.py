@@ -29,10 +29,16 @@ def test_policy_comparison_has_every_policy_against_the_baseline():
     assert exp.spec.replicates >= 20
 
 
-@pytest.mark.parametrize("name", ["smoke", "sensitivity", "screening"])
+@pytest.mark.parametrize("name", ["smoke", "sensitivity", "screening", "policy_places"])
 def test_shipped_experiments_are_valid(name):
     exp = load_experiment(EXPERIMENTS / f"{name}.yaml")
     assert exp.name == name
+
+
+def test_policy_places_has_every_policy_at_a_tenth_scale():
+    exp = load_experiment(EXPERIMENTS / "policy_places.yaml")
+    assert {s.name for s in exp.scenarios} == {"baseline", *POLICIES}
+    assert all(s.population.scale == 10 for s in exp.scenarios)
 
 
 def test_smoke_is_small():

@@ -240,3 +240,18 @@ def test_a_run_directory_holds_the_tables_by_place_and_origin(run_dir):
         potential = pd.read_csv(figures / "potential_by_place.csv")
         assert set(potential["year"]) == {2020, 2025}  # 2030 is after this run's end
         assert not (figures / "potential_effects_by_place.csv").exists()  # one scenario
+
+
+def test_able_to_regroup_reads_the_potential_against_the_critical_mass():
+    """1 when some place's potential in June of the year reaches the critical mass, 0 when
+    none does, NaN for a year outside the run."""
+    from regroup.results.outcomes import able_to_regroup
+
+    low = run({"regroup.critical_mass": 1.0})
+    june = month_index("2030-06", low.p.time.start)
+    assert low.series.potential_by_place[june].max() > 0  # some potential is left in 2030
+    assert able_to_regroup(low, 2030) == 1.0
+    high = run({"regroup.critical_mass": 1e6})
+    assert able_to_regroup(high, 2030) == 0.0
+    short = run({"time.end": "2024-12"})
+    assert math.isnan(able_to_regroup(short, 2025))

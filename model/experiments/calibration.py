@@ -358,7 +358,9 @@ def particles_table(cal: Calibration, history) -> pd.DataFrame:
         rows = []
         for p in pop.particles:
             x = parameter_values(cal.parameters, dict(p.parameter))
-            rows.append({"t": t, WEIGHT: p.weight, "distance": p.distance, **x, **p.sum_stat})
+            # pyabc hands back a missing statistic (a share of nobody) as a 0-d array
+            stats = {k: float(np.asarray(v)) for k, v in p.sum_stat.items()}
+            rows.append({"t": t, WEIGHT: p.weight, "distance": p.distance, **x, **stats})
         frames.append(pd.DataFrame(rows))
     table = pd.concat(frames, ignore_index=True)
     table[SEED] = table[SEED].astype("int64")

@@ -48,6 +48,8 @@ OUTCOMES = (
     "regroup_pool_peak",
     "regrouped",
     "regroup_year",
+    "able_to_regroup_2025",
+    "able_to_regroup_2030",
     "rival_pool_end",
     "supporters_end",
     "pool_ever_imprisoned_end",
@@ -71,6 +73,18 @@ CALIBRATION = (
     "new_recruits",
     "came_of_age",
 )
+
+
+def able_to_regroup(m: RegroupModel, year: int) -> float:
+    """1 if some place's regrouping potential in June of ``year`` is at or above the critical
+    mass (``regroup.critical_mass``), else 0 (NaN outside the run): the regroup event read at
+    one date. The event itself is the first crossing after the loss of territory, often the
+    remnant in 2018-19, before most policies act; this reading asks whether the potential is
+    still (or again) there years later."""
+    t = month_index(f"{year}-06", m.p.time.start)
+    if not 0 <= t < m.months:
+        return math.nan
+    return float(m.series.potential_by_place[t].max() >= m.p.regroup.critical_mass)
 
 
 def _month(m: RegroupModel, date: str) -> int:
@@ -119,6 +133,7 @@ def outcome_row(m: RegroupModel) -> dict[str, Any]:
         "regroup_pool_peak": float(series.connected_pool[after:].max()),
         "regrouped": rm is not None,
         "regroup_year": year_of(m.p.time.start, rm) if rm is not None else math.nan,
+        **{f"able_to_regroup_{y}": able_to_regroup(m, y) for y in (2025, 2030)},
         **pool_end(m),
         "smuggled_from_camps": tally["smuggled_from_camps"],
         "returned_share_2018_06": share(
