@@ -53,6 +53,8 @@ EXPECTED_COLUMNS = [
     "regroup_pool_peak",
     "regrouped",
     "regroup_year",
+    "able_to_regroup_2025",
+    "able_to_regroup_2030",
     "rival_pool_end",
     "supporters_end",
     "pool_ever_imprisoned_end",

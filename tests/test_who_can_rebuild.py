@@ -11,7 +11,7 @@ from conftest import small
 from regroup.config.fields import month_index
 from regroup.core import ties as tie_kinds
 from regroup.core.model import RegroupModel
-from regroup.core.states import Custody, Disposition, Region, Role, State
+from regroup.core.states import Custody, Disposition, Place, Region, Role, State
 from regroup.experiments.runner import run_replicates
 from regroup.mechanisms import (
     allegiance,
@@ -188,7 +188,12 @@ def test_with_tie_cutting_on_arrest_an_arrested_member_has_no_ties(fresh_model):
 def test_monitored_extremist_returnees_can_be_caught(fresh_model):
     m = fresh_model({"hiding.monitored_detection": 1.0, "hiding.detection": 0.0})
     at_month(m, "2021-01")
-    home = {"region": Region.EUROPE_TURKEY, "returned": m.t - 5}
+    home = {
+        "region": Region.EUROPE_TURKEY,
+        "returned": m.t - 5,
+        "place": Place.EUROPE,
+        "home": Place.EUROPE,
+    }
     watched = add(m, 200, Role.NOVICE, State.RETURNED, ideology=1.0, monitored=True, **home)
     unseen = add(m, 200, Role.NOVICE, State.RETURNED, ideology=1.0, **home)
     moderate = add(m, 200, Role.NOVICE, State.RETURNED, ideology=0.1, monitored=True, **home)
@@ -300,3 +305,27 @@ def test_the_pools_composition_adds_up_each_month():
     has = pool > 0
     assert (comp["pool_mean_ideology"][has] >= m.p.regroup.ideology_threshold).all()
     assert (comp["pool_mean_loyalty"][has] >= m.p.regroup.loyalty_threshold).all()
+
+
+def test_arrests_in_another_theatre_are_held_there(fresh_model):
+    """A member arrested in Libya is held in Libya, local or foreign; a foreigner arrested in
+    Turkey goes to prison at home; a local arrested in Turkey is handed over to Iraq or
+    Syria, their home."""
+    m = fresh_model({})
+    at_month(m, "2021-01")
+    abroad = {"region": Region.NORTH_AFRICA, "home": Place.NORTH_AFRICA}
+    in_libya = add(m, 5, Role.NOVICE, State.REMOBILISED, place=Place.LIBYA, **abroad)
+    local_in_libya = add(m, 5, Role.NOVICE, State.REMOBILISED, place=Place.LIBYA, home=Place.SYRIA)
+    in_turkey = add(m, 5, Role.NOVICE, State.HIDING_ABROAD, place=Place.TURKEY, **abroad)
+    local_in_turkey = add(
+        m, 5, Role.NOVICE, State.HIDING_ABROAD, place=Place.TURKEY, home=Place.IRAQ
+    )
+    hiding.catch(m.world, np.concatenate([in_libya, local_in_libya, in_turkey, local_in_turkey]))
+    pop = m.pop
+    for held in (in_libya, local_in_libya):
+        assert (pop.state[held] == State.DETAINED).all()
+        assert (pop.place[held] == Place.LIBYA).all()
+    assert (pop.state[in_turkey] == State.PRISON_HOME).all()
+    assert (pop.place[in_turkey] == Place.NORTH_AFRICA).all()
+    assert (pop.state[local_in_turkey] == State.DETAINED).all()
+    assert (pop.place[local_in_turkey] == Place.IRAQ).all()
