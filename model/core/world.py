@@ -209,11 +209,8 @@ class World:
 
     @property
     def territory_lost(self) -> bool:
-        """Whether the group counts as having lost its territory this month: it holds less
-        than ``regroup.territory_lost_below`` after having held at least that much (not in
-        the first months, before it took any)."""
-        t, s = self.t, self.schedule
-        return s.control[t] < self.lost_below <= s.control[t] + s.loss[t]
+        """Whether the group counts as having lost its territory this month."""
+        return self.schedule.control[self.t] < self.lost_below
 
     def extremist(self, ideology: np.ndarray) -> np.ndarray:
         """Boolean per value: the ideology of an extremist (``regroup.ideology_threshold``)."""

@@ -52,6 +52,7 @@ from regroup.core.states import (
 )
 from regroup.core.world import INDEX, PERSONS, USD, Output
 from regroup.mechanisms import prison
+from regroup.mechanisms.regrouping import territory_gone
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -410,7 +411,7 @@ def counter_insurgency(w: World) -> None:
 def step(w: World) -> None:
     if w.schedule.loss[w.t] > 0:  # some territory lost since the peak: areas to operate in
         join(w)
-    if w.territory_lost:  # held, then lost
+    if territory_gone(w):  # held, then lost
         prison_breaks(w)
     counter_insurgency(w)
     fund(w)

@@ -1,7 +1,7 @@
 """Travel to other theatres (issue 10; seed 003: "any piece of land from the Middle East to
 the Philippines will do").
 
-Once the group has held and lost its territory (``World.territory_lost``), each month
+Once the group has held and lost its territory (``regrouping.territory_gone``), each month
 dedicated fighters (ideology and loyalty at or above their thresholds; not women, minors
 only of fighting age) who are free and hiding — locally in Iraq or Syria, or abroad — travel
 to another theatre with probability ``theatres.travel_rate``; dedicated fighters released
@@ -37,7 +37,7 @@ from regroup.core.population import Field
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms.demography import of_fighting_age
-from regroup.mechanisms.regrouping import IN_OTHER_THEATRE
+from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -203,7 +203,7 @@ def arrive(w: World, idx: np.ndarray, dest: Place) -> None:
 
 def step(w: World) -> None:
     attrition(w)
-    if not w.territory_lost:
+    if not territory_gone(w):
         return
     going = travellers(w)
     if len(going) == 0:
