@@ -129,7 +129,11 @@ class Population:
 
     def __init__(self, capacity: int = 1024, fields: dict[str, Field] | None = None) -> None:
         self.n = 0
-        self._groups: tuple[int, int, np.ndarray, np.ndarray] | None = None  # see where()
+        # the rows grouped by state once a month (see where()): (month, rows, order, start,
+        # each row's state then), and the rows moved since (each move's indices)
+        self._groups: tuple[int, int, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._moved: list[np.ndarray] = []
+        self._moved_count = 0
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
             setattr(self, name, np.full(capacity, f.initial, dtype=f.dtype))
@@ -161,26 +165,36 @@ class Population:
         return getattr(self, name)[: self.n]
 
     def mask(self, *states: State, t: int | None = None) -> np.ndarray:
-        """Boolean per person: in any of ``states``; with ``t``, only those who entered before t.
-
-        One compiled pass over the rows (NumPy needed a comparison per state, and more).
-        """
-        return _mask(self.state, self.entered, _wanted(states), ALWAYS if t is None else t, self.n)
+        """Boolean per person: in any of ``states``; with ``t``, only those who entered before t."""
+        out = np.zeros(self.n, dtype=np.bool_)
+        out[self.where(*states, t=t)] = True
+        return out
 
     def where(self, *states: State, t: int | None = None) -> np.ndarray:
-        """Indices of people in any of ``states``; with ``t``, only those who entered before t.
+        """Indices of people in any of ``states`` (in increasing order); with ``t``, only those
+        who entered before t.
 
-        With ``t`` (most calls), only the rows that were in ``states`` when month ``t``'s
-        first such call grouped the rows by state are looked at, and the rows added since:
-        a row that has changed state since has entered it in month ``t`` (:meth:`move`).
+        Rows are grouped by state once a month (by the month's first call with ``t``), so a
+        call looks only at the rows that were in ``states`` then, at the rows moved since
+        (:meth:`move` keeps them) and at the rows added since, never at every row. With ``t``,
+        a row that has moved since entered its state in month ``t`` and is left out anyway.
         """
-        if t is None:
-            return _where(self.state, self.entered, _wanted(states), ALWAYS, self.n)
-        if self._groups is None or self._groups[0] != t:
-            self._groups = (t, self.n, *_group_by_state(self.state, self.n, len(State)))
-        _, rows, order, start = self._groups
         wanted = _wanted(states)
-        return _where_grouped(order, start, wanted, self.state, self.entered, t, rows, self.n)
+        if t is not None:
+            if self._groups is None or self._groups[0] != t:
+                order, start = _group_by_state(self.state, self.n, len(State))
+                self._groups = (t, self.n, order, start, self.state[: self.n].copy())
+                self._moved, self._moved_count = [], 0
+            _, rows, order, start, _ = self._groups
+            return _where_grouped(order, start, wanted, self.state, self.entered, t, rows, self.n)
+        if self._groups is None or self._moved_count > self.n // 4:  # too much has changed
+            return _where(self.state, self.entered, wanted, ALWAYS, self.n)
+        _, rows, order, start, then = self._groups
+        if len(self._moved) > 1:
+            self._moved = [np.concatenate(self._moved)]
+        moved = self._moved[0] if self._moved else np.empty(0, dtype=np.intp)
+        now = _where_grouped(order, start, wanted, self.state, self.entered, ALWAYS, rows, self.n)
+        return _with_moved(now, moved, then, self.state, wanted)
 
     def move(
         self,
@@ -195,8 +209,9 @@ class Population:
             return
         if place is not None:
             self.place[idx] = place
-        if self._groups is not None and self._groups[0] != t:
-            self._groups = None  # a move into another month: group the rows again
+        if self._groups is not None:
+            self._moved.append(np.asarray(idx, dtype=np.intp))
+            self._moved_count += len(idx)
         self.state[idx] = state
         self.entered[idx] = t
         self.custody[idx] = custody
@@ -214,14 +229,6 @@ def _wanted(states: tuple[State, ...]) -> int:
 
 
 # Branch-free loops (a lookup table and ``if`` cost ten times more on mixed states).
-@njit(cache=True)
-def _mask(state, entered, wanted, t, n):  # pragma: no cover - compiled
-    out = np.empty(n, dtype=np.bool_)
-    for i in range(n):
-        out[i] = ((wanted >> np.int64(state[i])) & 1) & np.int64(entered[i] < t)
-    return out
-
-
 @njit(cache=True)
 def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
     hit = np.empty(n, dtype=np.uint8)
@@ -271,24 +278,46 @@ def _where_grouped(order, start, wanted, state, entered, t, rows, n):  # pragma:
             if state[i] == s and entered[i] < t:
                 keep[k] = i
                 k += 1
-        if len(out) == 0:
-            out = keep[:k]
-            continue
-        merged = np.empty(len(out) + k, dtype=np.intp)
-        a = b = j = 0
-        while a < len(out) and b < k:
-            if out[a] < keep[b]:
-                merged[j] = out[a]
-                a += 1
-            else:
-                merged[j] = keep[b]
-                b += 1
-            j += 1
-        merged[j : j + len(out) - a] = out[a:]
-        j += len(out) - a
-        merged[j : j + k - b] = keep[b:k]
-        out = merged
+        out = _merge(out, keep[:k])
     if rows == n:
         return out
     added = _where(state[rows:n], entered[rows:n], wanted, t, n - rows) + rows
     return np.concatenate((out, added))
+
+
+@njit(cache=True)
+def _with_moved(now, moved, then, state, wanted):  # pragma: no cover - compiled
+    """``now`` (increasing rows) with the rows of ``moved`` (rows moved since the grouping,
+    repeats allowed) that are now in a ``wanted`` state other than ``then`` (their state at
+    the grouping; rows added since are in ``now`` already), each once, in increasing order."""
+    extra = np.empty(len(moved), dtype=np.intp)
+    k = 0
+    for i in moved:
+        if i < len(then):
+            s = state[i]
+            extra[k] = i
+            k += ((wanted >> np.int64(s)) & 1) & np.int64(s != then[i])
+    if k == 0:
+        return now
+    return _merge(now, np.unique(extra[:k]))
+
+
+@njit(cache=True)
+def _merge(a, b):  # pragma: no cover - compiled
+    """Two increasing index arrays with no common value merged into one."""
+    if len(a) == 0:
+        return b
+    out = np.empty(len(a) + len(b), dtype=np.intp)
+    i = j = k = 0
+    while i < len(a) and j < len(b):
+        if a[i] < b[j]:
+            out[k] = a[i]
+            i += 1
+        else:
+            out[k] = b[j]
+            j += 1
+        k += 1
+    out[k : k + len(a) - i] = a[i:]
+    k += len(a) - i
+    out[k : k + len(b) - j] = b[j:]
+    return out
