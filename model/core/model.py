@@ -10,6 +10,7 @@ from types import ModuleType, SimpleNamespace
 
 import mesa
 import numpy as np
+from numba import njit
 from regroup.config.fields import month_index
 from regroup.config.schema import Scenario
 from regroup.core.population import Member, Population
@@ -150,7 +151,7 @@ class RegroupModel(mesa.Model):
         w.ties = self.ties = Ties(capacity=4 * self.pop.capacity)
         w.out = Outputs(OUTPUTS, self.months, self.scale)
         # agents by month x state x role x origin; by month x state x place; by month x state
-        # x region of origin (all three counted in one pass, :meth:`Population.end_month`)
+        # x region of origin (all three counted in one pass, :func:`_count`)
         self.agent_counts = np.zeros((self.months, N_STATES, N_ROLES, 2), dtype=np.int32)
         self.place_counts = np.zeros((self.months, N_STATES, N_PLACES), dtype=np.int32)
         self.origin_counts = np.zeros((self.months, N_STATES, N_REGIONS), dtype=np.int32)
@@ -171,7 +172,17 @@ class RegroupModel(mesa.Model):
         w.t = t = self.steps - 1
         for mechanism in self.mechanisms:
             mechanism.step(w)
-        self.pop.end_month(t, self.agent_counts[t], self.place_counts[t], self.origin_counts[t])
+        pop = self.pop
+        _count(
+            pop.state,
+            pop.role,
+            pop.region,
+            pop.place,
+            pop.n,
+            self.agent_counts[t],
+            self.place_counts[t],
+            self.origin_counts[t],
+        )
         if t + 1 >= self.months:
             self.running = False
 
@@ -257,3 +268,14 @@ class RegroupModel(mesa.Model):
         """The agents in row order: ``members[i]`` is the member in row ``i``."""
         self._make_agents()
         return self._members
+
+
+@njit(cache=True)
+def _count(state, role, region, place, n, out, by_place, by_origin):  # pragma: no cover
+    """Agents by state x role x origin (0 local, 1 foreign) into ``out``, by state x place
+    into ``by_place`` and by state x region of origin into ``by_origin``, in one pass."""
+    for i in range(n):
+        s = state[i]
+        out[s, role[i], np.int64(region[i] != 0)] += 1
+        by_place[s, place[i]] += 1
+        by_origin[s, region[i]] += 1

@@ -134,12 +134,6 @@ class Population:
         self._groups: tuple[int, int, np.ndarray, np.ndarray, np.ndarray] | None = None
         self._moved: list[np.ndarray] = []
         self._moved_count = 0
-        # kept by end_month(): the rows not dead (increasing), the dead rows (increasing), the
-        # rows looked at so far, and the dead counted by role x origin, place and region
-        self._living = np.empty(0, dtype=np.intp)
-        self._dead = np.empty(0, dtype=np.intp)
-        self._seen = 0
-        self._dead_counts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
             setattr(self, name, np.full(capacity, f.initial, dtype=f.dtype))
@@ -201,40 +195,6 @@ class Population:
         moved = self._moved[0] if self._moved else np.empty(0, dtype=np.intp)
         now = _where_grouped(order, start, wanted, self.state, self.entered, ALWAYS, rows, self.n)
         return _with_moved(now, moved, then, self.state, wanted)
-
-    def end_month(
-        self, t: int, by_role: np.ndarray, by_place: np.ndarray, by_region: np.ndarray
-    ) -> None:
-        """Count month ``t``'s people into ``by_role`` (state x role x origin, 0 local and 1
-        foreign), ``by_place`` (state x place) and ``by_region`` (state x region of origin),
-        and group the rows by state for month ``t + 1`` (see :meth:`where`), in one pass over
-        the rows not dead: the dead never change again (no rule moves them, nor changes where
-        or what they are), so they are counted from running totals and kept in one list."""
-        if self._dead_counts is None:
-            self._dead_counts = (
-                np.zeros(by_role.shape[1:], dtype=np.int64),
-                np.zeros(by_place.shape[1:], dtype=np.int64),
-                np.zeros(by_region.shape[1:], dtype=np.int64),
-            )
-        n = self.n
-        self._living, self._dead, order, start = _end_month(
-            self._living,
-            self._dead,
-            self._seen,
-            n,
-            self.state,
-            self.role,
-            self.region,
-            self.place,
-            *self._dead_counts,
-            by_role,
-            by_place,
-            by_region,
-            len(State),
-        )
-        self._seen = n
-        self._groups = (t + 1, n, order, start, self.state[:n].copy())
-        self._moved, self._moved_count = [], 0
 
     def move(
         self,
@@ -361,66 +321,3 @@ def _merge(a, b):  # pragma: no cover - compiled
     k += len(a) - i
     out[k : k + len(b) - j] = b[j:]
     return out
-
-
-DEAD = int(State.DEAD)
-
-
-@njit(cache=True)
-def _end_month(
-    living,
-    dead,
-    seen,
-    n,
-    state,
-    role,
-    region,
-    place,
-    dead_by_role,
-    dead_by_place,
-    dead_by_region,
-    by_role,
-    by_place,
-    by_region,
-    states,
-):  # pragma: no cover - compiled
-    """:meth:`Population.end_month`'s pass over the rows not dead (``living``, then the rows
-    from ``seen`` on, which are new): the new dead join the running totals and ``dead``; the
-    others are counted and grouped by state (a counting sort). Returns the rows still
-    living, the dead, and the grouping (``order``, ``start``) with the dead in their place."""
-    k = len(living) + n - seen
-    alive = np.empty(k, dtype=np.intp)
-    died = np.empty(k, dtype=np.intp)
-    size = np.zeros(states + 1, dtype=np.int64)
-    a = d = 0
-    for j in range(k):
-        i = living[j] if j < len(living) else seen + j - len(living)
-        s = state[i]
-        if s == DEAD:
-            dead_by_role[role[i], np.int64(region[i] != 0)] += 1
-            dead_by_place[place[i]] += 1
-            dead_by_region[region[i]] += 1
-            died[d] = i
-            d += 1
-            continue
-        by_role[s, role[i], np.int64(region[i] != 0)] += 1
-        by_place[s, place[i]] += 1
-        by_region[s, region[i]] += 1
-        size[s + 1] += 1
-        alive[a] = i
-        a += 1
-    by_role[DEAD] += dead_by_role
-    by_place[DEAD] += dead_by_place
-    by_region[DEAD] += dead_by_region
-    dead = _merge(dead, died[:d].copy())
-    size[DEAD + 1] = len(dead)
-    start = np.cumsum(size)
-    order = np.empty(start[-1], dtype=np.intp)
-    order[start[DEAD] : start[DEAD + 1]] = dead
-    fill = start[:-1].copy()
-    for j in range(a):
-        i = alive[j]
-        s = state[i]
-        order[fill[s]] = i
-        fill[s] += 1
-    return alive[:a].copy(), dead, order, start
