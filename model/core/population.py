@@ -165,36 +165,39 @@ class Population:
         return getattr(self, name)[: self.n]
 
     def mask(self, *states: State, t: int | None = None) -> np.ndarray:
-        """Boolean per person: in any of ``states``; with ``t``, only those who entered before t."""
-        out = np.zeros(self.n, dtype=np.bool_)
-        out[self.where(*states, t=t)] = True
-        return out
+        """Boolean per person: in any of ``states``; with ``t``, only those who entered before t.
+
+        One compiled pass over the rows (NumPy needed a comparison per state, and more).
+        """
+        return _mask(self.state, self.entered, _wanted(states), ALWAYS if t is None else t, self.n)
 
     def where(self, *states: State, t: int | None = None) -> np.ndarray:
         """Indices of people in any of ``states`` (in increasing order); with ``t``, only those
         who entered before t.
 
-        Rows are grouped by state once a month (by the month's first call with ``t``), so a
-        call looks only at the rows that were in ``states`` then, at the rows moved since
-        (:meth:`move` keeps them) and at the rows added since, never at every row. With ``t``,
-        a row that has moved since entered its state in month ``t`` and is left out anyway.
+        Rows are grouped by state once a month (by the month's first call with ``t``). A call
+        for states that held few people then looks only at those rows, at the rows moved
+        since (:meth:`move` keeps them) and at the rows added since; with ``t``, a row moved
+        since entered its state in month ``t`` and is left out anyway. A call for states that
+        held many people looks at every row once, which is faster than merging their groups.
         """
         wanted = _wanted(states)
-        if t is not None:
-            if self._groups is None or self._groups[0] != t:
-                order, start = _group_by_state(self.state, self.n, len(State))
-                self._groups = (t, self.n, order, start, self.state[: self.n].copy())
-                self._moved, self._moved_count = [], 0
-            _, rows, order, start, _ = self._groups
-            return _where_grouped(order, start, wanted, self.state, self.entered, t, rows, self.n)
-        if self._groups is None or self._moved_count > self.n // 4:  # too much has changed
-            return _where(self.state, self.entered, wanted, ALWAYS, self.n)
+        if t is not None and (self._groups is None or self._groups[0] != t):
+            order, start = _group_by_state(self.state, self.n, len(State))
+            self._groups = (t, self.n, order, start, self.state[: self.n].copy())
+            self._moved, self._moved_count = [], 0
+        if self._groups is None or self._moved_count > self.n // 8:  # much has changed
+            return _where(self.state, self.entered, wanted, ALWAYS if t is None else t, self.n)
         _, rows, order, start, then = self._groups
-        if len(self._moved) > 1:
-            self._moved = [np.concatenate(self._moved)]
-        moved = self._moved[0] if self._moved else np.empty(0, dtype=np.intp)
-        now = _where_grouped(order, start, wanted, self.state, self.entered, ALWAYS, rows, self.n)
-        return _with_moved(now, moved, then, self.state, wanted)
+        if t is not None:
+            moved = NOBODY  # moved since the grouping: entered in month t, left out
+        elif len(self._moved) == 1:
+            moved = self._moved[0]
+        else:
+            moved = np.concatenate(self._moved) if self._moved else NOBODY
+            self._moved = [moved] if self._moved else []
+        late = ALWAYS if t is None else t
+        return _select(order, start, then, moved, wanted, self.state, self.entered, late, self.n)
 
     def move(
         self,
@@ -218,6 +221,7 @@ class Population:
 
 
 ALWAYS = 1 << 20  # a month after every month a member can have entered a state
+NOBODY = np.empty(0, dtype=np.intp)
 _WANTED: dict[tuple[State, ...], int] = {}
 
 
@@ -229,6 +233,14 @@ def _wanted(states: tuple[State, ...]) -> int:
 
 
 # Branch-free loops (a lookup table and ``if`` cost ten times more on mixed states).
+@njit(cache=True)
+def _mask(state, entered, wanted, t, n):  # pragma: no cover - compiled
+    out = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        out[i] = ((wanted >> np.int64(state[i])) & 1) & np.int64(entered[i] < t)
+    return out
+
+
 @njit(cache=True)
 def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
     hit = np.empty(n, dtype=np.uint8)
@@ -286,20 +298,28 @@ def _where_grouped(order, start, wanted, state, entered, t, rows, n):  # pragma:
 
 
 @njit(cache=True)
-def _with_moved(now, moved, then, state, wanted):  # pragma: no cover - compiled
-    """``now`` (increasing rows) with the rows of ``moved`` (rows moved since the grouping,
-    repeats allowed) that are now in a ``wanted`` state other than ``then`` (their state at
-    the grouping; rows added since are in ``now`` already), each once, in increasing order."""
+def _select(order, start, then, moved, wanted, state, entered, t, n):  # pragma: no cover
+    """:meth:`Population.where` from the rows grouped by state (``order``, ``start``; ``then``
+    their states at the grouping): the wanted states' groups, the rows of ``moved`` (repeats
+    allowed) now wanted and in another state than ``then``, the rows added since; or, when
+    the wanted groups hold more than an eighth of the rows, one pass over every row."""
+    rows = len(then)
+    total = 0
+    for s in range(len(start) - 1):
+        total += ((wanted >> s) & 1) * (start[s + 1] - start[s])
+    if 8 * total > rows:
+        return _where(state, entered, wanted, t, n)
+    out = _where_grouped(order, start, wanted, state, entered, t, rows, n)
     extra = np.empty(len(moved), dtype=np.intp)
     k = 0
     for i in moved:
-        if i < len(then):
+        if i < rows:  # a row added since is in ``out`` already
             s = state[i]
             extra[k] = i
-            k += ((wanted >> np.int64(s)) & 1) & np.int64(s != then[i])
+            k += ((wanted >> np.int64(s)) & 1) & np.int64(s != then[i]) & np.int64(entered[i] < t)
     if k == 0:
-        return now
-    return _merge(now, np.unique(extra[:k]))
+        return out
+    return _merge(out, np.unique(extra[:k]))
 
 
 @njit(cache=True)
