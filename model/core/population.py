@@ -130,8 +130,8 @@ class Population:
     def __init__(self, capacity: int = 1024, fields: dict[str, Field] | None = None) -> None:
         self.n = 0
         # the rows grouped by state once a month (see where()): (month, rows, order, start,
-        # each row's state then), and the rows moved since (each move's indices)
-        self._groups: tuple[int, int, np.ndarray, np.ndarray, np.ndarray] | None = None
+        # size, each row's state then), and the rows moved since (each move's indices)
+        self._groups: tuple | None = None
         self._moved: list[np.ndarray] = []
         self._moved_count = 0
         self.fields = {**CORE_FIELDS, **(fields or {})}
@@ -183,12 +183,12 @@ class Population:
         """
         wanted = _wanted(states)
         if t is not None and (self._groups is None or self._groups[0] != t):
-            order, start = _group_by_state(self.state, self.n, len(State))
-            self._groups = (t, self.n, order, start, self.state[: self.n].copy())
+            order, start, size = _group_by_state(self.state, self.n, len(State))
+            self._groups = (t, self.n, order, start, size, self.state[: self.n].copy())
             self._moved, self._moved_count = [], 0
         if self._groups is None or self._moved_count > self.n // 8:  # much has changed
             return _where(self.state, self.entered, wanted, ALWAYS if t is None else t, self.n)
-        _, rows, order, start, then = self._groups
+        _, rows, order, start, size, then = self._groups
         if t is not None:
             moved = NOBODY  # moved since the grouping: entered in month t, left out
         elif len(self._moved) == 1:
@@ -197,7 +197,9 @@ class Population:
             moved = np.concatenate(self._moved) if self._moved else NOBODY
             self._moved = [moved] if self._moved else []
         late = ALWAYS if t is None else t
-        return _select(order, start, then, moved, wanted, self.state, self.entered, late, self.n)
+        return _select(
+            order, start, size, then, moved, wanted, self.state, self.entered, late, self.n
+        )
 
     def move(
         self,
@@ -259,19 +261,24 @@ def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _group_by_state(state, n, states):  # pragma: no cover - compiled
-    """Rows ``0..n-1`` grouped by state (a counting sort): the rows in state ``s`` are
-    ``order[start[s]:start[s + 1]]``, in increasing order."""
-    start = np.zeros(states + 1, dtype=np.int64)
+    """Rows ``0..n-1`` grouped by state (a counting sort) for the states that hold at most
+    an eighth of them (a selection of the others looks at every row): the rows in such a
+    state ``s`` are ``order[start[s]:start[s + 1]]``, in increasing order; ``start`` is
+    a cumulative count of those states' rows only."""
+    size = np.zeros(states, dtype=np.int64)
     for i in range(n):
-        start[state[i] + 1] += 1
-    start = np.cumsum(start)
-    order = np.empty(n, dtype=np.intp)
+        size[state[i]] += 1
+    grouped = 8 * size <= n
+    start = np.zeros(states + 1, dtype=np.int64)
+    start[1:] = np.cumsum(size * grouped)
+    order = np.empty(start[-1], dtype=np.intp)
     fill = start[:-1].copy()
     for i in range(n):
         s = state[i]
-        order[fill[s]] = i
-        fill[s] += 1
-    return order, start
+        if grouped[s]:
+            order[fill[s]] = i
+            fill[s] += 1
+    return order, start, size
 
 
 @njit(cache=True)
@@ -298,15 +305,16 @@ def _where_grouped(order, start, wanted, state, entered, t, rows, n):  # pragma:
 
 
 @njit(cache=True)
-def _select(order, start, then, moved, wanted, state, entered, t, n):  # pragma: no cover
-    """:meth:`Population.where` from the rows grouped by state (``order``, ``start``; ``then``
-    their states at the grouping): the wanted states' groups, the rows of ``moved`` (repeats
-    allowed) now wanted and in another state than ``then``, the rows added since; or, when
-    the wanted groups hold more than an eighth of the rows, one pass over every row."""
+def _select(order, start, size, then, moved, wanted, state, entered, t, n):  # pragma: no cover
+    """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
+    state's ``size``; ``then`` their states at the grouping): the wanted states' groups, the
+    rows of ``moved`` (repeats allowed) now wanted and in another state than ``then``, the
+    rows added since; or, when the wanted states held more than an eighth of the rows (some
+    are not grouped), one pass over every row."""
     rows = len(then)
     total = 0
-    for s in range(len(start) - 1):
-        total += ((wanted >> s) & 1) * (start[s + 1] - start[s])
+    for s in range(len(size)):
+        total += ((wanted >> s) & 1) * size[s]
     if 8 * total > rows:
         return _where(state, entered, wanted, t, n)
     out = _where_grouped(order, start, wanted, state, entered, t, rows, n)
