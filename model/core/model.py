@@ -273,9 +273,21 @@ class RegroupModel(mesa.Model):
 @njit(cache=True)
 def _count(state, role, region, place, n, out, by_place, by_origin):  # pragma: no cover
     """Agents by state x role x origin (0 local, 1 foreign) into ``out``, by state x place
-    into ``by_place`` and by state x region of origin into ``by_origin``, in one pass."""
+    into ``by_place`` and by state x region of origin into ``by_origin``: one pass counting
+    each combination of the four codes (two interleaved tables, so that a run of people
+    alike does not wait on one counter), then the three tables summed from it."""
+    roles, regions, places = out.shape[1], by_origin.shape[1], by_place.shape[1]
+    combos = out.shape[0] * roles * regions * places
+    tally = np.zeros((2, combos), dtype=np.int32)
     for i in range(n):
-        s = state[i]
-        out[s, role[i], np.int64(region[i] != 0)] += 1
-        by_place[s, place[i]] += 1
-        by_origin[s, region[i]] += 1
+        key = ((np.int64(state[i]) * roles + role[i]) * regions + region[i]) * places + place[i]
+        tally[i & 1, key] += 1
+    for key in range(combos):
+        c = tally[0, key] + tally[1, key]
+        if c:
+            p, rest = key % places, key // places
+            g, rest = rest % regions, rest // regions
+            r, s = rest % roles, rest // roles
+            out[s, r, np.int64(g != 0)] += c
+            by_place[s, p] += c
+            by_origin[s, g] += c
