@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+from numba import njit
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
 from regroup.core.states import IN_CONFLICT, Place, Region
@@ -192,7 +193,10 @@ class World:
 
     def coverage_of(self, lever: str, idx: np.ndarray) -> np.ndarray:
         """``lever``'s coverage this month for each person in ``idx``, where they are."""
-        return self.coverage(lever)[self.pop.place[idx]]
+        idx = np.asarray(idx)
+        if idx.dtype == np.bool_:
+            raise TypeError("coverage_of takes row indices, not a boolean mask")
+        return _lookup(self.coverage(lever), self.pop.place, idx.astype(np.intp, copy=False))
 
     def lever_on(self, lever: str) -> bool:
         """Whether ``lever`` reaches anyone this month (mechanisms skip their work if not)."""
@@ -278,3 +282,12 @@ class World:
     def record(self, name: str, value) -> None:
         """Set output ``name`` for this month (in agents, or per-agent money)."""
         self.out.raw[name][self.t] = value
+
+
+@njit(cache=True)
+def _lookup(table, codes, idx):  # pragma: no cover - compiled
+    """``table[codes[idx]]`` in one pass (NumPy gathers twice and converts the codes)."""
+    out = np.empty(len(idx), dtype=table.dtype)
+    for j in range(len(idx)):
+        out[j] = table[codes[idx[j]]]
+    return out
