@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     per_min_1, per_min_2 = reps.per_minute(1), reps.per_minute(2)
     print(
         f"  replicates (full scale, run_replicates, wall time): {per_min_1:.0f}/min with 1 "
-        f"process, {per_min_2:.0f}/min with 2; 1,000 on 2 cores: {1000 / per_min_2:.1f} min",
+        f"process, {per_min_2:.0f}/min with 2; 1,000 on 2 cores: {1000 / per_min_2:.1f} min "
+        f"(after loading the compiled kernels once a process: {reps.warm_up:.2f} s)",
         flush=True,
     )
     memory = memory_over_runs(plan.memory_runs, plan.memory_scale)
