@@ -134,6 +134,7 @@ class Population:
         self._groups: tuple | None = None
         self._moved: list[np.ndarray] = []
         self._moved_count = 0
+        self._counts = np.zeros(len(State), dtype=np.int64)  # rows in each state (count())
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
             setattr(self, name, np.full(capacity, f.initial, dtype=f.dtype))
@@ -158,7 +159,12 @@ class Population:
         for name, value in values.items():
             getattr(self, name)[idx] = value
         self.n += count
+        self._counts += np.bincount(self.state[idx], minlength=len(State))
         return idx
+
+    def count(self, *states: State) -> int:
+        """How many people are in any of ``states`` now (kept up to date by add and move)."""
+        return int(sum(self._counts[s] for s in states))
 
     def view(self, name: str) -> np.ndarray:
         """The live part of one array."""
@@ -209,17 +215,22 @@ class Population:
         custody: Custody = Custody.NONE,
         place: Place | np.ndarray | None = None,
     ) -> None:
-        """Move people to ``state`` in month ``t`` (and to ``place``, if given)."""
+        """Move people (row indices ``idx``) to ``state`` in month ``t`` (and to ``place``, if
+        given)."""
         if len(idx) == 0:  # most moves of a month are of nobody; skip the writes
             return
+        idx = np.asarray(idx)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"Population.move takes row indices, not {idx.dtype} values")
+        idx = idx.astype(np.intp, copy=False)
         if place is not None:
             self.place[idx] = place
         if self._groups is not None:
-            self._moved.append(np.asarray(idx, dtype=np.intp))
+            self._moved.append(idx)
             self._moved_count += len(idx)
-        self.state[idx] = state
-        self.entered[idx] = t
-        self.custody[idx] = custody
+        _move(
+            idx, int(state), t, int(custody), self.state, self.entered, self.custody, self._counts
+        )
 
 
 ALWAYS = 1 << 20  # a month after every month a member can have entered a state
@@ -232,6 +243,18 @@ def _wanted(states: tuple[State, ...]) -> int:
     if states not in _WANTED:
         _WANTED[states] = sum(1 << int(s) for s in set(states))
     return _WANTED[states]
+
+
+@njit(cache=True)
+def _move(idx, new, t, custody, state, entered, custody_of, counts):  # pragma: no cover
+    """Rows ``idx`` (repeats allowed) into state ``new`` since month ``t``, with ``custody``;
+    ``counts`` (people per state) follows."""
+    for i in idx:
+        counts[state[i]] -= 1
+        state[i] = new
+        entered[i] = t
+        custody_of[i] = custody
+    counts[new] += len(idx)
 
 
 # Branch-free loops (a lookup table and ``if`` cost ten times more on mixed states).
