@@ -34,6 +34,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
@@ -55,6 +56,9 @@ from regroup.mechanisms import prison
 from regroup.mechanisms.regrouping import territory_gone
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from regroup.core.population import Population
     from regroup.core.world import World
 
 N_PLACES = len(Place)
@@ -214,50 +218,98 @@ class Insurgency(Strict):
 
 
 # ----------------------------------------------------------------------------- definitions
-def members(w: World) -> np.ndarray:
-    """Boolean per member: in the group (the UN monitors' count): in its territory, in an
-    organised group, or free elsewhere and loyal (able to be called on)."""
+FREE = membership(State, *FREE_STATES)
+
+
+def bits(table: np.ndarray) -> int:
+    """A membership table (:func:`membership`) as the bits of an integer (bit ``code`` set for
+    each code in it), for branch-free tests in compiled code."""
+    return sum(1 << int(code) for code in np.flatnonzero(table))
+
+
+IN_GROUP_BITS = bits(membership(State, State.ACTIVE, State.REMOBILISED))  # territory or cell
+FREE_BITS, FIGHTING_BITS = bits(FREE), bits(FIGHTING)
+AT_PLACE = np.eye(N_PLACES, dtype=bool)  # AT_PLACE[p]: true for place p only
+REMOBILISED, DEAD = int(State.REMOBILISED), int(State.DEAD)
+
+
+def compared(threshold: float) -> np.floating:
+    """A threshold as NumPy compares a float32 array with it (a Python float as a float32),
+    for compiled code to compare exactly as ``World.loyal`` and ``World.extremist`` do."""
+    return np.result_type(np.float32, threshold).type(threshold)
+
+
+def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
+    """The group's members and its active fighters counted by place, in one pass over the rows.
+
+    Members (the UN monitors' count): in its territory, in an organised group, or free
+    elsewhere and loyal (able to be called on). Fighters: a fighting role in the territory or
+    in an organised group."""
     pop = w.pop
-    loyal_free = pop.mask(*FREE_STATES) & w.loyal(pop.view("loyalty"))
-    return pop.mask(State.ACTIVE, State.REMOBILISED) | loyal_free
-
-
-def fighters(w: World) -> np.ndarray:
-    """Boolean per member: an active fighter: a fighting role in the territory or in an
-    organised group."""
-    pop = w.pop
-    return pop.mask(State.ACTIVE, State.REMOBILISED) & FIGHTING.take(pop.view("role"))
-
-
-def by_place(w: World, mask: np.ndarray) -> np.ndarray:
-    """Agents of ``mask`` counted by their place."""
-    return np.bincount(w.pop.view("place")[mask], minlength=N_PLACES)
+    return _members_and_fighters(
+        pop.state, pop.role, pop.place, pop.loyalty, pop.n, compared(w.loyal_from)
+    )
 
 
 def cells(w: World) -> np.ndarray:
     """Cell members in Iraq or Syria who were already there last month."""
     pop = w.pop
-    idx = pop.where(State.REMOBILISED, t=w.t)
-    return idx[IN_THE_REGION.take(pop.place[idx])]
+    return _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_THE_REGION)
 
 
-def commanders(w: World) -> np.ndarray:
-    """The commanders in Iraq and Syria: free, loyal leaders and Amni members there."""
+def commanders(w: World, at: Place | None = None) -> np.ndarray:
+    """The commanders in Iraq and Syria (or at place ``at`` only): free, loyal leaders and
+    Amni members there."""
     pop = w.pop
-    idx = pop.where(*FREE_STATES)
-    idx = idx[COMMANDING.take(pop.role[idx]) & IN_THE_REGION.take(pop.place[idx])]
-    return idx[w.loyal(pop.loyalty[idx])]
+    where = IN_THE_REGION if at is None else AT_PLACE[at]
+    rows = w.memory(Cells).commanding.rows(w)
+    return _commanders(rows, pop.state, pop.place, pop.loyalty, where, compared(w.loyal_from))
+
+
+# ----------------------------------------------------------------------------- rosters
+class Roster:
+    """The rows that may meet a condition (``meets``), in increasing order, so that a rule
+    looks at them only and not at every row: the rows that met it when added to the
+    population, and those the mechanism gives it (:meth:`include`) when it makes the
+    condition true. Once a month the dead and those no longer meeting it are dropped."""
+
+    def __init__(self, meets: Callable[[Population, np.ndarray | slice], np.ndarray]) -> None:
+        self.meets = meets
+        self._rows = np.empty(0, dtype=np.intp)
+        self._scanned = 0  # rows of the population looked at so far
+        self._month = -1  # the month last pruned
+
+    def rows(self, w: World) -> np.ndarray:
+        """Every row alive that meets the condition, and perhaps some that do not."""
+        pop = w.pop
+        if pop.n > self._scanned:  # rows added since: added after every row held
+            added = np.flatnonzero(self.meets(pop, slice(self._scanned, pop.n)))
+            self._rows = np.concatenate((self._rows, added + self._scanned))
+            self._scanned = pop.n
+        if self._month != w.t:
+            self._month = w.t
+            rows = self._rows
+            self._rows = rows[self.meets(pop, rows) & (pop.state[rows] != DEAD)]
+        return self._rows
+
+    def include(self, w: World, rows: np.ndarray) -> None:
+        """Rows that now meet the condition."""
+        if len(rows):
+            self._rows = _union(self.rows(w), rows)
 
 
 # ----------------------------------------------------------------------------- cells
 class Cells:
     """What the cells remember: the next cell number, and each place's open cell (the one
-    new members fill; -1: none) with how many agents have joined it."""
+    new members fill; -1: none) with how many agents have joined it; who may be in a cell,
+    and who has a commanding role."""
 
     def __init__(self) -> None:
         self.next_id = 0
         self.open = np.full(N_PLACES, NO_CELL, dtype=np.int64)
         self.filled = np.zeros(N_PLACES, dtype=np.int64)
+        self.members = Roster(lambda pop, rows: pop.insurgent_cell[rows] != NO_CELL)
+        self.commanding = Roster(lambda pop, rows: COMMANDING.take(pop.role[rows]))
 
 
 def cell_agents(w: World) -> int:
@@ -273,69 +325,64 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     also the first to rejoin an open cell left empty) is tied with probability
     ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
     members of its other cells."""
-    idx = idx[IN_THE_REGION.take(w.pop.place[idx])]
+    pop = w.pop
+    idx = _placed(idx, pop.place, IN_THE_REGION)
     if len(idx) == 0:
         return
-    pop, rng, mem = w.pop, w.rng, w.memory(Cells)
+    rng, mem = w.rng, w.memory(Cells)
     k = cell_agents(w)
     kind = tie_kinds.INSURGENT_CELL
     pop.insurgent_cell[idx] = NO_CELL  # a member caught and freed again joins a new cell
-    before = pop.where(State.REMOBILISED)
-    before = before[pop.insurgent_cell[before] != NO_CELL]  # members of cells already
+    members = mem.members.rows(w)  # who may have been in a cell before these joined
     command = commanders(w)
     for place in THE_REGION:
-        new = idx[pop.place[idx] == int(place)]
+        new = _placed(idx, pop.place, AT_PLACE[place])
         if len(new) == 0:
             continue
         new = new[rng.permutation(len(new))]
         filled, open_id = int(mem.filled[place]), int(mem.open[place])
-        slot = filled + np.arange(len(new))  # places in the open cell, then in new ones
+        old, targets = _link_targets(  # before the newcomers are in cells
+            members, command, pop.state, pop.insurgent_cell, pop.place, int(place), open_id
+        )
+        # places in the open cell, then in new ones
+        a, b, heads = _fill(new, pop.insurgent_cell, filled, open_id, mem.next_id, k)
+        w.ties.add(a, b, kind)  # each member tied to the previous one of the same cell
         offset = 1 if filled else 0
-        cell = np.where(slot < k * offset, open_id, mem.next_id + slot // k - offset)
-        n_new = int(slot[-1] // k + 1 - offset)  # cells started by this call
-        pop.insurgent_cell[new] = cell
-        w.ties.chain(new, cell, kind)
-        mem.next_id += n_new
-        mem.open[place], mem.filled[place] = cell[-1], (filled + len(new)) % k
+        mem.next_id += (filled + len(new) - 1) // k + 1 - offset  # cells started by this call
+        mem.open[place], mem.filled[place] = pop.insurgent_cell[new[-1]], (filled + len(new)) % k
         if mem.filled[place] == 0:  # the last cell is full: the next member opens a new one
             mem.open[place] = NO_CELL
-        here = before[pop.place[before] == int(place)]
-        heads = new[np.r_[True, cell[1:] != cell[:-1]]]  # the first of each cell this call
         if filled:  # the open cell's first newcomer joins a remaining member, if any
-            old = here[pop.insurgent_cell[here] == open_id]
             if len(old):
                 w.ties.add(heads[:1], old[rng.integers(0, len(old), 1)], kind)
                 heads = heads[1:]
-        link(w, heads, command[pop.place[command] == int(place)], here)
+        link(w, heads, targets)
+    mem.members.include(w, idx)
 
 
-def link(w: World, heads: np.ndarray, command: np.ndarray, members: np.ndarray) -> None:
+def link(w: World, heads: np.ndarray, targets: np.ndarray) -> None:
     """Tie each of ``heads`` with probability ``insurgency.cell_linkage`` to one person drawn
-    from the commanders ``command`` and the ``members`` of existing cells, all of the heads'
-    place."""
+    from ``targets``: the commanders and the members of existing cells of the heads' place."""
     heads = w.chance(heads, w.group(Insurgency).cell_linkage)
-    if len(heads) == 0:
-        return
-    targets = np.union1d(command, members)
-    if len(targets) == 0:
+    if len(heads) == 0 or len(targets) == 0:
         return
     chosen = targets[w.rng.integers(0, len(targets), len(heads))]
     w.ties.add(heads, chosen, tie_kinds.INSURGENT_CELL)
 
 
-def fund(w: World) -> None:
+def fund(w: World, members: np.ndarray | None = None) -> None:
     """Each place's cells bring ``insurgency.income_usd`` a member, shared equally among the
-    place's commanders (nobody gets it where there is none)."""
+    place's commanders (nobody gets it where there is none). ``members``: the cell members
+    (:func:`cells`), if known."""
     pop, income = w.pop, w.group(Insurgency).income_usd
     if income <= 0:
         return
-    members = np.bincount(pop.place[cells(w)], minlength=N_PLACES)
-    if not members.any():
-        return
-    command = commanders(w)
+    members = np.bincount(pop.place[cells(w) if members is None else members], minlength=N_PLACES)
     for place in THE_REGION:
-        heads = command[pop.place[command] == int(place)]
-        if members[place] == 0 or len(heads) == 0:
+        if members[place] == 0:
+            continue
+        heads = commanders(w, at=place)
+        if len(heads) == 0:
             continue
         total = income * members[place]  # per person of an agent: agents x scale cancel
         pop.funds[heads] += np.float32(total / len(heads))
@@ -379,33 +426,40 @@ def join(w: World) -> None:
     since the peak)."""
     g, t, pop = w.group(Insurgency), w.t, w.pop
     idx = pop.where(State.HIDING_LOCAL, t=t)
-    able = IN_THE_REGION.take(pop.place[idx]) & FIGHTING.take(pop.role[idx])
-    idx = idx[able & w.loyal(pop.loyalty[idx])]
+    idx = _loyal_fighters_in_region(idx, pop.place, pop.role, pop.loyalty, compared(w.loyal_from))
     joining = w.chance(idx, g.join_rate)
     pop.move(joining, State.REMOBILISED, t)
     form_cells(w, joining)
     w.count("joined_cells", len(joining))
 
 
-def counter_insurgency(w: World) -> None:
+def counter_insurgency(w: World) -> np.ndarray:
     """Cells lose members: killed, captured (prison in the region), or dropping out into
-    local hiding (every member no longer loyal; the loyal at ``drop_out``)."""
+    local hiding (every member no longer loyal; the loyal at ``drop_out``). Returns the cell
+    members who remain."""
     g, t, pop = w.group(Insurgency), w.t, w.pop
     idx = cells(w)
     if len(idx) == 0:
-        return
+        return idx
     u = w.draw(len(idx))
-    killed = u < g.death
-    captured = ~killed & (u < g.death + g.capture)
-    rest = ~killed & ~captured
-    leaving = rest & ((u < g.death + g.capture + g.drop_out) | ~w.loyal(pop.loyalty[idx]))
-    pop.move(idx[killed], State.DEAD, t)
-    prison.admit(w, idx[captured], home=False)
-    pop.move(idx[leaving], State.HIDING_LOCAL, t)
-    pop.insurgent_cell[idx[killed | captured | leaving]] = NO_CELL
-    w.count("killed_in_cells", int(killed.sum()))
-    w.count("captured_in_cells", int(captured.sum()))
-    w.count("left_cells", int(leaving.sum()))
+    # the three compete in one draw: below death, killed; then captured; then dropping out
+    fate = _fates(
+        u,
+        pop.loyalty[idx],
+        g.death,
+        g.death + g.capture,
+        g.death + g.capture + g.drop_out,
+        compared(w.loyal_from),
+    )
+    killed, captured, leaving = idx[fate == KILLED], idx[fate == CAPTURED], idx[fate == LEFT]
+    pop.move(killed, State.DEAD, t)
+    prison.admit(w, captured, home=False)
+    pop.move(leaving, State.HIDING_LOCAL, t)
+    pop.insurgent_cell[idx[fate != STAYED]] = NO_CELL
+    w.count("killed_in_cells", len(killed))
+    w.count("captured_in_cells", len(captured))
+    w.count("left_cells", len(leaving))
+    return idx[fate == STAYED]
 
 
 def step(w: World) -> None:
@@ -413,7 +467,154 @@ def step(w: World) -> None:
         join(w)
     if territory_gone(w):  # held, then lost
         prison_breaks(w)
-    counter_insurgency(w)
-    fund(w)
-    w.record("members_by_place", by_place(w, members(w)))
-    w.record("fighters_by_place", by_place(w, fighters(w)))
+    fund(w, counter_insurgency(w))
+    members, fighters = members_and_fighters_by_place(w)
+    w.record("members_by_place", members)
+    w.record("fighters_by_place", fighters)
+
+
+# ----------------------------------------------------------------------------- kernels
+STAYED, KILLED, CAPTURED, LEFT = 0, 1, 2, 3  # a cell member's fate in counter-insurgency
+
+
+@njit(cache=True)
+def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma: no cover
+    """Members (in the territory or a cell, or free and loyal) and fighters (a fighting role
+    in the territory or a cell) among rows ``0..n-1``, counted by place.
+
+    Branch-free: a first pass codes each row (place, member, fighter), a second counts the
+    codes in four interleaved tallies (consecutive rows rarely wait for each other)."""
+    code = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        s = np.int64(state[i])
+        in_group = (IN_GROUP_BITS >> s) & 1
+        member = in_group | ((FREE_BITS >> s) & 1 & np.int64(loyalty[i] >= loyal_from))
+        fighter = in_group & ((FIGHTING_BITS >> np.int64(role[i])) & 1)
+        code[i] = np.int64(place[i]) * 4 + fighter * 2 + member
+    tally = np.zeros((4, N_PLACES * 4), dtype=np.int64)
+    for i in range(n):
+        tally[i & 3, code[i]] += 1
+    by_place = tally.sum(axis=0).reshape(N_PLACES, 4)
+    return by_place[:, 1] + by_place[:, 3], by_place[:, 3]  # a fighter is a member
+
+
+@njit(cache=True)
+def _placed(idx, place, where):  # pragma: no cover - compiled
+    """The rows of ``idx`` whose place is one of ``where`` (a boolean per place), in order."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for i in idx:
+        out[k] = i
+        k += where[place[i]]
+    return out[:k]
+
+
+@njit(cache=True)
+def _commanders(rows, state, place, loyalty, where, loyal_from):  # pragma: no cover - compiled
+    """The rows of ``rows`` (commanding roles) free, loyal and at one of the places
+    ``where``."""
+    out = np.empty(len(rows), dtype=np.intp)
+    k = 0
+    for i in rows:
+        out[k] = i
+        k += FREE[state[i]] & where[place[i]] & (loyalty[i] >= loyal_from)
+    return out[:k]
+
+
+@njit(cache=True)
+def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from):  # pragma: no cover
+    """The rows of ``idx`` in Iraq or Syria with a fighting role and loyal, in order."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for i in idx:
+        out[k] = i
+        k += IN_THE_REGION[place[i]] & FIGHTING[role[i]] & (loyalty[i] >= loyal_from)
+    return out[:k]
+
+
+@njit(cache=True)
+def _fill(new, cell, filled, open_id, next_id, size):  # pragma: no cover - compiled
+    """Put ``new`` (in order) into cells of ``size``: the open cell ``open_id`` (which has
+    ``filled`` members, 0: none open), then new cells from ``next_id``; writes ``cell``.
+    Returns the ties of each member to the previous one in its cell (ends ``a``, ``b``) and
+    the first newcomer of each cell (its head)."""
+    offset = 1 if filled else 0
+    a = np.empty(len(new), dtype=np.intp)
+    b = np.empty(len(new), dtype=np.intp)
+    heads = np.empty(len(new), dtype=np.intp)
+    ties = n_heads = 0
+    for j in range(len(new)):
+        slot = filled + j
+        c = open_id if slot < size * offset else next_id + slot // size - offset
+        cell[new[j]] = c
+        if j and c == cell[new[j - 1]]:
+            a[ties], b[ties] = new[j - 1], new[j]
+            ties += 1
+        else:
+            heads[n_heads] = new[j]
+            n_heads += 1
+    return a[:ties], b[:ties], heads[:n_heads]
+
+
+@njit(cache=True)
+def _link_targets(members, command, state, cell, place, at, open_id):  # pragma: no cover
+    """At place ``at``: the members of cell ``open_id``, and the link targets: the members of
+    existing cells there (of the rows ``members``, increasing, who may be in a cell) and the
+    commanders ``command`` there, in increasing order without repeats."""
+    old = np.empty(len(members), dtype=np.intp)
+    here = np.empty(len(members), dtype=np.intp)
+    n_old = n_here = 0
+    for i in members:
+        if state[i] == REMOBILISED and cell[i] != NO_CELL and place[i] == at:
+            here[n_here] = i
+            n_here += 1
+            if cell[i] == open_id:
+                old[n_old] = i
+                n_old += 1
+    chiefs = np.empty(len(command), dtype=np.intp)
+    n_chiefs = 0
+    for i in command:
+        chiefs[n_chiefs] = i
+        n_chiefs += place[i] == at
+    return old[:n_old], _merge(here[:n_here], chiefs[:n_chiefs])
+
+
+@njit(cache=True)
+def _fates(u, loyalty, killed, captured, left, loyal_from):  # pragma: no cover - compiled
+    """Each cell member's fate from its draw ``u``: below ``killed``, killed; below
+    ``captured``, captured; below ``left`` or no longer loyal, dropped out; else stays."""
+    out = np.empty(len(u), dtype=np.int8)
+    for j in range(len(u)):
+        if u[j] < killed:
+            out[j] = KILLED
+        elif u[j] < captured:
+            out[j] = CAPTURED
+        elif u[j] < left or not loyalty[j] >= loyal_from:
+            out[j] = LEFT
+        else:
+            out[j] = STAYED
+    return out
+
+
+@njit(cache=True)
+def _merge(a, b):  # pragma: no cover - compiled
+    """The rows of ``a`` and ``b`` (both increasing), in increasing order without repeats."""
+    out = np.empty(len(a) + len(b), dtype=np.intp)
+    k = i = j = 0
+    while i < len(a) or j < len(b):
+        if j == len(b) or (i < len(a) and a[i] < b[j]):
+            v = a[i]
+            i += 1
+        else:
+            v = b[j]
+            j += 1
+        if k == 0 or out[k - 1] != v:
+            out[k] = v
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True)
+def _union(rows, new):  # pragma: no cover - compiled
+    """The rows of ``rows`` (increasing) and ``new``, in increasing order without repeats."""
+    return _merge(rows, np.sort(new))

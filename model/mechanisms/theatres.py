@@ -30,19 +30,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output
-from regroup.mechanisms.demography import of_fighting_age
+from regroup.mechanisms.insurgency import Roster, _placed, compared
 from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
     from regroup.core.world import World
 
 FIELDS = {"affiliated": Field(np.bool_)}  # tied into an affiliate's network on arrival
+WOMAN, MINOR = int(Role.WOMAN), int(Role.MINOR)
+RELEASED, REMOBILISED = int(State.RELEASED), int(State.REMOBILISED)
 OUTPUTS = {
     "theatre_travellers": Output(
         PERSONS, "Members who travelled to another theatre, by destination.", flow=True, by="place"
@@ -149,26 +152,44 @@ class Theatres(Strict):
     )
 
 
+class Travel:
+    """What travel remembers in a run: the members of the affiliates' networks, and the share
+    of each region of origin's travellers who go to Libya."""
+
+    def __init__(self) -> None:
+        self.affiliated = Roster(lambda pop, rows: pop.affiliated[rows])
+        self.to_libya: np.ndarray | None = None
+
+
 def libya_share(w: World, idx: np.ndarray) -> np.ndarray:
     """The probability that each traveller in ``idx`` goes to Libya, by region of origin."""
-    th = w.group(Theatres)
-    by_region = np.full(len(Region), th.libya_others)
-    by_region[Region.NORTH_AFRICA] = th.libya_north_africa
-    by_region[Region.FORMER_SOVIET] = th.libya_former_soviet
-    return by_region[w.pop.region[idx]]
+    travel = w.memory(Travel)
+    if travel.to_libya is None:  # the parameters do not change during a run
+        th = w.group(Theatres)
+        by_region = np.full(len(Region), th.libya_others)
+        by_region[Region.NORTH_AFRICA] = th.libya_north_africa
+        by_region[Region.FORMER_SOVIET] = th.libya_former_soviet
+        travel.to_libya = by_region
+    return travel.to_libya[w.pop.region[idx]]
 
 
 def travellers(w: World) -> np.ndarray:
     """Those who travel to another theatre this month (before the destination is drawn)."""
     th, t, pop = w.group(Theatres), w.t, w.pop
     hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, State.RELEASED, t=t)
-    role = pop.role[hiding]
-    fighter = role != Role.WOMAN
-    minor = role == Role.MINOR
-    fighter[minor] = of_fighting_age(w, hiding[minor])
-    idx = hiding[fighter & w.dedicated_rows(hiding)]
-    rate = np.where(
-        pop.state[idx] == State.RELEASED, th.travel_rate * th.released_factor, th.travel_rate
+    idx, rate = _dedicated_fighters(
+        hiding,
+        pop.state,
+        pop.role,
+        pop.birth,
+        pop.ideology,
+        pop.loyalty,
+        t,
+        w.population.fighting_age_years * 12,
+        compared(w.extremist_from),
+        compared(w.loyal_from),
+        th.travel_rate,
+        th.travel_rate * th.released_factor,
     )
     return idx[w.draw(len(idx)) < rate]
 
@@ -177,8 +198,7 @@ def attrition(w: World) -> None:
     """Members in another theatre since before this month are killed there at
     ``theatres.death``."""
     pop = w.pop
-    idx = pop.where(State.REMOBILISED, t=w.t)
-    idx = idx[IN_OTHER_THEATRE.take(pop.place[idx])]
+    idx = _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_OTHER_THEATRE)
     killed = w.chance(idx, w.group(Theatres).death)
     pop.move(killed, State.DEAD, w.t)
     w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=len(Place)))
@@ -188,13 +208,13 @@ def arrive(w: World, idx: np.ndarray, dest: Place) -> None:
     """``idx`` arrive in theatre ``dest``: remobilised there; those who join the affiliate's
     network (``theatres.joins_affiliate``) are tied to a member of it already there (chained
     to each other if there is none)."""
-    pop, rng = w.pop, w.rng
-    there = pop.where(State.REMOBILISED)
-    there = there[(pop.place[there] == dest) & pop.affiliated[there]]  # its network's members
+    pop, rng, network = w.pop, w.rng, w.memory(Travel).affiliated
+    there = _affiliates_at(network.rows(w), pop.state, pop.place, pop.affiliated, int(dest))
     pop.move(idx, State.REMOBILISED, w.t, place=dest)
     joining = w.chance(idx, w.group(Theatres).joins_affiliate)
     pop.affiliated[idx] = False
     pop.affiliated[joining] = True
+    network.include(w, joining)
     if len(there):
         w.ties.add(joining, there[rng.integers(0, len(there), len(joining))], tie_kinds.AFFILIATE)
     else:
@@ -213,3 +233,41 @@ def step(w: World) -> None:
         if len(idx):
             arrive(w, idx, dest)
     w.count("theatre_travellers", np.bincount(w.pop.place[going], minlength=len(Place)))
+
+
+# ----------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _dedicated_fighters(  # pragma: no cover - compiled
+    idx, state, role, birth, ideology, loyalty, t, of_age, extremist, loyal, rate, released
+):
+    """The rows of ``idx`` who are dedicated fighters (ideology and loyalty at or above
+    ``extremist`` and ``loyal``; not women; minors only if at least ``of_age`` months old in
+    month ``t``), in order, and each one's travel rate (``released`` for those released from
+    prison, else ``rate``)."""
+    out = np.empty(len(idx), dtype=np.intp)
+    rates = np.empty(len(idx), dtype=np.float64)
+    k = 0
+    for i in idx:
+        r = role[i]
+        if (
+            r != WOMAN
+            and (r != MINOR or t - birth[i] >= of_age)
+            and ideology[i] >= extremist
+            and loyalty[i] >= loyal
+        ):
+            out[k] = i
+            rates[k] = released if state[i] == RELEASED else rate
+            k += 1
+    return out[:k], rates[:k]
+
+
+@njit(cache=True)
+def _affiliates_at(rows, state, place, affiliated, at):  # pragma: no cover - compiled
+    """The rows of ``rows`` (increasing) in an affiliate's network at place ``at``: in an
+    organised group there, tied into the network on arrival."""
+    out = np.empty(len(rows), dtype=np.intp)
+    k = 0
+    for i in rows:
+        out[k] = i
+        k += (state[i] == REMOBILISED) & (place[i] == at) & affiliated[i]
+    return out[:k]
