@@ -31,6 +31,7 @@ quantities the public figures keep apart:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -218,21 +219,20 @@ class Insurgency(Strict):
 
 
 # ----------------------------------------------------------------------------- definitions
-FREE = membership(State, *FREE_STATES)
-
-
 def bits(table: np.ndarray) -> int:
     """A membership table (:func:`membership`) as the bits of an integer (bit ``code`` set for
     each code in it), for branch-free tests in compiled code."""
     return sum(1 << int(code) for code in np.flatnonzero(table))
 
 
-IN_GROUP_BITS = bits(membership(State, State.ACTIVE, State.REMOBILISED))  # territory or cell
-FREE_BITS, FIGHTING_BITS = bits(FREE), bits(FIGHTING)
-AT_PLACE = np.eye(N_PLACES, dtype=bool)  # AT_PLACE[p]: true for place p only
+IN_GROUP = bits(membership(State, State.ACTIVE, State.REMOBILISED))  # territory or a cell
+FREE, FIGHTERS, COMMAND = bits(membership(State, *FREE_STATES)), bits(FIGHTING), bits(COMMANDING)
+REGION = bits(IN_THE_REGION)
+assert THE_REGION == (0, 1), "the cells' kernels count Iraq and Syria as places 0 and 1"
 REMOBILISED, DEAD = int(State.REMOBILISED), int(State.DEAD)
 
 
+@lru_cache(maxsize=None, typed=True)
 def compared(threshold: float) -> np.floating:
     """A threshold as NumPy compares a float32 array with it (a Python float as a float32),
     for compiled code to compare exactly as ``World.loyal`` and ``World.extremist`` do."""
@@ -254,16 +254,14 @@ def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
 def cells(w: World) -> np.ndarray:
     """Cell members in Iraq or Syria who were already there last month."""
     pop = w.pop
-    return _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_THE_REGION)
+    return _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, REGION)
 
 
-def commanders(w: World, at: Place | None = None) -> np.ndarray:
-    """The commanders in Iraq and Syria (or at place ``at`` only): free, loyal leaders and
-    Amni members there."""
+def commanders(w: World) -> np.ndarray:
+    """The commanders in Iraq and Syria: free, loyal leaders and Amni members there."""
     pop = w.pop
-    where = IN_THE_REGION if at is None else AT_PLACE[at]
-    rows = w.memory(Cells).commanding.rows(w)
-    return _commanders(rows, pop.state, pop.place, pop.loyalty, where, compared(w.loyal_from))
+    rows = w.memory(Cells).network.rows(w)
+    return _commanders(rows, pop.state, pop.role, pop.place, pop.loyalty, compared(w.loyal_from))
 
 
 # ----------------------------------------------------------------------------- rosters
@@ -271,13 +269,15 @@ class Roster:
     """The rows that may meet a condition (``meets``), in increasing order, so that a rule
     looks at them only and not at every row: the rows that met it when added to the
     population, and those the mechanism gives it (:meth:`include`) when it makes the
-    condition true. Once a month the dead and those no longer meeting it are dropped."""
+    condition true. Once a year the dead and those no longer meeting it are dropped."""
+
+    PRUNE_EVERY = 12  # months
 
     def __init__(self, meets: Callable[[Population, np.ndarray | slice], np.ndarray]) -> None:
         self.meets = meets
         self._rows = np.empty(0, dtype=np.intp)
         self._scanned = 0  # rows of the population looked at so far
-        self._month = -1  # the month last pruned
+        self._pruned = -self.PRUNE_EVERY  # the month last pruned
 
     def rows(self, w: World) -> np.ndarray:
         """Every row alive that meets the condition, and perhaps some that do not."""
@@ -286,8 +286,8 @@ class Roster:
             added = np.flatnonzero(self.meets(pop, slice(self._scanned, pop.n)))
             self._rows = np.concatenate((self._rows, added + self._scanned))
             self._scanned = pop.n
-        if self._month != w.t:
-            self._month = w.t
+        if w.t >= self._pruned + self.PRUNE_EVERY or w.t < self._pruned:
+            self._pruned = w.t
             rows = self._rows
             self._rows = rows[self.meets(pop, rows) & (pop.state[rows] != DEAD)]
         return self._rows
@@ -301,15 +301,18 @@ class Roster:
 # ----------------------------------------------------------------------------- cells
 class Cells:
     """What the cells remember: the next cell number, and each place's open cell (the one
-    new members fill; -1: none) with how many agents have joined it; who may be in a cell,
-    and who has a commanding role."""
+    new members fill; -1: none) with how many agents have joined it; and who may be in the
+    network: in a cell, or of a commanding role."""
 
     def __init__(self) -> None:
         self.next_id = 0
         self.open = np.full(N_PLACES, NO_CELL, dtype=np.int64)
         self.filled = np.zeros(N_PLACES, dtype=np.int64)
-        self.members = Roster(lambda pop, rows: pop.insurgent_cell[rows] != NO_CELL)
-        self.commanding = Roster(lambda pop, rows: COMMANDING.take(pop.role[rows]))
+        self.network = Roster(
+            lambda pop, rows: (
+                (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING.take(pop.role[rows])
+            )
+        )
 
 
 def cell_agents(w: World) -> int:
@@ -326,38 +329,41 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
     members of its other cells."""
     pop = w.pop
-    idx = _placed(idx, pop.place, IN_THE_REGION)
+    idx = _placed(idx, pop.place, REGION)
     if len(idx) == 0:
         return
     rng, mem = w.rng, w.memory(Cells)
     k = cell_agents(w)
     kind = tie_kinds.INSURGENT_CELL
     pop.insurgent_cell[idx] = NO_CELL  # a member caught and freed again joins a new cell
-    members = mem.members.rows(w)  # who may have been in a cell before these joined
-    command = commanders(w)
+    # by place: the members of its open cell, and the commanders and members of cells there
+    old, n_old, targets, n_targets = _link_targets(
+        mem.network.rows(w),
+        pop.state,
+        pop.role,
+        pop.insurgent_cell,
+        pop.place,
+        pop.loyalty,
+        mem.open,
+        compared(w.loyal_from),
+    )
     for place in THE_REGION:
-        new = _placed(idx, pop.place, AT_PLACE[place])
+        new = _placed(idx, pop.place, 1 << place)
         if len(new) == 0:
             continue
         new = new[rng.permutation(len(new))]
-        filled, open_id = int(mem.filled[place]), int(mem.open[place])
-        old, targets = _link_targets(  # before the newcomers are in cells
-            members, command, pop.state, pop.insurgent_cell, pop.place, int(place), open_id
-        )
-        # places in the open cell, then in new ones
-        a, b, heads = _fill(new, pop.insurgent_cell, filled, open_id, mem.next_id, k)
-        w.ties.add(a, b, kind)  # each member tied to the previous one of the same cell
-        offset = 1 if filled else 0
-        mem.next_id += (filled + len(new) - 1) // k + 1 - offset  # cells started by this call
+        filled = int(mem.filled[place])
+        a, b, heads = _fill(new, pop.insurgent_cell, filled, int(mem.open[place]), mem.next_id, k)
+        w.ties.add(a, b, kind)  # each member tied to the one before in its cell
+        mem.next_id += (filled + len(new) - 1) // k + 1 - (1 if filled else 0)  # cells started
         mem.open[place], mem.filled[place] = pop.insurgent_cell[new[-1]], (filled + len(new)) % k
         if mem.filled[place] == 0:  # the last cell is full: the next member opens a new one
             mem.open[place] = NO_CELL
-        if filled:  # the open cell's first newcomer joins a remaining member, if any
-            if len(old):
-                w.ties.add(heads[:1], old[rng.integers(0, len(old), 1)], kind)
-                heads = heads[1:]
-        link(w, heads, targets)
-    mem.members.include(w, idx)
+        if filled and n_old[place]:  # the open cell's first newcomer joins a remaining member
+            w.ties.add(heads[:1], old[place, rng.integers(0, n_old[place], 1)], kind)
+            heads = heads[1:]
+        link(w, heads, targets[place, : n_targets[place]])
+    mem.network.include(w, idx)
 
 
 def link(w: World, heads: np.ndarray, targets: np.ndarray) -> None:
@@ -378,11 +384,12 @@ def fund(w: World, members: np.ndarray | None = None) -> None:
     if income <= 0:
         return
     members = np.bincount(pop.place[cells(w) if members is None else members], minlength=N_PLACES)
+    if not members.any():
+        return
+    command = commanders(w)
     for place in THE_REGION:
-        if members[place] == 0:
-            continue
-        heads = commanders(w, at=place)
-        if len(heads) == 0:
+        heads = _placed(command, pop.place, 1 << place)
+        if members[place] == 0 or len(heads) == 0:
             continue
         total = income * members[place]  # per person of an agent: agents x scale cancel
         pop.funds[heads] += np.float32(total / len(heads))
@@ -443,23 +450,23 @@ def counter_insurgency(w: World) -> np.ndarray:
         return idx
     u = w.draw(len(idx))
     # the three compete in one draw: below death, killed; then captured; then dropping out
-    fate = _fates(
+    killed, captured, leaving, staying = _fates(
+        idx,
         u,
-        pop.loyalty[idx],
+        pop.loyalty,
+        pop.insurgent_cell,
         g.death,
         g.death + g.capture,
         g.death + g.capture + g.drop_out,
         compared(w.loyal_from),
     )
-    killed, captured, leaving = idx[fate == KILLED], idx[fate == CAPTURED], idx[fate == LEFT]
     pop.move(killed, State.DEAD, t)
     prison.admit(w, captured, home=False)
     pop.move(leaving, State.HIDING_LOCAL, t)
-    pop.insurgent_cell[idx[fate != STAYED]] = NO_CELL
     w.count("killed_in_cells", len(killed))
     w.count("captured_in_cells", len(captured))
     w.count("left_cells", len(leaving))
-    return idx[fate == STAYED]
+    return staying
 
 
 def step(w: World) -> None:
@@ -474,9 +481,6 @@ def step(w: World) -> None:
 
 
 # ----------------------------------------------------------------------------- kernels
-STAYED, KILLED, CAPTURED, LEFT = 0, 1, 2, 3  # a cell member's fate in counter-insurgency
-
-
 @njit(cache=True)
 def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma: no cover
     """Members (in the territory or a cell, or free and loyal) and fighters (a fighting role
@@ -487,9 +491,9 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma
     code = np.empty(n, dtype=np.uint8)
     for i in range(n):
         s = np.int64(state[i])
-        in_group = (IN_GROUP_BITS >> s) & 1
-        member = in_group | ((FREE_BITS >> s) & 1 & np.int64(loyalty[i] >= loyal_from))
-        fighter = in_group & ((FIGHTING_BITS >> np.int64(role[i])) & 1)
+        in_group = (IN_GROUP >> s) & 1
+        member = in_group | ((FREE >> s) & 1 & np.int64(loyalty[i] >= loyal_from))
+        fighter = in_group & ((FIGHTERS >> np.int64(role[i])) & 1)
         code[i] = np.int64(place[i]) * 4 + fighter * 2 + member
     tally = np.zeros((4, N_PLACES * 4), dtype=np.int64)
     for i in range(n):
@@ -500,24 +504,29 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma
 
 @njit(cache=True)
 def _placed(idx, place, where):  # pragma: no cover - compiled
-    """The rows of ``idx`` whose place is one of ``where`` (a boolean per place), in order."""
+    """The rows of ``idx`` whose place is one of ``where`` (bits), in order."""
     out = np.empty(len(idx), dtype=np.intp)
     k = 0
     for i in idx:
         out[k] = i
-        k += where[place[i]]
+        k += (where >> np.int64(place[i])) & 1
     return out[:k]
 
 
 @njit(cache=True)
-def _commanders(rows, state, place, loyalty, where, loyal_from):  # pragma: no cover - compiled
-    """The rows of ``rows`` (commanding roles) free, loyal and at one of the places
-    ``where``."""
+def _commanders(rows, state, role, place, loyalty, loyal_from):  # pragma: no cover - compiled
+    """The rows of ``rows`` of a commanding role, free, loyal and in Iraq or Syria."""
     out = np.empty(len(rows), dtype=np.intp)
     k = 0
     for i in rows:
         out[k] = i
-        k += FREE[state[i]] & where[place[i]] & (loyalty[i] >= loyal_from)
+        k += (
+            (COMMAND >> np.int64(role[i]))
+            & (FREE >> np.int64(state[i]))
+            & (REGION >> np.int64(place[i]))
+            & 1
+            & np.int64(loyalty[i] >= loyal_from)
+        )
     return out[:k]
 
 
@@ -528,7 +537,12 @@ def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from):  # pragma:
     k = 0
     for i in idx:
         out[k] = i
-        k += IN_THE_REGION[place[i]] & FIGHTING[role[i]] & (loyalty[i] >= loyal_from)
+        k += (
+            (REGION >> np.int64(place[i]))
+            & (FIGHTERS >> np.int64(role[i]))
+            & 1
+            & np.int64(loyalty[i] >= loyal_from)
+        )
     return out[:k]
 
 
@@ -536,7 +550,7 @@ def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from):  # pragma:
 def _fill(new, cell, filled, open_id, next_id, size):  # pragma: no cover - compiled
     """Put ``new`` (in order) into cells of ``size``: the open cell ``open_id`` (which has
     ``filled`` members, 0: none open), then new cells from ``next_id``; writes ``cell``.
-    Returns the ties of each member to the previous one in its cell (ends ``a``, ``b``) and
+    Returns the ties of each member to the one before in its cell (ends ``a``, ``b``) and
     the first newcomer of each cell (its head)."""
     offset = 1 if filled else 0
     a = np.empty(len(new), dtype=np.intp)
@@ -557,64 +571,70 @@ def _fill(new, cell, filled, open_id, next_id, size):  # pragma: no cover - comp
 
 
 @njit(cache=True)
-def _link_targets(members, command, state, cell, place, at, open_id):  # pragma: no cover
-    """At place ``at``: the members of cell ``open_id``, and the link targets: the members of
-    existing cells there (of the rows ``members``, increasing, who may be in a cell) and the
-    commanders ``command`` there, in increasing order without repeats."""
-    old = np.empty(len(members), dtype=np.intp)
-    here = np.empty(len(members), dtype=np.intp)
-    n_old = n_here = 0
-    for i in members:
-        if state[i] == REMOBILISED and cell[i] != NO_CELL and place[i] == at:
-            here[n_here] = i
-            n_here += 1
-            if cell[i] == open_id:
-                old[n_old] = i
-                n_old += 1
-    chiefs = np.empty(len(command), dtype=np.intp)
-    n_chiefs = 0
-    for i in command:
-        chiefs[n_chiefs] = i
-        n_chiefs += place[i] == at
-    return old[:n_old], _merge(here[:n_here], chiefs[:n_chiefs])
+def _link_targets(
+    rows, state, role, cell, place, loyalty, open_ids, loyal_from
+):  # pragma: no cover
+    """For Iraq and Syria (0 and 1), of ``rows`` (increasing): the members of the place's open
+    cell (``open_ids``), and the link targets: the members of existing cells there and the
+    commanders there (free, loyal, of a commanding role), in order; each with its count."""
+    old = np.empty((2, len(rows)), dtype=np.intp)
+    targets = np.empty((2, len(rows)), dtype=np.intp)
+    n_old = np.zeros(2, dtype=np.int64)
+    n_targets = np.zeros(2, dtype=np.int64)
+    for i in rows:  # written for every row (in Iraq's or Syria's list), kept for those sought
+        p = np.int64(place[i])
+        s = np.int64(state[i])
+        q = p & 1
+        in_region = np.int64(p < 2)
+        member = np.int64(s == REMOBILISED) & np.int64(cell[i] != NO_CELL)
+        chief = (
+            (COMMAND >> np.int64(role[i])) & (FREE >> s) & 1 & np.int64(loyalty[i] >= loyal_from)
+        )
+        targets[q, n_targets[q]] = i
+        n_targets[q] += in_region & (member | chief)
+        old[q, n_old[q]] = i
+        n_old[q] += in_region & member & np.int64(cell[i] == open_ids[q])
+    return old, n_old, targets, n_targets
 
 
 @njit(cache=True)
-def _fates(u, loyalty, killed, captured, left, loyal_from):  # pragma: no cover - compiled
-    """Each cell member's fate from its draw ``u``: below ``killed``, killed; below
-    ``captured``, captured; below ``left`` or no longer loyal, dropped out; else stays."""
-    out = np.empty(len(u), dtype=np.int8)
-    for j in range(len(u)):
+def _fates(idx, u, loyalty, cell, killed, captured, left, loyal_from):  # pragma: no cover
+    """The cell members ``idx`` killed, captured, dropping out and staying, from their draws
+    ``u``: below ``killed``, killed; below ``captured``, captured; below ``left`` or no
+    longer loyal, dropping out. Those leaving a cell are taken out of it (``cell``)."""
+    fates = np.empty((4, len(idx)), dtype=np.intp)
+    n = np.zeros(4, dtype=np.int64)
+    for j in range(len(idx)):
+        i = idx[j]
         if u[j] < killed:
-            out[j] = KILLED
+            fate = 0
         elif u[j] < captured:
-            out[j] = CAPTURED
-        elif u[j] < left or not loyalty[j] >= loyal_from:
-            out[j] = LEFT
+            fate = 1
+        elif u[j] < left or not loyalty[i] >= loyal_from:
+            fate = 2
         else:
-            out[j] = STAYED
-    return out
-
-
-@njit(cache=True)
-def _merge(a, b):  # pragma: no cover - compiled
-    """The rows of ``a`` and ``b`` (both increasing), in increasing order without repeats."""
-    out = np.empty(len(a) + len(b), dtype=np.intp)
-    k = i = j = 0
-    while i < len(a) or j < len(b):
-        if j == len(b) or (i < len(a) and a[i] < b[j]):
-            v = a[i]
-            i += 1
-        else:
-            v = b[j]
-            j += 1
-        if k == 0 or out[k - 1] != v:
-            out[k] = v
-            k += 1
-    return out[:k]
+            fate = 3
+        fates[fate, n[fate]] = i
+        n[fate] += 1
+        if fate < 3:
+            cell[i] = NO_CELL
+    return fates[0, : n[0]], fates[1, : n[1]], fates[2, : n[2]], fates[3, : n[3]]
 
 
 @njit(cache=True)
 def _union(rows, new):  # pragma: no cover - compiled
-    """The rows of ``rows`` (increasing) and ``new``, in increasing order without repeats."""
-    return _merge(rows, np.sort(new))
+    """The rows of ``rows`` (increasing) and ``new`` (a few), in increasing order without
+    repeats."""
+    new = np.unique(new)
+    at = np.searchsorted(rows, new)
+    out = np.empty(len(rows) + len(new), dtype=np.intp)
+    k = done = 0
+    for j in range(len(new)):
+        out[k : k + at[j] - done] = rows[done : at[j]]
+        k += at[j] - done
+        done = at[j]
+        if done == len(rows) or rows[done] != new[j]:
+            out[k] = new[j]
+            k += 1
+    out[k : k + len(rows) - done] = rows[done:]
+    return out[: k + len(rows) - done]

@@ -37,7 +37,7 @@ from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output
-from regroup.mechanisms.insurgency import Roster, _placed, compared
+from regroup.mechanisms.insurgency import Roster, _placed, bits, compared
 from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 FIELDS = {"affiliated": Field(np.bool_)}  # tied into an affiliate's network on arrival
 WOMAN, MINOR = int(Role.WOMAN), int(Role.MINOR)
 RELEASED, REMOBILISED = int(State.RELEASED), int(State.REMOBILISED)
+OTHER_THEATRES = bits(IN_OTHER_THEATRE)
 OUTPUTS = {
     "theatre_travellers": Output(
         PERSONS, "Members who travelled to another theatre, by destination.", flow=True, by="place"
@@ -198,7 +199,7 @@ def attrition(w: World) -> None:
     """Members in another theatre since before this month are killed there at
     ``theatres.death``."""
     pop = w.pop
-    idx = _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_OTHER_THEATRE)
+    idx = _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, OTHER_THEATRES)
     killed = w.chance(idx, w.group(Theatres).death)
     pop.move(killed, State.DEAD, w.t)
     w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=len(Place)))
@@ -247,17 +248,16 @@ def _dedicated_fighters(  # pragma: no cover - compiled
     out = np.empty(len(idx), dtype=np.intp)
     rates = np.empty(len(idx), dtype=np.float64)
     k = 0
-    for i in idx:
+    for i in idx:  # written for every row, kept for the dedicated fighters
         r = role[i]
-        if (
-            r != WOMAN
-            and (r != MINOR or t - birth[i] >= of_age)
-            and ideology[i] >= extremist
-            and loyalty[i] >= loyal
-        ):
-            out[k] = i
-            rates[k] = released if state[i] == RELEASED else rate
-            k += 1
+        out[k] = i
+        rates[k] = released if state[i] == RELEASED else rate
+        k += (
+            (r != WOMAN)
+            & ((r != MINOR) | (t - birth[i] >= of_age))
+            & (ideology[i] >= extremist)
+            & (loyalty[i] >= loyal)
+        )
     return out[:k], rates[:k]
 
 
