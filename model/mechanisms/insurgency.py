@@ -254,7 +254,7 @@ def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
 def cells(w: World) -> np.ndarray:
     """Cell members in Iraq or Syria who were already there last month."""
     pop = w.pop
-    return _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, REGION)
+    return in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, REGION)
 
 
 def commanders(w: World) -> np.ndarray:
@@ -329,7 +329,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
     members of its other cells."""
     pop = w.pop
-    idx = _placed(idx, pop.place, REGION)
+    idx = in_places(idx, pop.place, REGION)
     if len(idx) == 0:
         return
     rng, mem = w.rng, w.memory(Cells)
@@ -348,7 +348,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         compared(w.loyal_from),
     )
     for place in THE_REGION:
-        new = _placed(idx, pop.place, 1 << place)
+        new = in_places(idx, pop.place, 1 << place)
         if len(new) == 0:
             continue
         new = new[rng.permutation(len(new))]
@@ -388,7 +388,7 @@ def fund(w: World, members: np.ndarray | None = None) -> None:
         return
     command = commanders(w)
     for place in THE_REGION:
-        heads = _placed(command, pop.place, 1 << place)
+        heads = in_places(command, pop.place, 1 << place)
         if members[place] == 0 or len(heads) == 0:
             continue
         total = income * members[place]  # per person of an agent: agents x scale cancel
@@ -503,7 +503,7 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma
 
 
 @njit(cache=True)
-def _placed(idx, place, where):  # pragma: no cover - compiled
+def in_places(idx, place, where):  # pragma: no cover - compiled
     """The rows of ``idx`` whose place is one of ``where`` (bits), in order."""
     out = np.empty(len(idx), dtype=np.intp)
     k = 0

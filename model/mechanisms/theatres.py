@@ -37,7 +37,7 @@ from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output
-from regroup.mechanisms.insurgency import Roster, _placed, bits, compared
+from regroup.mechanisms.insurgency import Roster, bits, compared, in_places
 from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def attrition(w: World) -> None:
     """Members in another theatre since before this month are killed there at
     ``theatres.death``."""
     pop = w.pop
-    idx = _placed(pop.where(State.REMOBILISED, t=w.t), pop.place, OTHER_THEATRES)
+    idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, OTHER_THEATRES)
     killed = w.chance(idx, w.group(Theatres).death)
     pop.move(killed, State.DEAD, w.t)
     w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=len(Place)))
