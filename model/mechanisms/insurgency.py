@@ -383,17 +383,12 @@ def fund(w: World, members: np.ndarray | None = None) -> None:
     pop, income = w.pop, w.group(Insurgency).income_usd
     if income <= 0:
         return
-    members = np.bincount(pop.place[cells(w) if members is None else members], minlength=N_PLACES)
-    if not members.any():
+    members = cells(w) if members is None else members
+    if len(members) == 0:
         return
-    command = commanders(w)
-    for place in THE_REGION:
-        heads = in_places(command, pop.place, 1 << place)
-        if members[place] == 0 or len(heads) == 0:
-            continue
-        total = income * members[place]  # per person of an agent: agents x scale cancel
-        pop.funds[heads] += np.float32(total / len(heads))
-        w.count("insurgency_income", _at(place, total))
+    credited = _fund(members, commanders(w), pop.place, pop.funds, income)
+    if credited.any():
+        w.count("insurgency_income", credited)
 
 
 # ----------------------------------------------------------------------------- the rules
@@ -423,6 +418,7 @@ def prison_breaks(w: World) -> None:
 
 
 def _at(place: Place, value: float) -> np.ndarray:
+    """``value`` at ``place``, zero elsewhere (an output by place)."""
     out = np.zeros(N_PLACES)
     out[place] = value
     return out
@@ -595,6 +591,29 @@ def _link_targets(
         old[q, n_old[q]] = i
         n_old[q] += in_region & member & np.int64(cell[i] == open_ids[q])
     return old, n_old, targets, n_targets
+
+
+@njit(cache=True)
+def _fund(members, command, place, funds, income):  # pragma: no cover - compiled
+    """Credit each place's commanders ``command`` (writes ``funds``) with ``income`` for each
+    of its cell members ``members``, shared equally (in float32, as NumPy adds a float32 to
+    float32 funds); returns the income credited by place (none where there is no commander)."""
+    n_members = np.zeros(N_PLACES, dtype=np.int64)
+    n_heads = np.zeros(N_PLACES, dtype=np.int64)
+    for i in members:
+        n_members[place[i]] += 1
+    for i in command:
+        n_heads[place[i]] += 1
+    credited = np.zeros(N_PLACES)
+    share = np.zeros(N_PLACES, dtype=np.float32)
+    for p in range(N_PLACES):
+        if n_members[p] and n_heads[p]:
+            credited[p] = income * n_members[p]  # per person of an agent: agents x scale cancel
+            share[p] = np.float32(credited[p] / n_heads[p])
+    for i in command:
+        if n_members[place[i]]:  # funds elsewhere untouched
+            funds[i] += share[place[i]]
+    return credited
 
 
 @njit(cache=True)
