@@ -511,18 +511,20 @@ def in_places(idx, place, where):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _commanders(rows, state, role, place, loyalty, loyal_from):  # pragma: no cover - compiled
-    """The rows of ``rows`` of a commanding role, free, loyal and in Iraq or Syria."""
+    """The rows of ``rows`` of a commanding role, free, loyal and in Iraq or Syria.
+
+    Branches test the place first: most rows fail early, and skip the other lookups."""
     out = np.empty(len(rows), dtype=np.intp)
     k = 0
     for i in rows:
-        out[k] = i
-        k += (
-            (COMMAND >> np.int64(role[i]))
-            & (FREE >> np.int64(state[i]))
-            & (REGION >> np.int64(place[i]))
-            & 1
-            & np.int64(loyalty[i] >= loyal_from)
-        )
+        if (
+            (REGION >> np.int64(place[i])) & 1
+            and (FREE >> np.int64(state[i])) & 1
+            and (COMMAND >> np.int64(role[i])) & 1
+            and loyalty[i] >= loyal_from
+        ):
+            out[k] = i
+            k += 1
     return out[:k]
 
 
@@ -577,19 +579,20 @@ def _link_targets(
     targets = np.empty((2, len(rows)), dtype=np.intp)
     n_old = np.zeros(2, dtype=np.int64)
     n_targets = np.zeros(2, dtype=np.int64)
-    for i in rows:  # written for every row (in Iraq's or Syria's list), kept for those sought
+    for i in rows:
         p = np.int64(place[i])
+        if p >= 2:  # outside Iraq and Syria
+            continue
         s = np.int64(state[i])
-        q = p & 1
-        in_region = np.int64(p < 2)
-        member = np.int64(s == REMOBILISED) & np.int64(cell[i] != NO_CELL)
-        chief = (
-            (COMMAND >> np.int64(role[i])) & (FREE >> s) & 1 & np.int64(loyalty[i] >= loyal_from)
-        )
-        targets[q, n_targets[q]] = i
-        n_targets[q] += in_region & (member | chief)
-        old[q, n_old[q]] = i
-        n_old[q] += in_region & member & np.int64(cell[i] == open_ids[q])
+        if s == REMOBILISED and cell[i] != NO_CELL:  # in a cell
+            targets[p, n_targets[p]] = i
+            n_targets[p] += 1
+            if cell[i] == open_ids[p]:
+                old[p, n_old[p]] = i
+                n_old[p] += 1
+        elif (FREE >> s) & 1 and (COMMAND >> np.int64(role[i])) & 1 and loyalty[i] >= loyal_from:
+            targets[p, n_targets[p]] = i
+            n_targets[p] += 1
     return old, n_old, targets, n_targets
 
 

@@ -248,16 +248,13 @@ def _dedicated_fighters(  # pragma: no cover - compiled
     out = np.empty(len(idx), dtype=np.intp)
     rates = np.empty(len(idx), dtype=np.float64)
     k = 0
-    for i in idx:  # written for every row, kept for the dedicated fighters
-        r = role[i]
-        out[k] = i
-        rates[k] = released if state[i] == RELEASED else rate
-        k += (
-            (r != WOMAN)
-            & ((r != MINOR) | (t - birth[i] >= of_age))
-            & (ideology[i] >= extremist)
-            & (loyalty[i] >= loyal)
-        )
+    for i in idx:  # loyalty first: most fail there, and skip the other lookups
+        if loyalty[i] >= loyal and ideology[i] >= extremist:
+            r = role[i]
+            if r != WOMAN and (r != MINOR or t - birth[i] >= of_age):
+                out[k] = i
+                rates[k] = released if state[i] == RELEASED else rate
+                k += 1
     return out[:k], rates[:k]
 
 
