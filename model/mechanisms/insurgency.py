@@ -269,7 +269,8 @@ class Roster:
     """The rows that may meet a condition (``meets``), in increasing order, so that a rule
     looks at them only and not at every row: the rows that met it when added to the
     population, and those the mechanism gives it (:meth:`include`) when it makes the
-    condition true. Once a year the dead and those no longer meeting it are dropped."""
+    condition true (so nothing else may make it true). Once a year the dead and those no
+    longer meeting it are dropped."""
 
     PRUNE_EVERY = 12  # months
 
@@ -302,7 +303,8 @@ class Roster:
 class Cells:
     """What the cells remember: the next cell number, and each place's open cell (the one
     new members fill; -1: none) with how many agents have joined it; and who may be in the
-    network: in a cell, or of a commanding role."""
+    network: in a cell (only :func:`form_cells` puts a member in one), or of a commanding
+    role (a member's role never changes)."""
 
     def __init__(self) -> None:
         self.next_id = 0
