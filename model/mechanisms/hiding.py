@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.states import (
@@ -17,7 +18,9 @@ from regroup.core.states import (
     HIDING_STATES,
     IN_CONFLICT,
     Region,
+    Role,
     State,
+    membership,
 )
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import prison
@@ -155,19 +158,22 @@ class Hiding(Strict):
     )
 
 
-def intelligence(w: World, idx: np.ndarray) -> np.ndarray:
-    """Detection relative to today's, per person in ``idx``: 1 + ``policy.intelligence_gain``
-    x the coverage of intelligence sharing where each is."""
-    return 1.0 + w.policy.intelligence_gain * w.coverage_of("intelligence_sharing", idx)
-
-
 def detection(w: World, idx: np.ndarray) -> np.ndarray:
-    """Monthly probability of being caught, per person in ``idx``."""
+    """Monthly probability of being caught, per person in ``idx``: ``hiding.detection`` x
+    intelligence (:func:`_intelligence`) x ``hiding.unknown_factor`` for those unknown to
+    the authorities x ``hiding.abroad_factor`` for those hiding abroad."""
     h, pop = w.group(Hiding), w.pop
-    intel = intelligence(w, idx)
-    known = np.where(pop.known[idx], 1.0, h.unknown_factor)
-    abroad = np.where(pop.state[idx] == int(State.HIDING_ABROAD), h.abroad_factor, 1.0)
-    return h.detection * intel * known * abroad
+    return _detection(
+        idx,
+        pop.state,
+        pop.place,
+        pop.known,
+        w.coverage("intelligence_sharing"),
+        w.policy.intelligence_gain,
+        h.detection,
+        h.unknown_factor,
+        h.abroad_factor,
+    )
 
 
 def going_home(w: World, abroad: np.ndarray) -> np.ndarray:
@@ -185,11 +191,14 @@ def catch(w: World, idx: np.ndarray) -> None:
         return
     pop, policy = w.pop, w.policy
     base = w.group(Hiding).tie_cut_share
-    sharing = w.coverage_of("intelligence_sharing", idx)
-    share = base + (1.0 - base) * policy.sharing_tie_cut * sharing
-    for value in np.unique(share):  # one value without sharing: one cut, as before
-        w.ties.cut(idx[share == value], float(value), w.rng)
-    kept = np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
+    sharing = None
+    if not w.lever_on("intelligence_sharing"):
+        w.ties.cut(idx, float(base), w.rng)  # no sharing anywhere: one share, one cut
+    else:
+        sharing = w.coverage_of("intelligence_sharing", idx)
+        share = base + (1.0 - base) * policy.sharing_tie_cut * sharing
+        for value in np.unique(share):  # one cut per share, in increasing order of share
+            w.ties.cut(idx[share == value], float(value), w.rng)
     # held where caught in a conflict place (Iraq, Syria, another theatre), and locals
     # anywhere (handed over to Iraq or Syria); foreigners caught elsewhere go home to prison
     there = (pop.region[idx] == Region.LOCAL) | IN_CONFLICT.take(pop.place[idx])
@@ -197,7 +206,21 @@ def catch(w: World, idx: np.ndarray) -> None:
     home = idx[~there]
     pop.returned[home[pop.returned[home] < 0]] = w.t
     prison.admit(w, home, home=True)
-    pop.funds[idx] *= kept
+    if sharing is not None:  # without sharing nothing more is seized (funds x 1)
+        pop.funds[idx] *= np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
+
+
+class Money:
+    """The monthly money rule's float32 tables per state code, made once a run: the cost of
+    living in hiding (``living``) and the income of crime (``income``)."""
+
+    living: np.ndarray | None = None
+    income: np.ndarray | None = None
+
+
+def _state_table(states: tuple[State, ...], value: float) -> np.ndarray:
+    """A float32 per state code: ``value`` for ``states``, 0 for the others."""
+    return np.float32(value) * membership(State, *states)
 
 
 def step(w: World) -> None:
@@ -207,17 +230,24 @@ def step(w: World) -> None:
     # monitored returnees (and released prisoners, whom only intelligence sharing brings
     # under watch): the extremist among them may be caught acting
     watched = pop.where(*WATCHED, t=t)
-    watched = watched[pop.monitored[watched] & w.extremist(pop.ideology[watched])]
-    risk = h.monitored_detection * intelligence(w, watched) * pop.ideology[watched]
+    extremist_from = as_compared(w.extremist_from, pop.ideology)
+    watched = watched[_watched_extremist(watched, pop.monitored, pop.ideology, extremist_from)]
+    risk = _acting_risk(
+        watched,
+        pop.place,
+        pop.ideology,
+        w.coverage("intelligence_sharing"),
+        w.policy.intelligence_gain,
+        h.monitored_detection,
+    )
     catch(w, np.concatenate([caught, watched[w.draw(len(watched)) < risk]]))
 
-    funds = pop.view("funds")  # funds are never negative: a zero cost leaves them as they are
-    cost = np.float32(h.living_cost_usd) * pop.mask(*HIDING_STATES)
-    role = pop.view("role")
-    command = (role == int(COMMAND_ROLES[0])) | (role == int(COMMAND_ROLES[1]))
-    cost += np.float32(h.support_usd) * (command & pop.mask(*FREE_STATES))
-    np.maximum(funds - cost, 0.0, out=funds)
-    funds += np.float32(h.crime_income_usd) * pop.mask(State.CRIMINAL)
+    money = w.memory(Money)
+    if money.living is None:
+        money.living = _state_table(HIDING_STATES, h.living_cost_usd)
+        money.income = _state_table((State.CRIMINAL,), h.crime_income_usd)
+    support = np.float32(h.support_usd)
+    _spend(pop.state, pop.role, pop.funds, pop.n, money.living, support, money.income)
 
     local = pop.where(State.HIDING_LOCAL, t=t)
     killed = w.chance(local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
@@ -225,7 +255,85 @@ def step(w: World) -> None:
     w.count("killed_in_insurgency", len(killed))
 
     drifting = pop.where(*HIDING_STATES, t=t)
-    without = ~pop.documents[drifting] & (pop.region[drifting] != Region.LOCAL)
-    broke = pop.funds[drifting] < h.living_cost_usd
-    rate = h.crime_drift * (without | broke)
+    living = as_compared(h.living_cost_usd, pop.funds)
+    rate = _drift(drifting, pop.documents, pop.region, pop.funds, living, h.crime_drift)
     pop.move(drifting[w.draw(len(drifting)) < rate], State.CRIMINAL, t)
+
+
+def as_compared(value: float, values: np.ndarray) -> np.floating:
+    """``value`` in the type NumPy compares it with ``values`` in: a Python float against
+    float32 values is compared as a float32 (NEP 50), so a compiled kernel must get it so to
+    give the same answers."""
+    return np.result_type(values.dtype, value).type(value)
+
+
+# Compiled passes over the people each rule is about (codes as lookup tables).
+_HIDING_ABROAD = int(State.HIDING_ABROAD)
+_IS_FREE = membership(State, *FREE_STATES)
+_IS_COMMAND = membership(Role, *COMMAND_ROLES)
+_LOCAL = int(Region.LOCAL)
+
+
+@njit(cache=True)
+def _intelligence(i, place, sharing, gain):  # pragma: no cover - compiled
+    """Detection of person ``i`` relative to today's: 1 + ``policy.intelligence_gain`` x the
+    coverage of intelligence sharing (``sharing``, per place) where the person is."""
+    return 1.0 + gain * sharing[place[i]]
+
+
+@njit(cache=True)
+def _detection(idx, state, place, known, sharing, gain, base, unknown, abroad):  # pragma: no cover
+    """:func:`detection` per person in ``idx``."""
+    out = np.empty(len(idx))
+    for j in range(len(idx)):
+        i = idx[j]
+        p = base * _intelligence(i, place, sharing, gain) * (1.0 if known[i] else unknown)
+        out[j] = p * (abroad if state[i] == _HIDING_ABROAD else 1.0)
+    return out
+
+
+@njit(cache=True)
+def _watched_extremist(watched, monitored, ideology, extremist_from):  # pragma: no cover
+    """Boolean per person in ``watched``: monitored and extremist."""
+    out = np.empty(len(watched), dtype=np.bool_)
+    for j in range(len(watched)):
+        i = watched[j]
+        out[j] = monitored[i] & (ideology[i] >= extremist_from)
+    return out
+
+
+@njit(cache=True)
+def _acting_risk(suspects, place, ideology, sharing, gain, rate):  # pragma: no cover - compiled
+    """Monthly probability that each of ``suspects`` is caught acting on their views:
+    ``hiding.monitored_detection`` x :func:`_intelligence` x ideology."""
+    out = np.empty(len(suspects))
+    for j in range(len(suspects)):
+        i = suspects[j]
+        out[j] = rate * _intelligence(i, place, sharing, gain) * ideology[i]
+    return out
+
+
+@njit(cache=True)
+def _spend(state, role, funds, n, living, support, income):  # pragma: no cover - compiled
+    """A month's money, in place over rows ``0..n-1`` (float32, as NumPy did it over every
+    row): those hiding pay the cost of living (``living``, per state), free leaders and Amni
+    members their support of fighters' widows and children (``support``), funds never go
+    below zero; criminals earn their income (``income``, per state). Branch-free: the
+    rows' states are mixed."""
+    for i in range(n):
+        s = state[i]
+        cost = living[s] + (support if _IS_FREE[s] & _IS_COMMAND[role[i]] else np.float32(0.0))
+        left = funds[i] - cost
+        funds[i] = (left if not left < 0 else np.float32(0.0)) + income[s]
+
+
+@njit(cache=True)
+def _drift(hiding, documents, region, funds, living, rate):  # pragma: no cover - compiled
+    """Monthly probability that each of ``hiding`` drifts into crime: ``hiding.crime_drift``
+    for foreigners without papers and those who cannot meet the cost of living, else 0."""
+    out = np.empty(len(hiding))
+    for j in range(len(hiding)):
+        i = hiding[j]
+        exposed = (not documents[i] and region[i] != _LOCAL) or funds[i] < living
+        out[j] = rate * exposed
+    return out
