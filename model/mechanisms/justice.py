@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RegionFactors, Strict, param, table
 from regroup.core.population import Field
@@ -103,8 +104,7 @@ def arrive_home(w: World, idx: np.ndarray) -> None:
     if len(idx) == 0:
         return
     j, pop = w.group(Justice), w.pop
-    first = idx[pop.returned[idx] < 0]
-    pop.returned[first] = w.t
+    _first_return(idx, pop.returned, w.t)
     prosecuted = w.draw(len(idx)) < j.prosecution
     prison.admit(w, idx[prosecuted], home=True)
     free = idx[~prosecuted]
@@ -115,13 +115,21 @@ def arrive_home(w: World, idx: np.ndarray) -> None:
 def watch(w: World, free: np.ndarray) -> None:
     """Decide who among the ``free`` the authorities monitor: ``justice.monitored`` of them,
     and screening flags the 'dangerous' unless they pass as disavowed (seed 000)."""
+    if len(free) == 0:  # nobody to decide about (no draws are skipped: they would be empty)
+        return
     j, pop = w.group(Justice), w.pop
-    monitored = w.draw(len(free)) < j.monitored
-    dangerous = pop.disposition[free] == int(Disposition.DANGEROUS)
-    passes = w.draw(len(free)) < j.screening_pass
-    monitored = np.where(dangerous, ~passes, monitored)
-    pop.monitored[free] = monitored
-    pop.known[free] = pop.known[free] | monitored
+    monitored = w.draw(len(free))
+    passes = w.draw(len(free))
+    _watch(
+        free,
+        monitored,
+        passes,
+        j.monitored,
+        j.screening_pass,
+        pop.disposition,
+        pop.monitored,
+        pop.known,
+    )
 
 
 def monitor_released(w: World, idx: np.ndarray) -> None:
@@ -140,20 +148,63 @@ def monitor_released(w: World, idx: np.ndarray) -> None:
 def step(w: World) -> None:
     j, t, pop = w.group(Justice), w.t, w.pop
     held = pop.where(State.DETAINED, t=t)
-    custody, region = pop.custody[held], pop.region[held]
-    foreign = region != int(Region.LOCAL)
-    rate = np.where(
-        custody == int(Custody.BORDER),
-        1.0 / j.deportation_months,
-        w.table(j.repatriation, local=0.0)[region],
-    )
-    sent = foreign & (w.draw(len(held)) < rate)
-    arrive_home(w, held[sent])
-    camp = held[~foreign & (custody == int(Custody.CAMP))]
-    released = w.chance(camp, j.camp_release)
-    pop.move(released, State.RELEASED, t)
-    monitor_released(w, released)
+    if len(held):
+        draws = w.draw(len(held))
+        repatriation = w.table(j.repatriation, local=0.0)
+        sent, camp = _leaving_custody(
+            held, draws, pop.custody, pop.region, 1.0 / j.deportation_months, repatriation
+        )
+        arrive_home(w, held[sent])
+        released = w.chance(held[camp], j.camp_release)
+        pop.move(released, State.RELEASED, t)
+        monitor_released(w, released)
 
     abroad = pop.where(State.HIDING_ABROAD, t=t)
-    abroad = abroad[pop.documents[abroad] & (pop.region[abroad] != Region.LOCAL)]
-    arrive_home(w, going_home(w, abroad))
+    if len(abroad):
+        abroad = abroad[pop.documents[abroad] & (pop.region[abroad] != Region.LOCAL)]
+        arrive_home(w, going_home(w, abroad))
+
+
+_BORDER, _CAMP = int(Custody.BORDER), int(Custody.CAMP)
+_LOCAL, _DANGEROUS = int(Region.LOCAL), int(Disposition.DANGEROUS)
+
+
+@njit(cache=True)
+def _leaving_custody(held, draws, custody, region, deportation, repatriation):  # pragma: no cover
+    """Two booleans per person in ``held`` (detained in the region): a foreigner sent home
+    this month (the draw below ``deportation`` for those caught at the border, else below
+    their region's ``repatriation``), and a local held in a camp."""
+    sent = np.empty(len(held), dtype=np.bool_)
+    camp = np.empty(len(held), dtype=np.bool_)
+    for j in range(len(held)):
+        i = held[j]
+        c, foreign = custody[i], region[i] != _LOCAL
+        rate = deportation if c == _BORDER else repatriation[region[i]]
+        sent[j] = foreign & (draws[j] < rate)
+        camp[j] = (not foreign) & (c == _CAMP)
+    return sent, camp
+
+
+@njit(cache=True)
+def _first_return(idx, returned, t):  # pragma: no cover - compiled
+    """Month ``t`` as the first month back home of those in ``idx`` not back before."""
+    for i in idx:
+        if returned[i] < 0:
+            returned[i] = t
+
+
+@njit(cache=True)
+def _watch(
+    free, monitored_draws, pass_draws, share, screening_pass, disposition, monitored, known
+):  # pragma: no cover
+    """:func:`watch` with its two draws per person: monitored if the first draw is below
+    ``share``, except the 'dangerous', who are monitored unless the second is below
+    ``screening_pass``; the monitored become known."""
+    for j in range(len(free)):
+        i = free[j]
+        if disposition[i] == _DANGEROUS:
+            watched = not pass_draws[j] < screening_pass
+        else:
+            watched = monitored_draws[j] < share
+        monitored[i] = watched
+        known[i] = known[i] | watched
