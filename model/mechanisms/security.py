@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import State
@@ -13,7 +14,6 @@ from regroup.mechanisms.combat import sent_to_front
 from regroup.mechanisms.disillusionment import wants_to_leave
 
 if TYPE_CHECKING:
-    import numpy as np
     from regroup.core.world import World
 
 OUTPUTS = {
@@ -67,21 +67,27 @@ def detected(w: World, idx: np.ndarray) -> np.ndarray:
 
 def execute(w: World, held: np.ndarray) -> np.ndarray:
     """Amni kill a share of ``held`` (caught, or prisoners in a falling city); returns the rest."""
+    if len(held) == 0:  # nobody to kill: no draws, nothing to count
+        return held
     killed = w.draw(len(held)) < w.group(Security).execute_share
     w.pop.move(held[killed], State.DEAD, w.t)
-    w.count("killed_by_group", int(killed.sum()))
+    w.count("killed_by_group", int(np.count_nonzero(killed)))
     return held[~killed]
 
 
 def step(w: World) -> None:
     sec, t, pop = w.group(Security), w.t, w.pop
-    enforcement = w.schedule.enforcement[t]
-    leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=t))
-    caught = w.chance(leavers, sec.detection * enforcement)
-    pop.move(execute(w, caught), State.GROUP_PRISON, t)
+    active = pop.where(State.ACTIVE, t=t)
+    if len(active):  # the territory's members: none once it is lost
+        leavers = wants_to_leave(w, active)
+        caught = w.chance(leavers, sec.detection * w.schedule.enforcement[t])
+        pop.move(execute(w, caught), State.GROUP_PRISON, t)
 
     held = pop.where(State.GROUP_PRISON, t=t)
-    executed = w.draw(len(held)) < sec.prison_execution
-    pop.move(held[executed], State.DEAD, t)
-    w.count("killed_by_group", int(executed.sum()))
-    pop.move(sent_to_front(w, held[~executed]), State.ACTIVE, t)
+    if len(held):
+        executed = w.draw(len(held)) < sec.prison_execution
+        pop.move(held[executed], State.DEAD, t)
+        w.count("killed_by_group", int(np.count_nonzero(executed)))
+        held = held[~executed]
+    # asked every month, prisoners or not: the front remembers its most fighters
+    pop.move(sent_to_front(w, held), State.ACTIVE, t)
