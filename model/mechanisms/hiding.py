@@ -18,9 +18,7 @@ from regroup.core.states import (
     HIDING_STATES,
     IN_CONFLICT,
     Region,
-    Role,
     State,
-    membership,
 )
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms import prison
@@ -210,28 +208,15 @@ def catch(w: World, idx: np.ndarray) -> None:
         pop.funds[idx] *= np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
 
 
-class Money:
-    """The monthly money rule's float32 tables per state code, made once a run: the cost of
-    living in hiding (``living``) and the income of crime (``income``)."""
-
-    living: np.ndarray | None = None
-    income: np.ndarray | None = None
-
-
-def _state_table(states: tuple[State, ...], value: float) -> np.ndarray:
-    """A float32 per state code: ``value`` for ``states``, 0 for the others."""
-    return np.float32(value) * membership(State, *states)
-
-
 def step(w: World) -> None:
     h, t, pop = w.group(Hiding), w.t, w.pop
-    sought = pop.where(*SOUGHT, t=t)
-    caught = sought[w.draw(len(sought)) < detection(w, sought)]
-    # monitored returnees (and released prisoners, whom only intelligence sharing brings
-    # under watch): the extremist among them may be caught acting
-    watched = pop.where(*WATCHED, t=t)
+    # those sought; and monitored returnees (and released prisoners, whom only intelligence
+    # sharing brings under watch): the extremist among them may be caught acting
     extremist_from = as_compared(w.extremist_from, pop.ideology)
-    watched = watched[_watched_extremist(watched, pop.monitored, pop.ideology, extremist_from)]
+    sought, watched = _sought_and_watched(
+        pop.state, pop.entered, pop.monitored, pop.ideology, extremist_from, t, pop.n
+    )
+    caught = sought[w.draw(len(sought)) < detection(w, sought)]
     risk = _acting_risk(
         watched,
         pop.place,
@@ -242,12 +227,8 @@ def step(w: World) -> None:
     )
     catch(w, np.concatenate([caught, watched[w.draw(len(watched)) < risk]]))
 
-    money = w.memory(Money)
-    if money.living is None:
-        money.living = _state_table(HIDING_STATES, h.living_cost_usd)
-        money.income = _state_table((State.CRIMINAL,), h.crime_income_usd)
-    support = np.float32(h.support_usd)
-    _spend(pop.state, pop.role, pop.funds, pop.n, money.living, support, money.income)
+    living, support = np.float32(h.living_cost_usd), np.float32(h.support_usd)
+    _spend(pop.state, pop.role, pop.funds, pop.n, living, support, np.float32(h.crime_income_usd))
 
     local = pop.where(State.HIDING_LOCAL, t=t)
     killed = w.chance(local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
@@ -255,8 +236,8 @@ def step(w: World) -> None:
     w.count("killed_in_insurgency", len(killed))
 
     drifting = pop.where(*HIDING_STATES, t=t)
-    living = as_compared(h.living_cost_usd, pop.funds)
-    rate = _drift(drifting, pop.documents, pop.region, pop.funds, living, h.crime_drift)
+    broke_below = as_compared(h.living_cost_usd, pop.funds)
+    rate = _drift(drifting, pop.documents, pop.region, pop.funds, broke_below, h.crime_drift)
     pop.move(drifting[w.draw(len(drifting)) < rate], State.CRIMINAL, t)
 
 
@@ -264,13 +245,19 @@ def as_compared(value: float, values: np.ndarray) -> np.floating:
     """``value`` in the type NumPy compares it with ``values`` in: a Python float against
     float32 values is compared as a float32 (NEP 50), so a compiled kernel must get it so to
     give the same answers."""
+    if type(value) is float and values.dtype.kind == "f":  # the common case, without
+        return values.dtype.type(value)  # np.result_type's cost (10 us)
     return np.result_type(values.dtype, value).type(value)
 
 
-# Compiled passes over the people each rule is about (codes as lookup tables).
+# Compiled passes over the people each rule is about.
 _HIDING_ABROAD = int(State.HIDING_ABROAD)
-_IS_FREE = membership(State, *FREE_STATES)
-_IS_COMMAND = membership(Role, *COMMAND_ROLES)
+_HIDING_BITS = sum(1 << int(s) for s in HIDING_STATES)  # a set of codes as an integer's bits
+_FREE_BITS = sum(1 << int(s) for s in FREE_STATES)
+_COMMAND_BITS = sum(1 << int(r) for r in COMMAND_ROLES)
+_CRIMINAL_BIT = 1 << int(State.CRIMINAL)
+_SOUGHT_BITS = sum(1 << int(s) for s in SOUGHT)
+_WATCHED_BITS = sum(1 << int(s) for s in WATCHED)
 _LOCAL = int(Region.LOCAL)
 
 
@@ -293,13 +280,34 @@ def _detection(idx, state, place, known, sharing, gain, base, unknown, abroad): 
 
 
 @njit(cache=True)
-def _watched_extremist(watched, monitored, ideology, extremist_from):  # pragma: no cover
-    """Boolean per person in ``watched``: monitored and extremist."""
-    out = np.empty(len(watched), dtype=np.bool_)
-    for j in range(len(watched)):
-        i = watched[j]
-        out[j] = monitored[i] & (ideology[i] >= extremist_from)
-    return out
+def _sought_and_watched(
+    state, entered, monitored, ideology, extremist_from, t, n
+):  # pragma: no cover
+    """Those the authorities look for (in ``SOUGHT``), and the monitored extremists among
+    those they may watch (in ``WATCHED``), each in that state since before month ``t`` (as
+    ``pop.where(..., t=t)`` selects them), in row order. One branch-free pass over every
+    row, then one to list them: late in a run both sets are large (criminals, the
+    released), and merging the rows grouped by state cost twice as much."""
+    hit = np.empty(n, dtype=np.uint8)
+    n_sought = n_watched = 0
+    for i in range(n):
+        s = np.int64(state[i])
+        before = np.int64(entered[i] < t)
+        sought = (_SOUGHT_BITS >> s) & before
+        extremist = np.int64(monitored[i]) & np.int64(ideology[i] >= extremist_from)
+        watched = (_WATCHED_BITS >> s) & before & extremist
+        hit[i] = (sought & 1) | ((watched & 1) << 1)
+        n_sought += sought & 1
+        n_watched += watched & 1
+    sought_rows = np.empty(n_sought + 1, dtype=np.intp)
+    watched_rows = np.empty(n_watched + 1, dtype=np.intp)
+    j = k = 0
+    for i in range(n):  # writes every row, keeps those hit
+        sought_rows[j] = i
+        watched_rows[k] = i
+        j += hit[i] & 1
+        k += hit[i] >> 1
+    return sought_rows[:n_sought], watched_rows[:n_watched]
 
 
 @njit(cache=True)
@@ -315,16 +323,18 @@ def _acting_risk(suspects, place, ideology, sharing, gain, rate):  # pragma: no 
 
 @njit(cache=True)
 def _spend(state, role, funds, n, living, support, income):  # pragma: no cover - compiled
-    """A month's money, in place over rows ``0..n-1`` (float32, as NumPy did it over every
-    row): those hiding pay the cost of living (``living``, per state), free leaders and Amni
-    members their support of fighters' widows and children (``support``), funds never go
-    below zero; criminals earn their income (``income``, per state). Branch-free: the
-    rows' states are mixed."""
+    """A month's money, in place over rows ``0..n-1``, as NumPy did it over every row (the
+    same float32 operations): those hiding pay the cost of living, free leaders and Amni
+    members their support of fighters' widows and children, funds never go below zero;
+    criminals earn their income. Arithmetic on 0/1 flags from the codes' bits, not
+    lookups and branches: the rows' states are mixed (3x faster)."""
     for i in range(n):
-        s = state[i]
-        cost = living[s] + (support if _IS_FREE[s] & _IS_COMMAND[role[i]] else np.float32(0.0))
-        left = funds[i] - cost
-        funds[i] = (left if not left < 0 else np.float32(0.0)) + income[s]
+        s = np.int64(state[i])
+        hiding = np.float32((_HIDING_BITS >> s) & 1)
+        command = np.float32((_FREE_BITS >> s) & (_COMMAND_BITS >> np.int64(role[i])) & 1)
+        criminal = np.float32((_CRIMINAL_BIT >> s) & 1)
+        left = funds[i] - (living * hiding + support * command)
+        funds[i] = (left if not left < 0 else np.float32(0.0)) + income * criminal
 
 
 @njit(cache=True)
