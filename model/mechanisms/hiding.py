@@ -14,9 +14,9 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.states import (
     COMMAND_ROLES,
+    CONFLICT_PLACES,
     FREE_STATES,
     HIDING_STATES,
-    IN_CONFLICT,
     Region,
     State,
 )
@@ -199,10 +199,10 @@ def catch(w: World, idx: np.ndarray) -> None:
             w.ties.cut(idx[share == value], float(value), w.rng)
     # held where caught in a conflict place (Iraq, Syria, another theatre), and locals
     # anywhere (handed over to Iraq or Syria); foreigners caught elsewhere go home to prison
-    there = (pop.region[idx] == Region.LOCAL) | IN_CONFLICT.take(pop.place[idx])
+    there = _held_there(idx, pop.region, pop.place)
     prison.admit(w, idx[there], home=False)
     home = idx[~there]
-    pop.returned[home[pop.returned[home] < 0]] = w.t
+    first_back_home(home, pop.returned, w.t)
     prison.admit(w, home, home=True)
     if sharing is not None:  # without sharing nothing more is seized (funds x 1)
         pop.funds[idx] *= np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
@@ -259,6 +259,7 @@ _CRIMINAL_BIT = 1 << int(State.CRIMINAL)
 _SOUGHT_BITS = sum(1 << int(s) for s in SOUGHT)
 _WATCHED_BITS = sum(1 << int(s) for s in WATCHED)
 _LOCAL = int(Region.LOCAL)
+_CONFLICT_BITS = sum(1 << int(p) for p in CONFLICT_PLACES)
 
 
 @njit(cache=True)
@@ -335,6 +336,27 @@ def _spend(state, role, funds, n, living, support, income):  # pragma: no cover 
         criminal = np.float32((_CRIMINAL_BIT >> s) & 1)
         left = funds[i] - (living * hiding + support * command)
         funds[i] = (left if not left < 0 else np.float32(0.0)) + income * criminal
+
+
+@njit(cache=True)
+def _held_there(idx, region, place):  # pragma: no cover - compiled
+    """Boolean per person arrested in ``idx``: held in the region (a local, or caught in a
+    conflict place), not sent home."""
+    out = np.empty(len(idx), dtype=np.bool_)
+    for j in range(len(idx)):
+        i = idx[j]
+        in_conflict = (_CONFLICT_BITS >> np.int64(place[i])) & 1
+        out[j] = (region[i] == _LOCAL) | (in_conflict == 1)
+    return out
+
+
+@njit(cache=True)
+def first_back_home(idx: np.ndarray, returned: np.ndarray, t: int) -> None:  # pragma: no cover
+    """Month ``t`` as the first month back home (``returned``) of those in ``idx`` not back
+    before."""
+    for i in idx:
+        if returned[i] < 0:
+            returned[i] = t
 
 
 @njit(cache=True)

@@ -15,7 +15,7 @@ from regroup.config.fields import ASSUMPTION, RegionFactors, Strict, param, tabl
 from regroup.core.population import Field
 from regroup.core.states import Custody, Disposition, Region, State
 from regroup.mechanisms import prison
-from regroup.mechanisms.hiding import going_home
+from regroup.mechanisms.hiding import first_back_home, going_home
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -104,7 +104,7 @@ def arrive_home(w: World, idx: np.ndarray) -> None:
     if len(idx) == 0:
         return
     j, pop = w.group(Justice), w.pop
-    _first_return(idx, pop.returned, w.t)
+    first_back_home(idx, pop.returned, w.t)
     prosecuted = w.draw(len(idx)) < j.prosecution
     prison.admit(w, idx[prosecuted], home=True)
     free = idx[~prosecuted]
@@ -183,14 +183,6 @@ def _leaving_custody(held, draws, custody, region, deportation, repatriation):  
         sent[j] = foreign & (draws[j] < rate)
         camp[j] = (not foreign) & (c == _CAMP)
     return sent, camp
-
-
-@njit(cache=True)
-def _first_return(idx, returned, t):  # pragma: no cover - compiled
-    """Month ``t`` as the first month back home of those in ``idx`` not back before."""
-    for i in idx:
-        if returned[i] < 0:
-            returned[i] = t
 
 
 @njit(cache=True)
