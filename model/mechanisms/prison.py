@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
@@ -18,9 +19,11 @@ from regroup.core.states import IN_CONFLICT, Custody, Role, State
 from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
+    from regroup.core.population import Population
     from regroup.core.world import World
 
 HOME_FACILITY = 1_000_000  # cell labels: (place + 1) x this + cell number
+DETAINED, LEADER = int(State.DETAINED), int(Role.LEADER)  # as the compiled kernels read them
 FIELDS = {
     "cell": Field(np.int32),  # prison cell or block
     "release": Field(np.int16, -1),  # month a sentence ends
@@ -161,29 +164,66 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
         return
     p, pop, t = w.group(Prison), w.pop, w.t
     years = p.sentence_home_years if home else p.sentence_region_years
-    pop.release[idx] = t + np.ceil(w.rng.uniform(years.low, years.high, len(idx)) * 12)
+    sentence = w.rng.uniform(years.low, years.high, len(idx))
     state = State.PRISON_HOME if home else State.DETAINED
-    # at home, in the home country; otherwise where caught in a conflict place (Iraq, Syria,
-    # another theatre), and a local caught outside them is handed over to Iraq or Syria
-    here = pop.place[idx]
-    place = pop.home[idx] if home else np.where(IN_CONFLICT.take(here), here, pop.home[idx])
-    # one facility a place: cells never mix prisoners of two countries
-    facility = (place.astype(np.int64) + 1) * HOME_FACILITY
-    held = np.count_nonzero(pop.view("state") == int(state))
-    cells = max(1, (held + len(idx)) // p.cell_size)
-    pop.cell[idx] = facility + w.rng.integers(0, cells, len(idx))
+    cells = max(1, (_count(pop.state, pop.n, int(state)) + len(idx)) // p.cell_size)
+    cell = w.rng.integers(0, cells, len(idx))
+    kept = np.float32(1.0 - p.seizure_share)
+    place = _admission(
+        idx, t, sentence, cell, home, kept, pop.place, pop.home, pop.release, pop.cell,
+        pop.known, pop.ever_imprisoned, pop.funds,
+    )  # fmt: skip
     pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE, place=place)
-    pop.known[idx] = True
-    pop.ever_imprisoned[idx] = True
-    pop.funds[idx] *= np.float32(1.0 - p.seizure_share)
+
+
+@njit(cache=True)
+def _admission(
+    idx, t, sentence, cell, home, kept, place, home_place, release, cell_label, known, ever, funds
+):  # pragma: no cover - compiled
+    """Admission of each ``idx[j]``: the month the sentence (``sentence[j]`` years) ends; where
+    held (returned): the home country at home, otherwise where caught in a conflict place
+    (Iraq, Syria, another theatre), and a local caught outside them is handed over to Iraq or
+    Syria; cell ``cell[j]`` of that place's facility (cells never mix prisoners of two
+    countries); known; ``kept`` of their money left after the seizure. Everyone's values are
+    read before any is written, as NumPy's fancy indexing does when a row repeats."""
+    k = len(idx)
+    held_at = np.empty(k, dtype=place.dtype)
+    left = np.empty(k, dtype=funds.dtype)
+    for j in range(k):
+        i = idx[j]
+        held_at[j] = place[i] if not home and IN_CONFLICT[place[i]] else home_place[i]
+        left[j] = funds[i] * kept
+    for j in range(k):
+        i = idx[j]
+        release[i] = np.int16(t + np.ceil(sentence[j] * 12))
+        cell_label[i] = np.int32((np.int64(held_at[j]) + 1) * HOME_FACILITY + cell[j])
+        known[i] = True
+        ever[i] = True
+        funds[i] = left[j]
+    return held_at
+
+
+@njit(cache=True)
+def _count(state, n, code):  # pragma: no cover - compiled
+    """How many of rows ``0..n-1`` are in state ``code``."""
+    k = 0
+    for i in range(n):
+        k += state[i] == code
+    return k
 
 
 def isolation(w: World, idx: np.ndarray) -> np.ndarray:
-    """Isolation of each prisoner in ``idx``: the baseline ``prison.isolation``, raised by
-    the share of prisoners under measures where the prison is (``policy.prison_measures``:
-    its region value in Iraq's and Syria's prisons, its home value in home prisons)."""
+    """Isolation of each prisoner in ``idx`` (see :func:`isolation_by_place`)."""
+    return isolation_by_place(w)[w.pop.place[idx]]
+
+
+def isolation_by_place(w: World) -> np.ndarray:
+    """Isolation of prisoners in each place (indexed by :class:`Place`): the baseline
+    ``prison.isolation``, raised by the share of prisoners under measures where the prison is
+    (``policy.prison_measures``: its region value in Iraq's and Syria's prisons, its home
+    value in home prisons)."""
     base = w.group(Prison).isolation
-    return base + w.coverage_of("prison_measures", idx) * (1.0 - base)
+    return base + w.coverage("prison_measures") * (1.0 - base)
 
 
 def monitor_released(w: World, idx: np.ndarray) -> None:
@@ -194,10 +234,27 @@ def monitor_released(w: World, idx: np.ndarray) -> None:
     decide(w, idx)
 
 
+def held_in(pop: Population, custody: Custody, *states: State) -> np.ndarray:
+    """Rows DETAINED in ``custody``, or in any of ``states``, in increasing order: one
+    compiled pass over the rows (cheaper than ``pop.where`` of the states, then a filter)."""
+    wanted = sum(1 << int(s) for s in set(states))  # a bit per state
+    return _held_in(pop.state, pop.custody, pop.n, wanted, int(custody))
+
+
+@njit(cache=True)
+def _held_in(state, custody, n, wanted, code):  # pragma: no cover - compiled
+    out = np.empty(n + 1, dtype=np.intp)
+    k = 0
+    for i in range(n):  # writes every row, keeps those held (branch-free)
+        s = np.int64(state[i])
+        out[k] = i
+        k += ((wanted >> s) & 1) | np.int64((s == DETAINED) & (custody[i] == code))
+    return out[:k]
+
+
 def inmates(w: World) -> np.ndarray:
-    pop = w.pop
-    sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == int(Custody.PRISON))
-    return np.flatnonzero(sentenced | pop.mask(State.PRISON_HOME))
+    """Serving a sentence: in a regional prison (not a camp or border custody), or at home."""
+    return held_in(w.pop, Custody.PRISON, State.PRISON_HOME)
 
 
 def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -205,55 +262,186 @@ def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 
     ``order`` lists positions in ``cell`` sorted by cell (stably); ``group`` numbers each
     position's cell in that order; a cell's members are ``order[start[g]:start[g] + size[g]]``.
-    Labels are first made dense (facility, then cell within it) so that the sort is NumPy's
-    radix sort of 16-bit keys when they fit, several times faster than sorting the labels.
     """
-    facility, within = np.divmod(cell, HOME_FACILITY)
-    key = facility * (int(within.max()) + 1) + within  # same order as the labels
-    if key.max() < 1 << 16:
-        key = key.astype(np.uint16)
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    size = np.diff(np.r_[first, len(cell)])
-    group = np.empty(len(cell), dtype=np.intp)
-    group[order] = np.repeat(np.arange(len(first)), size)
-    return order, group, first, size
+    return _cells(cell)
+
+
+@njit(cache=True)
+def _cells(cell):  # pragma: no cover - compiled
+    """:func:`cells`: labels made dense keys in the same order (facility, then cell within
+    it), counted into place (a stable counting sort), or sorted stably if too sparse."""
+    n = len(cell)
+    low, high, span = HOME_FACILITY, 0, 1
+    for j in range(n):
+        facility, within = divmod(np.int64(cell[j]), HOME_FACILITY)
+        low, high, span = min(low, facility), max(high, facility), max(span, within + 1)
+    key = np.empty(n, dtype=np.intp)
+    for j in range(n):
+        facility, within = divmod(np.int64(cell[j]), HOME_FACILITY)
+        key[j] = (facility - low) * span + within
+    keys = max(high - low + 1, 1) * span
+    if keys <= 4 * n + 65536:
+        first = np.zeros(keys + 1, dtype=np.intp)  # becomes the first position of each key
+        for j in range(n):
+            first[key[j] + 1] += 1
+        for c in range(1, keys + 1):
+            first[c] += first[c - 1]
+        order = np.empty(n, dtype=np.intp)
+        for j in range(n):
+            order[first[key[j]]] = j
+            first[key[j]] += 1
+    else:
+        order = np.argsort(key, kind="mergesort")
+    group = np.empty(n, dtype=np.intp)
+    start = np.empty(n + 1, dtype=np.intp)
+    g, last = -1, -1
+    for j in range(n):
+        if key[order[j]] != last:
+            g += 1
+            start[g] = j
+            last = key[order[j]]
+        group[order[j]] = g
+    start[g + 1] = n
+    return order, group, start[: g + 1].copy(), np.diff(start[: g + 2])
+
+
+@njit(cache=True)
+def _sentences(idx, state, entered, release, role, t, execution, leader_factor):  # pragma: no cover
+    """Of the prisoners ``idx``, those settled before month ``t``: whose sentence has ended
+    (their rows), and those in the region's prisons (DETAINED) who may be executed (their
+    positions in ``idx``, and each one's monthly risk: leaders' ``leader_factor`` times
+    higher); also whether each prisoner stays (not released)."""
+    k = len(idx)
+    released = np.empty(k, dtype=np.intp)
+    regional = np.empty(k, dtype=np.intp)
+    risk = np.empty(k, dtype=np.float64)
+    stays = np.ones(k, dtype=np.bool_)
+    a = b = 0
+    for j in range(k):
+        i = idx[j]
+        if entered[i] >= t:
+            continue
+        if release[i] <= t:
+            released[a] = i
+            stays[j] = False
+            a += 1
+        elif state[i] == DETAINED:
+            regional[b] = j
+            risk[b] = execution * (leader_factor if role[i] == LEADER else 1.0)
+            b += 1
+    return released[:a], regional[:b], risk[:b], stays
+
+
+@njit(cache=True)
+def _segment_sum(x, lo, n):  # pragma: no cover - compiled
+    """Sum of ``x[lo:lo + n]`` (float32) exactly as NumPy's pairwise summation adds it."""
+    if n < 8:
+        res = np.float32(0.0)
+        for i in range(lo, lo + n):
+            res += x[i]
+        return res
+    if n <= 128:  # eight running sums, then the remainder
+        r0, r1, r2, r3 = x[lo], x[lo + 1], x[lo + 2], x[lo + 3]
+        r4, r5, r6, r7 = x[lo + 4], x[lo + 5], x[lo + 6], x[lo + 7]
+        i, end = lo + 8, lo + n - n % 8
+        while i < end:
+            r0, r1, r2, r3 = r0 + x[i], r1 + x[i + 1], r2 + x[i + 2], r3 + x[i + 3]
+            r4, r5, r6, r7 = r4 + x[i + 4], r5 + x[i + 5], r6 + x[i + 6], r7 + x[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for i in range(end, lo + n):
+            res += x[i]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _segment_sum(x, lo, half) + _segment_sum(x, lo + half, n - half)
+
+
+@njit(cache=True)
+def _reduceat(x, start, size):  # pragma: no cover - compiled
+    """``np.add.reduceat(x, start)`` for float32 ``x``: each segment's first value plus the
+    NumPy sum of the rest (one by one when fewer than 8)."""
+    out = np.empty(len(start), dtype=np.float32)
+    for g in range(len(start)):
+        lo, n = start[g], size[g]
+        if n <= 8:
+            rest = np.float32(0.0)
+            for i in range(lo + 1, lo + n):
+                rest += x[i]
+        else:
+            rest = _segment_sum(x, lo + 1, n - 1)
+        out[g] = x[lo] + rest
+    return out
+
+
+@njit(cache=True)
+def _influence(
+    idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
+):  # pragma: no cover - compiled
+    """Pull each prisoner ``idx[j]``'s ideology and loyalty toward the cell's mix (weighted
+    ``1 + zeal_weight x ideology``, the committed set the tone) by the share ``pull`` of the
+    gap where the prison is (per place), less ``disengagement``, within 0-1; the cells as
+    :func:`cells` gives them."""
+    k = len(idx)
+    views = np.empty((2, k), dtype=np.float32)  # ideology, loyalty of each prisoner
+    for j in range(k):
+        views[0, j], views[1, j] = ideology[idx[j]], loyalty[idx[j]]
+    weight = np.empty(k, dtype=np.float32)  # in cell order
+    weighted = np.empty((2, k), dtype=np.float32)
+    for j in range(k):
+        weight[j] = np.float32(1.0) + zeal_weight * views[0, order[j]]
+        for v in range(2):
+            weighted[v, j] = weight[j] * views[v, order[j]]
+    total = _reduceat(weight, start, size)
+    mix = np.empty((2, len(start)), dtype=np.float32)
+    for v in range(2):
+        mix[v] = _reduceat(weighted[v], start, size) / total
+    for j in range(k):
+        share = pull[place[idx[j]]]
+        for v, out in enumerate((ideology, loyalty)):
+            x = views[v, j]
+            out[idx[j]] = min(max(x + share * (mix[v, group[j]] - x) - disengagement, 0.0), 1.0)
+
+
+@njit(cache=True)
+def _forming(idx, draw, place, chance):  # pragma: no cover - compiled
+    """Positions ``j`` in ``idx`` whose ``draw[j]`` falls below the ``chance`` (per place) of
+    forming a tie where they are held."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for j in range(len(idx)):
+        out[k] = j
+        k += draw[j] < chance[place[idx[j]]]
+    return out[:k]
 
 
 def step(w: World) -> None:
     p, t, pop = w.group(Prison), w.t, w.pop
     idx = inmates(w)
-    settled = pop.entered[idx] < t
-    done = settled & (pop.release[idx] <= t)
-    released = idx[done]
+    released, regional, risk, stays = _sentences(
+        idx, pop.state, pop.entered, pop.release, pop.role, t, p.execution,
+        p.leader_execution_factor,
+    )  # fmt: skip
     pop.move(released, State.RELEASED, t)
     pop.ever_released[released] = True
     monitor_released(w, released)  # under watch only with intelligence sharing
 
-    regional = np.flatnonzero(settled & ~done & (pop.state[idx] == int(State.DETAINED)))
-    leader = pop.role[idx[regional]] == Role.LEADER
-    risk = p.execution * np.where(leader, p.leader_execution_factor, 1.0)
     executed = regional[w.draw(len(regional)) < risk]
     pop.move(idx[executed], State.DEAD, t)
     w.count("executed_by_states", len(executed))
-    done[executed] = True
-    idx = idx[~done]
+    stays[executed] = False
+    idx = idx[stays]
     if len(idx) < 2:
         return
 
-    open_share = 1.0 - isolation(w, idx)
-    order, group, start, size = cells(pop.cell[idx])
-    ideology, loyalty = pop.ideology[idx], pop.loyalty[idx]
-    weight = 1.0 + p.zeal_weight * ideology  # the committed set the tone
-    total = np.add.reduceat(weight[order], start)
-    pull = p.radicalisation * open_share
-    for name, x in (("ideology", ideology), ("loyalty", loyalty)):
-        mix = np.add.reduceat((weight * x)[order], start) / total  # the cell's mix
-        moved = x + pull * (mix[group] - x) - p.disengagement
-        getattr(pop, name)[idx] = np.clip(moved, 0.0, 1.0)
+    open_share = 1.0 - isolation_by_place(w)  # per place
+    order, group, start, size = _cells(pop.cell[idx])
+    _influence(
+        idx, order, start, size, group, pop.place, pop.ideology, pop.loyalty,
+        p.radicalisation * open_share, np.float32(p.zeal_weight), p.disengagement,
+    )  # fmt: skip
 
-    forming = np.flatnonzero(w.draw(len(idx)) < p.tie_formation * open_share)
+    forming = _forming(idx, w.draw(len(idx)), pop.place, p.tie_formation * open_share)
     if len(forming):
         g = group[forming]
         mate = order[start[g] + (w.draw(len(forming)) * size[g]).astype(np.int64)]
