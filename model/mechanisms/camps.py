@@ -8,10 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import Custody, Place, Region, State
 from regroup.core.world import PERSONS, Output
+from regroup.mechanisms.prison import held_in
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -68,8 +70,45 @@ class Camps(Strict):
 
 
 def detainees(w: World) -> np.ndarray:
-    pop = w.pop
-    return np.flatnonzero(pop.mask(State.DETAINED) & (pop.view("custody") == int(Custody.CAMP)))
+    """Rows held in camps (DETAINED in camp custody), in increasing order."""
+    return held_in(w.pop, Custody.CAMP)
+
+
+LOCAL = int(Region.LOCAL)  # as the compiled kernels read it
+
+
+@njit(cache=True)
+def _radicalise(idx, region, ideology, loyalty, radicalisation, zeal_weight):  # pragma: no cover
+    """Pull each detainee's ideology and loyalty by ``radicalisation`` of the gap toward the
+    mix of their annex (locals and foreigners are held apart), weighted ``1 + zeal_weight x
+    ideology`` (the committed set the tone); within 0-1. Sums as ``np.bincount`` adds them
+    (in float64, in order)."""
+    total = np.zeros(2)
+    weighted = np.zeros((2, 2))  # ideology, loyalty x local, foreign
+    for i in idx:
+        annex = np.int64(region[i] != LOCAL)
+        weight = np.float32(1.0) + zeal_weight * ideology[i]
+        total[annex] += weight
+        weighted[0, annex] += weight * ideology[i]
+        weighted[1, annex] += weight * loyalty[i]
+    mix = weighted / np.maximum(total, 1e-12)
+    for i in idx:
+        annex = np.int64(region[i] != LOCAL)
+        for v, x in enumerate((ideology, loyalty)):
+            x[i] = min(max(x[i] + radicalisation * (mix[v, annex] - x[i]), 0.0), 1.0)
+
+
+@njit(cache=True)
+def _able_to_leave(idx, entered, funds, loyalty, t, fee, loyal_from):  # pragma: no cover
+    """The detainees of ``idx`` held since before month ``t`` who can pay the ``fee`` or are
+    loyal (loyalty at least ``loyal_from``: the group's networks pay). ``fee`` and
+    ``loyal_from`` come as float32, as NumPy compares a float32 array with a number."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for i in idx:  # writes every row, keeps those able (branch-free)
+        out[k] = i
+        k += (entered[i] < t) & ((funds[i] >= fee) | (loyalty[i] >= loyal_from))
+    return out[:k]
 
 
 def step(w: World) -> None:
@@ -77,24 +116,22 @@ def step(w: World) -> None:
     idx = detainees(w)
     if len(idx) == 0:
         return
-    # radicalisation toward the camp's mix: locals and foreigners held apart (annexes)
-    foreign = (pop.region[idx] != int(Region.LOCAL)).astype(np.int64)
-    ideology, loyalty = pop.ideology[idx], pop.loyalty[idx]
-    weight = 1.0 + c.zeal_weight * ideology
-    total = np.bincount(foreign, weights=weight, minlength=2)
-    for name, x in (("ideology", ideology), ("loyalty", loyalty)):
-        mix = np.bincount(foreign, weights=weight * x, minlength=2) / np.maximum(total, 1e-12)
-        getattr(pop, name)[idx] = np.clip(x + c.radicalisation * (mix[foreign] - x), 0.0, 1.0)
-    # smuggling out: paying their way, or helped by the group's networks if loyal
-    settled = idx[pop.entered[idx] < t]
-    pays = pop.funds[settled] >= c.smuggling_fee_usd
-    able = pays | w.loyal(pop.loyalty[settled])
-    out = w.chance(settled[able], c.smuggling)
+    _radicalise(
+        idx, pop.region, pop.ideology, pop.loyalty, c.radicalisation, np.float32(c.zeal_weight)
+    )
+    # smuggling out: paying their way, or helped by the group's networks if loyal (w.loyal)
+    fee = np.float32(c.smuggling_fee_usd)
+    able = _able_to_leave(
+        idx, pop.entered, pop.funds, pop.loyalty, t, fee, np.float32(w.loyal_from)
+    )
+    out = w.chance(able, c.smuggling)
+    w.count("smuggled_from_camps", len(out))
+    if len(out) == 0:
+        return
     payers = out[pop.funds[out] >= c.smuggling_fee_usd]
-    pop.funds[payers] -= np.float32(c.smuggling_fee_usd)
+    pop.funds[payers] -= fee
     local = pop.region[out] == int(Region.LOCAL)
     pop.move(out[local], State.HIDING_LOCAL, t)
     abroad = out[~local]
     pop.move(abroad, State.HIDING_ABROAD, t, place=Place.TURKEY)
     pop.documents[abroad] = False
-    w.count("smuggled_from_camps", len(out))
