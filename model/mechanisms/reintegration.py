@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field
 from regroup.core.states import Custody, Disposition, State
 from regroup.mechanisms.hiding import catch
+from regroup.mechanisms.prison import held_in
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -93,10 +95,40 @@ class Reintegration(Strict):
 def reachable(w: World) -> np.ndarray:
     """Whom programmes can reach: returnees, released prisoners, the reintegrated, and
     prisoners (at home, and sentenced in the region's prisons; not camps or border custody)."""
-    pop = w.pop
-    sentenced = pop.mask(State.DETAINED) & (pop.view("custody") == int(Custody.PRISON))
-    free = pop.mask(State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME)
-    return np.flatnonzero(free | sentenced)
+    free = (State.RETURNED, State.RELEASED, State.REINTEGRATED, State.PRISON_HOME)
+    return held_in(w.pop, Custody.PRISON, *free)
+
+
+DANGEROUS, REINTEGRATED = int(Disposition.DANGEROUS), int(State.REINTEGRATED)  # for kernels
+
+
+@njit(cache=True)
+def _deradicalise(
+    reached, place, disposition, ideology, loyalty, coverage, rate, missed
+):  # pragma: no cover - compiled
+    """Lower the ideology and loyalty of each of ``reached`` by ``rate`` times the programme
+    coverage where they are (``coverage`` per place), times ``1 - missed`` for the
+    'dangerous' (who pass as disavowed), not below 0."""
+    for i in reached:
+        effect = rate * coverage[place[i]] * (1.0 - missed if disposition[i] == DANGEROUS else 1.0)
+        for x in (ideology, loyalty):
+            lowered = x[i] - effect
+            x[i] = 0.0 if lowered < 0.0 else lowered
+
+
+@njit(cache=True)
+def _reoffending(at_risk, draw, state, ideology, rate, reintegrated_risk):  # pragma: no cover
+    """Those of ``at_risk`` whose ``draw`` falls below their monthly risk of reoffending:
+    ``rate`` (float32, as NumPy multiplies a float32 array by a number) times ideology,
+    times ``reintegrated_risk`` for the reintegrated."""
+    out = np.empty(len(at_risk), dtype=np.intp)
+    k = 0
+    for j in range(len(at_risk)):
+        i = at_risk[j]
+        factor = reintegrated_risk if state[i] == REINTEGRATED else 1.0
+        out[k] = i
+        k += draw[j] < (rate * ideology[i]) * factor
+    return out[:k]
 
 
 def step(w: World) -> None:
@@ -105,22 +137,20 @@ def step(w: World) -> None:
     coverage = 0.0
     if w.lever_on("reintegration"):
         # the share reached where each is: the lever's region value in the conflict places,
-        # its home value elsewhere
-        reached = reachable(w)
-        share = w.coverage_of("reintegration", reached)
-        dangerous = pop.disposition[reached] == int(Disposition.DANGEROUS)
-        # the 'dangerous' pretend to have disavowed: the programme misses those who pass it
-        effect = r.deradicalisation * share * np.where(dangerous, 1.0 - r.dangerous_pass, 1.0)
-        for name in ("ideology", "loyalty"):
-            values = getattr(pop, name)
-            values[reached] = np.maximum(0.0, values[reached] - effect)
+        # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
+        # misses those who pass it
+        _deradicalise(
+            reachable(w), pop.place, pop.disposition, pop.ideology, pop.loyalty,
+            w.coverage("reintegration"), r.deradicalisation, r.dangerous_pass,
+        )  # fmt: skip
         coverage = w.coverage_of("reintegration", out)
     joined = w.chance(out, r.base_rate + r.programme_effect * coverage)
     pop.move(joined, State.REINTEGRATED, t)
 
     at_risk = pop.where(State.RELEASED, State.REINTEGRATED, t=t)
-    factor = np.where(pop.state[at_risk] == int(State.REINTEGRATED), r.reintegrated_risk, 1.0)
-    risk = r.reoffending * pop.ideology[at_risk] * factor
-    offended = at_risk[w.draw(len(at_risk)) < risk]
+    offended = _reoffending(
+        at_risk, w.draw(len(at_risk)), pop.state, pop.ideology, np.float32(r.reoffending),
+        r.reintegrated_risk,
+    )  # fmt: skip
     pop.reoffended[offended] = True
     catch(w, offended)
