@@ -415,6 +415,31 @@ def _forming(idx, draw, place, chance):  # pragma: no cover - compiled
     return out[:k]
 
 
+@njit(cache=True)
+def _in_cells(
+    idx, cell, place, ideology, loyalty, draw, pull, chance, zeal_weight, disengagement
+):  # pragma: no cover - compiled
+    """A month in the cells for the prisoners ``idx``: grouped by cell (:func:`cells`), pulled
+    toward their cell's mix (:func:`_influence`); returns the positions of those who form a
+    tie (:func:`_forming`) and the cells (``order, group, start, size``)."""
+    order, group, start, size = _cells(cell[idx])
+    _influence(
+        idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
+    )
+    return _forming(idx, draw, place, chance), order, group, start, size
+
+
+@njit(cache=True)
+def _mates(forming, draw, order, group, start, size):  # pragma: no cover - compiled
+    """For each position in ``forming``, a cellmate's position (``draw`` picks one of the
+    cell's members, themselves included)."""
+    out = np.empty(len(forming), dtype=np.intp)
+    for j in range(len(forming)):
+        g = group[forming[j]]
+        out[j] = order[start[g] + np.int64(draw[j] * size[g])]
+    return out
+
+
 def step(w: World) -> None:
     p, t, pop = w.group(Prison), w.t, w.pop
     idx = inmates(w)
@@ -435,14 +460,11 @@ def step(w: World) -> None:
         return
 
     open_share = 1.0 - isolation_by_place(w)  # per place
-    order, group, start, size = _cells(pop.cell[idx])
-    _influence(
-        idx, order, start, size, group, pop.place, pop.ideology, pop.loyalty,
-        p.radicalisation * open_share, np.float32(p.zeal_weight), p.disengagement,
+    draw = w.draw(len(idx))  # whether each forms a tie (the influence draws nothing)
+    forming, order, group, start, size = _in_cells(
+        idx, pop.cell, pop.place, pop.ideology, pop.loyalty, draw, p.radicalisation * open_share,
+        p.tie_formation * open_share, np.float32(p.zeal_weight), p.disengagement,
     )  # fmt: skip
-
-    forming = _forming(idx, w.draw(len(idx)), pop.place, p.tie_formation * open_share)
     if len(forming):
-        g = group[forming]
-        mate = order[start[g] + (w.draw(len(forming)) * size[g]).astype(np.int64)]
+        mate = _mates(forming, w.draw(len(forming)), order, group, start, size)
         w.ties.add(idx[forming], idx[mate], tie_kinds.CELL)
