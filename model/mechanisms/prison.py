@@ -243,6 +243,8 @@ def held_in(pop: Population, custody: Custody, *states: State) -> np.ndarray:
 
 @njit(cache=True)
 def _held_in(state, custody, n, wanted, code):  # pragma: no cover - compiled
+    """Rows ``0..n-1`` in a state whose bit is set in ``wanted``, or DETAINED in custody
+    ``code``."""
     out = np.empty(n + 1, dtype=np.intp)
     k = 0
     for i in range(n):  # writes every row, keeps those held (branch-free)
