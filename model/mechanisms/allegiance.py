@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import FREE_STATES, Disposition
@@ -79,21 +80,88 @@ class Allegiance(Strict):
 
 def step(w: World) -> None:
     a, pop = w.group(Allegiance), w.pop
-    free = pop.mask(*FREE_STATES)
-    idx = np.flatnonzero(free)
-    if len(idx) == 0:
-        return
-    ideology, loyalty = pop.view("ideology"), pop.view("loyalty")
-    extremist = free & w.extremist(ideology)
-    dedicated = extremist & w.loyal(loyalty)
-    to_extremist = w.ties.any_neighbour(extremist, among=free)[idx]
-    to_dedicated = w.ties.any_neighbour(dedicated, among=free)[idx]
-    reach = np.where(pop.disposition[idx] == int(Disposition.DISTURBED), a.disturbed_factor, 1.0)
     appeal = w.out.raw["appeal"][w.t]
-    i, lo = ideology[idx], loyalty[idx]
-    i_new = i + reach * a.tie_reinforcement * to_extremist * (1.0 - i)
-    i_new -= a.ideology_decay * ~to_extremist
-    pull = reach * (a.tie_reinforcement * to_dedicated + a.brand_reinforcement * appeal)
-    lo_new = lo + pull * (1.0 - lo) - a.loyalty_decay * ~to_dedicated
-    ideology[idx] = np.clip(i_new, 0.0, 1.0)
-    loyalty[idx] = np.clip(lo_new, 0.0, 1.0)
+    _reinforce(
+        pop.state,
+        pop.disposition,
+        pop.ideology,
+        pop.loyalty,
+        pop.n,
+        *w.ties.edges,
+        FREE,
+        np.float32(w.extremist_from),
+        np.float32(w.loyal_from),
+        a.disturbed_factor,
+        a.tie_reinforcement,
+        a.brand_reinforcement * appeal,
+        a.ideology_decay,
+        a.loyalty_decay,
+    )
+
+
+FREE = sum(1 << int(s) for s in FREE_STATES)  # the free states as bits (bit ``code`` each)
+TIED_TO_EXTREMIST, TIED_TO_DEDICATED = 1, 2  # bits of _ties_to_committed's answer
+DISTURBED = int(Disposition.DISTURBED)
+
+
+@njit(cache=True)
+def _ties_to_committed(  # pragma: no cover - compiled
+    state, ideology, loyalty, n, src, dst, free, extremist_from, loyal_from
+):
+    """Per person: bit 1 if tied to a free extremist, bit 2 if tied to a free dedicated member
+    (only ties between two free people count; 0 for those not free)."""
+    # each person's own bits: 1 free, 2 free extremist, 4 free dedicated
+    own = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        is_free = (free >> np.int64(state[i])) & 1
+        extremist = np.int64(ideology[i] >= extremist_from)
+        dedicated = extremist & np.int64(loyalty[i] >= loyal_from)
+        own[i] = is_free * (1 | (extremist << 1) | (dedicated << 2))
+    tied = np.zeros(n, dtype=np.uint8)
+    for k in range(len(src)):
+        s, d = src[k], dst[k]
+        both = own[s] & own[d] & 1  # written for every tie, kept for ties between free people
+        tied[s] |= (own[d] >> 1) * both
+        tied[d] |= (own[s] >> 1) * both
+    return own, tied
+
+
+@njit(cache=True)
+def _reinforce(  # pragma: no cover - compiled
+    state,
+    disposition,
+    ideology,
+    loyalty,
+    n,
+    src,
+    dst,
+    free,
+    extremist_from,
+    loyal_from,
+    disturbed_factor,
+    tie_reinforcement,
+    brand_pull,
+    ideology_decay,
+    loyalty_decay,
+):
+    """The month's ideology and loyalty of every free person, in place: pulled toward 1 by a
+    tie to a free extremist (ideology) or dedicated member (loyalty, also by the brand, worth
+    ``brand_pull``), less for the disturbed; else decaying. The same arithmetic, in the same
+    order and precision, as the NumPy expressions it replaces (results are bit-identical)."""
+    own, tied = _ties_to_committed(
+        state, ideology, loyalty, n, src, dst, free, extremist_from, loyal_from
+    )
+    one = np.float32(1.0)
+    for k in range(n):
+        if not own[k] & 1:
+            continue
+        reach = disturbed_factor if disposition[k] == DISTURBED else 1.0
+        to_extremist = float(tied[k] & TIED_TO_EXTREMIST)
+        to_dedicated = float((tied[k] & TIED_TO_DEDICATED) >> 1)
+        i, lo = ideology[k], loyalty[k]
+        i_new = i + reach * tie_reinforcement * to_extremist * (one - i)
+        i_new -= ideology_decay * (1.0 - to_extremist)
+        pull = reach * (tie_reinforcement * to_dedicated + brand_pull)
+        lo_new = lo + pull * (one - lo) - loyalty_decay * (1.0 - to_dedicated)
+        ideology[k] = min(max(i_new, 0.0), 1.0)
+        loyalty[k] = min(max(lo_new, 0.0), 1.0)
