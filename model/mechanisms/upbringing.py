@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import FREE_STATES, Role, State
-from regroup.mechanisms.demography import of_fighting_age
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -41,11 +41,73 @@ def step(w: World) -> None:
     u, pop = w.group(Upbringing), w.pop
     if u.kin_training <= 0:
         return
-    minors = np.flatnonzero(pop.mask(*FREE_STATES) & (pop.view("role") == int(Role.MINOR)))
-    minors = minors[of_fighting_age(w, minors)]
-    if len(minors) == 0:
+    _train(
+        pop.state,
+        pop.role,
+        pop.birth,
+        pop.ideology,
+        pop.loyalty,
+        pop.skill,
+        pop.n,
+        *w.ties.edges,
+        w.t,
+        w.population.fighting_age_years * 12,
+        np.float32(w.extremist_from),
+        np.float32(w.loyal_from),
+        np.float32(w.qualified_from),
+        np.float32(u.kin_training),
+    )
+
+
+FREE = sum(1 << int(s) for s in FREE_STATES)  # the states as bits (bit ``code`` each)
+AROUND = sum(1 << int(s) for s in TRAINERS)
+MINOR = int(Role.MINOR)
+
+
+@njit(cache=True)
+def _train(  # pragma: no cover - compiled
+    state,
+    role,
+    birth,
+    ideology,
+    loyalty,
+    skill,
+    n,
+    src,
+    dst,
+    t,
+    fighting_age_months,
+    extremist_from,
+    loyal_from,
+    qualified_from,
+    gain,
+):
+    """Skill ``gain`` (float32, up to 1) for each pupil (a free minor of fighting age) tied
+    to a trainer (dedicated and qualified, free or in the territory), in place."""
+    part = np.empty(n, dtype=np.uint8)
+    pupils = 0
+    for i in range(n):
+        s = np.int64(state[i])
+        pupil = (
+            ((FREE >> s) & 1)
+            & np.int64(role[i] == MINOR)
+            & np.int64(t - birth[i] >= fighting_age_months)
+        )
+        trainer = (
+            ((AROUND >> s) & 1)
+            & np.int64(ideology[i] >= extremist_from)
+            & np.int64(loyalty[i] >= loyal_from)
+            & np.int64(skill[i] >= qualified_from)
+        )
+        part[i] = pupil | (trainer << 1)  # bit 1 a pupil, bit 2 a trainer
+        pupils += pupil
+    if pupils == 0:
         return
-    around = pop.mask(*TRAINERS)
-    trainer = around & w.dedicated_rows() & w.qualified(pop.view("skill"))
-    taught = minors[w.ties.any_neighbour(trainer, among=around)[minors]]
-    pop.skill[taught] = np.minimum(1.0, pop.skill[taught] + u.kin_training)
+    taught = np.zeros(n, dtype=np.uint8)
+    for k in range(len(src)):
+        a, b = part[src[k]], part[dst[k]]
+        taught[src[k]] |= a & (b >> 1)  # written for every tie: a pupil's tie to a trainer
+        taught[dst[k]] |= b & (a >> 1)
+    for i in range(n):
+        if taught[i]:
+            skill[i] = min(skill[i] + gain, np.float32(1.0))
