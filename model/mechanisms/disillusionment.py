@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import (
     ASSUMPTION,
@@ -195,21 +196,78 @@ def region_factor(w: World) -> np.ndarray:
 
 def step(w: World) -> None:
     d, s, t, pop = w.group(Disillusionment), w.schedule, w.t, w.pop
-    idx = pop.where(State.ACTIVE)
-    if len(idx) == 0:
-        return
-    role = pop.role[idx]
-    c = pop.loyalty[idx]
-    sens = w.table(d.sensitivity)[role]
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
-    push = sens * (narratives * (1.0 - c) + d.territorial_loss * s.loss[t])
-    push += CIVILIAN.take(role) * d.settler_war_push * s.intensity[t]
-    if s.control[t] < d.leader_despair_control:
-        push += (role == Role.LEADER) * d.leader_despair_push
-    push *= region_factor(w)[pop.region[idx]]
-    pop.wish[idx] = np.minimum(1.0, pop.wish[idx] + push)
-    pop.loyalty[idx] = np.maximum(0.0, c - d.loyalty_loss * push)
-    pop.ideology[idx] = np.maximum(0.0, pop.ideology[idx] - d.ideology_loss * push)
+    despair = s.control[t] < d.leader_despair_control  # leaders judge the territory lost
+    _push(
+        pop.state,
+        pop.role,
+        pop.region,
+        pop.wish,
+        pop.loyalty,
+        pop.ideology,
+        pop.n,
+        w.table(d.sensitivity),
+        region_factor(w),
+        np.float32(narratives),  # it multiplies float32 loyalties in float32
+        d.territorial_loss * s.loss[t],
+        d.settler_war_push * s.intensity[t],
+        d.leader_despair_push if despair else 0.0,
+        d.loyalty_loss,
+        d.ideology_loss,
+    )
+
+
+ACTIVE, LEADER = int(State.ACTIVE), int(Role.LEADER)
+
+
+@njit(cache=True)
+def _push(  # pragma: no cover - compiled
+    state,
+    role,
+    region,
+    wish,
+    loyalty,
+    ideology,
+    n,
+    sensitivity,
+    region_factor,
+    narratives,
+    territorial_loss,
+    war_push,
+    despair_push,
+    loyalty_loss,
+    ideology_loss,
+):
+    """In place, for everyone in the territory: the month's push to leave (the narratives on
+    the disloyal, territorial loss, the war on civilians, despair on leaders), times the
+    role's sensitivity and the region's factor; it adds to the wish to leave (up to 1) and
+    erodes loyalty and ideology (down to 0). The arithmetic and precision of the NumPy
+    expressions it replaces (float32 where they were), so results are bit-identical."""
+    one = np.float32(1.0)
+    for i in range(n):
+        if state[i] != ACTIVE:
+            continue
+        r = role[i]
+        c = loyalty[i]
+        push = sensitivity[r] * (narratives * (one - c) + territorial_loss)
+        push += (1.0 if CIVILIAN[r] else 0.0) * war_push
+        push += (1.0 if r == LEADER else 0.0) * despair_push
+        push *= region_factor[region[i]]
+        wish[i] = _at_most_1(wish[i] + push)
+        loyalty[i] = _at_least_0(c - loyalty_loss * push)
+        ideology[i] = _at_least_0(ideology[i] - ideology_loss * push)
+
+
+@njit(cache=True, inline="always")
+def _at_most_1(x):  # pragma: no cover - compiled
+    """``np.minimum(1.0, x)``, exactly."""
+    return 1.0 if 1.0 < x else x
+
+
+@njit(cache=True, inline="always")
+def _at_least_0(x):  # pragma: no cover - compiled
+    """``np.maximum(0.0, x)``, exactly (-0.0 stays -0.0, as there)."""
+    return 0.0 if 0.0 > x else x
 
 
 def wants_to_leave(w: World, idx: np.ndarray) -> np.ndarray:
