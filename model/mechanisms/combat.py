@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import RegionFactors, RoleProbs, Strict, param, table
 from regroup.core.states import FIGHTING, State
@@ -98,8 +99,7 @@ def exposure(w: World, idx: np.ndarray) -> np.ndarray:
 def fighter_shortage(w: World) -> float:
     """1 - fighters in territory / their peak so far, times combat intensity."""
     pop, front = w.pop, w.memory(Front)
-    active = pop.where(State.ACTIVE)
-    fighters = int(FIGHTING[pop.role[active]].sum())
+    fighters = _fighters_in_territory(pop.state, pop.role, pop.n)
     front.peak_fighters = max(front.peak_fighters, fighters)
     if front.peak_fighters == 0:
         return 0.0
@@ -117,9 +117,49 @@ def step(w: World) -> None:
     idx = pop.where(State.ACTIVE, t=t)
     if len(idx) == 0:
         return
-    role = pop.role[idx]
-    dead = w.draw(len(idx)) < w.table(c.death_hazard)[role] * exposure(w, idx) * intensity
-    pop.move(idx[dead], State.DEAD, t)
-    w.count("killed_in_combat", int(dead.sum()))
-    alive = idx[~dead & FIGHTING[role]]
-    pop.skill[alive] = np.minimum(1.0, pop.skill[alive] + c.skill_gain_per_month * intensity)
+    dead = _fight(
+        idx,
+        w.draw(len(idx)),
+        pop.role,
+        pop.region,
+        pop.skill,
+        w.table(c.death_hazard),
+        w.table(c.region_exposure, local=1.0),
+        intensity,
+        c.skill_gain_per_month * intensity,
+    )
+    pop.move(dead, State.DEAD, t)
+    w.count("killed_in_combat", len(dead))
+
+
+ACTIVE = int(State.ACTIVE)
+
+
+@njit(cache=True)
+def _fight(  # pragma: no cover - compiled
+    idx, u, role, region, skill, hazard, exposure, intensity, skill_gain
+):
+    """The people of ``idx`` killed this month (draw ``u`` below the role's hazard times the
+    region's exposure times the intensity), in order; the fighters among the others gain
+    ``skill_gain`` (up to 1), in place, in float64 as the NumPy expression did."""
+    dead = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for j in range(len(idx)):
+        i = idx[j]
+        r = role[i]
+        if u[j] < hazard[r] * exposure[region[i]] * intensity:
+            dead[k] = i
+            k += 1
+        elif FIGHTING[r]:
+            gained = skill[i] + skill_gain
+            skill[i] = 1.0 if 1.0 < gained else gained  # np.minimum(1.0, gained)
+    return dead[:k]
+
+
+@njit(cache=True)
+def _fighters_in_territory(state, role, n):  # pragma: no cover - compiled
+    """How many people in the territory (ACTIVE) have a fighting role."""
+    k = 0
+    for i in range(n):
+        k += (state[i] == ACTIVE) & FIGHTING[role[i]]
+    return k
