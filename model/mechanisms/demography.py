@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.core import ties as tie_kinds
 from regroup.core.states import (
     HELD_BY_STATES,
@@ -59,65 +60,101 @@ def of_fighting_age(w: World, idx: np.ndarray) -> np.ndarray:
     return (w.t - w.pop.birth[idx]) >= w.population.fighting_age_years * 12
 
 
-def where_children_are(w: World, parent_state: np.ndarray) -> np.ndarray:
-    """A child's state on coming of age, from the parent's: in the territory while the
-    group holds it (unless the parent is held by states); in a camp if the parent is held
-    by states, or dead once the territory is gone; otherwise free in the community."""
-    held = HELD.take(parent_state)
-    in_territory = INSIDE.take(parent_state)
-    territory = w.schedule.control[w.t] > 0
-    state = np.full(len(parent_state), State.HIDING_LOCAL, dtype=np.int8)
-    dead = parent_state == State.DEAD
-    state[(in_territory | dead) & territory] = State.ACTIVE
-    state[held | (dead & ~territory)] = State.DETAINED
-    return state
-
-
-def where_they_live(state: np.ndarray, parent_place: np.ndarray, home: np.ndarray) -> np.ndarray:
-    """A child's place: at home once returned, or when living free locally while the parent
-    is out of Iraq and Syria; in Turkey if abroad while the parent is in the region;
-    otherwise with the parent."""
-    in_region = IN_THE_REGION.take(parent_place)
-    at_home = (state == State.RETURNED) | ((state == State.HIDING_LOCAL) & ~in_region)
-    place = np.where(at_home, home, parent_place)
-    place[(state == State.HIDING_ABROAD) & in_region] = Place.TURKEY
-    return place
-
-
 def step(w: World) -> None:
     births = w.memory(Births)
     due = births.month == w.t
     if not due.any():
         return
     parent = births.parent[due]
-    pop, p = w.pop, w.population
+    pop, p, rng = w.pop, w.population, w.rng
     k = len(parent)
-    state = where_children_are(w, pop.state[parent])
-    # a foreign member's child living free is at home if the parent has come home, else abroad
-    foreign_free = (pop.region[parent] != int(Region.LOCAL)) & (state == State.HIDING_LOCAL)
-    at_home = pop.returned[parent] >= 0
-    state[foreign_free & at_home] = State.RETURNED
-    # a parent in prison at home: the child lives free at home, not in a camp in the region
-    state[pop.state[parent] == State.PRISON_HOME] = State.RETURNED
-    state[foreign_free & ~at_home] = State.HIDING_ABROAD
-    ideology = np.clip(
-        pop.ideology[parent] * p.child_commitment + w.rng.uniform(-0.1, 0.1, k), 0, 1
+    state, place, ideology, loyalty = _children(
+        parent,
+        pop.state,
+        pop.region,
+        pop.returned,
+        pop.place,
+        pop.home,
+        pop.ideology,
+        pop.loyalty,
+        w.schedule.control[w.t] > 0,
+        np.float32(p.child_commitment),  # it multiplies float32 values in float32
+        rng.uniform(-0.1, 0.1, k),  # the spread of the children's ideology,
+        rng.uniform(-0.1, 0.1, k),  # then of their loyalty
     )
-    loyalty = np.clip(pop.loyalty[parent] * p.child_commitment + w.rng.uniform(-0.1, 0.1, k), 0, 1)
     idx = w.add(
         k,
         state=state,
         role=Role.MINOR,
         region=pop.region[parent],
-        place=where_they_live(state, pop.place[parent], pop.home[parent]),
+        place=place,
         home=pop.home[parent],
         entered=w.t,
         joined=w.t,
         birth=int(w.t - p.fighting_age_years * 12),
         ideology=ideology,
         loyalty=loyalty,
-        custody=np.where(state == State.DETAINED, Custody.CAMP, Custody.NONE),
+        custody=np.where(state == DETAINED, Custody.CAMP, Custody.NONE),
     )
-    pop.returned[idx[state == State.RETURNED]] = w.t
+    pop.returned[idx[state == RETURNED]] = w.t
     w.ties.add(idx, parent, tie_kinds.FAMILY)
     w.count("came_of_age", k)
+
+
+ACTIVE, DEAD, DETAINED = int(State.ACTIVE), int(State.DEAD), int(State.DETAINED)
+HIDING_LOCAL, HIDING_ABROAD = int(State.HIDING_LOCAL), int(State.HIDING_ABROAD)
+RETURNED, PRISON_HOME = int(State.RETURNED), int(State.PRISON_HOME)
+LOCAL, TURKEY = int(Region.LOCAL), int(Place.TURKEY)
+
+
+@njit(cache=True)
+def _children(  # pragma: no cover - compiled
+    parent,
+    state,
+    region,
+    returned,
+    place,
+    home,
+    ideology,
+    loyalty,
+    territory,
+    commitment,
+    ideology_spread,
+    loyalty_spread,
+):
+    """Each child's state, place, ideology and loyalty on coming of age, from the parent's.
+
+    State: in the territory while the group holds it (``territory``) if the parent is there
+    or dead; in a camp if the parent is held by states, or dead once the territory is gone;
+    otherwise free: in the community (locals), at home if a foreign parent has come home or
+    is in prison at home, else abroad. Place: at home once returned, or when living free
+    locally while the parent is out of Iraq and Syria; in Turkey if abroad while the parent
+    is in the region; otherwise with the parent. Ideology and loyalty: the parent's times
+    ``commitment`` plus the spread, within 0-1 (the NumPy arithmetic, bit for bit)."""
+    k = len(parent)
+    child_state = np.empty(k, dtype=np.int8)
+    child_place = np.empty(k, dtype=np.int8)
+    child_ideology = np.empty(k, dtype=np.float64)
+    child_loyalty = np.empty(k, dtype=np.float64)
+    for j in range(k):
+        q = parent[j]
+        ps = state[q]
+        dead = ps == DEAD
+        s = HIDING_LOCAL
+        if (INSIDE[ps] or dead) and territory:
+            s = ACTIVE
+        if HELD[ps] or (dead and not territory):
+            s = DETAINED
+        if region[q] != LOCAL and s == HIDING_LOCAL:  # a foreign member's child living free
+            s = RETURNED if returned[q] >= 0 else HIDING_ABROAD
+        if ps == PRISON_HOME:  # free at home, not in a camp in the region
+            s = RETURNED
+        in_region = IN_THE_REGION[place[q]]
+        at_home = s == RETURNED or (s == HIDING_LOCAL and not in_region)
+        where = home[q] if at_home else place[q]
+        if s == HIDING_ABROAD and in_region:
+            where = TURKEY
+        child_state[j], child_place[j] = s, where
+        child_ideology[j] = min(max(ideology[q] * commitment + ideology_spread[j], 0.0), 1.0)
+        child_loyalty[j] = min(max(loyalty[q] * commitment + loyalty_spread[j], 0.0), 1.0)
+    return child_state, child_place, child_ideology, child_loyalty
