@@ -106,24 +106,28 @@ DISTURBED = int(Disposition.DISTURBED)
 
 @njit(cache=True)
 def _ties_to_committed(  # pragma: no cover - compiled
-    state, ideology, loyalty, n, src, dst, free, extremist_from, loyal_from
+    state, ideology, loyalty, n, src, dst, free_states, extremist_from, loyal_from
 ):
-    """Per person: bit 1 if tied to a free extremist, bit 2 if tied to a free dedicated member
-    (only ties between two free people count; 0 for those not free)."""
+    """The free people (in order) and, per person, bit 1 if tied to a free extremist and bit 2
+    if tied to a free dedicated member (only ties between two free people count)."""
     # each person's own bits: 1 free, 2 free extremist, 4 free dedicated
     own = np.empty(n, dtype=np.uint8)
+    free = np.empty(n, dtype=np.intp)
+    k = 0
     for i in range(n):
-        is_free = (free >> np.int64(state[i])) & 1
+        is_free = (free_states >> np.int64(state[i])) & 1
         extremist = np.int64(ideology[i] >= extremist_from)
         dedicated = extremist & np.int64(loyalty[i] >= loyal_from)
         own[i] = is_free * (1 | (extremist << 1) | (dedicated << 2))
+        free[k] = i  # written for everyone, kept for the free
+        k += is_free
     tied = np.zeros(n, dtype=np.uint8)
-    for k in range(len(src)):
-        s, d = src[k], dst[k]
+    for e in range(len(src)):
+        s, d = src[e], dst[e]
         both = own[s] & own[d] & 1  # written for every tie, kept for ties between free people
         tied[s] |= (own[d] >> 1) * both
         tied[d] |= (own[s] >> 1) * both
-    return own, tied
+    return free[:k], tied
 
 
 @njit(cache=True)
@@ -135,7 +139,7 @@ def _reinforce(  # pragma: no cover - compiled
     n,
     src,
     dst,
-    free,
+    free_states,
     extremist_from,
     loyal_from,
     disturbed_factor,
@@ -147,14 +151,12 @@ def _reinforce(  # pragma: no cover - compiled
     """The month's ideology and loyalty of every free person, in place: pulled toward 1 by a
     tie to a free extremist (ideology) or dedicated member (loyalty, also by the brand, worth
     ``brand_pull``), less for the disturbed; else decaying. The same arithmetic, in the same
-    order and precision, as the NumPy expressions it replaces (results are bit-identical)."""
-    own, tied = _ties_to_committed(
-        state, ideology, loyalty, n, src, dst, free, extremist_from, loyal_from
+    order and precision, as the NumPy expressions it replaced (results are bit-identical)."""
+    free, tied = _ties_to_committed(
+        state, ideology, loyalty, n, src, dst, free_states, extremist_from, loyal_from
     )
     one = np.float32(1.0)
-    for k in range(n):
-        if not own[k] & 1:
-            continue
+    for k in free:
         reach = disturbed_factor if disposition[k] == DISTURBED else 1.0
         to_extremist = float(tied[k] & TIED_TO_EXTREMIST)
         to_dedicated = float((tied[k] & TIED_TO_DEDICATED) >> 1)
@@ -163,5 +165,5 @@ def _reinforce(  # pragma: no cover - compiled
         i_new -= ideology_decay * (1.0 - to_extremist)
         pull = reach * (tie_reinforcement * to_dedicated + brand_pull)
         lo_new = lo + pull * (one - lo) - loyalty_decay * (1.0 - to_dedicated)
-        ideology[k] = min(max(i_new, 0.0), 1.0)
+        ideology[k] = min(max(i_new, 0.0), 1.0)  # np.clip(., 0, 1), -0.0 included
         loyalty[k] = min(max(lo_new, 0.0), 1.0)
