@@ -62,13 +62,12 @@ def of_fighting_age(w: World, idx: np.ndarray) -> np.ndarray:
 
 def step(w: World) -> None:
     births = w.memory(Births)
-    due = births.month == w.t
-    if not due.any():
+    parent = _due(births.month, births.parent, w.t)
+    if len(parent) == 0:
         return
-    parent = births.parent[due]
     pop, p, rng = w.pop, w.population, w.rng
     k = len(parent)
-    state, place, ideology, loyalty = _children(
+    children = _children(
         parent,
         pop.state,
         pop.region,
@@ -77,6 +76,7 @@ def step(w: World) -> None:
         pop.home,
         pop.ideology,
         pop.loyalty,
+        w.t,
         w.schedule.control[w.t] > 0,
         np.float32(p.child_commitment),  # it multiplies float32 values in float32
         rng.uniform(-0.1, 0.1, k),  # the spread of the children's ideology,
@@ -84,21 +84,34 @@ def step(w: World) -> None:
     )
     idx = w.add(
         k,
-        state=state,
-        role=Role.MINOR,
-        region=pop.region[parent],
-        place=place,
-        home=pop.home[parent],
+        **dict(zip(CHILD_FIELDS, children, strict=True)),
+        role=MINOR,
         entered=w.t,
         joined=w.t,
         birth=int(w.t - p.fighting_age_years * 12),
-        ideology=ideology,
-        loyalty=loyalty,
-        custody=np.where(state == DETAINED, Custody.CAMP, Custody.NONE),
     )
-    pop.returned[idx[state == RETURNED]] = w.t
     w.ties.add(idx, parent, tie_kinds.FAMILY)
     w.count("came_of_age", k)
+
+
+# the fields of the children that _children gives, in its order
+CHILD_FIELDS = ("state", "place", "custody", "region", "home", "returned", "ideology", "loyalty")
+MINOR, CAMP, NO_CUSTODY = int(Role.MINOR), int(Custody.CAMP), int(Custody.NONE)
+
+
+@njit(cache=True)
+def _due(month, parent, t):  # pragma: no cover - compiled
+    """The parents of the children who come of age in month ``t``, in the order scheduled."""
+    k = 0
+    for m in month:
+        k += m == t
+    out = np.empty(k, dtype=np.int64)
+    j = 0
+    for i in range(len(month)):
+        if month[i] == t:
+            out[j] = parent[i]
+            j += 1
+    return out
 
 
 ACTIVE, DEAD, DETAINED = int(State.ACTIVE), int(State.DEAD), int(State.DETAINED)
@@ -117,6 +130,7 @@ def _children(  # pragma: no cover - compiled
     home,
     ideology,
     loyalty,
+    t,
     territory,
     commitment,
     ideology_spread,
@@ -129,11 +143,17 @@ def _children(  # pragma: no cover - compiled
     otherwise free: in the community (locals), at home if a foreign parent has come home or
     is in prison at home, else abroad. Place: at home once returned, or when living free
     locally while the parent is out of Iraq and Syria; in Turkey if abroad while the parent
-    is in the region; otherwise with the parent. Ideology and loyalty: the parent's times
-    ``commitment`` plus the spread, within 0-1 (the NumPy arithmetic, bit for bit)."""
+    is in the region; otherwise with the parent. Custody: a camp for those held. Region and
+    home: the parent's. Month back home: ``t`` for those at home, else -1. Ideology and
+    loyalty: the parent's times ``commitment`` plus the spread, within 0-1 (the NumPy
+    arithmetic, bit for bit). In the order of :data:`CHILD_FIELDS`."""
     k = len(parent)
     child_state = np.empty(k, dtype=np.int8)
     child_place = np.empty(k, dtype=np.int8)
+    child_custody = np.empty(k, dtype=np.int8)
+    child_region = np.empty(k, dtype=np.int8)
+    child_home = np.empty(k, dtype=np.int8)
+    child_returned = np.empty(k, dtype=np.int16)
     child_ideology = np.empty(k, dtype=np.float64)
     child_loyalty = np.empty(k, dtype=np.float64)
     for j in range(k):
@@ -155,6 +175,18 @@ def _children(  # pragma: no cover - compiled
         if s == HIDING_ABROAD and in_region:
             where = TURKEY
         child_state[j], child_place[j] = s, where
+        child_custody[j] = CAMP if s == DETAINED else NO_CUSTODY
+        child_region[j], child_home[j] = region[q], home[q]
+        child_returned[j] = t if s == RETURNED else -1
         child_ideology[j] = min(max(ideology[q] * commitment + ideology_spread[j], 0.0), 1.0)
         child_loyalty[j] = min(max(loyalty[q] * commitment + loyalty_spread[j], 0.0), 1.0)
-    return child_state, child_place, child_ideology, child_loyalty
+    return (
+        child_state,
+        child_place,
+        child_custody,
+        child_region,
+        child_home,
+        child_returned,
+        child_ideology,
+        child_loyalty,
+    )
