@@ -100,7 +100,8 @@ def step(w: World) -> None:
 
 
 FREE = sum(1 << int(s) for s in FREE_STATES)  # the free states as bits (bit ``code`` each)
-TIED_TO_EXTREMIST, TIED_TO_DEDICATED = 1, 2  # bits of _ties_to_committed's answer
+# bits of _ties_to_committed's ``tied``: the own bits (below) of the free people one is tied to
+TIED_TO_EXTREMIST, TIED_TO_DEDICATED = 2, 4
 DISTURBED = int(Disposition.DISTURBED)
 
 
@@ -108,7 +109,7 @@ DISTURBED = int(Disposition.DISTURBED)
 def _ties_to_committed(  # pragma: no cover - compiled
     state, ideology, loyalty, n, src, dst, free_states, extremist_from, loyal_from
 ):
-    """The free people (in order) and, per person, bit 1 if tied to a free extremist and bit 2
+    """The free people (in order) and, per person, bit 2 if tied to a free extremist and bit 4
     if tied to a free dedicated member (only ties between two free people count)."""
     # each person's own bits: 1 free, 2 free extremist, 4 free dedicated
     own = np.empty(n, dtype=np.uint8)
@@ -124,9 +125,9 @@ def _ties_to_committed(  # pragma: no cover - compiled
     tied = np.zeros(n, dtype=np.uint8)
     for e in range(len(src)):
         s, d = src[e], dst[e]
-        both = own[s] & own[d] & 1  # written for every tie, kept for ties between free people
-        tied[s] |= (own[d] >> 1) * both
-        tied[d] |= (own[s] >> 1) * both
+        a, b = own[s], own[d]
+        tied[s] |= b & -(a & 1)  # written for every tie: the other's bits if this one is free
+        tied[d] |= a & -(b & 1)
     return free[:k], tied
 
 
@@ -158,8 +159,8 @@ def _reinforce(  # pragma: no cover - compiled
     one = np.float32(1.0)
     for k in free:
         reach = disturbed_factor if disposition[k] == DISTURBED else 1.0
-        to_extremist = float(tied[k] & TIED_TO_EXTREMIST)
-        to_dedicated = float((tied[k] & TIED_TO_DEDICATED) >> 1)
+        to_extremist = 1.0 if tied[k] & TIED_TO_EXTREMIST else 0.0
+        to_dedicated = 1.0 if tied[k] & TIED_TO_DEDICATED else 0.0
         i, lo = ideology[k], loyalty[k]
         i_new = i + reach * tie_reinforcement * to_extremist * (one - i)
         i_new -= ideology_decay * (1.0 - to_extremist)
