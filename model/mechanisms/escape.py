@@ -245,44 +245,58 @@ def cross_border(w: World, idx: np.ndarray) -> None:
     e, t, pop = w.group(Escape), w.t, w.pop
     captured = w.draw(len(idx)) < e.border_capture * w.schedule.border[t]
     taken = idx[captured]
-    local = pop.region[taken] == Region.LOCAL
-    pop.move(taken[~local], State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
-    prison.admit(w, taken[local], home=False)
-    pop.known[taken] = True
-    w.count("border_captures", len(taken))
+    if len(taken):
+        local = pop.region[taken] == Region.LOCAL
+        pop.move(taken[~local], State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
+        prison.admit(w, taken[local], home=False)
+        pop.known[taken] = True
+        w.count("border_captures", len(taken))
     out = idx[~captured]
-    foreign = out[pop.region[out] != Region.LOCAL]
+    local = pop.region[out] == Region.LOCAL
+    foreign = out[~local]
     go_home = w.draw(len(foreign)) < w.table(e.go_home_share, local=0.0)[pop.region[foreign]]
     justice.arrive_home(w, foreign[go_home])
-    abroad = np.concatenate([foreign[~go_home], out[pop.region[out] == Region.LOCAL]])
-    pop.move(abroad, State.HIDING_ABROAD, t, place=Place.TURKEY)
+    pop.move(
+        np.concatenate((foreign[~go_home], out[local])), State.HIDING_ABROAD, t, place=Place.TURKEY
+    )
 
 
 def step(w: World) -> None:
-    e, t, pop, rng = w.group(Escape), w.t, w.pop, w.rng
-    enforcement = w.schedule.enforcement[t]
+    t, pop = w.t, w.pop
     leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=t))
+    if len(leavers):  # (with nobody, every draw below is of nobody)
+        leave(w, leavers)
+    search(w, pop.where(State.ESCAPING, t=t))
+
+
+def leave(w: World, leavers: np.ndarray) -> None:
+    """Members who want to leave the territory: Amni walk away, leaders bribe their way out,
+    the others search for a smuggler if they can pay, or try alone."""
+    e, t, pop = w.group(Escape), w.t, w.pop
+    enforcement = w.schedule.enforcement[t]
     role = pop.role[leavers]
 
     # Amni walk away, unknown, with group funds
     amni = w.chance(leavers[role == Role.AMNI], e.amni_walkaway)
-    leave_territory(w, amni)
-    take_group_funds(w, amni)
-    local = pop.region[amni] == Region.LOCAL
-    pop.move(amni[local], State.HIDING_LOCAL, t)
-    pop.move(amni[~local], State.HIDING_ABROAD, t, place=Place.TURKEY)
-    pop.documents[amni[~local]] = True
+    if len(amni):
+        leave_territory(w, amni)
+        take_group_funds(w, amni)
+        local = pop.region[amni] == Region.LOCAL
+        pop.move(amni[local], State.HIDING_LOCAL, t)
+        pop.move(amni[~local], State.HIDING_ABROAD, t, place=Place.TURKEY)
+        pop.documents[amni[~local]] = True
 
     # leaders bribe their way out with group money; foreign leaders buy new documents
     leaders = w.chance(leavers[role == Role.LEADER], e.leader_bribe_success)
-    leave_territory(w, leaders)
-    take_group_funds(w, leaders)
-    local = pop.region[leaders] == Region.LOCAL
-    pop.move(leaders[local], State.HIDING_LOCAL, t)
-    foreign = leaders[~local]
-    pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
-    pop.documents[foreign] = True
-    pop.known[foreign] = False
+    if len(leaders):
+        leave_territory(w, leaders)
+        take_group_funds(w, leaders)
+        local = pop.region[leaders] == Region.LOCAL
+        pop.move(leaders[local], State.HIDING_LOCAL, t)
+        foreign = leaders[~local]
+        pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
+        pop.documents[foreign] = True
+        pop.known[foreign] = False
 
     # everyone else: a smuggler if they can pay, otherwise on foot
     others = leavers[(role != Role.AMNI) & (role != Role.LEADER)]
@@ -292,21 +306,31 @@ def step(w: World) -> None:
     on_foot = w.chance(
         others[~can_pay], e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate
     )
-    caught = w.draw(len(on_foot)) < e.on_foot_detection * enforcement
-    pop.move(on_foot[caught], State.DEAD, t)
-    w.count("killed_escaping", int(caught.sum()))
-    leave_territory(w, np.concatenate([searching, on_foot[~caught]]))
-    cross_border(w, on_foot[~caught])
+    if len(on_foot):
+        caught = w.draw(len(on_foot)) < e.on_foot_detection * enforcement
+        pop.move(on_foot[caught], State.DEAD, t)
+        w.count("killed_escaping", int(caught.sum()))
+        on_foot = on_foot[~caught]
+    leave_territory(w, np.concatenate((searching, on_foot)))
+    cross_border(w, on_foot)
 
-    # the search for a smuggler, under way
-    esc = pop.where(State.ESCAPING, t=t)
+
+def search(w: World, esc: np.ndarray) -> None:
+    """The search for a smuggler, under way (``esc``: searching since before this month):
+    Amni may catch the searchers; who finds one pays the fee if they can, and crosses unless
+    the smuggler is Amni."""
+    if len(esc) == 0:  # (with nobody, every draw below is of nobody)
+        return
+    e, t, pop = w.group(Escape), w.t, w.pop
     caught = detected(w, esc)
     pop.move(esc[caught], State.DEAD, t)
     w.count("killed_escaping", int(caught.sum()))
     esc = esc[~caught]
     slowed = 1.0 - e.crackdown_search_effect * w.schedule.crackdown[t]
     found = w.chance(esc, slowed / e.search_months)
-    fee = rng.uniform(e.smuggler_fee_usd.low, e.smuggler_fee_usd.high, len(found))
+    if len(found) == 0:
+        return
+    fee = w.rng.uniform(e.smuggler_fee_usd.low, e.smuggler_fee_usd.high, len(found))
     pays = pop.funds[found] >= fee
     stuck = found[~pays]  # the fee has gone up, or funds were spent
     in_territory = w.schedule.control[t] > 0
