@@ -158,25 +158,28 @@ def underground(w: World, idx: np.ndarray) -> None:
     """People leaving the territory alive and free: loyal fighters stay behind in an
     insurgent cell with probability ``collapse.stay_behind``; the others hide locally
     (locals) or search for a smuggler (foreigners)."""
+    if len(idx) == 0:  # nothing to do, and nothing drawn
+        return
     c, t, pop = w.group(Collapse), w.t, w.pop
     leave_territory(w, idx)
     loyal_fighters = idx[FIGHTING.take(pop.role[idx]) & w.loyal(pop.loyalty[idx])]
     cell = w.chance(loyal_fighters, c.stay_behind)
-    pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
-    insurgency.form_cells(w, cell)
-    w.count("stayed_behind", len(cell))
+    if len(cell):
+        pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
+        insurgency.form_cells(w, cell)
+        w.count("stayed_behind", len(cell))
     rest = idx[pop.state[idx] == int(State.ACTIVE)]
     local = pop.region[rest] == Region.LOCAL
     pop.move(rest[local], State.HIDING_LOCAL, t)
     pop.move(rest[~local], State.ESCAPING, t)
 
 
-def step(w: World) -> None:
-    f = overrun_share(w)
-    if f == 0.0:
+def overrun(w: World, idx: np.ndarray) -> None:
+    """Members overrun as their city falls: they die fighting (by role, and exposure by
+    origin), are captured alive (civilians to camps, the others to prison), or slip out."""
+    if len(idx) == 0:  # nothing to do, and nothing drawn
         return
     c, t, pop = w.group(Collapse), w.t, w.pop
-    idx = w.chance(pop.where(State.ACTIVE, t=t), f)
     role, local = pop.role[idx], pop.region[idx] == Region.LOCAL
     u = w.draw(len(idx))
     die = u < w.table(c.die_fighting)[role] * exposure(w, idx)
@@ -185,12 +188,21 @@ def step(w: World) -> None:
     pop.move(idx[die], State.DEAD, t)
     w.count("killed_at_collapse", int(die.sum()))
     taken = idx[captured]
-    to_camp = TO_CAMP.take(pop.role[taken])
-    leave_territory(w, taken)
-    pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
-    prison.admit(w, taken[~to_camp], home=False)
-    pop.known[taken] = True
-    underground(w, idx[~die & ~captured])  # slipping out
+    if len(taken):
+        to_camp = TO_CAMP.take(pop.role[taken])
+        leave_territory(w, taken)
+        pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
+        prison.admit(w, taken[~to_camp], home=False)
+        pop.known[taken] = True
+    underground(w, idx[~(die | captured)])  # slipping out
+
+
+def step(w: World) -> None:
+    f = overrun_share(w)
+    if f == 0.0:
+        return
+    t, pop = w.t, w.pop
+    overrun(w, w.chance(pop.where(State.ACTIVE, t=t), f))
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
     rest = pop.where(State.ACTIVE, t=t)
     able = FIGHTING.take(pop.role[rest]) & (pop.region[rest] == Region.LOCAL)
@@ -200,6 +212,7 @@ def step(w: World) -> None:
     w.count("withdrawn", len(withdrawn))
 
     held = w.chance(pop.where(State.GROUP_PRISON, t=t), f)
-    left = execute(w, held)
-    leave_territory(w, left)
-    pop.move(left, State.HIDING_LOCAL, t)
+    if len(held):
+        left = execute(w, held)
+        leave_territory(w, left)
+        pop.move(left, State.HIDING_LOCAL, t)
