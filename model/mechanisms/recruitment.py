@@ -11,9 +11,10 @@ largest connected pool.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
@@ -44,6 +45,11 @@ REMOBILISABLE = (
 )
 
 
+# codes the census reads (sets of states as bits of an integer)
+SPEAKING = np.int32(sum(1 << int(s) for s in SPEAKERS))
+REJOINING = np.int32(sum(1 << int(s) for s in REMOBILISABLE))
+_DISILLUSIONED = int(Disposition.DISILLUSIONED)
+_ACTIVE, _REMOBILISED, _LOCAL = int(State.ACTIVE), int(State.REMOBILISED), int(Region.LOCAL)
 FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group
 OUTPUTS = {
     "appeal": Output(INDEX, "The group's appeal, relative to the peak of the caliphate (1)."),
@@ -211,11 +217,64 @@ def perceived_effectiveness(w: World) -> float:
     return brand.perceived
 
 
-def appeal(w: World) -> float:
+class Census(NamedTuple):
+    """What the month's step needs to know of everyone, from one pass over the members."""
+
+    speakers: np.ndarray  # disillusioned, in a SPEAKERS state, not yet spoken (row order)
+    remobilisable: np.ndarray  # REMOBILISABLE since before this month, in a funded pool
+    remobilised: np.ndarray  # REMOBILISED (row order)
+    active: int  # in the territory (ACTIVE)
+    foreign: int  # of them, foreigners
+
+
+def census(w: World) -> Census:
+    """The would-be public defectors, those who may rejoin a funded pool, the remobilised,
+    and the members in the territory (and how many are foreign), now."""
+    pop = w.pop
+    state = pop.view("state")
+    speaking, rejoining = _census(
+        state,
+        pop.view("entered"),
+        pop.view("disposition"),
+        pop.view("spoke"),
+        pop.view("connected"),
+        np.int16(w.t),
+    )
+    in_territory = state == _ACTIVE  # (a plain int: comparing with an IntEnum is 8x slower)
+    return Census(
+        speakers=np.flatnonzero(speaking),
+        remobilisable=np.flatnonzero(rejoining),
+        remobilised=np.flatnonzero(state == _REMOBILISED),
+        active=np.count_nonzero(in_territory),
+        foreign=np.count_nonzero(in_territory & (pop.view("region") != _LOCAL)),
+    )
+
+
+@njit(cache=True)
+def _census(state, entered, disposition, spoke, connected, t):  # pragma: no cover - compiled
+    """Per row: a would-be speaker (in a SPEAKERS state, disillusioned, not yet spoken), and
+    may rejoin (in a REMOBILISABLE state since before month ``t``, in a funded pool).
+    Branch-free on 32-bit integers, which the compiler vectorises (4x faster than NumPy's
+    lookup of a state table)."""
+    speaking = np.empty(len(state), dtype=np.bool_)
+    rejoining = np.empty(len(state), dtype=np.bool_)
+    for i in range(len(state)):
+        code = np.int32(state[i])
+        speaking[i] = (
+            ((SPEAKING >> code) & 1)
+            & np.int32(disposition[i] == _DISILLUSIONED)
+            & np.int32(spoke[i] == 0)
+        )
+        rejoining[i] = ((REJOINING >> code) & 1) & np.int32(entered[i] < t) & np.int32(connected[i])
+    return speaking, rejoining
+
+
+def appeal(w: World, now: Census | None = None) -> float:
     """The appeal this month, relative to its value at the peak of the caliphate (1)."""
-    r, pop = w.group(Recruitment), w.pop
-    active = pop.where(State.ACTIVE)
-    foreign_share = np.count_nonzero(pop.region[active] != Region.LOCAL) / max(1, len(active))
+    r = w.group(Recruitment)
+    if now is None:
+        now = census(w)
+    foreign_share = now.foreign / max(1, now.active)
     grievance = r.grievance * (1.0 - grievances_addressed(w))
     spoken = w.out.persons("public_defections", w.out.total["public_defections"])
     counter = r.counter_narrative * spoken / (spoken + r.counter_half_saturation)
@@ -243,49 +302,58 @@ def grievances_addressed(w: World) -> float:
     return float(coverage[where].mean())
 
 
-def public_defections(w: World) -> None:
+def public_defections(w: World, now: Census | None = None) -> None:
     """Disillusioned former members out of the territory speak publicly; the legal deterrence
     is lifted for the share ``policy.defector_voice`` gives where each is (the law of the
     country they are in: the home value at home and in Turkey, the region value in Iraq's and
     Syria's prisons)."""
     r, pop = w.group(Recruitment), w.pop
-    disillusioned = pop.view("disposition") == int(Disposition.DISILLUSIONED)
-    idx = np.flatnonzero(pop.mask(*SPEAKERS) & disillusioned & ~pop.view("spoke"))
+    idx = (census(w) if now is None else now).speakers
+    if len(idx) == 0:  # nobody to speak, nothing drawn
+        return
     deterred = r.legal_deterrence * (1.0 - w.coverage_of("defector_voice", idx))
     speak = w.chance(idx, r.speak_rate * (1.0 - deterred))
     pop.spoke[speak] = True
     w.count("public_defections", len(speak))
 
 
-def remobilise(w: World, level: float) -> None:
-    """Free members in a funded pool (last month) rejoin; new recruits join the largest pool."""
+def remobilise(w: World, level: float, now: Census | None = None) -> np.ndarray:
+    """Free members in a funded pool (last month) rejoin; new recruits join the largest pool.
+    Returns both (now REMOBILISED)."""
     r, t, pop = w.group(Recruitment), w.t, w.pop
-    idx = np.flatnonzero(pop.mask(*REMOBILISABLE, t=t) & pop.view("connected"))
-    pop.move(w.chance(idx, r.remobilise_rate * level), State.REMOBILISED, t)
+    idx = (census(w) if now is None else now).remobilisable
+    rejoin = w.chance(idx, r.remobilise_rate * level)
+    pop.move(rejoin, State.REMOBILISED, t)
     # new recruits join the largest pool, tied to the leader who anchors it
     pools = regrouping.memory(w)
     anchor = pools.largest_anchor
     if anchor < 0:
-        return
+        return rejoin
     # women in the pool's network recruit too, without being counted as fighters
     mean = r.new_recruits_per_month * level * min(1.0, pools.momentum + pools.support)
     k = int(w.rng.poisson(w.agents(mean)))
-    if k:
-        # recruited where the anchor is, with that place's region of origin (issue 10)
-        place = np.full(k, pop.place[anchor], dtype=np.int8)
-        region = regrouping.REGION_OF_PLACE[place]
-        novices = np.full(k, Role.NOVICE, dtype=np.int8)
-        idx = new_members(w, region, novices, State.REMOBILISED, t, place=place)
-        w.ties.add(idx, np.full(k, anchor), tie_kinds.RECRUITED)
-        w.count("new_recruits", k)
+    if k == 0:
+        return rejoin
+    # recruited where the anchor is, with that place's region of origin (issue 10)
+    place = np.full(k, pop.place[anchor], dtype=np.int8)
+    region = regrouping.REGION_OF_PLACE[place]
+    novices = np.full(k, Role.NOVICE, dtype=np.int8)
+    idx = new_members(w, region, novices, State.REMOBILISED, t, place=place)
+    w.ties.add(idx, np.full(k, anchor), tie_kinds.RECRUITED)
+    w.count("new_recruits", k)
+    return np.concatenate((rejoin, idx))
+
+
+def train(w: World, idx: np.ndarray) -> None:
+    """Training in a remobilised group builds the skill of ``idx``."""
+    skill = w.pop.skill
+    skill[idx] = np.minimum(1.0, skill[idx] + w.group(Recruitment).training_gain)
 
 
 def step(w: World) -> None:
-    public_defections(w)
-    level = appeal(w)
+    now = census(w)  # nobody moves before remobilise: one look serves until then
+    public_defections(w, now)
+    level = appeal(w, now)
     w.record("appeal", level)
-    if w.territory_lost:
-        remobilise(w, level)
-    # training in a remobilised group builds skill
-    rem = w.pop.where(State.REMOBILISED)
-    w.pop.skill[rem] = np.minimum(1.0, w.pop.skill[rem] + w.group(Recruitment).training_gain)
+    joined = remobilise(w, level, now) if w.territory_lost else np.zeros(0, dtype=np.intp)
+    train(w, np.concatenate((now.remobilised, joined)))  # everyone REMOBILISED now
