@@ -44,9 +44,10 @@ HOME = np.array([0] + [HOME_PLACE[r] for r in Region if r != Region.LOCAL], dtyp
 FOREIGN = np.array(FOREIGN_REGIONS, dtype=np.int8)
 LOCAL = np.array([Region.LOCAL], dtype=np.int8)
 ONE = np.ones(1)  # the locals' one region, with certainty
-SIDES = len(Region) * len(Place)  # region of origin and place together (_side)
+PLACES = len(Place)
+SIDES = len(Region) * PLACES  # region of origin and place together (_side)
 UNIT_LABELS = 1_000_000  # units of one side are labelled side * UNIT_LABELS + unit
-_LOCAL, _MINOR = int(Region.LOCAL), int(Role.MINOR)  # codes the compiled loops read
+_LOCAL, _MINOR, _ACTIVE = int(Region.LOCAL), int(Role.MINOR), int(State.ACTIVE)  # plain ints
 _IRAQ, _SYRIA = int(Place.IRAQ), int(Place.SYRIA)
 
 
@@ -197,7 +198,7 @@ def commanders(w: World) -> np.ndarray:
     if mem.seen < pop.n:
         new = np.flatnonzero(COMMANDING.take(pop.role[mem.seen : pop.n])) + mem.seen
         mem.rows, mem.seen = np.concatenate((mem.rows, new)), pop.n
-    return mem.rows[pop.state[mem.rows] == State.ACTIVE]
+    return mem.rows[pop.state[mem.rows] == _ACTIVE]
 
 
 def _tie_units(w: World, idx: np.ndarray) -> None:
@@ -208,18 +209,16 @@ def _tie_units(w: World, idx: np.ndarray) -> None:
     fighters = idx[IN_UNITS.take(role)]
     if len(fighters):
         unit = rng.integers(0, max(1, len(fighters) // w.population.unit_size), len(fighters))
-        a, b, heads, label = _units(fighters, _side(pop, fighters) * UNIT_LABELS + unit)
+        a, b, heads, run_side, run_start = _units(fighters, _side(pop, fighters), unit)
         # each unit's first member reports to a commander of the same region and place
         command = commanders(w)
         if len(command):
             mine, start = _grouped(command, _side(pop, command), SIDES)
-            head_side = label // UNIT_LABELS  # increasing: heads are in label order
-            sides, first = np.unique(head_side, return_index=True)
-            ends = np.r_[first[1:], len(heads)]
+            start, bounds = start.tolist(), run_start.tolist()
             reports = [b]
-            for r, lo, hi in zip(sides.tolist(), first.tolist(), ends.tolist(), strict=True):
+            for j, r in enumerate(run_side.tolist()):  # each side's first members, in order
                 pool = mine[start[r] : start[r + 1]] if start[r + 1] > start[r] else command
-                reports.append(pool[rng.integers(0, len(pool), hi - lo)])
+                reports.append(pool[rng.integers(0, len(pool), bounds[j + 1] - bounds[j])])
             a, b = np.concatenate((a, heads)), np.concatenate(reports)
         w.ties.add(a, b, tie_kinds.UNIT)
     # families live with a fighter or settler of their region, where that member is
@@ -242,25 +241,39 @@ def _tie_units(w: World, idx: np.ndarray) -> None:
 
 
 @njit(cache=True)
-def _units(fighters, label):  # pragma: no cover - compiled
-    """Fighters in units (one ``label`` a unit), in label order (stable): the ties of each to
-    the next of its unit (two arrays of ends), and each unit's first member with its label."""
+def _units(fighters, side, unit):  # pragma: no cover - compiled
+    """Fighters in units (``unit`` within their ``side``), in unit order (stable): the ties of
+    each to the next of its unit (two arrays of ends); each unit's first member; and the runs
+    of those first members by side (each run's side, and where each run starts, then the
+    end)."""
+    label = side * UNIT_LABELS + unit
     order = np.argsort(label, kind="mergesort")
     m = len(order)
     a = np.empty(m, dtype=np.intp)
     b = np.empty(m, dtype=np.intp)
     heads = np.empty(m, dtype=np.intp)
-    head_label = np.empty(m, dtype=np.int64)
-    k = h = 0
+    run_side = np.empty(m, dtype=np.int64)
+    run_start = np.empty(m + 1, dtype=np.int64)
+    k = h = r = 0
     for j in range(m):
         i = order[j]
-        if j == 0 or label[i] != label[order[j - 1]]:
-            heads[h], head_label[h] = fighters[i], label[i]
-            h += 1
-        else:
+        if j > 0 and label[i] == label[order[j - 1]]:
             a[k], b[k] = fighters[order[j - 1]], fighters[i]
             k += 1
-    return a[:k].copy(), b[:k].copy(), heads[:h].copy(), head_label[:h].copy()
+            continue
+        if r == 0 or side[i] != run_side[r - 1]:
+            run_side[r], run_start[r] = side[i], h
+            r += 1
+        heads[h] = fighters[i]
+        h += 1
+    run_start[r] = h
+    return (
+        a[:k].copy(),
+        b[:k].copy(),
+        heads[:h].copy(),
+        run_side[:r].copy(),
+        run_start[: r + 1].copy(),
+    )
 
 
 @njit(cache=True)
@@ -281,7 +294,16 @@ def _grouped(rows, key, groups):  # pragma: no cover - compiled
 
 def _side(pop, idx: np.ndarray) -> np.ndarray:
     """Region of origin and place together, as one label."""
-    return pop.region[idx].astype(np.int64) * len(Place) + pop.place[idx]
+    return _sides(idx, pop.region, pop.place)
+
+
+@njit(cache=True)
+def _sides(idx, region, place):  # pragma: no cover - compiled
+    """:func:`_side` in one pass."""
+    out = np.empty(len(idx), dtype=np.int64)
+    for j in range(len(idx)):
+        out[j] = np.int64(region[idx[j]]) * PLACES + place[idx[j]]
+    return out
 
 
 def _arrive(w: World, count: int, region_p: np.ndarray, role_p: np.ndarray, regions):
