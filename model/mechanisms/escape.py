@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from regroup.core.world import World
 
 
+# codes as plain ints: NumPy compares an array with an IntEnum member 4x slower
+LOCAL, AMNI, LEADER = int(Region.LOCAL), int(Role.AMNI), int(Role.LEADER)
+DANGEROUS, DISTURBED = int(Disposition.DANGEROUS), int(Disposition.DISTURBED)
+DISILLUSIONED = int(Disposition.DISILLUSIONED)
 OUTPUTS = {
     "killed_escaping": Output(PERSONS, "Killed trying to leave the territory.", flow=True),
     "smuggler_payments": Output(PERSONS, "Paid a smuggler.", flow=True),
@@ -225,9 +229,7 @@ def leave_territory(w: World, idx: np.ndarray) -> None:
     dedicated = w.dedicated(pop.ideology[idx], pop.loyalty[idx])
     disturbed = w.draw(len(idx)) < e.trauma_share
     pop.disposition[idx] = np.where(
-        dedicated,
-        Disposition.DANGEROUS,
-        np.where(disturbed, Disposition.DISTURBED, Disposition.DISILLUSIONED),
+        dedicated, DANGEROUS, np.where(disturbed, DISTURBED, DISILLUSIONED)
     )
     if w.t <= w.month(e.theft_until):
         thieves = w.chance(idx, e.theft_share)
@@ -246,13 +248,13 @@ def cross_border(w: World, idx: np.ndarray) -> None:
     captured = w.draw(len(idx)) < e.border_capture * w.schedule.border[t]
     taken = idx[captured]
     if len(taken):
-        local = pop.region[taken] == Region.LOCAL
+        local = pop.region[taken] == LOCAL
         pop.move(taken[~local], State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
         prison.admit(w, taken[local], home=False)
         pop.known[taken] = True
         w.count("border_captures", len(taken))
     out = idx[~captured]
-    local = pop.region[out] == Region.LOCAL
+    local = pop.region[out] == LOCAL
     foreign = out[~local]
     go_home = w.draw(len(foreign)) < w.table(e.go_home_share, local=0.0)[pop.region[foreign]]
     justice.arrive_home(w, foreign[go_home])
@@ -275,23 +277,24 @@ def leave(w: World, leavers: np.ndarray) -> None:
     e, t, pop = w.group(Escape), w.t, w.pop
     enforcement = w.schedule.enforcement[t]
     role = pop.role[leavers]
+    is_amni, is_leader = role == AMNI, role == LEADER
 
     # Amni walk away, unknown, with group funds
-    amni = w.chance(leavers[role == Role.AMNI], e.amni_walkaway)
+    amni = w.chance(leavers[is_amni], e.amni_walkaway)
     if len(amni):
         leave_territory(w, amni)
         take_group_funds(w, amni)
-        local = pop.region[amni] == Region.LOCAL
+        local = pop.region[amni] == LOCAL
         pop.move(amni[local], State.HIDING_LOCAL, t)
         pop.move(amni[~local], State.HIDING_ABROAD, t, place=Place.TURKEY)
         pop.documents[amni[~local]] = True
 
     # leaders bribe their way out with group money; foreign leaders buy new documents
-    leaders = w.chance(leavers[role == Role.LEADER], e.leader_bribe_success)
+    leaders = w.chance(leavers[is_leader], e.leader_bribe_success)
     if len(leaders):
         leave_territory(w, leaders)
         take_group_funds(w, leaders)
-        local = pop.region[leaders] == Region.LOCAL
+        local = pop.region[leaders] == LOCAL
         pop.move(leaders[local], State.HIDING_LOCAL, t)
         foreign = leaders[~local]
         pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
@@ -299,7 +302,7 @@ def leave(w: World, leavers: np.ndarray) -> None:
         pop.known[foreign] = False
 
     # everyone else: a smuggler if they can pay, otherwise on foot
-    others = leavers[(role != Role.AMNI) & (role != Role.LEADER)]
+    others = leavers[~(is_amni | is_leader)]
     can_pay = pop.funds[others] >= e.smuggler_fee_usd.low
     searching = others[can_pay]
     pop.move(searching, State.ESCAPING, t)
