@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from regroup.core.world import World
 
 TO_CAMP = membership(Role, *CIVILIAN_ROLES)
+# codes as plain ints: NumPy compares an array with an IntEnum member 4x slower
+ACTIVE, LOCAL = int(State.ACTIVE), int(Region.LOCAL)
 OUTPUTS = {
     "killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True),
     "stayed_behind": Output(
@@ -168,8 +170,8 @@ def underground(w: World, idx: np.ndarray) -> None:
         pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
         insurgency.form_cells(w, cell)
         w.count("stayed_behind", len(cell))
-    rest = idx[pop.state[idx] == int(State.ACTIVE)]
-    local = pop.region[rest] == Region.LOCAL
+    rest = idx[pop.state[idx] == ACTIVE]
+    local = pop.region[rest] == LOCAL
     pop.move(rest[local], State.HIDING_LOCAL, t)
     pop.move(rest[~local], State.ESCAPING, t)
 
@@ -180,7 +182,7 @@ def overrun(w: World, idx: np.ndarray) -> None:
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
     c, t, pop = w.group(Collapse), w.t, w.pop
-    role, local = pop.role[idx], pop.region[idx] == Region.LOCAL
+    role, local = pop.role[idx], pop.region[idx] == LOCAL
     u = w.draw(len(idx))
     die = u < w.table(c.die_fighting)[role] * exposure(w, idx)
     captured_p = np.where(local, c.local_captured, c.foreign_captured)
@@ -205,7 +207,7 @@ def step(w: World) -> None:
     overrun(w, w.chance(pop.where(State.ACTIVE, t=t), f))
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
     rest = pop.where(State.ACTIVE, t=t)
-    able = FIGHTING.take(pop.role[rest]) & (pop.region[rest] == Region.LOCAL)
+    able = FIGHTING.take(pop.role[rest]) & (pop.region[rest] == LOCAL)
     rest = rest[able & w.loyal(pop.loyalty[rest])]
     withdrawn = w.chance(rest, withdrawal_share(w))
     underground(w, withdrawn)
