@@ -347,8 +347,15 @@ def remobilise(w: World, level: float, now: Census | None = None) -> np.ndarray:
 
 def train(w: World, idx: np.ndarray) -> None:
     """Training in a remobilised group builds the skill of ``idx``."""
-    skill = w.pop.skill
-    skill[idx] = np.minimum(1.0, skill[idx] + w.group(Recruitment).training_gain)
+    _train(w.pop.skill, idx, np.float32(w.group(Recruitment).training_gain))
+
+
+@njit(cache=True)
+def _train(skill, idx, gain):  # pragma: no cover - compiled
+    """Add ``gain`` to the skill of ``idx``, at most 1 (in float32, as NumPy adds a Python
+    float to a float32 array)."""
+    for i in idx:
+        skill[i] = min(np.float32(1.0), skill[i] + gain)
 
 
 def step(w: World) -> None:
