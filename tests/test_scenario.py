@@ -146,6 +146,86 @@ def test_an_empty_file_is_the_default_scenario_with_a_warning(tmp_path):
     assert without_names(sc) == without_names(Scenario())
 
 
+def lever_of(path: Path, lever: str) -> tuple:
+    got = getattr(load_scenario(path).policy, lever)
+    return (got.region, got.home, got.start)
+
+
+@pytest.mark.parametrize(
+    ("child", "expected"),
+    [
+        ("{home: 0.7}", (0.5, 0.7, None)),
+        ("{region: 0.1}", (0.1, 0.5, None)),
+        ("{start: 2019-01}", (0.5, 0.5, "2019-01")),
+        ("{}", (0.5, 0.5, None)),
+    ],
+)
+def test_a_mapping_over_a_parents_bare_number_keeps_what_it_leaves_out(tmp_path, child, expected):
+    write(tmp_path / "parent.yaml", "policy:\n  prison_measures: 0.5\n  start: 2017-10\n")
+    leaf = write(
+        tmp_path / "child.yaml", f"extends: parent.yaml\npolicy:\n  prison_measures: {child}\n"
+    )
+    assert lever_of(leaf, "prison_measures") == expected
+
+
+def test_a_bare_number_survives_a_chain_of_partial_mappings(tmp_path):
+    write(tmp_path / "root.yaml", "policy:\n  reintegration: 0.4\n")
+    write(tmp_path / "mid.yaml", "extends: root.yaml\nescape:\n  search_months: 5\n")
+    write(tmp_path / "near.yaml", "extends: mid.yaml\npolicy:\n  reintegration: {home: 0.9}\n")
+    leaf = write(
+        tmp_path / "leaf.yaml", "extends: near.yaml\npolicy:\n  reintegration: {start: 2019-06}\n"
+    )
+    assert lever_of(leaf, "reintegration") == (0.4, 0.9, "2019-06")
+
+
+def test_a_bare_number_over_a_parents_mapping_replaces_it_whole(tmp_path):
+    # a bare number is both values from policy.start, as in a design: the parent's own start
+    # goes with the mapping it replaces
+    write(
+        tmp_path / "parent.yaml",
+        "policy:\n  border_crackdown: {region: 0.2, home: 0.6, start: 2018-01}\n",
+    )
+    leaf = write(
+        tmp_path / "child.yaml", "extends: parent.yaml\npolicy:\n  border_crackdown: 0.3\n"
+    )
+    assert lever_of(leaf, "border_crackdown") == (0.3, 0.3, None)
+
+
+@pytest.mark.parametrize(
+    ("parent", "child", "culprit", "message"),
+    [
+        # the parent's bad number under the child's mapping: the value it leaves to the parent
+        ("1.5", "{home: 0.7}", "parent", "policy.prison_measures.region: Input should be less"),
+        ("true", "{region: 0.7}", "parent", "policy.prison_measures.home: Input should be a"),
+        # the child's bad value in a mapping over the parent's number
+        ("0.5", "{home: 1.2}", "child", "policy.prison_measures.home: Input should be less"),
+        ("0.5", "{hoem: 0.2}", "child", "policy.prison_measures.hoem: unknown setting"),
+        ("0.5", "{start: 2019-13}", "child", "policy.prison_measures.start: '2019-13' is not"),
+        # the child's bad bare number over the parent's mapping: named at the lever
+        ("{region: 0.2, start: 2018-01}", "1.5", "child", "policy.prison_measures: Input should"),
+        # the parent's bad start survives the child's mapping and names the parent
+        (
+            "{region: 0.2, start: 2018-13}",
+            "{home: 0.4}",
+            "parent",
+            "policy.prison_measures.start: '2018-13'",
+        ),
+    ],
+)
+def test_a_bad_lever_across_extends_names_the_file_that_set_it(
+    tmp_path, parent, child, culprit, message
+):
+    write(tmp_path / "parent.yaml", f"policy:\n  prison_measures: {parent}\n")
+    leaf = write(
+        tmp_path / "child.yaml", f"extends: parent.yaml\npolicy:\n  prison_measures: {child}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_scenario(leaf)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{tmp_path / culprit}.yaml: {message}"), lines
+
+
 # ----------------------------------------------------------------------------- merge, overrides
 
 keys = st.sampled_from(["a", "b", "c", "d"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from regroup.config.errors import ConfigError, ConfigWarning
-from regroup.config.schema import Scenario
+from regroup.config.schema import POLICY_LEVERS, Scenario
 from regroup.config.yaml_loader import load_yaml
 
 MAX_ERROR_LINES = 20
@@ -79,7 +79,39 @@ def resolve_extends(
     base, base_origins = resolve_extends(parent_path, (*_chain, path))
     base.pop("name", None)
     base.pop("description", None)
+    base = _levers_as_mappings(base, data)
     return deep_merge(base, data), {**base_origins, **origins}
+
+
+def _levers_as_mappings(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` (a parent's settings) with each policy lever that ``over`` (the child) sets by
+    a mapping written as one too, the way the schema reads a bare number (``0.5`` is
+    ``{region: 0.5, home: 0.5}``), so that the child's mapping merges over it: a parent's
+    ``prison_measures: 0.5`` under a child's ``{home: 0.7}`` is region 0.5, home 0.7. Any
+    value that is not a mapping is copied so, so that a bad one is still reported (at
+    ``.region`` and ``.home``, naming the parent). The other way, a child's bare number
+    replaces the parent's mapping whole (both values, from ``policy.start``), as it does in
+    a design.
+
+    The origins need no change: the parent's ``("policy", lever)`` still names the parent
+    for ``.region`` and ``.home``, and what the child sets is named by its own, longer keys.
+    """
+    policy, child = base.get("policy"), over.get("policy")
+    if not isinstance(policy, dict) or not isinstance(child, dict):
+        return base
+    levers = [
+        lever
+        for lever in POLICY_LEVERS
+        if isinstance(child.get(lever), dict)
+        and lever in policy
+        and not isinstance(policy[lever], dict)
+    ]
+    if not levers:
+        return base
+    policy = dict(policy)
+    for lever in levers:
+        policy[lever] = {"region": policy[lever], "home": policy[lever]}
+    return {**base, "policy": policy}
 
 
 def _source_of(loc: tuple, origins: dict[tuple, Path], default: Path | str) -> Path | str:
