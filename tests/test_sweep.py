@@ -169,3 +169,87 @@ def test_a_run_is_a_sweep_of_one_scenario(tmp_path):
         json.loads((tmp_path / d / "manifest.json").read_text())["kind"] for d in ("run", "sweep")
     ]
     assert kinds == ["run", "sweep"]
+
+
+def folders(results) -> dict[str, int]:
+    """Every folder under ``results`` (hidden ones included) and how many entries it holds."""
+    return {
+        str(p.relative_to(results)): len(list(p.iterdir()))
+        for p in results.rglob("*")
+        if p.is_dir()
+    }
+
+
+def test_a_table_no_run_writes_leaves_no_folder(tmp_path):
+    path = write_experiment(tmp_path, replicates=2, batch_size=1, timeseries=False)
+    out = tmp_path / "results"
+    sweep.run_sweep(load_experiment(path), out)
+    found = folders(out)
+    assert 0 not in found.values(), found
+    assert not any(name.startswith("timeseries") for name in found), found
+    for sub in ("outcomes", "indicators", "indicators_by_place", "indicators_by_origin"):
+        assert found[sub] == 2, found  # one part per batch
+
+
+def test_a_sweep_whose_runs_all_fail_leaves_only_its_outcomes(tmp_path, monkeypatch):
+    def broken(scenario, seed, replicate=0):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sweep, "run_replicate", broken)
+    path = write_experiment(tmp_path, replicates=2, batch_size=1)
+    out = tmp_path / "results"
+    summary = sweep.run_sweep(load_experiment(path), out)
+    assert summary.failed == 2
+    assert folders(out) == {"outcomes": 2}
+    assert outcomes(out)["error"].tolist() == ["RuntimeError: boom"] * 2
+
+
+def test_a_part_folder_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    store = sweep.ResultsDir(tmp_path, batch_size=1, n_runs=2, params=[])
+    table = pd.DataFrame({"run_id": [0], "x": [1.0]})
+
+    def fail(self, path, **kwargs):
+        open(path, "wb").close()  # a part begun, then the disk fills
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(pd.DataFrame, "to_parquet", fail)
+        with pytest.raises(ConfigError, match="No space left on device"):
+            store.write_part("indicators", store.part_name(0), table)
+    assert list(tmp_path.iterdir()) == []  # no folder, empty or half-written, and no temporary
+
+    store.write_part("indicators", store.part_name(0), table)
+    store.write_part("indicators", store.part_name(1), table.assign(run_id=1))
+    assert sorted(p.name for p in (tmp_path / "indicators").iterdir()) == [
+        "part-000000-000000.parquet",
+        "part-000001-000001.parquet",
+    ]
+    assert pd.read_parquet(tmp_path / "indicators")["run_id"].tolist() == [0, 1]
+
+
+def test_resume_removes_empty_and_temporary_part_folders(tmp_path):
+    path = write_experiment(tmp_path, replicates=2, batch_size=1, timeseries=False)
+    exp = load_experiment(path)
+    out = tmp_path / "results"
+    sweep.run_sweep(exp, out)
+    # as an earlier version left it, killed in its second batch: every part folder made up
+    # front (the timeseries ones empty), and a part folder staged but not renamed
+    (out / "outcomes" / "part-000001-000001.parquet").unlink()
+    (out / "outcomes.parquet").unlink()
+    for sub in sweep.MONTHLY:
+        (out / sub).mkdir(exist_ok=True)
+    (out / ".extra.tmp-1").mkdir()  # not a part folder: not ours to remove
+    staged = out / ".indicators_by_place.tmp-99999"
+    staged.mkdir()
+    (staged / "part-000001-000001.parquet").write_bytes(b"half")
+
+    summary = sweep.run_sweep(exp, out, resume=True)
+    assert summary.ran == 1 and summary.failed == 0
+    found = folders(out)
+    assert found == {
+        "outcomes": 2,
+        "indicators": 2,
+        "indicators_by_place": 2,
+        "indicators_by_origin": 2,
+        ".extra.tmp-1": 0,
+    }, found

@@ -12,7 +12,9 @@ outcomes part is missing. Layout of a results directory::
     runs.parquet         run_id, point_id, scenario, replicate, seed
     outcomes/part-*.parquet, timeseries/part-*.parquet, indicators/part-*.parquet
     timeseries_by_place/, timeseries_by_origin/, indicators_by_place/, indicators_by_origin/
-                         the same parts, by place and by region of origin (long format)
+                         the same parts, by place and by region of origin (long format);
+                         a folder comes with its first part (none for a table no run
+                         wrote: ``timeseries: false``, every run failed)
     outcomes.parquet     all outcome rows, sorted by run_id (written when the sweep ends)
 
     outcomes.csv         the same without tracebacks, for spreadsheets
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 import time
 import traceback
@@ -278,9 +281,28 @@ class ResultsDir:
         return total
 
     def clean_temporaries(self) -> None:
+        """Remove what a killed session left: temporary parts, temporary part folders, and
+        part folders left empty (as earlier versions created every one up front)."""
         for sub in PART_DIRS:
-            for tmp in (self.out / sub).glob(".*.tmp-*"):
+            folder = self.out / sub
+            for tmp in folder.glob(".*.tmp-*"):
                 tmp.unlink(missing_ok=True)
+            for tmp in self.out.glob(f".{sub}.tmp-*"):
+                shutil.rmtree(tmp, ignore_errors=True)
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+    def write_part(self, sub: str, name: str, df: pd.DataFrame) -> None:
+        """``df`` as the part ``name`` of the folder ``sub``. A folder is written with its
+        first part (a temporary folder renamed into place), so that there is no folder
+        without a part: none for a table no run wrote (``timeseries: false``, every run
+        failed)."""
+        folder = self.out / sub
+        if folder.is_dir():
+            write_parquet(df, folder / name)
+            return
+        with staged(folder, folder=True) as tmp:
+            df.to_parquet(tmp / name, index=False)
 
     def write_batch(self, batch: int, outputs: list[RunOutput]) -> None:
         outputs = sorted(outputs, key=lambda o: o.run_id)
@@ -288,9 +310,9 @@ class ResultsDir:
         for sub in MONTHLY:
             tables = [o.tables[sub] for o in outputs if sub in o.tables]
             if tables:
-                write_parquet(pd.concat(tables, ignore_index=True), self.out / sub / name)
+                self.write_part(sub, name, pd.concat(tables, ignore_index=True))
         rows = outcome_frame([o.row for o in outputs], self.params)
-        write_parquet(rows, self.out / "outcomes" / name)
+        self.write_part("outcomes", name, rows)
 
     def consolidate(self) -> pd.DataFrame:
         """All outcome parts as one table sorted by run id, written to ``outcomes.parquet``
@@ -474,9 +496,7 @@ def manifest(
 
 def _start(out: Path, exp: Experiment, design: pd.DataFrame, runs: pd.DataFrame, info: dict):
     """Create the results directory whole (or not at all) before any run starts."""
-    with staged(out, folder=True) as tmp:
-        for sub in PART_DIRS:
-            (tmp / sub).mkdir()
+    with staged(out, folder=True) as tmp:  # the part folders come with their first parts
         (tmp / "experiment.yaml").write_text(exp.text(), encoding="utf-8")
         design.to_parquet(tmp / "design.parquet", index=False)
         runs.to_parquet(tmp / "runs.parquet", index=False)
