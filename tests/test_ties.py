@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from regroup.core.ties import CELL, FAMILY, UNIT, Ties
+from regroup.core.ties import CELL, FAMILY, UNIT, Ties, union_find
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -120,3 +120,37 @@ def test_kinds_are_kept_per_edge():
     assert ties.kind[: ties.m].tolist() == [UNIT, UNIT, CELL]
     src, dst = ties.edges
     assert (src.tolist(), dst.tolist()) == ([0, 1, 3], [1, 2, 4])
+
+
+def test_cuts_and_questions_match_a_plain_edge_list_through_growth():
+    """Many ties (the index of each person's ties is built, the tail scanned), cuts (one draw
+    per touched tie, in tie order), additions and questions about nested and other sets:
+    the same answers, ties and draws as a plain edge list."""
+    rng, draws, plain_draws = (np.random.default_rng(s) for s in (3, 4, 4))
+    n = 400
+    ties, src, dst = Ties(capacity=16), np.zeros(0, np.intp), np.zeros(0, np.intp)
+    for month in range(40):
+        k = int(rng.integers(0, 3000 if month < 5 else 300))
+        a, b = rng.integers(0, n, k), rng.integers(0, n, k)
+        ties.add(a, b, UNIT)
+        src, dst = np.r_[src, a[a != b]], np.r_[dst, b[a != b]]
+        members = np.unique(rng.integers(0, n, int(rng.integers(1, 20))))
+        ties.cut(members, 0.5, draws)
+        touched = np.flatnonzero(np.isin(src, members) | np.isin(dst, members))
+        drop = touched[plain_draws.random(len(touched)) < 0.5]
+        src, dst = np.delete(src, drop), np.delete(dst, drop)
+        wide = rng.random(n) < 0.7
+        for inside in (wide, wide & (rng.random(n) < 0.8), wide, rng.random(n) < 0.5):
+            keep = inside[src] & inside[dst]
+            got = ties.among(inside)
+            assert np.array_equal(got[0], src[keep]) and np.array_equal(got[1], dst[keep])
+            flag = inside & (rng.random(n) < 0.2)
+            near = np.zeros(n, bool)
+            near[dst[keep][flag[src[keep]]]] = near[src[keep][flag[dst[keep]]]] = True
+            assert np.array_equal(ties.any_neighbour(flag, among=inside), near)
+            nodes = np.flatnonzero(inside)
+            label = ties.components(nodes, n)
+            expected = union_find(len(nodes), *np.searchsorted(nodes, (src[keep], dst[keep])))
+            assert np.array_equal(label[nodes], expected)
+    assert ties.m == len(src) and np.array_equal(ties.edges[0], src)
+    assert np.array_equal(ties.dst[: ties.m], dst) and np.all(ties.kind[: ties.m] == UNIT)

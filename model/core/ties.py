@@ -3,7 +3,7 @@ undirected graph."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -12,36 +12,94 @@ UNIT, FAMILY, CELL, RECRUITED, AFFILIATE = 1, 2, 3, 4, 5  # AFFILIATE: joined in
 INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a commander
 
 
+class Among(NamedTuple):
+    """The ties among the people ``inside`` when ``m`` ties were stored and ``gone`` of them
+    cut: their ends, in order."""
+
+    inside: np.ndarray
+    m: int
+    gone: int
+    src: np.ndarray
+    dst: np.ndarray
+
+
 class Ties:
     """An edge list that grows; connectivity comes from a compiled union-find.
 
     Ends are stored as ``np.intp``, the type NumPy indexes with (other integer types are
     converted on every lookup, which tripled the cost of the monthly passes over all ties).
+    The ties are numbered in the order they were added. A cut tie is only marked gone
+    (``_alive``): the others keep their numbers (and the ties among a set of people found
+    before the cut stay valid once the gone are filtered out) until the list is compacted,
+    which keeps the order of those that remain. ``m``, ``src``, ``dst``, ``kind`` and
+    ``edges`` show the ties that remain, in order.
+
+    An arrest cuts the ties of a few people: an index of each person's ties (a CSR layout:
+    person ``v``'s ties are ``_tie[_start[v]:_start[v + 1]]``, in order), for the ties
+    numbered below ``_built``, finds them without a pass over every tie; the ties added
+    since (the tail) are scanned. The index is rebuilt (and the list compacted) when the
+    tail outgrows a share of it.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
-        self.m = 0
-        self.src = np.zeros(capacity, dtype=np.intp)
-        self.dst = np.zeros(capacity, dtype=np.intp)
-        self.kind = np.zeros(capacity, dtype=np.int8)
-        self._among: SimpleNamespace | None = None  # the last call of among()
+        self._m = 0  # ties stored, gone ones included
+        self._gone = 0  # cut ties still stored
+        self._src = np.zeros(capacity, dtype=np.intp)
+        self._dst = np.zeros(capacity, dtype=np.intp)
+        self._kind = np.zeros(capacity, dtype=np.int8)
+        self._alive = np.zeros(capacity, dtype=np.bool_)
+        self._built = 0  # ties (by number) in the index
+        self._start = np.zeros(1, dtype=np.intp)
+        self._tie = np.zeros(0, dtype=np.int32)
+        self._among: Among | None = None  # the last answer of _inside()
 
+    # ------------------------------------------------------------------ the ties that remain
+    @property
+    def m(self) -> int:
+        """Number of ties."""
+        return self._m - self._gone
+
+    @property
+    def src(self) -> np.ndarray:
+        self._compact()
+        return self._src
+
+    @property
+    def dst(self) -> np.ndarray:
+        self._compact()
+        return self._dst
+
+    @property
+    def kind(self) -> np.ndarray:
+        self._compact()
+        return self._kind
+
+    @property
+    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+        self._compact()
+        return self._src[: self._m], self._dst[: self._m]
+
+    # ------------------------------------------------------------------ changes
     def add(self, a: np.ndarray, b: np.ndarray, kind: int) -> None:
         """Add ties a[i]-b[i] (self-ties are dropped)."""
         keep = a != b
         a, b = a[keep], b[keep]
         k = len(a)
-        if self.m + k > len(self.src):
-            cap = max(self.m + k, 2 * len(self.src))
-            for name in ("src", "dst", "kind"):
+        if k == 0:
+            return
+        if self._m + k > len(self._src):
+            cap = max(self._m + k, 2 * len(self._src))
+            for name in ("_src", "_dst", "_kind", "_alive"):
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
-                new[: self.m] = old[: self.m]
+                new[: self._m] = old[: self._m]
                 setattr(self, name, new)
-        self.src[self.m : self.m + k] = a
-        self.dst[self.m : self.m + k] = b
-        self.kind[self.m : self.m + k] = kind
-        self.m += k
+        end = self._m + k
+        self._src[self._m : end] = a
+        self._dst[self._m : end] = b
+        self._kind[self._m : end] = kind
+        self._alive[self._m : end] = True
+        self._m = end
 
     def chain(self, members: np.ndarray, group: np.ndarray, kind: int) -> None:
         """Tie members that share a ``group`` label: each to the next within the group.
@@ -61,48 +119,36 @@ class Ties:
         arrest scatters contacts); the other ties keep their order."""
         if self.m == 0 or len(members) == 0 or share <= 0:
             return
-        touched = _touching(self.src, self.dst, self.m, members)
-        drop = touched[rng.random(len(touched)) < share]  # one draw a touched tie
-        if len(drop):
-            self.m = _drop(self.src, self.dst, self.kind, self.m, drop)
-            self._among = None  # the cached answer may hold removed ties
+        self._index()
+        tail = slice(self._built, self._m)
+        touched = _touching(
+            members, self._start, self._tie, self._alive, self._built,
+            self._src[tail], self._dst[tail], self._alive[tail],
+        )  # fmt: skip
+        drop = touched[rng.random(len(touched)) < share]  # one draw a touched tie, in order
+        self._alive[drop] = False
+        self._gone += len(drop)
 
-    @property
-    def edges(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.src[: self.m], self.dst[: self.m]
-
+    # ------------------------------------------------------------------ questions
     def neighbours(self, i: int) -> np.ndarray:
         src, dst = self.edges
         return np.unique(np.concatenate([dst[src == i], src[dst == i]]))
 
     def among(self, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The ties between two people for whom ``inside`` (a boolean per person) is true.
-
-        A month asks this for a shrinking set (free members in ``hiding``, then fewer of them
-        in ``regroup``): when ``inside`` lies within the previous call's set and no tie was
-        added since, the answer is filtered from the previous answer, not from every tie.
-        """
-        last = self._among
-        if (
-            last is not None
-            and last.m == self.m
-            and len(last.inside) == len(inside)
-            and not (inside & ~last.inside).any()
-        ):
-            src, dst = last.src, last.dst
-        else:
-            src, dst = self.edges
-        src, dst = _among(inside, src, dst)
-        self._among = SimpleNamespace(inside=inside.copy(), m=self.m, src=src, dst=dst)
-        return src, dst
+        """The ties between two people for whom ``inside`` (a boolean per person) is true, in
+        their order."""
+        last = self._inside(inside)
+        return last.src, last.dst
 
     def any_neighbour(self, flag: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Boolean per person: tied to at least one person for whom ``flag`` is true.
 
         With ``among`` (a boolean per person), only ties between two such people count.
         """
-        src, dst = self.edges if among is None else self.among(among)
-        return _any_neighbour(flag, src, dst)
+        if among is None:
+            among = np.ones(len(flag), dtype=np.bool_)
+        last = self._inside(among)
+        return _any_neighbour(flag, last.src, last.dst)
 
     def components(self, nodes: np.ndarray, n: int, group: np.ndarray | None = None) -> np.ndarray:
         """Component label per person for the graph restricted to ``nodes`` (-1 elsewhere).
@@ -114,81 +160,221 @@ class Ties:
         A component's label is the position in ``nodes`` of its first member, so labels
         grow with the components' first members (as ``scipy.sparse.csgraph`` numbers them).
         """
-        inside = np.zeros(n, dtype=bool)
+        inside = np.zeros(n, dtype=np.bool_)
         inside[nodes] = True
-        src, dst = self.among(inside)
-        if group is not None:
-            src, dst = _within(group, src, dst)
-        pos = np.full(n, -1, dtype=np.intp)
-        pos[nodes] = np.arange(len(nodes))
-        out = np.full(n, -1, dtype=np.int64)
-        out[nodes] = union_find(len(nodes), pos[src], pos[dst])
-        return out
+        last = self._inside(inside)
+        if group is None:
+            group = np.zeros(n, dtype=np.int8)
+        return _components(nodes, n, group, last.src, last.dst)
+
+    def _inside(self, inside: np.ndarray) -> Among:
+        """The ties among ``inside`` (:class:`Among`), the last answer remembered.
+
+        A month asks this for nearly the same set several times (free members in
+        ``allegiance``, then free members and the active in ``upbringing``, then free members
+        again in ``regrouping``): the same set is answered from the last answer; a set within
+        the last one (and people who joined since) is filtered from the last answer and the
+        ties added since (only these can reach people who joined since); another set, or any
+        set after a cut, is filtered from every tie.
+        """
+        last = self._among
+        src, dst, start = self._src[:0], self._dst[:0], 0  # from every tie
+        if last is not None and last.gone == self._gone and len(last.inside) <= len(inside):
+            within, same = _subset(inside, last.inside)
+            if same and last.m == self._m:
+                return last
+            if within:
+                src, dst, start = last.src, last.dst, last.m
+        m = self._m
+        both = _filter(
+            inside, src, dst, self._src[start:m], self._dst[start:m], self._alive[start:m]
+        )
+        self._among = Among(inside.copy(), self._m, self._gone, *both)
+        return self._among
+
+    # ------------------------------------------------------------------ upkeep
+    def _compact(self) -> None:
+        """Drop the cut ties from storage (the others keep their order); renumbers the ties,
+        so the index is rebuilt on next use."""
+        if self._gone:
+            self._m = _compact(self._src, self._dst, self._kind, self._alive, self._m)
+            self._gone = 0
+            self._built = 0
+            self._start = np.zeros(1, dtype=np.intp)
+            self._among = None
+
+    def _index(self) -> None:
+        """Rebuild the index when the ties added since it was built outnumber an eighth of
+        those in it (a scan of the tail costs less than a rebuild until then)."""
+        if self._m - self._built > TAIL + self._built // 8:
+            self._compact()
+            self._start, self._tie = _build_index(self._src, self._dst, self._m)
+            self._built = self._m
+
+
+TAIL = 2048  # ties that may always wait outside the index
 
 
 @njit(cache=True)
-def _touching(src, dst, m, members):  # pragma: no cover - compiled
-    """Positions of the ties ``i < m`` with an end among ``members``, in order."""
-    top = max(src[:m].max(), dst[:m].max(), members.max())
-    hit = np.zeros(top + 1, dtype=np.bool_)
-    for v in members:
-        hit[v] = True
-    out = np.empty(m, dtype=np.intp)
+def _build_index(src, dst, m):  # pragma: no cover - compiled
+    """Each person's ties among the first ``m`` (a counting sort of both ends): person ``v``'s
+    ties are ``tie[start[v]:start[v + 1]]``, in increasing order."""
+    top = 0
+    for i in range(m):
+        top = max(top, src[i], dst[i])
+    start = np.zeros(top + 2, dtype=np.intp)
+    for i in range(m):
+        start[src[i] + 1] += 1
+        start[dst[i] + 1] += 1
+    for v in range(top + 1):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    tie = np.empty(2 * m, dtype=np.int32)
+    for i in range(m):
+        s, d = src[i], dst[i]
+        tie[fill[s]] = i
+        fill[s] += 1
+        tie[fill[d]] = i
+        fill[d] += 1
+    return start, tie
+
+
+@njit(cache=True)
+def _compact(src, dst, kind, alive, m):  # pragma: no cover - compiled
+    """Move the remaining ties among the first ``m`` to the front, in order; returns how
+    many remain."""
     k = 0
     for i in range(m):
-        out[k] = i
-        k += hit[src[i]] | hit[dst[i]]
-    return out[:k].copy()
-
-
-@njit(cache=True)
-def _drop(src, dst, kind, m, drop):  # pragma: no cover - compiled
-    """Remove in place the ties at positions ``drop`` (increasing) among the first ``m``,
-    keeping the others in order; returns how many are kept."""
-    k = j = 0
-    for i in range(m):
-        if j < len(drop) and drop[j] == i:
-            j += 1
-            continue
-        src[k], dst[k], kind[k] = src[i], dst[i], kind[i]
-        k += 1
+        if alive[i]:
+            src[k], dst[k], kind[k] = src[i], dst[i], kind[i]
+            k += 1
+    alive[:k] = True
+    alive[k:m] = False
     return k
 
 
 @njit(cache=True)
-def _among(inside: np.ndarray, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ties whose two ends are inside, in their order."""
-    a = np.empty(len(src), dtype=np.intp)
-    b = np.empty(len(src), dtype=np.intp)
+def _touching(members, start, tie, alive, built, src, dst, remains):  # pragma: no cover
+    """Numbers of the remaining ties with an end among ``members``, in increasing order: the
+    indexed ties of each member, then those of the tail (numbered from ``built``: ends
+    ``src``, ``dst``, whether it ``remains``)."""
+    people = len(start) - 1
+    count = 0
+    for v in members:
+        if v < people:
+            count += start[v + 1] - start[v]
+    out = np.empty(count + len(src), dtype=np.intp)
+    k = 0
+    for v in members:
+        if v < people:
+            for j in range(start[v], start[v + 1]):
+                out[k] = tie[j]
+                k += alive[tie[j]]
+    if len(src):
+        top = members.max()
+        hit = np.zeros(top + 1, dtype=np.bool_)
+        for v in members:
+            hit[v] = True
+        for i in range(len(src)):
+            s, d = src[i], dst[i]
+            out[k] = built + i
+            k += remains[i] & ((s <= top and hit[s]) | (d <= top and hit[d]))
+    return np.unique(out[:k])  # a tie between two members was found twice
+
+
+def _subset(inside: np.ndarray, before: np.ndarray) -> tuple[bool, bool]:
+    """Whether ``inside`` lies within ``before`` (as far as ``before`` goes), and whether it
+    is the same set (both boolean per person; compared eight people at a time)."""
+    k = len(before) // 8 * 8
+    a, b = np.ascontiguousarray(inside[:k]), np.ascontiguousarray(before[:k])
+    within, same = _subset_words(a.view(np.uint64), b.view(np.uint64))
+    rest, was = inside[k : len(before)], before[k:]
+    within = within and not (rest & ~was).any()
+    return within, same and len(inside) == len(before) and bool((rest == was).all())
+
+
+@njit(cache=True)
+def _subset_words(inside, before):  # pragma: no cover - compiled
+    """:func:`_subset` for booleans packed eight to a word."""
+    same = True
+    for v in range(len(inside)):
+        if inside[v] != before[v]:
+            same = False
+            if inside[v] & ~before[v]:
+                return False, False
+    return True, same
+
+
+@njit(cache=True)
+def _filter(inside, src, dst, more_src, more_dst, alive):  # pragma: no cover - compiled
+    """The ties among ``inside``: those of ``src``-``dst``, then those of ``more_src``-
+    ``more_dst`` that remain (``alive``); in order. (Loops from 0 to an array's length: LLVM
+    then knows the indices are not negative, which makes them twice as fast.)"""
+    a = np.empty(len(src) + len(more_src), dtype=np.intp)
+    b = np.empty(len(a), dtype=np.intp)
     k = 0
     for i in range(len(src)):
         s, d = src[i], dst[i]
         a[k], b[k] = s, d  # written for every tie, kept for those inside
         k += inside[s] & inside[d]
+    for i in range(len(more_src)):
+        s, d = more_src[i], more_dst[i]
+        a[k], b[k] = s, d
+        k += alive[i] & inside[s] & inside[d]
     return a[:k].copy(), b[:k].copy()
 
 
 @njit(cache=True)
-def _within(group: np.ndarray, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The ties whose two ends have the same ``group`` code, in their order."""
-    a = np.empty(len(src), dtype=np.intp)
-    b = np.empty(len(src), dtype=np.intp)
-    k = 0
-    for i in range(len(src)):
-        s, d = src[i], dst[i]
-        a[k], b[k] = s, d  # written for every tie, kept for those within a group
-        k += group[s] == group[d]
-    return a[:k].copy(), b[:k].copy()
-
-
-@njit(cache=True)
-def _any_neighbour(flag: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def _any_neighbour(flag, src, dst):  # pragma: no cover - compiled
+    """Per person: tied by one of the ties ``src[i]-dst[i]`` to a flagged person."""
     out = np.zeros(len(flag), dtype=np.bool_)
     for i in range(len(src)):
         if flag[src[i]]:
             out[dst[i]] = True
         if flag[dst[i]]:
             out[src[i]] = True
+    return out
+
+
+@njit(cache=True)
+def _find(root, x):  # pragma: no cover - compiled
+    """The root of ``x``'s tree, halving the path on the way."""
+    while root[x] != x:
+        root[x] = root[root[x]]
+        x = root[x]
+    return x
+
+
+@njit(cache=True)
+def _join(root, x, y):  # pragma: no cover - compiled
+    """Merge the trees of ``x`` and ``y``: the larger root is hooked onto the smaller."""
+    x, y = _find(root, x), _find(root, y)
+    if x < y:
+        root[y] = x
+    elif y < x:
+        root[x] = y
+
+
+@njit(cache=True)
+def _components(nodes, n, group, src, dst):  # pragma: no cover - compiled
+    """:meth:`Ties.components` from the ties ``src``-``dst`` among ``nodes``: union-find over
+    the positions in ``nodes``, joining the ends of each tie whose two ends have the same
+    group. (The ties' positions are gathered first, in a loop without branches: the joins'
+    lookups then wait on fewer cache misses.)"""
+    pos = np.full(n, -1, dtype=np.intp)
+    for i in range(len(nodes)):
+        pos[nodes[i]] = i
+    a = np.empty(len(src), dtype=np.intp)
+    b = np.empty(len(src), dtype=np.intp)
+    k = 0
+    for i in range(len(src)):
+        s, d = src[i], dst[i]
+        a[k], b[k] = pos[s], pos[d]  # written for every tie, kept for those within a group
+        k += group[s] == group[d]
+    root = union_find(len(nodes), a[:k], b[:k])
+    out = np.full(n, -1, dtype=np.int64)
+    for i in range(len(nodes)):
+        out[nodes[i]] = root[i]
     return out
 
 
@@ -203,17 +389,7 @@ def union_find(k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """
     root = np.arange(k)
     for i in range(len(a)):
-        x, y = a[i], b[i]
-        while root[x] != x:
-            root[x] = root[root[x]]
-            x = root[x]
-        while root[y] != y:
-            root[y] = root[root[y]]
-            y = root[y]
-        if x < y:
-            root[y] = x
-        elif y < x:
-            root[x] = y
+        _join(root, a[i], b[i])
     for v in range(k):
         root[v] = root[root[v]]
     return root
