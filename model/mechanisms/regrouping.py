@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field
@@ -38,7 +39,6 @@ from regroup.core.states import (
     membership,
 )
 from regroup.core.world import PERSONS, USD, Output
-from regroup.mechanisms.demography import of_fighting_age
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -221,37 +221,81 @@ def record_composition(w: World, linked: np.ndarray) -> None:
     c.loyalty[t] = pop.loyalty[linked].sum()
 
 
+IS_FREE = membership(State, *FREE_STATES)
+IS_COMMAND = membership(Role, *COMMAND_ROLES)
+MINOR, WOMAN = int(Role.MINOR), int(Role.WOMAN)
+HIDING_ABROAD, REMOBILISED = int(State.HIDING_ABROAD), int(State.REMOBILISED)
+
+
+def compared(values: np.ndarray, threshold: float) -> np.generic:
+    """``threshold`` in the type NumPy compares ``values`` with it (a Python float with
+    float32 values: as a float32), so a compiled comparison decides as NumPy does."""
+    return np.result_type(values, threshold).type(threshold)
+
+
+def sort_rows(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The rows regrouping looks at this month (:func:`_sort_rows`)."""
+    pop, n = w.pop, w.pop.n
+    ideology, loyalty, skill, funds = (
+        pop.view(k) for k in ("ideology", "loyalty", "skill", "funds")
+    )
+    return _sort_rows(
+        pop.state[:n], pop.role[:n], pop.place[:n], pop.birth[:n], ideology, loyalty, skill,
+        funds, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE, w.t, w.population.fighting_age_years * 12,
+        compared(ideology, w.extremist_from), compared(loyalty, w.loyal_from),
+        compared(skill, w.qualified_from), compared(funds, w.group(Regroup).leader_funds_usd),
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _sort_rows(  # pragma: no cover - compiled
+    state, role, place, birth, ideology, loyalty, skill, funds, is_free, is_command,
+    in_other_theatre, t, fighting_age, extremist_from, loyal_from, qualified_from,
+    leader_funds,
+):  # fmt: skip
+    """In one pass over the rows, each list in increasing order: the free members (by
+    state); the pool (free dedicated fighters: extremist, loyal and qualified, not women, and
+    minors only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the
+    funded anchors (free leaders and Amni members, and dedicated fighters abroad: hiding
+    abroad, or remobilised in another theatre; holding ``leader_funds``); the backing (free,
+    loyal non-fighters: supporters if in a funded component); and the number of rivals (free,
+    extremist, qualified, disloyal fighters)."""
+    free = np.empty(len(state) + 1, dtype=np.intp)
+    nf = 0
+    for i in range(len(state)):  # without branches: each row written, kept if free
+        free[nf] = i
+        nf += is_free[state[i]]
+    pool = np.empty(nf + 1, dtype=np.intp)
+    anchors = np.empty(nf + 1, dtype=np.intp)
+    backing = np.empty(nf + 1, dtype=np.intp)
+    npool = na = nb = rivals = 0
+    for j in range(nf):
+        i = free[j]
+        s, r = state[i], role[i]
+        fighter = (r != WOMAN) & ((r != MINOR) | (t - birth[i] >= fighting_age))
+        loyal = loyalty[i] >= loyal_from
+        extremist = fighter & (ideology[i] >= extremist_from) & (skill[i] >= qualified_from)
+        abroad = (s == HIDING_ABROAD) | ((s == REMOBILISED) & in_other_theatre[place[i]])
+        anchor = is_command[r] | (abroad & extremist & loyal)
+        pool[npool], backing[nb], anchors[na] = i, i, i  # kept as they qualify
+        npool += extremist & loyal
+        rivals += extremist & ~loyal
+        nb += loyal & ~fighter
+        na += anchor & (funds[i] >= leader_funds)
+    return free[:nf], pool[:npool], anchors[:na], backing[:nb], rivals
+
+
 def step(w: World) -> None:
     g, t, pop, out = w.group(Regroup), w.t, w.pop, w.out
     for name in OUTPUTS:  # this month's count, from nothing (even if counted before)
         out.raw[name][t] = 0
     n = pop.n
-    is_free = pop.mask(*FREE_STATES)
-    free = np.flatnonzero(is_free)
-    ideology, loyalty = pop.view("ideology"), pop.view("loyalty")
-    extremist = w.extremist(ideology) & is_free & w.qualified(pop.view("skill"))
-    adult = np.ones(n, dtype=bool)
-    minors = np.flatnonzero(pop.view("role") == int(Role.MINOR))
-    adult[minors] = of_fighting_age(w, minors)
-    fighter = adult & (pop.view("role") != int(Role.WOMAN))
-    loyal = w.loyal(loyalty)
-    cand = np.flatnonzero(extremist & loyal & fighter)  # dedicated and qualified
-    w.record("rival_pool", np.count_nonzero(extremist & ~loyal & fighter))
+    free, cand, anchors, backing, rivals = sort_rows(w)
+    w.record("rival_pool", rivals)
     place = pop.view("place")
     w.record("pool", len(cand))
     w.record("pool_by_region", np.bincount(pop.region[cand], minlength=N_REGIONS))
     w.record("pool_by_place", np.bincount(place[cand], minlength=N_PLACES))
-
-    role = pop.view("role")
-    anchor = (role == int(COMMAND_ROLES[0])) | (role == int(COMMAND_ROLES[1]))
-    # dedicated fighters abroad who hold the group's money anchor too: escapers hiding abroad
-    # and those remobilised in another theatre (seed 003: those who "absconded with
-    # significant amounts of the group's funds" and who fled could "re-establish the group in
-    # their new location"; that any dedicated fighter abroad with funds can is an assumption)
-    abroad = pop.mask(State.HIDING_ABROAD)
-    abroad |= pop.mask(State.REMOBILISED) & IN_OTHER_THEATRE.take(place)
-    anchor |= abroad & extremist & loyal & fighter
-    anchors = np.flatnonzero(anchor & is_free & (pop.view("funds") >= g.leader_funds_usd))
     connected = pop.view("connected")
     connected[:] = False
     pools = memory(w)
@@ -259,7 +303,7 @@ def step(w: World) -> None:
     if len(anchors) == 0 or len(cand) == 0:
         return
     label = w.ties.components(free, n, group=place)  # a pool is in one place
-    funded = np.zeros(label.max() + 1, dtype=bool)
+    funded = np.zeros(len(free), dtype=bool)  # per component (labelled by a position in free)
     funded[label[anchors]] = True
     linked = cand[funded[label[cand]]]
     connected[linked] = True
@@ -279,7 +323,6 @@ def step(w: World) -> None:
     np.maximum.at(potential, where[pooled], size[pooled])
     record_composition(w, linked)
     # supporters: loyal free women and under-age minors in a funded component (not fighters)
-    backing = np.flatnonzero(is_free & loyal & ~fighter)
     backing = backing[funded[label[backing]]]
     w.record("supporters", len(backing))
     supporters = int(np.count_nonzero(label[backing] == biggest))
