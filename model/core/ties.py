@@ -14,11 +14,12 @@ INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a comm
 
 class Among(NamedTuple):
     """The ties among the people ``inside`` when ``m`` ties were stored and ``gone`` of them
-    cut: their ends, in order."""
+    cut: their numbers and ends."""
 
     inside: np.ndarray
     m: int
     gone: int
+    tie: np.ndarray
     src: np.ndarray
     dst: np.ndarray
 
@@ -138,7 +139,8 @@ class Ties:
         """The ties between two people for whom ``inside`` (a boolean per person) is true, in
         their order."""
         last = self._inside(inside)
-        return last.src, last.dst
+        order = np.argsort(last.tie)
+        return last.src[order].astype(np.intp), last.dst[order].astype(np.intp)
 
     def any_neighbour(self, flag: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Boolean per person: tied to at least one person for whom ``flag`` is true.
@@ -168,28 +170,36 @@ class Ties:
         return _components(nodes, n, group, last.src, last.dst)
 
     def _inside(self, inside: np.ndarray) -> Among:
-        """The ties among ``inside`` (:class:`Among`), the last answer remembered.
+        """The ties among ``inside`` (:class:`Among`, in no particular order), the last answer
+        remembered.
 
-        A month asks this for nearly the same set several times (free members in
-        ``allegiance``, then free members and the active in ``upbringing``, then free members
-        again in ``regrouping``): the same set is answered from the last answer; a set within
-        the last one (and people who joined since) is filtered from the last answer and the
-        ties added since (only these can reach people who joined since); another set, or any
-        set after a cut, is filtered from every tie.
+        The months ask this for nearly the same set again and again (free members in
+        ``allegiance``, with the active in ``upbringing``, again in ``regrouping``, and next
+        month): the same set is answered from the last answer; otherwise, when few people
+        joined the set, the last answer is filtered (dropping the ties cut since and those of
+        the people who left), and the ties of the people who joined are looked up in the
+        index, and the ties added since are filtered; only a set with many newcomers is
+        filtered from every tie.
         """
-        last = self._among
-        src, dst, start = self._src[:0], self._dst[:0], 0  # from every tie
-        if last is not None and last.gone == self._gone and len(last.inside) <= len(inside):
-            within, same = _subset(inside, last.inside)
-            if same and last.m == self._m:
+        self._index()  # before reading the last answer: a rebuild renumbers the ties
+        last, m = self._among, self._m
+        if last is not None and len(last.inside) <= len(inside):
+            same, joined = _joined(inside, last.inside)
+            if same and last.m == m and last.gone == self._gone:
                 return last
-            if within:
-                src, dst, start = last.src, last.dst, last.m
-        m = self._m
-        both = _filter(
-            inside, src, dst, self._src[start:m], self._dst[start:m], self._alive[start:m]
-        )
-        self._among = Among(inside.copy(), self._m, self._gone, *both)
+            if len(joined) <= len(inside) // 8:
+                found = _update(
+                    inside, joined, last.tie, last.src, last.dst, self._start, self._tie,
+                    self._src, self._dst, self._alive, self._built, last.m, m,
+                )  # fmt: skip
+                self._among = Among(inside.copy(), m, self._gone, *found)
+                return self._among
+        everyone = np.zeros(0, dtype=np.int32)
+        found = _update(
+            inside, everyone, everyone, everyone, everyone, self._start, self._tie,
+            self._src, self._dst, self._alive, 0, 0, m,
+        )  # fmt: skip
+        self._among = Among(inside.copy(), m, self._gone, *found)
         return self._among
 
     # ------------------------------------------------------------------ upkeep
@@ -282,46 +292,91 @@ def _touching(members, start, tie, alive, built, src, dst, remains):  # pragma: 
     return np.unique(out[:k])  # a tie between two members was found twice
 
 
-def _subset(inside: np.ndarray, before: np.ndarray) -> tuple[bool, bool]:
-    """Whether ``inside`` lies within ``before`` (as far as ``before`` goes), and whether it
-    is the same set (both boolean per person; compared eight people at a time)."""
+def _joined(inside: np.ndarray, before: np.ndarray) -> tuple[bool, np.ndarray]:
+    """Whether ``inside`` is the same set as ``before`` (both boolean per person), and who
+    is inside but was not before (as far as ``before`` goes); compared eight at a time."""
     k = len(before) // 8 * 8
     a, b = np.ascontiguousarray(inside[:k]), np.ascontiguousarray(before[:k])
-    within, same = _subset_words(a.view(np.uint64), b.view(np.uint64))
-    rest, was = inside[k : len(before)], before[k:]
-    within = within and not (rest & ~was).any()
-    return within, same and len(inside) == len(before) and bool((rest == was).all())
+    same, joined = _joined_words(inside, before, a.view(np.uint64), b.view(np.uint64))
+    return same and len(inside) == len(before), joined
 
 
 @njit(cache=True)
-def _subset_words(inside, before):  # pragma: no cover - compiled
-    """:func:`_subset` for booleans packed eight to a word."""
+def _joined_words(inside, before, inside_words, before_words):  # pragma: no cover - compiled
+    """:func:`_joined`, the booleans also packed eight to a word."""
     same = True
-    for v in range(len(inside)):
-        if inside[v] != before[v]:
+    joined = np.empty(len(before), dtype=np.intp)
+    k = 0
+    for w in range(len(inside_words)):
+        a, b = inside_words[w], before_words[w]
+        if a != b:
             same = False
-            if inside[v] & ~before[v]:
-                return False, False
-    return True, same
+            if a & ~b:
+                for v in range(8 * w, 8 * w + 8):
+                    joined[k] = v
+                    k += inside[v] & ~before[v]
+    for v in range(8 * len(inside_words), len(before)):
+        same &= inside[v] == before[v]
+        joined[k] = v
+        k += inside[v] & ~before[v]
+    return same, joined[:k].copy()
 
 
 @njit(cache=True)
-def _filter(inside, src, dst, more_src, more_dst, alive):  # pragma: no cover - compiled
-    """The ties among ``inside``: those of ``src``-``dst``, then those of ``more_src``-
-    ``more_dst`` that remain (``alive``); in order. (Loops from 0 to an array's length: LLVM
-    then knows the indices are not negative, which makes them twice as fast.)"""
-    a = np.empty(len(src) + len(more_src), dtype=np.intp)
-    b = np.empty(len(a), dtype=np.intp)
+def _update(  # pragma: no cover - compiled
+    inside, joined, tie, src, dst, start, index, all_src, all_dst, alive, built, last, m
+):  # fmt: skip
+    """The remaining ties among ``inside``, given those (``tie``, ends ``src``-``dst``) among
+    a set that ``inside`` differs from by the people who left and those who ``joined``,
+    found when ``last`` ties were stored: those of them that remain; the ties numbered below
+    ``last`` of the people who joined (from the index of ties numbered below ``built``, and
+    a scan of those from ``built``); and the ties added since."""
+    people = len(start) - 1
+    count = len(tie) + max(last - built, 0) + m - last
+    for v in joined:
+        if v < people:
+            count += start[v + 1] - start[v]
+    out_tie = np.empty(count, dtype=np.int32)  # half the memory to stream again
+    out_src = np.empty(count, dtype=np.int32)
+    out_dst = np.empty(count, dtype=np.int32)
     k = 0
+    for j in range(len(tie)):
+        i, s, d = tie[j], src[j], dst[j]
+        out_tie[k], out_src[k], out_dst[k] = i, s, d  # written for every tie, kept if inside
+        k += alive[i] & inside[s] & inside[d]
+    if len(joined):
+        new = np.zeros(len(inside), dtype=np.bool_)
+        for v in joined:
+            new[v] = True
+        for v in joined:
+            if v >= people:
+                continue
+            for j in range(start[v], start[v + 1]):
+                i = index[j]
+                s, d = all_src[i], all_dst[i]
+                u = s ^ d ^ v  # the other end
+                out_tie[k], out_src[k], out_dst[k] = i, s, d
+                k += (i < last) & alive[i] & inside[u] & (~new[u] | (v < u))  # once a tie
+        k = _scan(inside, new, all_src[built:last], all_dst[built:last], alive[built:last], built,
+              True, out_tie, out_src, out_dst, k)  # fmt: skip
+    k = _scan(inside, inside, all_src[last:m], all_dst[last:m], alive[last:m], last, False,
+              out_tie, out_src, out_dst, k)  # fmt: skip
+    return out_tie[:k].copy(), out_src[:k].copy(), out_dst[:k].copy()
+
+
+@njit(cache=True)
+def _scan(
+    inside, touch, src, dst, alive, first, touching, out_tie, out_src, out_dst, k
+):  # pragma: no cover
+    """Append to ``out_*`` from position ``k`` the remaining ties among ``inside`` of
+    ``src``-``dst`` (numbered from ``first``), only those with an end in ``touch`` if
+    ``touching``; returns the new end. (Loops from 0 to an array's length: LLVM then knows
+    the indices are not negative, which makes them twice as fast.)"""
     for i in range(len(src)):
         s, d = src[i], dst[i]
-        a[k], b[k] = s, d  # written for every tie, kept for those inside
-        k += inside[s] & inside[d]
-    for i in range(len(more_src)):
-        s, d = more_src[i], more_dst[i]
-        a[k], b[k] = s, d
-        k += alive[i] & inside[s] & inside[d]
-    return a[:k].copy(), b[:k].copy()
+        out_tie[k], out_src[k], out_dst[k] = first + i, s, d
+        k += alive[i] & inside[s] & inside[d] & (~touching | touch[s] | touch[d])
+    return k
 
 
 @njit(cache=True)
