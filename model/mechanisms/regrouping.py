@@ -303,43 +303,97 @@ def step(w: World) -> None:
     if len(anchors) == 0 or len(cand) == 0:
         return
     label = w.ties.components(free, n, group=place)  # a pool is in one place
-    funded = np.zeros(len(free), dtype=bool)  # per component (labelled by a position in free)
-    funded[label[anchors]] = True
-    linked = cand[funded[label[cand]]]
+    found = _pools(label, len(free), cand, anchors, backing, place, pop.region, pop.funds)
+    linked, backing, biggest, size, where, by_place, potential, by_region = found[:8]
+    supporters, funds_by_region, funds_by_place, largest_anchor = found[8:]
     connected[linked] = True
     if len(linked) == 0:
         return
-    lab, lp = label[linked], place[linked]
-    size = np.bincount(lab)  # pool members per component
-    biggest = int(np.argmax(size))
     w.record("connected_pool", len(linked))
-    w.record("largest_pool", size[biggest])
-    w.record("connected_by_place", np.bincount(lp, minlength=N_PLACES))
-    # each component lies in one place: the potential of a place is its largest component
-    where = np.zeros(len(size), dtype=np.intp)
-    where[lab] = lp
-    pooled = np.flatnonzero(size)
-    potential = out.raw["potential_by_place"][t]
-    np.maximum.at(potential, where[pooled], size[pooled])
+    w.record("largest_pool", size)
+    w.record("connected_by_place", by_place)
+    w.record("potential_by_place", potential)  # each component lies in one place
     record_composition(w, linked)
-    # supporters: loyal free women and under-age minors in a funded component (not fighters)
-    backing = backing[funded[label[backing]]]
     w.record("supporters", len(backing))
-    supporters = int(np.count_nonzero(label[backing] == biggest))
     pools.support = out.persons("supporters", supporters) / g.critical_mass
-    funds, backing_funds = pop.funds[linked], pop.funds[backing]
-    w.record("pool_funds", funds.sum() + backing_funds.sum())
-    lr = pop.region[linked]
-    w.record("funds_by_region", np.bincount(lr, weights=funds, minlength=N_REGIONS))
-    by_place = np.bincount(lp, weights=funds, minlength=N_PLACES)
-    w.record("funds_by_place", by_place + np.bincount(place[backing], backing_funds, N_PLACES))
-    # the largest pool of each region of origin: members per (component, region), the most
-    pair, count = np.unique(lab.astype(np.int64) * N_REGIONS + lr, return_counts=True)
-    np.maximum.at(out.raw["largest_by_region"][t], pair % N_REGIONS, count)
-    in_biggest = anchors[label[anchors] == biggest]
-    pools.largest_anchor = int(in_biggest[np.argmax(pop.funds[in_biggest])])
-    largest = out.persons("largest_pool", size[biggest])
+    w.record("pool_funds", pop.funds[linked].sum() + pop.funds[backing].sum())
+    w.record("funds_by_region", funds_by_region)
+    w.record("funds_by_place", funds_by_place)
+    w.record("largest_by_region", by_region)
+    pools.largest_anchor = int(largest_anchor)
+    largest = out.persons("largest_pool", size)
     pools.momentum = largest / g.critical_mass
     if pools.regroup_month is None and largest >= g.critical_mass and territory_gone(w):
         pools.regroup_month = t
-        pools.regroup_place = int(where[biggest])  # the place whose potential crossed
+        pools.regroup_place = int(where)  # the place whose potential crossed
+
+
+@njit(cache=True)
+def _pools(label, components, pool, anchors, backing, place, region, funds):  # pragma: no cover
+    """The funded pools, from each free member's component ``label`` (one of
+    ``components``): the pool members in a component with a funded anchor (``linked``) and
+    the backing there (the supporters); the largest component (the first of the largest),
+    its size, place, supporters and richest anchor (the first of the richest); per place, the
+    linked members and the largest component (the potential); per region of origin, the
+    largest count of one component's members from that region; the funds of the linked by
+    region, and of the linked and the supporters by place (summed in order in float64, as
+    ``np.bincount`` sums weights)."""
+    funded = np.zeros(components, dtype=np.bool_)
+    for i in anchors:
+        funded[label[i]] = True
+    linked = np.empty(len(pool), dtype=np.intp)
+    k = 0
+    for i in pool:
+        linked[k] = i
+        k += funded[label[i]]
+    linked = linked[:k]
+    supporters = np.empty(len(backing), dtype=np.intp)
+    k = 0
+    for i in backing:
+        supporters[k] = i
+        k += funded[label[i]]
+    supporters = supporters[:k]
+    size = np.zeros(components, dtype=np.int64)
+    where = np.zeros(components, dtype=np.int64)
+    by_place = np.zeros(N_PLACES, dtype=np.int64)
+    funds_by_region = np.zeros(N_REGIONS)
+    funds_by_place = np.zeros(N_PLACES)
+    backing_by_place = np.zeros(N_PLACES)
+    compact = np.full(components, -1, dtype=np.int64)  # components with linked, numbered
+    used = 0
+    for i in linked:
+        c = label[i]
+        size[c] += 1
+        where[c] = place[i]
+        by_place[place[i]] += 1
+        funds_by_region[region[i]] += funds[i]
+        funds_by_place[place[i]] += funds[i]
+        if compact[c] < 0:
+            compact[c] = used
+            used += 1
+    biggest = 0
+    for c in range(components):  # the first of the largest
+        if size[c] > size[biggest]:
+            biggest = c
+    potential = np.zeros(N_PLACES, dtype=np.int64)
+    for c in range(components):
+        potential[where[c]] = max(potential[where[c]], size[c])
+    per_region = np.zeros((max(used, 1), N_REGIONS), dtype=np.int64)
+    for i in linked:
+        per_region[compact[label[i]], region[i]] += 1
+    by_region = np.zeros(N_REGIONS, dtype=np.int64)
+    for c in range(used):
+        for r in range(N_REGIONS):
+            by_region[r] = max(by_region[r], per_region[c, r])
+    with_biggest = 0
+    for i in supporters:
+        backing_by_place[place[i]] += funds[i]
+        with_biggest += label[i] == biggest
+    richest = -1
+    for i in anchors:  # the first of the richest anchors of the largest component
+        if label[i] == biggest and (richest < 0 or funds[i] > funds[richest]):
+            richest = i
+    return (
+        linked, supporters, biggest, size[biggest], where[biggest], by_place, potential,
+        by_region, with_biggest, funds_by_region, funds_by_place + backing_by_place, richest,
+    )  # fmt: skip
