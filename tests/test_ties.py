@@ -124,33 +124,53 @@ def test_kinds_are_kept_per_edge():
 
 def test_cuts_and_questions_match_a_plain_edge_list_through_growth():
     """Many ties (the index of each person's ties is built, the tail scanned), cuts (one draw
-    per touched tie, in tie order), additions and questions about nested and other sets:
-    the same answers, ties and draws as a plain edge list."""
+    per touched tie, in tie order), additions, and questions about the same set, sets with
+    a few newcomers (answered from the last answer) and other sets, between them: the same
+    answers, ties and draws as a plain edge list."""
     rng, draws, plain_draws = (np.random.default_rng(s) for s in (3, 4, 4))
     n = 400
     ties, src, dst = Ties(capacity=16), np.zeros(0, np.intp), np.zeros(0, np.intp)
-    for month in range(40):
-        k = int(rng.integers(0, 3000 if month < 5 else 300))
+
+    def add(k: int) -> None:
+        nonlocal src, dst
         a, b = rng.integers(0, n, k), rng.integers(0, n, k)
         ties.add(a, b, UNIT)
         src, dst = np.r_[src, a[a != b]], np.r_[dst, b[a != b]]
+
+    def cut() -> None:
+        nonlocal src, dst
         members = np.unique(rng.integers(0, n, int(rng.integers(1, 20))))
         ties.cut(members, 0.5, draws)
         touched = np.flatnonzero(np.isin(src, members) | np.isin(dst, members))
         drop = touched[plain_draws.random(len(touched)) < 0.5]
         src, dst = np.delete(src, drop), np.delete(dst, drop)
-        wide = rng.random(n) < 0.7
-        for inside in (wide, wide & (rng.random(n) < 0.8), wide, rng.random(n) < 0.5):
-            keep = inside[src] & inside[dst]
-            got = ties.among(inside)
-            assert np.array_equal(got[0], src[keep]) and np.array_equal(got[1], dst[keep])
-            flag = inside & (rng.random(n) < 0.2)
-            near = np.zeros(n, bool)
-            near[dst[keep][flag[src[keep]]]] = near[src[keep][flag[dst[keep]]]] = True
-            assert np.array_equal(ties.any_neighbour(flag, among=inside), near)
-            nodes = np.flatnonzero(inside)
-            label = ties.components(nodes, n)
-            expected = union_find(len(nodes), *np.searchsorted(nodes, (src[keep], dst[keep])))
-            assert np.array_equal(label[nodes], expected)
+
+    def ask(inside: np.ndarray) -> None:
+        keep = inside[src] & inside[dst]
+        got = ties.among(inside)
+        assert np.array_equal(got[0], src[keep]) and np.array_equal(got[1], dst[keep])
+        flag = inside & (rng.random(n) < 0.2)
+        near = np.zeros(n, bool)
+        near[dst[keep][flag[src[keep]]]] = near[src[keep][flag[dst[keep]]]] = True
+        assert np.array_equal(ties.any_neighbour(flag, among=inside), near)
+        nodes = np.flatnonzero(inside)
+        label = ties.components(nodes, n)
+        expected = union_find(len(nodes), *np.searchsorted(nodes, (src[keep], dst[keep])))
+        assert np.array_equal(label[nodes], expected)
+
+    wide = rng.random(n) < 0.7
+    for month in range(40):
+        add(int(rng.integers(0, 3000 if month < 5 else 300)))
+        cut()
+        narrow = wide & (rng.random(n) < 0.97)
+        ask(narrow)
+        ask(wide)  # a few newcomers
+        ask(wide)  # the same set
+        cut()
+        ask(wide)
+        add(int(rng.integers(0, 50)))
+        ask(wide | (rng.random(n) < 0.01))
+        ask(rng.random(n) < 0.5)  # another set
+        wide = (wide & (rng.random(n) < 0.98)) | (rng.random(n) < 0.02)
     assert ties.m == len(src) and np.array_equal(ties.edges[0], src)
     assert np.array_equal(ties.dst[: ties.m], dst) and np.all(ties.kind[: ties.m] == UNIT)
