@@ -43,7 +43,7 @@ from regroup.core.world import PERSONS, USD, Output
 if TYPE_CHECKING:
     from regroup.core.world import World
 
-N_REGIONS, N_PLACES = len(Region), len(Place)
+N_REGIONS, N_PLACES, N_STATES, N_ROLES = len(Region), len(Place), len(State), len(Role)
 IN_OTHER_THEATRE = membership(Place, *OTHER_THEATRES)
 # The region of origin of a person recruited in a place after the territory is lost (the
 # place's own region; Turkey counts with Europe, Libya with North Africa, Afghanistan other).
@@ -213,12 +213,25 @@ def composition(w: World) -> Composition:
 
 def record_composition(w: World, linked: np.ndarray) -> None:
     pop, t, c = w.pop, w.t, composition(w)
-    c.state[t] = np.bincount(pop.state[linked], minlength=len(State))
-    c.role[t] = np.bincount(pop.role[linked], minlength=len(Role))
-    c.region[t] = np.bincount(pop.region[linked], minlength=N_REGIONS)
-    c.imprisoned[t] = np.bincount(pop.ever_imprisoned[linked].astype(np.int64), minlength=2)
+    counts = _tally(linked, pop.state, pop.role, pop.region, pop.ever_imprisoned)
+    c.state[t], c.role[t], c.region[t], c.imprisoned[t] = counts
     c.ideology[t] = pop.ideology[linked].sum()
     c.loyalty[t] = pop.loyalty[linked].sum()
+
+
+@njit(cache=True)
+def _tally(linked, state, role, region, imprisoned):  # pragma: no cover - compiled
+    """The ``linked`` counted by state, role, region of origin and ever imprisoned."""
+    by_state = np.zeros(N_STATES, dtype=np.int64)
+    by_role = np.zeros(N_ROLES, dtype=np.int64)
+    by_region = np.zeros(N_REGIONS, dtype=np.int64)
+    by_imprisoned = np.zeros(2, dtype=np.int64)
+    for i in linked:
+        by_state[state[i]] += 1
+        by_role[role[i]] += 1
+        by_region[region[i]] += 1
+        by_imprisoned[int(imprisoned[i])] += 1
+    return by_state, by_role, by_region, by_imprisoned
 
 
 IS_FREE = membership(State, *FREE_STATES)
@@ -233,15 +246,20 @@ def compared(values: np.ndarray, threshold: float) -> np.generic:
     return np.result_type(values, threshold).type(threshold)
 
 
-def sort_rows(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """The rows regrouping looks at this month (:func:`_sort_rows`)."""
+def sort_rows(
+    w: World,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
+    """The rows regrouping looks at this month: the free members, the pool, the funded
+    anchors, the backing, the number of rivals, and the pool by region and by place
+    (:func:`_sort_rows`)."""
     pop, n = w.pop, w.pop.n
     ideology, loyalty, skill, funds = (
         pop.view(k) for k in ("ideology", "loyalty", "skill", "funds")
     )
     return _sort_rows(
-        pop.state[:n], pop.role[:n], pop.place[:n], pop.birth[:n], ideology, loyalty, skill,
-        funds, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE, w.t, w.population.fighting_age_years * 12,
+        pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
+        loyalty, skill, funds, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE, w.t,
+        w.population.fighting_age_years * 12,
         compared(ideology, w.extremist_from), compared(loyalty, w.loyal_from),
         compared(skill, w.qualified_from), compared(funds, w.group(Regroup).leader_funds_usd),
     )  # fmt: skip
@@ -249,7 +267,7 @@ def sort_rows(w: World) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
 
 @njit(cache=True)
 def _sort_rows(  # pragma: no cover - compiled
-    state, role, place, birth, ideology, loyalty, skill, funds, is_free, is_command,
+    state, role, place, region, birth, ideology, loyalty, skill, funds, is_free, is_command,
     in_other_theatre, t, fighting_age, extremist_from, loyal_from, qualified_from,
     leader_funds,
 ):  # fmt: skip
@@ -259,7 +277,8 @@ def _sort_rows(  # pragma: no cover - compiled
     funded anchors (free leaders and Amni members, and dedicated fighters abroad: hiding
     abroad, or remobilised in another theatre; holding ``leader_funds``); the backing (free,
     loyal non-fighters: supporters if in a funded component); and the number of rivals (free,
-    extremist, qualified, disloyal fighters)."""
+    extremist, qualified, disloyal fighters); the pool counted by region of origin and by
+    place."""
     free = np.empty(len(state) + 1, dtype=np.intp)
     nf = 0
     for i in range(len(state)):  # without branches: each row written, kept if free
@@ -269,6 +288,8 @@ def _sort_rows(  # pragma: no cover - compiled
     anchors = np.empty(nf + 1, dtype=np.intp)
     backing = np.empty(nf + 1, dtype=np.intp)
     npool = na = nb = rivals = 0
+    by_region = np.zeros(N_REGIONS, dtype=np.int64)
+    by_place = np.zeros(N_PLACES, dtype=np.int64)
     for j in range(nf):
         i = free[j]
         s, r = state[i], role[i]
@@ -282,7 +303,10 @@ def _sort_rows(  # pragma: no cover - compiled
         rivals += extremist & ~loyal
         nb += loyal & ~fighter
         na += anchor & (funds[i] >= leader_funds)
-    return free[:nf], pool[:npool], anchors[:na], backing[:nb], rivals
+    for i in pool[:npool]:
+        by_region[region[i]] += 1
+        by_place[place[i]] += 1
+    return free[:nf], pool[:npool], anchors[:na], backing[:nb], rivals, by_region, by_place
 
 
 def step(w: World) -> None:
@@ -290,12 +314,12 @@ def step(w: World) -> None:
     for name in OUTPUTS:  # this month's count, from nothing (even if counted before)
         out.raw[name][t] = 0
     n = pop.n
-    free, cand, anchors, backing, rivals = sort_rows(w)
+    free, cand, anchors, backing, rivals, pool_by_region, pool_by_place = sort_rows(w)
     w.record("rival_pool", rivals)
     place = pop.view("place")
     w.record("pool", len(cand))
-    w.record("pool_by_region", np.bincount(pop.region[cand], minlength=N_REGIONS))
-    w.record("pool_by_place", np.bincount(place[cand], minlength=N_PLACES))
+    w.record("pool_by_region", pool_by_region)
+    w.record("pool_by_place", pool_by_place)
     connected = pop.view("connected")
     connected[:] = False
     pools = memory(w)
