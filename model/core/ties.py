@@ -80,6 +80,15 @@ class Ties:
         self._compact()
         return self._src[: self._m], self._dst[: self._m]
 
+    @property
+    def stored(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every stored tie's ends and whether it remains (cut ones are stored until the list
+        is compacted), in order: for a pass over the ties that skips the cut ones itself,
+        as reading :attr:`edges` compacts the list, which drops the index of each person's
+        ties and the last answer of :meth:`among` (both rebuilt at a cost)."""
+        m = self._m
+        return self._src[:m], self._dst[:m], self._alive[:m]
+
     # ------------------------------------------------------------------ changes
     def add(self, a: np.ndarray, b: np.ndarray, kind: int) -> None:
         """Add ties a[i]-b[i] (self-ties are dropped)."""

@@ -49,7 +49,7 @@ def step(w: World) -> None:
         pop.loyalty,
         pop.skill,
         pop.n,
-        *w.ties.edges,
+        *w.ties.stored,
         w.t,
         w.population.fighting_age_years * 12,
         np.float32(w.extremist_from),
@@ -75,6 +75,7 @@ def _train(  # pragma: no cover - compiled
     n,
     src,
     dst,
+    remains,
     t,
     fighting_age_months,
     extremist_from,
@@ -83,7 +84,8 @@ def _train(  # pragma: no cover - compiled
     gain,
 ):
     """Skill ``gain`` (float32, up to 1) for each pupil (a free minor of fighting age) tied
-    to a trainer (dedicated and qualified, free or in the territory), in place."""
+    (by a tie that ``remains``) to a trainer (dedicated and qualified, free or in the
+    territory), in place."""
     part = np.empty(n, dtype=np.uint8)
     pupils = 0
     for i in range(n):
@@ -105,9 +107,9 @@ def _train(  # pragma: no cover - compiled
         return
     taught = np.zeros(n, dtype=np.uint8)
     for k in range(len(src)):
-        a, b = part[src[k]], part[dst[k]]
-        taught[src[k]] |= a & (b >> 1)  # written for every tie: a pupil's tie to a trainer
-        taught[dst[k]] |= b & (a >> 1)
+        a, b, live = part[src[k]], part[dst[k]], np.uint8(remains[k])
+        taught[src[k]] |= a & (b >> 1) & live  # written for every tie: a pupil's tie to a
+        taught[dst[k]] |= b & (a >> 1) & live  # trainer
     for i in range(n):
         if taught[i]:
             skill[i] = min(skill[i] + gain, np.float32(1.0))
