@@ -284,6 +284,15 @@ class World:
         self.out.raw[name][self.t] = value
 
 
+def as_compared(threshold: float, values: np.ndarray) -> np.generic:
+    """``threshold`` in the type NumPy compares ``values`` with it: a Python float against
+    float32 values is compared as a float32 (NEP 50), so compiled code given this value
+    decides as NumPy's ``values >= threshold`` does."""
+    if type(threshold) is float and values.dtype.kind == "f":  # the common case, without
+        return values.dtype.type(threshold)  # np.result_type's cost (10 us)
+    return np.result_type(values.dtype, threshold).type(threshold)
+
+
 @njit(cache=True)
 def _lookup(table, codes, idx):  # pragma: no cover - compiled
     """``table[codes[idx]]`` in one pass (NumPy gathers twice and converts the codes)."""

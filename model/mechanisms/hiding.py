@@ -20,7 +20,7 @@ from regroup.core.states import (
     Region,
     State,
 )
-from regroup.core.world import PERSONS, Output
+from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import prison
 
 if TYPE_CHECKING:
@@ -239,15 +239,6 @@ def step(w: World) -> None:
     broke_below = as_compared(h.living_cost_usd, pop.funds)
     rate = _drift(drifting, pop.documents, pop.region, pop.funds, broke_below, h.crime_drift)
     pop.move(drifting[w.draw(len(drifting)) < rate], State.CRIMINAL, t)
-
-
-def as_compared(value: float, values: np.ndarray) -> np.floating:
-    """``value`` in the type NumPy compares it with ``values`` in: a Python float against
-    float32 values is compared as a float32 (NEP 50), so a compiled kernel must get it so to
-    give the same answers."""
-    if type(value) is float and values.dtype.kind == "f":  # the common case, without
-        return values.dtype.type(value)  # np.result_type's cost (10 us)
-    return np.result_type(values.dtype, value).type(value)
 
 
 # Compiled passes over the people each rule is about.

@@ -31,7 +31,6 @@ quantities the public figures keep apart:
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,7 +51,7 @@ from regroup.core.states import (
     State,
     membership,
 )
-from regroup.core.world import INDEX, PERSONS, USD, Output
+from regroup.core.world import INDEX, PERSONS, USD, Output, as_compared
 from regroup.mechanisms import prison
 from regroup.mechanisms.regrouping import territory_gone
 
@@ -232,13 +231,6 @@ assert THE_REGION == (0, 1), "the cells' kernels count Iraq and Syria as places 
 REMOBILISED, DEAD = int(State.REMOBILISED), int(State.DEAD)
 
 
-@lru_cache(maxsize=None, typed=True)
-def compared(threshold: float) -> np.floating:
-    """A threshold as NumPy compares a float32 array with it (a Python float as a float32),
-    for compiled code to compare exactly as ``World.loyal`` and ``World.extremist`` do."""
-    return np.result_type(np.float32, threshold).type(threshold)
-
-
 def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
     """The group's members and its active fighters counted by place, in one pass over the rows.
 
@@ -247,7 +239,7 @@ def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
     in an organised group."""
     pop = w.pop
     return _members_and_fighters(
-        pop.state, pop.role, pop.place, pop.loyalty, pop.n, compared(w.loyal_from)
+        pop.state, pop.role, pop.place, pop.loyalty, pop.n, as_compared(w.loyal_from, pop.loyalty)
     )
 
 
@@ -261,7 +253,8 @@ def commanders(w: World) -> np.ndarray:
     """The commanders in Iraq and Syria: free, loyal leaders and Amni members there."""
     pop = w.pop
     rows = w.memory(Cells).network.rows(w)
-    return _commanders(rows, pop.state, pop.role, pop.place, pop.loyalty, compared(w.loyal_from))
+    loyal_from = as_compared(w.loyal_from, pop.loyalty)
+    return _commanders(rows, pop.state, pop.role, pop.place, pop.loyalty, loyal_from)
 
 
 # ----------------------------------------------------------------------------- rosters
@@ -347,7 +340,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         pop.place,
         pop.loyalty,
         mem.open,
-        compared(w.loyal_from),
+        as_compared(w.loyal_from, pop.loyalty),
     )
     for place in THE_REGION:
         new = in_places(idx, pop.place, 1 << place)
@@ -431,7 +424,8 @@ def join(w: World) -> None:
     since the peak)."""
     g, t, pop = w.group(Insurgency), w.t, w.pop
     idx = pop.where(State.HIDING_LOCAL, t=t)
-    idx = _loyal_fighters_in_region(idx, pop.place, pop.role, pop.loyalty, compared(w.loyal_from))
+    loyal_from = as_compared(w.loyal_from, pop.loyalty)
+    idx = _loyal_fighters_in_region(idx, pop.place, pop.role, pop.loyalty, loyal_from)
     joining = w.chance(idx, g.join_rate)
     pop.move(joining, State.REMOBILISED, t)
     form_cells(w, joining)
@@ -456,7 +450,7 @@ def counter_insurgency(w: World) -> np.ndarray:
         g.death,
         g.death + g.capture,
         g.death + g.capture + g.drop_out,
-        compared(w.loyal_from),
+        as_compared(w.loyal_from, pop.loyalty),
     )
     pop.move(killed, State.DEAD, t)
     prison.admit(w, captured, home=False)

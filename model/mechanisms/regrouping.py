@@ -38,7 +38,7 @@ from regroup.core.states import (
     State,
     membership,
 )
-from regroup.core.world import PERSONS, USD, Output
+from regroup.core.world import PERSONS, USD, Output, as_compared
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -240,12 +240,6 @@ MINOR, WOMAN = int(Role.MINOR), int(Role.WOMAN)
 HIDING_ABROAD, REMOBILISED = int(State.HIDING_ABROAD), int(State.REMOBILISED)
 
 
-def compared(values: np.ndarray, threshold: float) -> np.generic:
-    """``threshold`` in the type NumPy compares ``values`` with it (a Python float with
-    float32 values: as a float32), so a compiled comparison decides as NumPy does."""
-    return np.result_type(values, threshold).type(threshold)
-
-
 def sort_rows(
     w: World,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
@@ -260,8 +254,8 @@ def sort_rows(
         pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
         loyalty, skill, funds, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE, w.t,
         w.population.fighting_age_years * 12,
-        compared(ideology, w.extremist_from), compared(loyalty, w.loyal_from),
-        compared(skill, w.qualified_from), compared(funds, w.group(Regroup).leader_funds_usd),
+        as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
+        as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
     )  # fmt: skip
 
 

@@ -36,8 +36,8 @@ from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
 from regroup.core.states import Place, Region, Role, State
-from regroup.core.world import PERSONS, Output
-from regroup.mechanisms.insurgency import Roster, bits, compared, in_places
+from regroup.core.world import PERSONS, Output, as_compared
+from regroup.mechanisms.insurgency import Roster, bits, in_places
 from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
@@ -187,8 +187,8 @@ def travellers(w: World) -> np.ndarray:
         pop.loyalty,
         t,
         w.population.fighting_age_years * 12,
-        compared(w.extremist_from),
-        compared(w.loyal_from),
+        as_compared(w.extremist_from, pop.ideology),
+        as_compared(w.loyal_from, pop.loyalty),
         th.travel_rate,
         th.travel_rate * th.released_factor,
     )
