@@ -174,3 +174,26 @@ def test_cuts_and_questions_match_a_plain_edge_list_through_growth():
         wide = (wide & (rng.random(n) < 0.98)) | (rng.random(n) < 0.02)
     assert ties.m == len(src) and np.array_equal(ties.edges[0], src)
     assert np.array_equal(ties.dst[: ties.m], dst) and np.all(ties.kind[: ties.m] == UNIT)
+
+
+def test_questions_kept_under_their_keys_match_a_fresh_filter_as_sets_alternate():
+    """Two kinds of monthly question (a large set, a subset of it) asked in turn, each kept
+    under its own key and carried over, with people joining and leaving, cuts and new ties in
+    between: each answer is the set of remaining ties between two people of the set."""
+    rng = np.random.default_rng(21)
+    n = 400
+    ties = Ties()
+    ties.add(rng.integers(0, n, 3000), rng.integers(0, n, 3000), UNIT)
+    wide = rng.random(n) < 0.7
+    for _ in range(12):
+        narrow = wide & (rng.random(n) < 0.4)
+        for key, inside in (("wide", wide), ("narrow", narrow), (None, narrow)):
+            src, dst = ties.inside(inside, key) if key else ties.among(inside)
+            all_src, all_dst = ties.stored[0], ties.stored[1]
+            keep = ties.stored[2] & inside[all_src] & inside[all_dst]
+            want = sorted(zip(all_src[keep].tolist(), all_dst[keep].tolist(), strict=True))
+            assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == want
+        flip = rng.random(n) < 0.03  # a few leave the set, a few join
+        wide = wide ^ flip
+        ties.cut(rng.choice(n, 5, replace=False), 0.5, rng)
+        ties.add(rng.integers(0, n, 700), rng.integers(0, n, 700), FAMILY)  # index rebuilt

@@ -52,7 +52,8 @@ class Ties:
         self._built = 0  # ties (by number) in the index
         self._start = np.zeros(1, dtype=np.intp)
         self._tie = np.zeros(0, dtype=np.int32)
-        self._among: Among | None = None  # the last answer of _inside()
+        # the last answer of _inside() for each kind of question (see inside())
+        self._answers: dict[str | None, Among] = {}
 
     # ------------------------------------------------------------------ the ties that remain
     @property
@@ -85,7 +86,8 @@ class Ties:
         """Every stored tie's ends and whether it remains (cut ones are stored until the list
         is compacted), in order: for a pass over the ties that skips the cut ones itself,
         as reading :attr:`edges` compacts the list, which drops the index of each person's
-        ties and the last answer of :meth:`among` (both rebuilt at a cost)."""
+        ties and the remembered answers of :meth:`among` and :meth:`inside` (rebuilt at a
+        cost)."""
         m = self._m
         return self._src[:m], self._dst[:m], self._alive[:m]
 
@@ -151,6 +153,15 @@ class Ties:
         order = np.argsort(last.tie)
         return last.src[order].astype(np.intp), last.dst[order].astype(np.intp)
 
+    def inside(self, inside: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The ends of the ties between two people for whom ``inside`` (a boolean per person)
+        is true, in no particular order. The answer is remembered under ``key`` (one for each
+        kind of question a mechanism asks every month, such as "the free") and updated for
+        the next question with that key: cheaper than a pass over every tie when the set
+        changes little from one question to the next."""
+        last = self._inside(inside, key)
+        return last.src, last.dst
+
     def any_neighbour(self, flag: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Boolean per person: tied to at least one person for whom ``flag`` is true.
 
@@ -178,7 +189,7 @@ class Ties:
             group = np.zeros(n, dtype=np.int8)
         return _components(nodes, n, group, last.src, last.dst)
 
-    def _inside(self, inside: np.ndarray) -> Among:
+    def _inside(self, inside: np.ndarray, key: str | None = None) -> Among:
         """The ties among ``inside`` (:class:`Among`, in no particular order), the last answer
         remembered.
 
@@ -191,7 +202,7 @@ class Ties:
         filtered from every tie.
         """
         self._index()  # before reading the last answer: a rebuild renumbers the ties
-        last, m = self._among, self._m
+        last, m = self._answers.get(key), self._m
         if last is not None and len(last.inside) <= len(inside):
             same, joined = _joined(inside, last.inside)
             if same and last.m == m and last.gone == self._gone:
@@ -201,15 +212,15 @@ class Ties:
                     inside, joined, last.tie, last.src, last.dst, self._start, self._tie,
                     self._src, self._dst, self._alive, self._built, last.m, m,
                 )  # fmt: skip
-                self._among = Among(inside.copy(), m, self._gone, *found)
-                return self._among
+                self._answers[key] = Among(inside.copy(), m, self._gone, *found)
+                return self._answers[key]
         everyone = np.zeros(0, dtype=np.int32)
         found = _update(
             inside, everyone, everyone, everyone, everyone, self._start, self._tie,
             self._src, self._dst, self._alive, 0, 0, m,
         )  # fmt: skip
-        self._among = Among(inside.copy(), m, self._gone, *found)
-        return self._among
+        self._answers[key] = Among(inside.copy(), m, self._gone, *found)
+        return self._answers[key]
 
     # ------------------------------------------------------------------ upkeep
     def _compact(self) -> None:
@@ -220,7 +231,7 @@ class Ties:
             self._gone = 0
             self._built = 0
             self._start = np.zeros(1, dtype=np.intp)
-            self._among = None
+            self._answers.clear()
 
     def _index(self) -> None:
         """Rebuild the index when the ties added since it was built outnumber an eighth of

@@ -87,7 +87,7 @@ def step(w: World) -> None:
         pop.ideology,
         pop.loyalty,
         pop.n,
-        *w.ties.stored,
+        *w.ties.inside(pop.mask(*FREE_STATES), key="free"),
         FREE,
         np.float32(w.extremist_from),
         np.float32(w.loyal_from),
@@ -107,11 +107,10 @@ DISTURBED = int(Disposition.DISTURBED)
 
 @njit(cache=True)
 def _ties_to_committed(  # pragma: no cover - compiled
-    state, ideology, loyalty, n, src, dst, remains, free_states, extremist_from, loyal_from
+    state, ideology, loyalty, n, src, dst, free_states, extremist_from, loyal_from
 ):
     """The free people (in order) and, per person, bit 2 if tied to a free extremist and bit 4
-    if tied to a free dedicated member (only ties that ``remain`` between two free people
-    count)."""
+    if tied to a free dedicated member (``src``-``dst``: the ties between two free people)."""
     # each person's own bits: 1 free, 2 free extremist, 4 free dedicated
     own = np.empty(n, dtype=np.uint8)
     free = np.empty(n, dtype=np.intp)
@@ -125,10 +124,9 @@ def _ties_to_committed(  # pragma: no cover - compiled
         k += is_free
     tied = np.zeros(n, dtype=np.uint8)
     for e in range(len(src)):
-        s, d, live = src[e], dst[e], np.uint8(remains[e])
-        a, b = own[s], own[d]
-        tied[s] |= b & -(a & live)  # written for every tie: the other's bits if both count
-        tied[d] |= a & -(b & live)
+        s, d = src[e], dst[e]
+        tied[s] |= own[d]
+        tied[d] |= own[s]
     return free[:k], tied
 
 
@@ -141,7 +139,6 @@ def _reinforce(  # pragma: no cover - compiled
     n,
     src,
     dst,
-    remains,
     free_states,
     extremist_from,
     loyal_from,
@@ -156,7 +153,7 @@ def _reinforce(  # pragma: no cover - compiled
     ``brand_pull``), less for the disturbed; else decaying. The same arithmetic, in the same
     order and precision, as the NumPy expressions it replaced (results are bit-identical)."""
     free, tied = _ties_to_committed(
-        state, ideology, loyalty, n, src, dst, remains, free_states, extremist_from, loyal_from
+        state, ideology, loyalty, n, src, dst, free_states, extremist_from, loyal_from
     )
     one = np.float32(1.0)
     for k in free:

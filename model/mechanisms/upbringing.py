@@ -49,7 +49,7 @@ def step(w: World) -> None:
         pop.loyalty,
         pop.skill,
         pop.n,
-        *w.ties.stored,
+        *w.ties.inside(pop.mask(*TRAINERS), key="trainers"),
         w.t,
         w.population.fighting_age_years * 12,
         np.float32(w.extremist_from),
@@ -75,7 +75,6 @@ def _train(  # pragma: no cover - compiled
     n,
     src,
     dst,
-    remains,
     t,
     fighting_age_months,
     extremist_from,
@@ -84,8 +83,8 @@ def _train(  # pragma: no cover - compiled
     gain,
 ):
     """Skill ``gain`` (float32, up to 1) for each pupil (a free minor of fighting age) tied
-    (by a tie that ``remains``) to a trainer (dedicated and qualified, free or in the
-    territory), in place."""
+    to a trainer (dedicated and qualified, free or in the territory), in place
+    (``src``-``dst``: the ties between two people free or in the territory)."""
     part = np.empty(n, dtype=np.uint8)
     pupils = 0
     for i in range(n):
@@ -107,9 +106,9 @@ def _train(  # pragma: no cover - compiled
         return
     taught = np.zeros(n, dtype=np.uint8)
     for k in range(len(src)):
-        a, b, live = part[src[k]], part[dst[k]], np.uint8(remains[k])
-        taught[src[k]] |= a & (b >> 1) & live  # written for every tie: a pupil's tie to a
-        taught[dst[k]] |= b & (a >> 1) & live  # trainer
+        a, b = part[src[k]], part[dst[k]]
+        taught[src[k]] |= a & (b >> 1)  # written for every tie: a pupil's tie to a trainer
+        taught[dst[k]] |= b & (a >> 1)
     for i in range(n):
         if taught[i]:
             skill[i] = min(skill[i] + gain, np.float32(1.0))
