@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 from numba import njit
-from regroup.core.states import Custody, Disposition, Place, Region, Role, State
+from regroup.core.states import Custody, Disposition, Place, Region, Role, State, code_bits
 
 if TYPE_CHECKING:
     from regroup.core.model import RegroupModel
@@ -241,7 +241,7 @@ _WANTED: dict[tuple[State, ...], int] = {}
 def _wanted(states: tuple[State, ...]) -> int:
     """The set of ``states`` as bits of an integer (bit ``code`` set for each)."""
     if states not in _WANTED:
-        _WANTED[states] = sum(1 << int(s) for s in set(states))
+        _WANTED[states] = code_bits(*states)
     return _WANTED[states]
 
 

@@ -141,6 +141,12 @@ OTHER_THEATRES = (Place.LIBYA, Place.AFGHANISTAN)
 CONFLICT_PLACES = THE_REGION + OTHER_THEATRES
 
 
+def code_bits(*codes: int) -> int:
+    """A set of codes as the bits of an integer (bit ``code`` set for each), for branch-free
+    membership tests in compiled code: ``(bits >> code) & 1``."""
+    return sum(1 << int(c) for c in set(codes))
+
+
 def membership(kind: type[IntEnum], *codes: int) -> np.ndarray:
     """Boolean per code of ``kind``, true for ``codes``.
 

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
-from regroup.core.states import FREE_STATES, Disposition
+from regroup.core.states import FREE_STATES, Disposition, code_bits
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -99,7 +99,7 @@ def step(w: World) -> None:
     )
 
 
-FREE = sum(1 << int(s) for s in FREE_STATES)  # the free states as bits (bit ``code`` each)
+FREE = code_bits(*FREE_STATES)  # the free states as bits (bit ``code`` each)
 # bits of _ties_to_committed's ``tied``: the own bits (below) of the free people one is tied to
 TIED_TO_EXTREMIST, TIED_TO_DEDICATED = 2, 4
 DISTURBED = int(Disposition.DISTURBED)

@@ -19,6 +19,7 @@ from regroup.core.states import (
     HIDING_STATES,
     Region,
     State,
+    code_bits,
 )
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import prison
@@ -243,14 +244,14 @@ def step(w: World) -> None:
 
 # Compiled passes over the people each rule is about.
 _HIDING_ABROAD = int(State.HIDING_ABROAD)
-_HIDING_BITS = sum(1 << int(s) for s in HIDING_STATES)  # a set of codes as an integer's bits
-_FREE_BITS = sum(1 << int(s) for s in FREE_STATES)
-_COMMAND_BITS = sum(1 << int(r) for r in COMMAND_ROLES)
+_HIDING_BITS = code_bits(*HIDING_STATES)  # a set of codes as an integer's bits
+_FREE_BITS = code_bits(*FREE_STATES)
+_COMMAND_BITS = code_bits(*COMMAND_ROLES)
 _CRIMINAL_BIT = 1 << int(State.CRIMINAL)
-_SOUGHT_BITS = sum(1 << int(s) for s in SOUGHT)
-_WATCHED_BITS = sum(1 << int(s) for s in WATCHED)
+_SOUGHT_BITS = code_bits(*SOUGHT)
+_WATCHED_BITS = code_bits(*WATCHED)
 _LOCAL = int(Region.LOCAL)
-_CONFLICT_BITS = sum(1 << int(p) for p in CONFLICT_PLACES)
+_CONFLICT_BITS = code_bits(*CONFLICT_PLACES)
 
 
 @njit(cache=True)

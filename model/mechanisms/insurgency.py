@@ -49,6 +49,7 @@ from regroup.core.states import (
     Place,
     Role,
     State,
+    code_bits,
     membership,
 )
 from regroup.core.world import INDEX, PERSONS, USD, Output, as_compared
@@ -221,7 +222,7 @@ class Insurgency(Strict):
 def bits(table: np.ndarray) -> int:
     """A membership table (:func:`membership`) as the bits of an integer (bit ``code`` set for
     each code in it), for branch-free tests in compiled code."""
-    return sum(1 << int(code) for code in np.flatnonzero(table))
+    return code_bits(*np.flatnonzero(table))
 
 
 IN_GROUP = bits(membership(State, State.ACTIVE, State.REMOBILISED))  # territory or a cell

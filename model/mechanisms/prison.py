@@ -15,7 +15,7 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
-from regroup.core.states import IN_CONFLICT, Custody, Role, State
+from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
 from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
@@ -166,7 +166,7 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     years = p.sentence_home_years if home else p.sentence_region_years
     sentence = w.rng.uniform(years.low, years.high, len(idx))
     state = State.PRISON_HOME if home else State.DETAINED
-    cells = max(1, (_count(pop.state, pop.n, int(state)) + len(idx)) // p.cell_size)
+    cells = max(1, (pop.count(state) + len(idx)) // p.cell_size)
     cell = w.rng.integers(0, cells, len(idx))
     kept = np.float32(1.0 - p.seizure_share)
     place = _admission(
@@ -203,15 +203,6 @@ def _admission(
     return held_at
 
 
-@njit(cache=True)
-def _count(state, n, code):  # pragma: no cover - compiled
-    """How many of rows ``0..n-1`` are in state ``code``."""
-    k = 0
-    for i in range(n):
-        k += state[i] == code
-    return k
-
-
 def isolation(w: World, idx: np.ndarray) -> np.ndarray:
     """Isolation of each prisoner in ``idx`` (see :func:`isolation_by_place`)."""
     return isolation_by_place(w)[w.pop.place[idx]]
@@ -237,8 +228,7 @@ def monitor_released(w: World, idx: np.ndarray) -> None:
 def held_in(pop: Population, custody: Custody, *states: State) -> np.ndarray:
     """Rows DETAINED in ``custody``, or in any of ``states``, in increasing order: one
     compiled pass over the rows (cheaper than ``pop.where`` of the states, then a filter)."""
-    wanted = sum(1 << int(s) for s in set(states))  # a bit per state
-    return _held_in(pop.state, pop.custody, pop.n, wanted, int(custody))
+    return _held_in(pop.state, pop.custody, pop.n, code_bits(*states), int(custody))
 
 
 @njit(cache=True)

@@ -19,7 +19,15 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field
-from regroup.core.states import FREE_STATES, IN_CONFLICT, Disposition, Region, Role, State
+from regroup.core.states import (
+    FREE_STATES,
+    IN_CONFLICT,
+    Disposition,
+    Region,
+    Role,
+    State,
+    code_bits,
+)
 from regroup.core.world import INDEX, PERSONS, Output
 from regroup.mechanisms import regrouping
 from regroup.mechanisms.arrivals import new_members
@@ -46,8 +54,8 @@ REMOBILISABLE = (
 
 
 # codes the census reads (sets of states as bits of an integer)
-SPEAKING = np.int32(sum(1 << int(s) for s in SPEAKERS))
-REJOINING = np.int32(sum(1 << int(s) for s in REMOBILISABLE))
+SPEAKING = np.int32(code_bits(*SPEAKERS))
+REJOINING = np.int32(code_bits(*REMOBILISABLE))
 _DISILLUSIONED = int(Disposition.DISILLUSIONED)
 _ACTIVE, _REMOBILISED, _LOCAL = int(State.ACTIVE), int(State.REMOBILISED), int(Region.LOCAL)
 FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group

@@ -11,7 +11,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
-from regroup.core.states import FREE_STATES, Role, State
+from regroup.core.states import FREE_STATES, Role, State, code_bits
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -59,8 +59,8 @@ def step(w: World) -> None:
     )
 
 
-FREE = sum(1 << int(s) for s in FREE_STATES)  # the states as bits (bit ``code`` each)
-AROUND = sum(1 << int(s) for s in TRAINERS)
+FREE = code_bits(*FREE_STATES)  # the states as bits (bit ``code`` each)
+AROUND = code_bits(*TRAINERS)
 MINOR = int(Role.MINOR)
 
 
