@@ -347,6 +347,17 @@ def step(w: World) -> None:
 
 
 @njit(cache=True)
+def _in_funded(rows, label, funded):  # pragma: no cover - compiled
+    """The ``rows`` whose component (``label``) is ``funded``, in order."""
+    out = np.empty(len(rows), dtype=np.intp)
+    k = 0
+    for i in rows:
+        out[k] = i
+        k += funded[label[i]]
+    return out[:k]
+
+
+@njit(cache=True)
 def _pools(label, components, pool, anchors, backing, place, region, funds):  # pragma: no cover
     """The funded pools, from each free member's component ``label`` (one of
     ``components``): the pool members in a component with a funded anchor (``linked``) and
@@ -359,18 +370,8 @@ def _pools(label, components, pool, anchors, backing, place, region, funds):  # 
     funded = np.zeros(components, dtype=np.bool_)
     for i in anchors:
         funded[label[i]] = True
-    linked = np.empty(len(pool), dtype=np.intp)
-    k = 0
-    for i in pool:
-        linked[k] = i
-        k += funded[label[i]]
-    linked = linked[:k]
-    supporters = np.empty(len(backing), dtype=np.intp)
-    k = 0
-    for i in backing:
-        supporters[k] = i
-        k += funded[label[i]]
-    supporters = supporters[:k]
+    linked = _in_funded(pool, label, funded)
+    supporters = _in_funded(backing, label, funded)
     size = np.zeros(components, dtype=np.int64)
     where = np.zeros(components, dtype=np.int64)
     by_place = np.zeros(N_PLACES, dtype=np.int64)
