@@ -271,6 +271,23 @@ def step(w: World) -> None:
     search(w, pop.where(State.ESCAPING, t=t))
 
 
+def slip_out(w: World, idx: np.ndarray, new_identity: bool) -> None:
+    """``idx`` leave the territory with the group's funds: locals to hide at home, foreigners
+    to Turkey with documents; with a ``new_identity`` foreigners are unknown from then on."""
+    if len(idx) == 0:
+        return
+    pop, t = w.pop, w.t
+    leave_territory(w, idx)
+    take_group_funds(w, idx)
+    local = pop.region[idx] == LOCAL
+    pop.move(idx[local], State.HIDING_LOCAL, t)
+    foreign = idx[~local]
+    pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
+    pop.documents[foreign] = True
+    if new_identity:
+        pop.known[foreign] = False
+
+
 def leave(w: World, leavers: np.ndarray) -> None:
     """Members who want to leave the territory: Amni walk away, leaders bribe their way out,
     the others search for a smuggler if they can pay, or try alone."""
@@ -280,26 +297,9 @@ def leave(w: World, leavers: np.ndarray) -> None:
     is_amni, is_leader = role == AMNI, role == LEADER
 
     # Amni walk away, unknown, with group funds
-    amni = w.chance(leavers[is_amni], e.amni_walkaway)
-    if len(amni):
-        leave_territory(w, amni)
-        take_group_funds(w, amni)
-        local = pop.region[amni] == LOCAL
-        pop.move(amni[local], State.HIDING_LOCAL, t)
-        pop.move(amni[~local], State.HIDING_ABROAD, t, place=Place.TURKEY)
-        pop.documents[amni[~local]] = True
-
+    slip_out(w, w.chance(leavers[is_amni], e.amni_walkaway), new_identity=False)
     # leaders bribe their way out with group money; foreign leaders buy new documents
-    leaders = w.chance(leavers[is_leader], e.leader_bribe_success)
-    if len(leaders):
-        leave_territory(w, leaders)
-        take_group_funds(w, leaders)
-        local = pop.region[leaders] == LOCAL
-        pop.move(leaders[local], State.HIDING_LOCAL, t)
-        foreign = leaders[~local]
-        pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
-        pop.documents[foreign] = True
-        pop.known[foreign] = False
+    slip_out(w, w.chance(leavers[is_leader], e.leader_bribe_success), new_identity=True)
 
     # everyone else: a smuggler if they can pay, otherwise on foot
     others = leavers[~(is_amni | is_leader)]
