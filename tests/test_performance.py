@@ -100,14 +100,21 @@ def test_ties_among_a_shrinking_set_match_a_fresh_filter():
 
 
 def test_population_mask_and_where_match_isin_through_moves_and_additions():
-    """The selections for month t (rows grouped by state once a month) stay right while people
-    move and join during the month, and from one month to the next."""
+    """The selections for month t (rows grouped by state once a month, each grouping brought
+    up to date from the last) stay right while people move and join during the month, and
+    from one month to the next."""
     pop = Population(capacity=64)
     rng = np.random.default_rng(9)
     pop.add(1000, state=rng.integers(0, len(State), 1000), entered=rng.integers(0, 20, 1000))
-    for t in (20, 20, 20, 21, 21, 23, 23, 23):
-        # one state (few rows: from the grouping), many states (every row looked at)
-        for states in ((State.ACTIVE,), (State.DEAD,), FREE_STATES, (State.DEAD, State.DETAINED)):
+    for t in (20, 20, 20, 21, 21, 23, 23, 23, 24, 25, 26):
+        # from the groups (one state, two), from every row (many states, the dead: not grouped)
+        for states in (
+            (State.ACTIVE,),
+            (State.HIDING_LOCAL, State.REMOBILISED),
+            (State.DEAD,),
+            FREE_STATES,
+            (State.DEAD, State.DETAINED),
+        ):
             expected = np.isin(pop.view("state"), states)
             assert np.array_equal(pop.mask(*states), expected)
             assert np.array_equal(pop.where(*states), np.flatnonzero(expected))

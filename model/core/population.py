@@ -181,31 +181,49 @@ class Population:
         """Indices of people in any of ``states`` (in increasing order); with ``t``, only those
         who entered before t.
 
-        Rows are grouped by state once a month (by the month's first call with ``t``). A call
-        for states that held few people then looks only at those rows, at the rows moved
-        since (:meth:`move` keeps them) and at the rows added since; with ``t``, a row moved
-        since entered its state in month ``t`` and is left out anyway. A call for states that
-        held many people looks at every row once, which is faster than merging their groups.
+        Rows are grouped by state once a month (by the month's first call with ``t``), every
+        state but the dead: the last grouping is brought up to date from the rows moved and
+        added since. A call looks only at the wanted states' groups, at the rows moved since
+        (:meth:`move` keeps them) and at the rows added since; with ``t``, a row moved since
+        entered its state in month ``t`` and is left out anyway. A call for the dead, or for
+        states that held most people, looks at every row once, which is faster than merging
+        their groups.
         """
         wanted = _wanted(states)
         if t is not None and (self._groups is None or self._groups[0] != t):
-            order, start, size = _group_by_state(self.state, self.n, len(State))
-            self._groups = (t, self.n, order, start, size, self.state[: self.n].copy())
-            self._moved, self._moved_count = [], 0
+            self._regroup(t)
         if self._groups is None or self._moved_count > self.n // 8:  # much has changed
             return _where(self.state, self.entered, wanted, ALWAYS if t is None else t, self.n)
         _, rows, order, start, size, then = self._groups
         if t is not None:
             moved = NOBODY  # moved since the grouping: entered in month t, left out
-        elif len(self._moved) == 1:
-            moved = self._moved[0]
         else:
-            moved = np.concatenate(self._moved) if self._moved else NOBODY
-            self._moved = [moved] if self._moved else []
+            moved = self._moved_since()
         late = ALWAYS if t is None else t
         return _select(
             order, start, size, then, moved, wanted, self.state, self.entered, late, self.n
         )
+
+    def _moved_since(self) -> np.ndarray:
+        """The rows moved since the last grouping (repeats allowed), as one array."""
+        if len(self._moved) == 1:
+            return self._moved[0]
+        moved = np.concatenate(self._moved) if self._moved else NOBODY
+        self._moved = [moved] if self._moved else []
+        return moved
+
+    def _regroup(self, t: int) -> None:
+        """Group the rows by state for month ``t``: from the last grouping and the rows moved
+        and added since, or from every row when many moved."""
+        if self._groups is None or self._moved_count > self.n // 8:
+            order, start = _group_by_state(self.state, self.n, len(State))
+        else:
+            _, rows, order, start, _, then = self._groups
+            moved = self._moved_since()
+            order, start = _update_groups(order, start, then, moved, self.state, rows, self.n)
+        size = self._counts.copy()
+        self._groups = (t, self.n, order, start, size, self.state[: self.n].copy())
+        self._moved, self._moved_count = [], 0
 
     def move(
         self,
@@ -282,26 +300,89 @@ def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
     return out[:k]
 
 
+UNGROUPED = int(State.DEAD)  # the one state not grouped: most rows, never asked for by t
+
+
 @njit(cache=True)
 def _group_by_state(state, n, states):  # pragma: no cover - compiled
-    """Rows ``0..n-1`` grouped by state (a counting sort) for the states that hold at most
-    an eighth of them (a selection of the others looks at every row): the rows in such a
-    state ``s`` are ``order[start[s]:start[s + 1]]``, in increasing order; ``start`` is
-    a cumulative count of those states' rows only."""
-    size = np.zeros(states, dtype=np.int64)
-    for i in range(n):
-        size[state[i]] += 1
-    grouped = 8 * size <= n
+    """Rows ``0..n-1`` grouped by state (a counting sort), the dead left out: the rows in
+    state ``s`` are ``order[start[s]:start[s + 1]]``, in increasing order."""
     start = np.zeros(states + 1, dtype=np.int64)
-    start[1:] = np.cumsum(size * grouped)
+    for i in range(n):
+        start[state[i] + 1] += 1
+    start[UNGROUPED + 1] = 0
+    for s in range(states):
+        start[s + 1] += start[s]
     order = np.empty(start[-1], dtype=np.intp)
     fill = start[:-1].copy()
     for i in range(n):
         s = state[i]
-        if grouped[s]:
+        if s != UNGROUPED:
             order[fill[s]] = i
             fill[s] += 1
-    return order, start, size
+    return order, start
+
+
+@njit(cache=True)
+def _update_groups(order, start, then, moved, state, rows, n):  # pragma: no cover
+    """:func:`_group_by_state` from the grouping of the first ``rows`` rows (``order``,
+    ``start``; ``then``: their states at the time), the rows ``moved`` since (repeats
+    allowed) and the rows added since: each group keeps its rows still in that state,
+    merged in order with the moved rows that entered it, then the rows added in it.
+    (Sorted here: ``np.unique`` costs 0.15 ms on a thousand rows.)"""
+    states = len(start) - 1
+    changed = np.sort(moved)
+    # the changed rows now in another state than at the grouping, and the added rows,
+    # grouped by their state now (a stable counting sort: each group stays in order)
+    fresh = np.empty(len(changed) + n - rows, dtype=np.intp)
+    k = 0
+    last = -1
+    for i in changed:
+        if i < rows and i != last:
+            fresh[k] = i
+            k += state[i] != then[i]
+        last = i
+    for i in range(rows, n):
+        fresh[k] = i
+        k += 1
+    head = np.zeros(states + 1, dtype=np.int64)
+    for j in range(k):
+        head[state[fresh[j]] + 1] += 1
+    for s in range(states):
+        head[s + 1] += head[s]
+    into = np.empty(k, dtype=np.intp)
+    fill = head[:-1].copy()
+    for j in range(k):
+        s = state[fresh[j]]
+        into[fill[s]] = fresh[j]
+        fill[s] += 1
+    out_start = np.zeros(states + 1, dtype=np.int64)
+    out = np.empty(len(order) + k, dtype=np.intp)
+    w = 0
+    for s in range(states):
+        out_start[s] = w
+        if s == UNGROUPED:
+            continue
+        a, a_end = start[s], start[s + 1]
+        b, b_end = head[s], head[s + 1]
+        while a < a_end:  # the old group's rows still in s, merged with those that entered
+            i = order[a]
+            if state[i] != s:
+                a += 1
+                continue
+            while b < b_end and into[b] < i:
+                out[w] = into[b]
+                w += 1
+                b += 1
+            out[w] = i
+            w += 1
+            a += 1
+        while b < b_end:
+            out[w] = into[b]
+            w += 1
+            b += 1
+    out_start[states] = w
+    return out[:w], out_start
 
 
 @njit(cache=True)
@@ -332,13 +413,13 @@ def _select(order, start, size, then, moved, wanted, state, entered, t, n):  # p
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
     state's ``size``; ``then`` their states at the grouping): the wanted states' groups, the
     rows of ``moved`` (repeats allowed) now wanted and in another state than ``then``, the
-    rows added since; or, when the wanted states held more than an eighth of the rows (some
-    are not grouped), one pass over every row."""
+    rows added since; or, for the dead (not grouped) or when the wanted states held more
+    than half the rows, one pass over every row."""
     rows = len(then)
     total = 0
     for s in range(len(size)):
         total += ((wanted >> s) & 1) * size[s]
-    if 8 * total > rows:
+    if (wanted >> UNGROUPED) & 1 or 2 * total > rows:
         return _where(state, entered, wanted, t, n)
     out = _where_grouped(order, start, wanted, state, entered, t, rows, n)
     extra = np.empty(len(moved), dtype=np.intp)
