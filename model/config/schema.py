@@ -490,7 +490,10 @@ class Lever(Strict):
 
     A bare number is the same coverage in both from ``policy.start``:
     ``prison_measures: 0.5`` is ``prison_measures: {region: 0.5, home: 0.5}``. A mapping sets
-    what it names; a value it leaves out is 0 (and ``start`` is ``policy.start``).
+    what it names; a value it leaves out is 0 (and ``start`` is ``policy.start``), except in a
+    scenario that ``extends`` another: there it is the parent's (a parent's bare number read
+    as above). A bare number replaces the whole lever, in a child scenario as in a design's
+    overrides.
     """
 
     region: float = Field(
