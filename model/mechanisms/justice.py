@@ -105,9 +105,8 @@ def arrive_home(w: World, idx: np.ndarray) -> None:
         return
     j, pop = w.group(Justice), w.pop
     first_back_home(idx, pop.returned, w.t)
-    prosecuted = w.draw(len(idx)) < j.prosecution
-    prison.admit(w, idx[prosecuted], home=True)
-    free = idx[~prosecuted]
+    prosecuted, free = _split(idx, w.draw(len(idx)), j.prosecution)
+    prison.admit(w, prosecuted, home=True)
     pop.move(free, State.RETURNED, w.t, place=pop.home[free])
     watch(w, free)
 
@@ -154,15 +153,14 @@ def step(w: World) -> None:
         sent, camp = _leaving_custody(
             held, draws, pop.custody, pop.region, 1.0 / j.deportation_months, repatriation
         )
-        arrive_home(w, held[sent])
-        released = w.chance(held[camp], j.camp_release)
+        arrive_home(w, sent)
+        released = w.chance(camp, j.camp_release)
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
 
     abroad = pop.where(State.HIDING_ABROAD, t=t)
     if len(abroad):
-        abroad = abroad[pop.documents[abroad] & (pop.region[abroad] != Region.LOCAL)]
-        arrive_home(w, going_home(w, abroad))
+        arrive_home(w, going_home(w, _foreign_with_papers(abroad, pop.documents, pop.region)))
 
 
 _BORDER, _CAMP = int(Custody.BORDER), int(Custody.CAMP)
@@ -171,18 +169,47 @@ _LOCAL, _DANGEROUS = int(Region.LOCAL), int(Disposition.DANGEROUS)
 
 @njit(cache=True)
 def _leaving_custody(held, draws, custody, region, deportation, repatriation):  # pragma: no cover
-    """Two booleans per person in ``held`` (detained in the region): a foreigner sent home
+    """Of ``held`` (detained in the region; ``draws``, one each): the foreigners sent home
     this month (the draw below ``deportation`` for those caught at the border, else below
-    their region's ``repatriation``), and a local held in a camp."""
-    sent = np.empty(len(held), dtype=np.bool_)
-    camp = np.empty(len(held), dtype=np.bool_)
-    for j in range(len(held)):
+    their region's ``repatriation``), and the locals held in a camp; two row arrays in the
+    order of ``held``."""
+    sent = np.empty(len(held), dtype=np.intp)
+    camp = np.empty(len(held), dtype=np.intp)
+    a = b = 0
+    for j in range(len(held)):  # writes every row to both, keeps those wanted (branch-free)
         i = held[j]
         c, foreign = custody[i], region[i] != _LOCAL
         rate = deportation if c == _BORDER else repatriation[region[i]]
-        sent[j] = foreign & (draws[j] < rate)
-        camp[j] = (not foreign) & (c == _CAMP)
-    return sent, camp
+        sent[a], camp[b] = i, i
+        a += foreign & (draws[j] < rate)
+        b += (not foreign) & (c == _CAMP)
+    return sent[:a], camp[:b]
+
+
+@njit(cache=True)
+def _split(idx, draws, share):  # pragma: no cover - compiled
+    """``idx`` split by ``draws`` (one each): those drawn below ``share``, and the rest; both
+    in the order of ``idx``."""
+    below = np.empty(len(idx), dtype=np.intp)
+    rest = np.empty(len(idx), dtype=np.intp)
+    a = b = 0
+    for j in range(len(idx)):
+        hit = draws[j] < share
+        below[a], rest[b] = idx[j], idx[j]
+        a += hit
+        b += not hit
+    return below[:a], rest[:b]
+
+
+@njit(cache=True)
+def _foreign_with_papers(idx, documents, region):  # pragma: no cover - compiled
+    """The foreigners among ``idx`` who have documents, in the order of ``idx``."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for i in idx:
+        out[k] = i
+        k += documents[i] & (region[i] != _LOCAL)
+    return out[:k]
 
 
 @njit(cache=True)

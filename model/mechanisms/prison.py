@@ -169,11 +169,11 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     cells = max(1, (pop.count(state) + len(idx)) // p.cell_size)
     cell = w.rng.integers(0, cells, len(idx))
     kept = np.float32(1.0 - p.seizure_share)
-    place = _admission(
+    _admission(
         idx, t, sentence, cell, home, kept, pop.place, pop.home, pop.release, pop.cell,
         pop.known, pop.ever_imprisoned, pop.funds,
     )  # fmt: skip
-    pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE, place=place)
+    pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
 
 
 @njit(cache=True)
@@ -181,7 +181,7 @@ def _admission(
     idx, t, sentence, cell, home, kept, place, home_place, release, cell_label, known, ever, funds
 ):  # pragma: no cover - compiled
     """Admission of each ``idx[j]``: the month the sentence (``sentence[j]`` years) ends; where
-    held (returned): the home country at home, otherwise where caught in a conflict place
+    held (``place``): the home country at home, otherwise where caught in a conflict place
     (Iraq, Syria, another theatre), and a local caught outside them is handed over to Iraq or
     Syria; cell ``cell[j]`` of that place's facility (cells never mix prisoners of two
     countries); known; ``kept`` of their money left after the seizure. Everyone's values are
@@ -200,7 +200,7 @@ def _admission(
         known[i] = True
         ever[i] = True
         funds[i] = left[j]
-    return held_at
+        place[i] = held_at[j]
 
 
 def isolation(w: World, idx: np.ndarray) -> np.ndarray:
@@ -263,14 +263,16 @@ def _cells(cell):  # pragma: no cover - compiled
     """:func:`cells`: labels made dense keys in the same order (facility, then cell within
     it), counted into place (a stable counting sort), or sorted stably if too sparse."""
     n = len(cell)
+    facility = np.empty(n, dtype=np.intp)
+    key = np.empty(n, dtype=np.intp)  # the cell within the facility, then the dense key
     low, high, span = HOME_FACILITY, 0, 1
+    for j in range(n):  # labels are never negative: an unsigned division is a multiply
+        label = np.uint32(cell[j])
+        f = label // np.uint32(HOME_FACILITY)
+        facility[j], key[j] = f, label - f * np.uint32(HOME_FACILITY)
+        low, high, span = min(low, facility[j]), max(high, facility[j]), max(span, key[j] + 1)
     for j in range(n):
-        facility, within = divmod(np.int64(cell[j]), HOME_FACILITY)
-        low, high, span = min(low, facility), max(high, facility), max(span, within + 1)
-    key = np.empty(n, dtype=np.intp)
-    for j in range(n):
-        facility, within = divmod(np.int64(cell[j]), HOME_FACILITY)
-        key[j] = (facility - low) * span + within
+        key[j] += (facility[j] - low) * span
     keys = max(high - low + 1, 1) * span
     if keys <= 4 * n + 65536:
         first = np.zeros(keys + 1, dtype=np.intp)  # becomes the first position of each key
@@ -298,11 +300,13 @@ def _cells(cell):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _sentences(idx, state, entered, release, role, t, execution, leader_factor):  # pragma: no cover
+def _sentences(  # pragma: no cover - compiled
+    idx, state, entered, release, role, ever_released, t, execution, leader_factor
+):
     """Of the prisoners ``idx``, those settled before month ``t``: whose sentence has ended
-    (their rows), and those in the region's prisons (DETAINED) who may be executed (their
-    positions in ``idx``, and each one's monthly risk: leaders' ``leader_factor`` times
-    higher); also whether each prisoner stays (not released)."""
+    (their rows, marked ``ever_released``), and those in the region's prisons (DETAINED) who
+    may be executed (their positions in ``idx``, and each one's monthly risk: leaders'
+    ``leader_factor`` times higher); also whether each prisoner stays (not released)."""
     k = len(idx)
     released = np.empty(k, dtype=np.intp)
     regional = np.empty(k, dtype=np.intp)
@@ -315,6 +319,7 @@ def _sentences(idx, state, entered, release, role, t, execution, leader_factor):
             continue
         if release[i] <= t:
             released[a] = i
+            ever_released[i] = True
             stays[j] = False
             a += 1
         elif state[i] == DETAINED:
@@ -322,6 +327,25 @@ def _sentences(idx, state, entered, release, role, t, execution, leader_factor):
             risk[b] = execution * (leader_factor if role[i] == LEADER else 1.0)
             b += 1
     return released[:a], regional[:b], risk[:b], stays
+
+
+@njit(cache=True)
+def _executions(idx, stays, regional, draw, risk):  # pragma: no cover - compiled
+    """The rows executed (the ``regional`` positions whose ``draw`` falls below their
+    ``risk``), and the prisoners of ``idx`` left: those who stay, less the executed."""
+    executed = np.empty(len(regional), dtype=np.intp)
+    e = 0
+    for b in range(len(regional)):
+        if draw[b] < risk[b]:
+            executed[e] = idx[regional[b]]
+            stays[regional[b]] = False
+            e += 1
+    left = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for j in range(len(idx)):  # writes every prisoner, keeps those who stay (branch-free)
+        left[k] = idx[j]
+        k += stays[j]
+    return executed[:e], left[:k]
 
 
 @njit(cache=True)
@@ -414,7 +438,10 @@ def _in_cells(
     """A month in the cells for the prisoners ``idx``: grouped by cell (:func:`cells`), pulled
     toward their cell's mix (:func:`_influence`); returns the positions of those who form a
     tie (:func:`_forming`) and the cells (``order, group, start, size``)."""
-    order, group, start, size = _cells(cell[idx])
+    label = np.empty(len(idx), dtype=cell.dtype)
+    for j in range(len(idx)):
+        label[j] = cell[idx[j]]
+    order, group, start, size = _cells(label)
     _influence(
         idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
     )
@@ -432,30 +459,46 @@ def _mates(forming, draw, order, group, start, size):  # pragma: no cover - comp
     return out
 
 
+class CellRates:
+    """The cells' monthly rates per place, kept for a run (``w.memory``): recomputed only
+    when the coverage of ``policy.prison_measures`` changes (at the lever's start)."""
+
+    def __init__(self) -> None:
+        self.coverage: np.ndarray | None = None
+        self.pull = self.chance = np.empty(0)  # radicalisation, tie formation per place
+
+    def of(self, w: World) -> CellRates:
+        """The rates this month (``prison.radicalisation`` and ``prison.tie_formation`` where
+        isolation does not reach, :func:`isolation_by_place`)."""
+        coverage = w.coverage("prison_measures")
+        if coverage is not self.coverage:
+            p, open_share = w.group(Prison), 1.0 - isolation_by_place(w)
+            self.coverage = coverage
+            self.pull, self.chance = p.radicalisation * open_share, p.tie_formation * open_share
+        return self
+
+
 def step(w: World) -> None:
     p, t, pop = w.group(Prison), w.t, w.pop
     idx = inmates(w)
     released, regional, risk, stays = _sentences(
-        idx, pop.state, pop.entered, pop.release, pop.role, t, p.execution,
+        idx, pop.state, pop.entered, pop.release, pop.role, pop.ever_released, t, p.execution,
         p.leader_execution_factor,
     )  # fmt: skip
     pop.move(released, State.RELEASED, t)
-    pop.ever_released[released] = True
     monitor_released(w, released)  # under watch only with intelligence sharing
 
-    executed = regional[w.draw(len(regional)) < risk]
-    pop.move(idx[executed], State.DEAD, t)
+    executed, idx = _executions(idx, stays, regional, w.draw(len(regional)), risk)
+    pop.move(executed, State.DEAD, t)
     w.count("executed_by_states", len(executed))
-    stays[executed] = False
-    idx = idx[stays]
     if len(idx) < 2:
         return
 
-    open_share = 1.0 - isolation_by_place(w)  # per place
+    rates = w.memory(CellRates).of(w)
     draw = w.draw(len(idx))  # whether each forms a tie (the influence draws nothing)
     forming, order, group, start, size = _in_cells(
-        idx, pop.cell, pop.place, pop.ideology, pop.loyalty, draw, p.radicalisation * open_share,
-        p.tie_formation * open_share, np.float32(p.zeal_weight), p.disengagement,
+        idx, pop.cell, pop.place, pop.ideology, pop.loyalty, draw, rates.pull, rates.chance,
+        np.float32(p.zeal_weight), p.disengagement,
     )  # fmt: skip
     if len(forming):
         mate = _mates(forming, w.draw(len(forming)), order, group, start, size)
