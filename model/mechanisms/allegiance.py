@@ -15,6 +15,7 @@ from regroup.config.fields import Strict, param
 from regroup.core.states import FREE_STATES, Disposition, code_bits
 
 if TYPE_CHECKING:
+    from regroup.core.population import Population
     from regroup.core.world import World
 
 
@@ -81,14 +82,16 @@ class Allegiance(Strict):
 def step(w: World) -> None:
     a, pop = w.group(Allegiance), w.pop
     appeal = w.out.raw["appeal"][w.t]
+    rows = w.memory(FreeRows)
+    free = rows.select(pop, FREE)
     _reinforce(
-        pop.state,
+        free,
         pop.disposition,
         pop.ideology,
         pop.loyalty,
-        pop.n,
-        *w.ties.inside(pop.mask(*FREE_STATES), key="free"),
-        FREE,
+        *w.ties.inside(rows.inside[: pop.n], key="free"),
+        rows.own,
+        rows.tied,
         np.float32(w.extremist_from),
         np.float32(w.loyal_from),
         a.disturbed_factor,
@@ -99,47 +102,56 @@ def step(w: World) -> None:
     )
 
 
+class Rows:
+    """Per-run buffers over every row that a mechanism reuses each month instead of
+    allocating them: ``inside`` (a boolean per row: in the month's states) and two bytes
+    per row, ``own`` (each selected person's bits this month, written
+    for them only) and ``tied`` (the bits gathered from their ties: zero between months)."""
+
+    def __init__(self) -> None:
+        self.inside = np.zeros(0, dtype=np.bool_)
+        self.own = np.zeros(0, dtype=np.uint8)
+        self.tied = np.zeros(0, dtype=np.uint8)
+
+    def select(self, pop: Population, states: int) -> np.ndarray:
+        """The people in ``states`` (as bits, :func:`code_bits`) now, in increasing order;
+        ``inside`` marks them (``Population.where`` and ``mask`` took two passes over the
+        rows and one)."""
+        if len(self.inside) < pop.capacity:  # the population grew: new buffers
+            self.inside = np.zeros(pop.capacity, dtype=np.bool_)
+            self.own = np.zeros(pop.capacity, dtype=np.uint8)
+            self.tied = np.zeros(pop.capacity, dtype=np.uint8)
+        _mark(pop.state, pop.n, states, self.inside)
+        return np.flatnonzero(self.inside[: pop.n])
+
+
+class FreeRows(Rows):
+    """:class:`Rows` for the free (allegiance's per-run memory)."""
+
+
 FREE = code_bits(*FREE_STATES)  # the free states as bits (bit ``code`` each)
-# bits of _ties_to_committed's ``tied``: the own bits (below) of the free people one is tied to
-TIED_TO_EXTREMIST, TIED_TO_DEDICATED = 2, 4
+# bits of ``own``: 1 free, 2 free extremist, 4 free dedicated; ``tied`` gathers the own bits
+# of the free people one is tied to
 DISTURBED = int(Disposition.DISTURBED)
 
 
 @njit(cache=True)
-def _ties_to_committed(  # pragma: no cover - compiled
-    state, ideology, loyalty, n, src, dst, free_states, extremist_from, loyal_from
-):
-    """The free people (in order) and, per person, bit 2 if tied to a free extremist and bit 4
-    if tied to a free dedicated member (``src``-``dst``: the ties between two free people)."""
-    # each person's own bits: 1 free, 2 free extremist, 4 free dedicated
-    own = np.empty(n, dtype=np.uint8)
-    free = np.empty(n, dtype=np.intp)
-    k = 0
+def _mark(state, n, states, inside):  # pragma: no cover - compiled
+    """``inside[i]`` for each row ``i < n``: its state is one of ``states`` (bits)."""
     for i in range(n):
-        is_free = (free_states >> np.int64(state[i])) & 1
-        extremist = np.int64(ideology[i] >= extremist_from)
-        dedicated = extremist & np.int64(loyalty[i] >= loyal_from)
-        own[i] = is_free * (1 | (extremist << 1) | (dedicated << 2))
-        free[k] = i  # written for everyone, kept for the free
-        k += is_free
-    tied = np.zeros(n, dtype=np.uint8)
-    for e in range(len(src)):
-        s, d = src[e], dst[e]
-        tied[s] |= own[d]
-        tied[d] |= own[s]
-    return free[:k], tied
+        inside[i] = (states >> np.int64(state[i])) & 1
 
 
 @njit(cache=True)
 def _reinforce(  # pragma: no cover - compiled
-    state,
+    free,
     disposition,
     ideology,
     loyalty,
-    n,
     src,
     dst,
-    free_states,
+    own,
+    tied,
     extremist_from,
     loyal_from,
     disturbed_factor,
@@ -148,18 +160,27 @@ def _reinforce(  # pragma: no cover - compiled
     ideology_decay,
     loyalty_decay,
 ):
-    """The month's ideology and loyalty of every free person, in place: pulled toward 1 by a
-    tie to a free extremist (ideology) or dedicated member (loyalty, also by the brand, worth
-    ``brand_pull``), less for the disturbed; else decaying. The same arithmetic, in the same
-    order and precision, as the NumPy expressions it replaced (results are bit-identical)."""
-    free, tied = _ties_to_committed(
-        state, ideology, loyalty, n, src, dst, free_states, extremist_from, loyal_from
-    )
+    """The month's ideology and loyalty of the ``free`` people, in place: pulled toward 1 by
+    a tie to a free extremist (ideology) or dedicated member (loyalty, also by the brand,
+    worth ``brand_pull``), less for the disturbed; else decaying (``src``-``dst``: the ties
+    between two free people; ``own`` and ``tied``: scratch bytes per row, ``tied`` zero on
+    entry and on return). The same arithmetic, in the same order and precision, as the
+    NumPy expressions it replaced (results are bit-identical)."""
+    for k in free:  # every bit read before any update
+        extremist = np.int64(ideology[k] >= extremist_from)
+        dedicated = extremist & np.int64(loyalty[k] >= loyal_from)
+        own[k] = 1 | (extremist << 1) | (dedicated << 2)
+    for e in range(len(src)):
+        s, d = src[e], dst[e]
+        tied[s] |= own[d]
+        tied[d] |= own[s]
     one = np.float32(1.0)
+    reaches = (1.0, disturbed_factor)  # by being disturbed (a lookup: branches cost more)
     for k in free:
-        reach = disturbed_factor if disposition[k] == DISTURBED else 1.0
-        to_extremist = 1.0 if tied[k] & TIED_TO_EXTREMIST else 0.0
-        to_dedicated = 1.0 if tied[k] & TIED_TO_DEDICATED else 0.0
+        reach = reaches[np.int64(disposition[k] == DISTURBED)]
+        to_extremist = np.float64((tied[k] >> 1) & 1)  # 1.0 if tied to a free extremist
+        to_dedicated = np.float64((tied[k] >> 2) & 1)  # 1.0 if tied to a dedicated member
+        tied[k] = 0
         i, lo = ideology[k], loyalty[k]
         i_new = i + reach * tie_reinforcement * to_extremist * (one - i)
         i_new -= ideology_decay * (1.0 - to_extremist)
