@@ -12,6 +12,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import FREE_STATES, Role, State, code_bits
+from regroup.mechanisms.allegiance import Rows
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -41,15 +42,21 @@ def step(w: World) -> None:
     u, pop = w.group(Upbringing), w.pop
     if u.kin_training <= 0:
         return
+    rows = w.memory(AroundRows)
+    around = rows.select(pop, AROUND)
+    # with nobody in the territory, the set is allegiance's (the free): its answer is reused
+    key = "trainers" if pop.count(State.ACTIVE) else "free"
     _train(
+        around,
         pop.state,
         pop.role,
         pop.birth,
         pop.ideology,
         pop.loyalty,
         pop.skill,
-        pop.n,
-        *w.ties.inside(pop.mask(*TRAINERS), key="trainers"),
+        *w.ties.inside(rows.inside[: pop.n], key=key),
+        rows.own,
+        rows.tied,
         w.t,
         w.population.fighting_age_years * 12,
         np.float32(w.extremist_from),
@@ -59,6 +66,10 @@ def step(w: World) -> None:
     )
 
 
+class AroundRows(Rows):
+    """:class:`Rows` for those free or in the territory (upbringing's per-run memory)."""
+
+
 FREE = code_bits(*FREE_STATES)  # the states as bits (bit ``code`` each)
 AROUND = code_bits(*TRAINERS)
 MINOR = int(Role.MINOR)
@@ -66,15 +77,17 @@ MINOR = int(Role.MINOR)
 
 @njit(cache=True)
 def _train(  # pragma: no cover - compiled
+    around,
     state,
     role,
     birth,
     ideology,
     loyalty,
     skill,
-    n,
     src,
     dst,
+    part,
+    taught,
     t,
     fighting_age_months,
     extremist_from,
@@ -83,20 +96,18 @@ def _train(  # pragma: no cover - compiled
     gain,
 ):
     """Skill ``gain`` (float32, up to 1) for each pupil (a free minor of fighting age) tied
-    to a trainer (dedicated and qualified, free or in the territory), in place
-    (``src``-``dst``: the ties between two people free or in the territory)."""
-    part = np.empty(n, dtype=np.uint8)
+    to a trainer (dedicated and qualified, free or in the territory), in place (``around``:
+    the people free or in the territory; ``src``-``dst``: the ties between two of them;
+    ``part`` and ``taught``: scratch bytes per row, ``taught`` zero on entry and on return)."""
     pupils = 0
-    for i in range(n):
-        s = np.int64(state[i])
+    for i in around:  # every part read before any skill changes
         pupil = (
-            ((FREE >> s) & 1)
+            ((FREE >> np.int64(state[i])) & 1)
             & np.int64(role[i] == MINOR)
             & np.int64(t - birth[i] >= fighting_age_months)
         )
         trainer = (
-            ((AROUND >> s) & 1)
-            & np.int64(ideology[i] >= extremist_from)
+            np.int64(ideology[i] >= extremist_from)
             & np.int64(loyalty[i] >= loyal_from)
             & np.int64(skill[i] >= qualified_from)
         )
@@ -104,11 +115,11 @@ def _train(  # pragma: no cover - compiled
         pupils += pupil
     if pupils == 0:
         return
-    taught = np.zeros(n, dtype=np.uint8)
     for k in range(len(src)):
         a, b = part[src[k]], part[dst[k]]
         taught[src[k]] |= a & (b >> 1)  # written for every tie: a pupil's tie to a trainer
         taught[dst[k]] |= b & (a >> 1)
-    for i in range(n):
+    for i in around:
         if taught[i]:
             skill[i] = min(skill[i] + gain, np.float32(1.0))
+            taught[i] = 0
