@@ -77,17 +77,22 @@ def execute(w: World, held: np.ndarray) -> np.ndarray:
 
 def step(w: World) -> None:
     sec, t, pop = w.group(Security), w.t, w.pop
-    active = pop.where(State.ACTIVE, t=t)
-    if len(active):  # the territory's members: none once it is lost
+    if pop.count(State.ACTIVE):  # the territory's members: none once it is lost
+        active = pop.where(State.ACTIVE, t=t)
         leavers = wants_to_leave(w, active)
         caught = w.chance(leavers, sec.detection * w.schedule.enforcement[t])
         pop.move(execute(w, caught), State.GROUP_PRISON, t)
 
-    held = pop.where(State.GROUP_PRISON, t=t)
+    held = pop.where(State.GROUP_PRISON, t=t) if pop.count(State.GROUP_PRISON) else NOBODY
     if len(held):
         executed = w.draw(len(held)) < sec.prison_execution
         pop.move(held[executed], State.DEAD, t)
         w.count("killed_by_group", int(np.count_nonzero(executed)))
         held = held[~executed]
-    # asked every month, prisoners or not: the front remembers its most fighters
-    pop.move(sent_to_front(w, held), State.ACTIVE, t)
+    # asked every month with prisoners or fighters: the front remembers its most fighters
+    # (with neither, nobody is sent and the most is unchanged: a pass over every row saved)
+    if len(held) or pop.count(State.ACTIVE):
+        pop.move(sent_to_front(w, held), State.ACTIVE, t)
+
+
+NOBODY = np.empty(0, dtype=np.intp)
