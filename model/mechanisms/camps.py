@@ -13,7 +13,6 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.states import Custody, Place, Region, State
 from regroup.core.world import PERSONS, Output
-from regroup.mechanisms.prison import held_in
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -69,69 +68,97 @@ class Camps(Strict):
     )
 
 
-def detainees(w: World) -> np.ndarray:
-    """Rows held in camps (DETAINED in camp custody), in increasing order."""
-    return held_in(w.pop, Custody.CAMP)
-
-
-LOCAL = int(Region.LOCAL)  # as the compiled kernels read it
+LOCAL = int(Region.LOCAL)  # as the compiled kernels read them
+DETAINED, CAMP = int(State.DETAINED), int(Custody.CAMP)
 
 
 @njit(cache=True)
-def _radicalise(idx, region, ideology, loyalty, radicalisation, zeal_weight):  # pragma: no cover
-    """Pull each detainee's ideology and loyalty by ``radicalisation`` of the gap toward the
-    mix of their annex (locals and foreigners are held apart), weighted ``1 + zeal_weight x
-    ideology`` (the committed set the tone); within 0-1. Sums as ``np.bincount`` adds them
-    (in float64, in order)."""
+def _camp_month(
+    state,
+    custody,
+    region,
+    entered,
+    ideology,
+    loyalty,
+    funds,
+    n,
+    t,
+    radicalisation,
+    zeal_weight,
+    fee,
+    loyal_from,
+):  # pragma: no cover - compiled
+    """A month in the camps, over rows ``0..n-1``; returns how many are held, and those able
+    to leave.
+
+    Each detainee's ideology and loyalty are pulled by ``radicalisation`` of the gap toward
+    the mix of their annex (locals and foreigners are held apart), weighted ``1 + zeal_weight
+    x ideology`` (the committed set the tone); within 0-1. Sums as ``np.bincount`` adds them
+    (in float64, in row order). Able to leave: the detainees held since before month ``t``
+    who can pay the ``fee`` or are loyal (loyalty, after the pull, at least ``loyal_from``:
+    the group's networks pay), in row order. ``fee`` and ``loyal_from`` come as float32, as
+    NumPy compares a float32 array with a number. One pass finds the detainees (branch-free)
+    and sums the mix, one pulls and selects."""
+    held = np.empty(n + 1, dtype=np.intp)
+    k = 0
+    for i in range(n):
+        held[k] = i
+        k += np.int64(state[i] == DETAINED) & np.int64(custody[i] == CAMP)
     total = np.zeros(2)
     weighted = np.zeros((2, 2))  # ideology, loyalty x local, foreign
-    for i in idx:
+    for i in held[:k]:
         annex = np.int64(region[i] != LOCAL)
         weight = np.float32(1.0) + zeal_weight * ideology[i]
         total[annex] += weight
         weighted[0, annex] += weight * ideology[i]
         weighted[1, annex] += weight * loyalty[i]
     mix = weighted / np.maximum(total, 1e-12)
-    for i in idx:
+    able = np.empty(k, dtype=np.intp)
+    m = 0
+    for i in held[:k]:
         annex = np.int64(region[i] != LOCAL)
         for v, x in enumerate((ideology, loyalty)):
             x[i] = min(max(x[i] + radicalisation * (mix[v, annex] - x[i]), 0.0), 1.0)
+        able[m] = i  # writes every one, keeps those able (branch-free)
+        m += (entered[i] < t) & ((funds[i] >= fee) | (loyalty[i] >= loyal_from))
+    return k, able[:m]
 
 
 @njit(cache=True)
-def _able_to_leave(idx, entered, funds, loyalty, t, fee, loyal_from):  # pragma: no cover
-    """The detainees of ``idx`` held since before month ``t`` who can pay the ``fee`` or are
-    loyal (loyalty at least ``loyal_from``: the group's networks pay). ``fee`` and
-    ``loyal_from`` come as float32, as NumPy compares a float32 array with a number."""
-    out = np.empty(len(idx), dtype=np.intp)
-    k = 0
-    for i in idx:  # writes every row, keeps those able (branch-free)
-        out[k] = i
-        k += (entered[i] < t) & ((funds[i] >= fee) | (loyalty[i] >= loyal_from))
-    return out[:k]
+def _smuggled(out, region, funds, documents, fee):  # pragma: no cover - compiled
+    """Those smuggled out (``out``) pay the ``fee`` (float32) if they can; returns the locals
+    and the foreigners among them, in order; the foreigners travel without documents."""
+    local = np.empty(len(out), dtype=np.intp)
+    abroad = np.empty(len(out), dtype=np.intp)
+    k = m = 0
+    for i in out:
+        if funds[i] >= fee:
+            funds[i] -= fee
+        if region[i] == LOCAL:
+            local[k] = i
+            k += 1
+        else:
+            abroad[m] = i
+            documents[i] = False
+            m += 1
+    return local[:k], abroad[:m]
 
 
 def step(w: World) -> None:
     c, t, pop = w.group(Camps), w.t, w.pop
-    idx = detainees(w)
-    if len(idx) == 0:
-        return
-    _radicalise(
-        idx, pop.region, pop.ideology, pop.loyalty, c.radicalisation, np.float32(c.zeal_weight)
-    )
-    # smuggling out: paying their way, or helped by the group's networks if loyal (w.loyal)
+    # radicalisation toward the camp's mix; smuggling out: paying their way, or helped by
+    # the group's networks if loyal (w.loyal)
     fee = np.float32(c.smuggling_fee_usd)
-    able = _able_to_leave(
-        idx, pop.entered, pop.funds, pop.loyalty, t, fee, np.float32(w.loyal_from)
-    )
+    held, able = _camp_month(
+        pop.state, pop.custody, pop.region, pop.entered, pop.ideology, pop.loyalty, pop.funds,
+        pop.n, t, c.radicalisation, np.float32(c.zeal_weight), fee, np.float32(w.loyal_from),
+    )  # fmt: skip
+    if held == 0:
+        return
     out = w.chance(able, c.smuggling)
     w.count("smuggled_from_camps", len(out))
     if len(out) == 0:
         return
-    payers = out[pop.funds[out] >= c.smuggling_fee_usd]
-    pop.funds[payers] -= fee
-    local = pop.region[out] == int(Region.LOCAL)
-    pop.move(out[local], State.HIDING_LOCAL, t)
-    abroad = out[~local]
+    local, abroad = _smuggled(out, pop.region, pop.funds, pop.documents, fee)
+    pop.move(local, State.HIDING_LOCAL, t)
     pop.move(abroad, State.HIDING_ABROAD, t, place=Place.TURKEY)
-    pop.documents[abroad] = False
