@@ -200,10 +200,8 @@ def catch(w: World, idx: np.ndarray) -> None:
             w.ties.cut(idx[share == value], float(value), w.rng)
     # held where caught in a conflict place (Iraq, Syria, another theatre), and locals
     # anywhere (handed over to Iraq or Syria); foreigners caught elsewhere go home to prison
-    there = _held_there(idx, pop.region, pop.place)
-    prison.admit(w, idx[there], home=False)
-    home = idx[~there]
-    first_back_home(home, pop.returned, w.t)
+    there, home = _hand_over(idx, pop.region, pop.place, pop.returned, w.t)
+    prison.admit(w, there, home=False)
     prison.admit(w, home, home=True)
     if sharing is not None:  # without sharing nothing more is seized (funds x 1)
         pop.funds[idx] *= np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
@@ -217,16 +215,13 @@ def step(w: World) -> None:
     sought, watched = _sought_and_watched(
         pop.state, pop.entered, pop.monitored, pop.ideology, extremist_from, t, pop.n
     )
-    caught = sought[w.draw(len(sought)) < detection(w, sought)]
-    risk = _acting_risk(
-        watched,
-        pop.place,
-        pop.ideology,
-        w.coverage("intelligence_sharing"),
-        w.policy.intelligence_gain,
-        h.monitored_detection,
-    )
-    catch(w, np.concatenate([caught, watched[w.draw(len(watched)) < risk]]))
+    sought_draw, watched_draw = w.draw(len(sought)), w.draw(len(watched))
+    caught = _caught(
+        sought, watched, sought_draw, watched_draw, pop.state, pop.place, pop.known,
+        pop.ideology, w.coverage("intelligence_sharing"), w.policy.intelligence_gain,
+        h.detection, h.unknown_factor, h.abroad_factor, h.monitored_detection,
+    )  # fmt: skip
+    catch(w, caught)
 
     living, support = np.float32(h.living_cost_usd), np.float32(h.support_usd)
     _spend(pop.state, pop.role, pop.funds, pop.n, living, support, np.float32(h.crime_income_usd))
@@ -238,8 +233,8 @@ def step(w: World) -> None:
 
     drifting = pop.where(*HIDING_STATES, t=t)
     broke_below = as_compared(h.living_cost_usd, pop.funds)
-    rate = _drift(drifting, pop.documents, pop.region, pop.funds, broke_below, h.crime_drift)
-    pop.move(drifting[w.draw(len(drifting)) < rate], State.CRIMINAL, t)
+    drift = (pop.documents, pop.region, pop.funds, broke_below, h.crime_drift)
+    pop.move(_drifting(drifting, w.draw(len(drifting)), *drift), State.CRIMINAL, t)
 
 
 # Compiled passes over the people each rule is about.
@@ -261,14 +256,19 @@ def _intelligence(i, place, sharing, gain):  # pragma: no cover - compiled
     return 1.0 + gain * sharing[place[i]]
 
 
+@njit(cache=True, inline="always")
+def _detection_of(i, state, place, known, sharing, gain, base, unknown, abroad):  # pragma: no cover
+    """:func:`detection` of person ``i``."""
+    p = base * _intelligence(i, place, sharing, gain) * (1.0 if known[i] else unknown)
+    return p * (abroad if state[i] == _HIDING_ABROAD else 1.0)
+
+
 @njit(cache=True)
 def _detection(idx, state, place, known, sharing, gain, base, unknown, abroad):  # pragma: no cover
     """:func:`detection` per person in ``idx``."""
     out = np.empty(len(idx))
     for j in range(len(idx)):
-        i = idx[j]
-        p = base * _intelligence(i, place, sharing, gain) * (1.0 if known[i] else unknown)
-        out[j] = p * (abroad if state[i] == _HIDING_ABROAD else 1.0)
+        out[j] = _detection_of(idx[j], state, place, known, sharing, gain, base, unknown, abroad)
     return out
 
 
@@ -304,14 +304,41 @@ def _sought_and_watched(
 
 
 @njit(cache=True)
-def _acting_risk(suspects, place, ideology, sharing, gain, rate):  # pragma: no cover - compiled
-    """Monthly probability that each of ``suspects`` is caught acting on their views:
-    ``hiding.monitored_detection`` x :func:`_intelligence` x ideology."""
-    out = np.empty(len(suspects))
-    for j in range(len(suspects)):
-        i = suspects[j]
-        out[j] = rate * _intelligence(i, place, sharing, gain) * ideology[i]
-    return out
+def _caught(
+    sought,
+    watched,
+    sought_draw,
+    watched_draw,
+    state,
+    place,
+    known,
+    ideology,
+    sharing,
+    gain,
+    base,
+    unknown,
+    abroad,
+    acting,
+):  # pragma: no cover - compiled
+    """Those caught: the ``j``-th of ``sought`` if ``sought_draw[j]`` falls below their
+    :func:`detection`, then the ``k``-th of ``watched`` if ``watched_draw[k]`` falls below
+    ``acting`` (``hiding.monitored_detection``) x :func:`_intelligence` x ideology; each in
+    order."""
+    caught = np.empty(len(sought) + len(watched), dtype=np.intp)
+    c = 0
+    for j in range(len(sought)):
+        i = sought[j]
+        if sought_draw[j] < _detection_of(
+            i, state, place, known, sharing, gain, base, unknown, abroad
+        ):
+            caught[c] = i  # a branch: few are caught (a branch-free write cost twice as much)
+            c += 1
+    for k in range(len(watched)):
+        i = watched[k]
+        if watched_draw[k] < acting * _intelligence(i, place, sharing, gain) * ideology[i]:
+            caught[c] = i
+            c += 1
+    return caught[:c]
 
 
 @njit(cache=True)
@@ -331,15 +358,23 @@ def _spend(state, role, funds, n, living, support, income):  # pragma: no cover 
 
 
 @njit(cache=True)
-def _held_there(idx, region, place):  # pragma: no cover - compiled
-    """Boolean per person arrested in ``idx``: held in the region (a local, or caught in a
-    conflict place), not sent home."""
-    out = np.empty(len(idx), dtype=np.bool_)
-    for j in range(len(idx)):
-        i = idx[j]
+def _hand_over(idx, region, place, returned, t):  # pragma: no cover - compiled
+    """The arrested ``idx`` split into those held in the region (a local, or caught in a
+    conflict place) and those sent home to prison, each in order; month ``t`` becomes the
+    first month back home of those sent home (:func:`first_back_home`)."""
+    there = np.empty(len(idx), dtype=np.intp)
+    home = np.empty(len(idx), dtype=np.intp)
+    k = m = 0
+    for i in idx:
         in_conflict = (_CONFLICT_BITS >> np.int64(place[i])) & 1
-        out[j] = (region[i] == _LOCAL) | (in_conflict == 1)
-    return out
+        if (region[i] == _LOCAL) | (in_conflict == 1):
+            there[k] = i
+            k += 1
+        else:
+            home[m] = i
+            m += 1
+    first_back_home(home[:m], returned, t)
+    return there[:k], home[:m]
 
 
 @njit(cache=True)
@@ -352,12 +387,16 @@ def first_back_home(idx: np.ndarray, returned: np.ndarray, t: int) -> None:  # p
 
 
 @njit(cache=True)
-def _drift(hiding, documents, region, funds, living, rate):  # pragma: no cover - compiled
-    """Monthly probability that each of ``hiding`` drifts into crime: ``hiding.crime_drift``
-    for foreigners without papers and those who cannot meet the cost of living, else 0."""
-    out = np.empty(len(hiding))
+def _drifting(hiding, draw, documents, region, funds, living, rate):  # pragma: no cover
+    """Those of ``hiding`` whose ``draw`` falls below their monthly probability of drifting
+    into crime: ``hiding.crime_drift`` for foreigners without papers and those who cannot
+    meet the cost of living, else 0."""
+    out = np.empty(len(hiding), dtype=np.intp)
+    k = 0
     for j in range(len(hiding)):
         i = hiding[j]
         exposed = (not documents[i] and region[i] != _LOCAL) or funds[i] < living
-        out[j] = rate * exposed
-    return out
+        if draw[j] < rate * exposed:  # few drift in a month: a well-predicted branch
+            out[k] = i
+            k += 1
+    return out[:k]
