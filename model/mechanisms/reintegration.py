@@ -13,7 +13,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field
-from regroup.core.states import Custody, Disposition, State
+from regroup.core.states import Custody, Disposition, State, code_bits
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
 
@@ -116,25 +116,73 @@ def _deradicalise(
             x[i] = 0.0 if lowered < 0.0 else lowered
 
 
+RETURNED, RELEASED = int(State.RETURNED), int(State.RELEASED)
+_OUT_BITS = code_bits(State.RETURNED, State.RELEASED)  # may reintegrate
+_AT_RISK_BITS = code_bits(State.RELEASED, State.REINTEGRATED)  # may reoffend
+
+
 @njit(cache=True)
-def _reoffending(at_risk, draw, state, ideology, rate, reintegrated_risk):  # pragma: no cover
-    """Those of ``at_risk`` whose ``draw`` falls below their monthly risk of reoffending:
-    ``rate`` (float32, as NumPy multiplies a float32 array by a number) times ideology,
-    times ``reintegrated_risk`` for the reintegrated."""
-    out = np.empty(len(at_risk), dtype=np.intp)
-    k = 0
-    for j in range(len(at_risk)):
-        i = at_risk[j]
+def _out_and_at_risk(state, entered, t, n):  # pragma: no cover - compiled
+    """Rows ``0..n-1`` in each state since before month ``t`` (as ``pop.where(..., t=t)``
+    selects them), in row order: the returnees and released prisoners (who may reintegrate),
+    and the released and reintegrated (who may reoffend). One branch-free pass: late in a
+    run both sets are large."""
+    out = np.empty(n + 1, dtype=np.intp)
+    at_risk = np.empty(n + 1, dtype=np.intp)
+    j = k = 0
+    for i in range(n):  # writes every row, keeps those in each set
+        s = np.int64(state[i])
+        before = np.int64(entered[i] < t)
+        out[j] = i
+        at_risk[k] = i
+        j += (_OUT_BITS >> s) & before & 1
+        k += (_AT_RISK_BITS >> s) & before & 1
+    return out[:j], at_risk[:k]
+
+
+@njit(cache=True)
+def _joining(out, draw, state, place, coverage, base, effect):  # pragma: no cover - compiled
+    """Those of ``out`` whose ``draw`` falls below their monthly probability of reintegrating,
+    ``base`` + ``effect`` x the programme coverage where they are (``coverage`` per place);
+    and how many of them are released prisoners (no longer at risk of reoffending as such)."""
+    joined = np.empty(len(out), dtype=np.intp)
+    k = released = 0
+    for j in range(len(out)):
+        i = out[j]
+        if draw[j] < base + effect * coverage[place[i]]:  # few a month: a predictable branch
+            joined[k] = i
+            k += 1
+            released += state[i] == RELEASED
+    return joined[:k], released
+
+
+@njit(cache=True)
+def _reoffending(
+    at_risk, t, draw, entered, state, ideology, reoffended, rate, reintegrated_risk
+):  # pragma: no cover - compiled
+    """Those of ``at_risk`` still in their state since before month ``t`` (not those who
+    reintegrated this month) whose draw (``draw``, one each, in order) falls below their
+    monthly risk of reoffending: ``rate`` (float32, as NumPy multiplies a float32 array by a
+    number) times ideology, times ``reintegrated_risk`` for the reintegrated; marked as
+    ``reoffended``."""
+    out = np.empty(len(draw), dtype=np.intp)
+    j = k = 0
+    for i in at_risk:
+        if entered[i] >= t:
+            continue
         factor = reintegrated_risk if state[i] == REINTEGRATED else 1.0
-        out[k] = i
-        k += draw[j] < (rate * ideology[i]) * factor
+        if draw[j] < (rate * ideology[i]) * factor:  # rare: a predictable branch
+            out[k] = i
+            k += 1
+        j += 1
+    for i in out[:k]:
+        reoffended[i] = True
     return out[:k]
 
 
 def step(w: World) -> None:
     r, t, pop = w.group(Reintegration), w.t, w.pop
-    out = pop.where(State.RETURNED, State.RELEASED, t=t)
-    coverage = 0.0
+    out, at_risk = _out_and_at_risk(pop.state, pop.entered, t, pop.n)
     if w.lever_on("reintegration"):
         # the share reached where each is: the lever's region value in the conflict places,
         # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
@@ -143,14 +191,14 @@ def step(w: World) -> None:
             reachable(w), pop.place, pop.disposition, pop.ideology, pop.loyalty,
             w.coverage("reintegration"), r.deradicalisation, r.dangerous_pass,
         )  # fmt: skip
-        coverage = w.coverage_of("reintegration", out)
-    joined = w.chance(out, r.base_rate + r.programme_effect * coverage)
+    joined, released = _joining(
+        out, w.draw(len(out)), pop.state, pop.place, w.coverage("reintegration"), r.base_rate,
+        r.programme_effect,
+    )  # fmt: skip
     pop.move(joined, State.REINTEGRATED, t)
 
-    at_risk = pop.where(State.RELEASED, State.REINTEGRATED, t=t)
     offended = _reoffending(
-        at_risk, w.draw(len(at_risk)), pop.state, pop.ideology, np.float32(r.reoffending),
-        r.reintegrated_risk,
+        at_risk, t, w.draw(len(at_risk) - released), pop.entered, pop.state, pop.ideology,
+        pop.reoffended, np.float32(r.reoffending), r.reintegrated_risk,
     )  # fmt: skip
-    pop.reoffended[offended] = True
     catch(w, offended)
