@@ -43,9 +43,11 @@ OUTPUTS = {
 HOME = np.array([0] + [HOME_PLACE[r] for r in Region if r != Region.LOCAL], dtype=np.int8)
 FOREIGN = np.array(FOREIGN_REGIONS, dtype=np.int8)
 LOCAL = np.array([Region.LOCAL], dtype=np.int8)
-ONE = np.ones(1)  # the locals' one region, with certainty
+ROLES = np.arange(len(Role), dtype=np.int8)
+NOBODY = np.zeros(0, dtype=np.intp)
+N_REGIONS = len(Region)
 PLACES = len(Place)
-SIDES = len(Region) * PLACES  # region of origin and place together (_side)
+SIDES = len(Region) * PLACES  # region of origin and place together (_sides)
 UNIT_LABELS = 1_000_000  # units of one side are labelled side * UNIT_LABELS + unit
 _LOCAL, _MINOR, _ACTIVE = int(Region.LOCAL), int(Role.MINOR), int(State.ACTIVE)  # plain ints
 _IRAQ, _SYRIA = int(Place.IRAQ), int(Place.SYRIA)
@@ -192,88 +194,147 @@ class Command:
         self.seen = 0
 
 
-def commanders(w: World) -> np.ndarray:
-    """Members with a command role in the territory (ACTIVE) now, in row order."""
+def command_roles(w: World) -> np.ndarray:
+    """Every member with a command role (alive or not, anywhere), in row order."""
     pop, mem = w.pop, w.memory(Command)
     if mem.seen < pop.n:
         new = np.flatnonzero(COMMANDING.take(pop.role[mem.seen : pop.n])) + mem.seen
         mem.rows, mem.seen = np.concatenate((mem.rows, new)), pop.n
-    return mem.rows[pop.state[mem.rows] == _ACTIVE]
+    return mem.rows
+
+
+def commanders(w: World) -> np.ndarray:
+    """Members with a command role in the territory (ACTIVE) now, in row order."""
+    rows = command_roles(w)
+    return rows[w.pop.state[rows] == _ACTIVE]
 
 
 def _tie_units(w: World, idx: np.ndarray) -> None:
     """Fighters in units of ``unit_size`` by region and place, each unit under a commander;
     women and minors in families with a fighter or settler of their region, where that is."""
     pop, rng = w.pop, w.rng
-    role = pop.role[idx]
-    fighters = idx[IN_UNITS.take(role)]
+    fighters, family = _split(idx, pop.role)
     if len(fighters):
         unit = rng.integers(0, max(1, len(fighters) // w.population.unit_size), len(fighters))
-        a, b, heads, run_side, run_start = _units(fighters, _side(pop, fighters), unit)
-        # each unit's first member reports to a commander of the same region and place
-        command = commanders(w)
-        if len(command):
-            mine, start = _grouped(command, _side(pop, command), SIDES)
-            start, bounds = start.tolist(), run_start.tolist()
-            reports = [b]
-            for j, r in enumerate(run_side.tolist()):  # each side's first members, in order
-                pool = mine[start[r] : start[r + 1]] if start[r + 1] > start[r] else command
-                reports.append(pool[rng.integers(0, len(pool), bounds[j + 1] - bounds[j])])
-            a, b = np.concatenate((a, heads)), np.concatenate(reports)
+        a, b, heads, pools, pool_start, pool_size = _units(
+            fighters, unit, command_roles(w), pop.state, pop.region, pop.place
+        )
+        if len(pools):  # each unit's first member reports to a commander (drawn from its pool)
+            a = np.concatenate((a, heads))
+            b = np.concatenate((b, pools[pool_start + rng.integers(0, pool_size)]))
         w.ties.add(a, b, tie_kinds.UNIT)
     # families live with a fighter or settler of their region, where that member is
-    family = idx[IN_FAMILY.take(role)]
     if len(family) and len(fighters):
-        fam, fam_start = _grouped(family, pop.region[family], len(Region))
-        heads, head_start = _grouped(fighters, pop.region[fighters], len(Region))
-        members, homes = [], []
-        for r in range(len(Region)):
-            mine = fam[fam_start[r] : fam_start[r + 1]]
-            theirs = heads[head_start[r] : head_start[r + 1]]
-            if len(mine) and len(theirs):
-                members.append(mine)
-                homes.append(theirs[rng.integers(0, len(theirs), len(mine))])
-        if members:
-            fam, head = np.concatenate(members), np.concatenate(homes)
-            w.ties.add(fam, head, tie_kinds.FAMILY)
-            pop.place[fam] = pop.place[head]
-            pop.home[fam] = pop.home[head]
+        family, homes, home_start, home_size = _families(family, fighters, pop.region)
+        if len(family):
+            head = homes[home_start + rng.integers(0, home_size)]
+            w.ties.add(family, head, tie_kinds.FAMILY)
+            _live_with(family, head, pop.place, pop.home)
 
 
 @njit(cache=True)
-def _units(fighters, side, unit):  # pragma: no cover - compiled
-    """Fighters in units (``unit`` within their ``side``), in unit order (stable): the ties of
-    each to the next of its unit (two arrays of ends); each unit's first member; and the runs
-    of those first members by side (each run's side, and where each run starts, then the
-    end)."""
+def _split(idx, role):  # pragma: no cover - compiled
+    """The rows of ``idx`` in units (fighters and settlers) and in families (women and
+    minors), each in order."""
+    units = np.empty(len(idx), dtype=np.intp)
+    family = np.empty(len(idx), dtype=np.intp)
+    n_units = n_family = 0
+    for i in idx:
+        if IN_UNITS[role[i]]:
+            units[n_units] = i
+            n_units += 1
+        if IN_FAMILY[role[i]]:
+            family[n_family] = i
+            n_family += 1
+    return units[:n_units], family[:n_family]
+
+
+@njit(cache=True)
+def _units(fighters, unit, command, state, region, place):  # pragma: no cover - compiled
+    """Fighters in units (``unit`` within their side: region of origin and place), in unit
+    order (stable): the ties of each to the next of its unit (two arrays of ends); each
+    unit's first member; and where each first member's commander is drawn from: the
+    commanders (of ``command``, those in the territory) of its side, or all of them where
+    its side has none, as a start and a size in ``pools`` (empty if nobody commands)."""
+    side = np.empty(len(fighters), dtype=np.int64)
+    for j in range(len(fighters)):
+        side[j] = np.int64(region[fighters[j]]) * PLACES + place[fighters[j]]
     label = side * UNIT_LABELS + unit
     order = np.argsort(label, kind="mergesort")
     m = len(order)
     a = np.empty(m, dtype=np.intp)
     b = np.empty(m, dtype=np.intp)
     heads = np.empty(m, dtype=np.intp)
-    run_side = np.empty(m, dtype=np.int64)
-    run_start = np.empty(m + 1, dtype=np.int64)
-    k = h = r = 0
+    head_side = np.empty(m, dtype=np.int64)
+    k = h = 0
     for j in range(m):
         i = order[j]
         if j > 0 and label[i] == label[order[j - 1]]:
             a[k], b[k] = fighters[order[j - 1]], fighters[i]
             k += 1
+        else:
+            heads[h], head_side[h] = fighters[i], side[i]
+            h += 1
+    # the commanders in the territory, grouped by side, then all of them in row order
+    active = command[_in_state(command, state, _ACTIVE)]
+    by_side, start = _grouped(active, _sides(active, region, place), SIDES)
+    pools = np.concatenate((by_side, active)) if len(active) else active
+    pool_start = np.empty(h, dtype=np.int64)
+    pool_size = np.empty(h, dtype=np.int64)
+    for j in range(h):
+        s = head_side[j]
+        if start[s + 1] > start[s]:
+            pool_start[j], pool_size[j] = start[s], start[s + 1] - start[s]
+        else:
+            pool_start[j], pool_size[j] = len(active), len(active)
+    return a[:k].copy(), b[:k].copy(), heads[:h].copy(), pools, pool_start, pool_size
+
+
+@njit(cache=True)
+def _in_state(rows, state, code):  # pragma: no cover - compiled
+    """Boolean per row of ``rows``: in state ``code``."""
+    out = np.empty(len(rows), dtype=np.bool_)
+    for j in range(len(rows)):
+        out[j] = state[rows[j]] == code
+    return out
+
+
+@njit(cache=True)
+def _families(family, fighters, region):  # pragma: no cover - compiled
+    """The members of ``family`` whose region of origin has fighters or settlers among
+    ``fighters``, grouped by region (in order within one), and for each, where its home is
+    drawn from: a start and a size in ``homes`` (``fighters`` grouped by region)."""
+    fam, fam_start = _grouped(family, _regions(family, region), N_REGIONS)
+    homes, home_start = _grouped(fighters, _regions(fighters, region), N_REGIONS)
+    keep = np.empty(len(fam), dtype=np.intp)
+    start = np.empty(len(fam), dtype=np.int64)
+    size = np.empty(len(fam), dtype=np.int64)
+    k = 0
+    for r in range(N_REGIONS):
+        theirs = home_start[r + 1] - home_start[r]
+        if theirs == 0:
             continue
-        if r == 0 or side[i] != run_side[r - 1]:
-            run_side[r], run_start[r] = side[i], h
-            r += 1
-        heads[h] = fighters[i]
-        h += 1
-    run_start[r] = h
-    return (
-        a[:k].copy(),
-        b[:k].copy(),
-        heads[:h].copy(),
-        run_side[:r].copy(),
-        run_start[: r + 1].copy(),
-    )
+        for j in range(fam_start[r], fam_start[r + 1]):
+            keep[k], start[k], size[k] = fam[j], home_start[r], theirs
+            k += 1
+    return keep[:k], homes, start[:k], size[:k]
+
+
+@njit(cache=True)
+def _regions(rows, region):  # pragma: no cover - compiled
+    """The region of origin of each of ``rows``."""
+    out = np.empty(len(rows), dtype=np.int64)
+    for j in range(len(rows)):
+        out[j] = region[rows[j]]
+    return out
+
+
+@njit(cache=True)
+def _live_with(family, head, place, home):  # pragma: no cover - compiled
+    """Each of ``family`` takes the place and the home of its ``head``."""
+    for j in range(len(family)):
+        place[family[j]] = place[head[j]]
+        home[family[j]] = home[head[j]]
 
 
 @njit(cache=True)
@@ -292,26 +353,65 @@ def _grouped(rows, key, groups):  # pragma: no cover - compiled
     return out, start
 
 
-def _side(pop, idx: np.ndarray) -> np.ndarray:
-    """Region of origin and place together, as one label."""
-    return _sides(idx, pop.region, pop.place)
-
-
 @njit(cache=True)
 def _sides(idx, region, place):  # pragma: no cover - compiled
-    """:func:`_side` in one pass."""
+    """Region of origin and place together, as one label, for each of ``idx``."""
     out = np.empty(len(idx), dtype=np.int64)
     for j in range(len(idx)):
         out[j] = np.int64(region[idx[j]]) * PLACES + place[idx[j]]
     return out
 
 
-def _arrive(w: World, count: int, region_p: np.ndarray, role_p: np.ndarray, regions):
+class Shares:
+    """Per run: the cumulative shares arrivals draw their regions and roles from, as
+    ``Generator.choice`` computes them (its draws, without its checks, at each call)."""
+
+    def __init__(self) -> None:
+        self.foreign_regions: np.ndarray | None = None
+        self.foreign_roles = self.local_roles = NO_SHARES
+
+
+NO_SHARES = np.ones(1)  # one category, with certainty (the locals' region)
+
+
+def shares(w: World) -> Shares:
+    """The cumulative shares, built on first use in a run."""
+    mem, p = w.memory(Shares), w.population
+    if mem.foreign_regions is None:
+        mem.foreign_regions = _cumulative(w.table(p.foreign_region_shares))
+        mem.foreign_roles = _cumulative(w.table(p.foreign_role_shares))
+        mem.local_roles = _cumulative(w.table(p.local_role_shares))
+    return mem
+
+
+def _cumulative(p: np.ndarray) -> np.ndarray:
+    """Shares as ``Generator.choice`` cumulates them: the running sum over its last value."""
+    cdf = np.asarray(p, dtype=np.float64).cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
+@njit(cache=True)
+def _choose(cdf, u, labels):  # pragma: no cover - compiled
+    """The label of the category each uniform draw ``u`` falls in (``Generator.choice``:
+    the number of cumulative shares ``cdf`` at or below the draw)."""
+    out = np.empty(len(u), dtype=np.int8)
+    for j in range(len(u)):
+        c = 0
+        while c < len(cdf) and cdf[c] <= u[j]:
+            c += 1
+        out[j] = labels[c]
+    return out
+
+
+def _arrive(w: World, count: int, regions: np.ndarray, region_cdf, role_cdf) -> np.ndarray:
+    """``count`` members arrive in the territory: their regions (of ``regions``) and roles
+    drawn from the cumulative shares, as ``Generator.choice`` draws them."""
     if count == 0:
-        return np.zeros(0, dtype=np.int64)
+        return NOBODY
     rng = w.rng
-    region = regions[rng.choice(len(region_p), count, p=region_p)]
-    role = rng.choice(len(role_p), count, p=role_p).astype(np.int8)
+    region = _choose(region_cdf, rng.random(count), regions)
+    role = _choose(role_cdf, rng.random(count), ROLES)
     idx = new_members(w, region, role, State.ACTIVE, w.t)
     _tie_units(w, idx)
     return idx
@@ -326,10 +426,11 @@ def step(w: World) -> None:
     local_mean = p.local_recruits_per_month * s.control[t]
     n_foreign = int(rng.poisson(w.agents(max(foreign_mean, 0.0))))
     n_local = int(rng.poisson(w.agents(local_mean)))
-    f = _arrive(
-        w, n_foreign, w.table(p.foreign_region_shares), w.table(p.foreign_role_shares), FOREIGN
-    )
-    loc = _arrive(w, n_local, ONE, w.table(p.local_role_shares), LOCAL)
+    if n_foreign == n_local == 0:
+        return
+    cdf = shares(w)
+    f = _arrive(w, n_foreign, FOREIGN, cdf.foreign_regions, cdf.foreign_roles)
+    loc = _arrive(w, n_local, LOCAL, NO_SHARES, cdf.local_roles)
     w.count("arrived_foreign", len(f))
     w.count("arrived_local", len(loc))
     if len(loc):
