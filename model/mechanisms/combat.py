@@ -91,15 +91,21 @@ class Front:
     peak_fighters = 0
 
 
+def exposures(w: World) -> np.ndarray:
+    """Exposure to death in combat, or when overrun, per region of origin (locals 1)."""
+    return w.table(w.group(Combat).region_exposure, local=1.0)
+
+
 def exposure(w: World, idx: np.ndarray) -> np.ndarray:
     """Exposure to death in combat, or when overrun, per person (locals 1)."""
-    return w.table(w.group(Combat).region_exposure, local=1.0)[w.pop.region[idx]]
+    return exposures(w)[w.pop.region[idx]]
 
 
 def fighter_shortage(w: World) -> float:
     """1 - fighters in territory / their peak so far, times combat intensity."""
     pop, front = w.pop, w.memory(Front)
-    fighters = _fighters_in_territory(pop.state, pop.role, pop.n)
+    # nobody in the territory once it is lost: no pass over every row then
+    fighters = _fighters_in_territory(pop.state, pop.role, pop.n) if pop.count(State.ACTIVE) else 0
     front.peak_fighters = max(front.peak_fighters, fighters)
     if front.peak_fighters == 0:
         return 0.0
@@ -112,6 +118,8 @@ def sent_to_front(w: World, held: np.ndarray) -> np.ndarray:
 
 
 def step(w: World) -> None:
+    if w.pop.count(State.ACTIVE) == 0:  # nobody in the territory (nothing drawn)
+        return
     c, t, pop = w.group(Combat), w.t, w.pop
     intensity = w.schedule.intensity[t]
     idx = pop.where(State.ACTIVE, t=t)
@@ -124,7 +132,7 @@ def step(w: World) -> None:
         pop.region,
         pop.skill,
         w.table(c.death_hazard),
-        w.table(c.region_exposure, local=1.0),
+        exposures(w),
         intensity,
         c.skill_gain_per_month * intensity,
     )
