@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
 from regroup.core.states import (
@@ -27,9 +28,9 @@ from regroup.core.states import (
     State,
     membership,
 )
-from regroup.core.world import PERSONS, Output
+from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import insurgency, prison
-from regroup.mechanisms.combat import exposure
+from regroup.mechanisms.combat import exposures
 from regroup.mechanisms.escape import leave_territory
 from regroup.mechanisms.security import execute
 
@@ -156,6 +157,17 @@ def withdrawal_share(w: World) -> float:
     return min(1.0, w.group(Collapse).withdrawal * lost_share(w))
 
 
+def _loyal_fighters(w: World, idx: np.ndarray, locals_only: bool) -> np.ndarray:
+    """The loyal fighters among ``idx`` (locals only, with ``locals_only``) who are still in
+    the territory since before this month: every row of ``idx`` in it then and not moved
+    since (a move sets the month entered), as :meth:`Population.where` would find them."""
+    pop = w.pop
+    loyal = as_compared(w.loyal_from, pop.loyalty)
+    return _loyal_fighters_in_territory(
+        idx, pop.state, pop.entered, w.t, pop.role, pop.region, pop.loyalty, loyal, locals_only
+    )
+
+
 def underground(w: World, idx: np.ndarray) -> None:
     """People leaving the territory alive and free: loyal fighters stay behind in an
     insurgent cell with probability ``collapse.stay_behind``; the others hide locally
@@ -164,16 +176,15 @@ def underground(w: World, idx: np.ndarray) -> None:
         return
     c, t, pop = w.group(Collapse), w.t, w.pop
     leave_territory(w, idx)
-    loyal_fighters = idx[FIGHTING.take(pop.role[idx]) & w.loyal(pop.loyalty[idx])]
+    loyal_fighters = _loyal_fighters(w, idx, locals_only=False)
     cell = w.chance(loyal_fighters, c.stay_behind)
     if len(cell):
         pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
         insurgency.form_cells(w, cell)
         w.count("stayed_behind", len(cell))
-    rest = idx[pop.state[idx] == ACTIVE]
-    local = pop.region[rest] == LOCAL
-    pop.move(rest[local], State.HIDING_LOCAL, t)
-    pop.move(rest[~local], State.ESCAPING, t)
+    local, foreign = _still_active_by_origin(idx, pop.state, pop.region)
+    pop.move(local, State.HIDING_LOCAL, t)
+    pop.move(foreign, State.ESCAPING, t)
 
 
 def overrun(w: World, idx: np.ndarray) -> None:
@@ -182,21 +193,25 @@ def overrun(w: World, idx: np.ndarray) -> None:
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
     c, t, pop = w.group(Collapse), w.t, w.pop
-    role, local = pop.role[idx], pop.region[idx] == LOCAL
-    u = w.draw(len(idx))
-    die = u < w.table(c.die_fighting)[role] * exposure(w, idx)
-    captured_p = np.where(local, c.local_captured, c.foreign_captured)
-    captured = ~die & (w.draw(len(idx)) < captured_p)
-    pop.move(idx[die], State.DEAD, t)
-    w.count("killed_at_collapse", int(die.sum()))
-    taken = idx[captured]
+    dead, taken, to_camp, to_prison, slipping = _fates(
+        idx,
+        w.draw(len(idx)),  # dying fighting,
+        w.draw(len(idx)),  # then captured alive
+        pop.role,
+        pop.region,
+        w.table(c.die_fighting),
+        exposures(w),
+        c.local_captured,
+        c.foreign_captured,
+    )
+    pop.move(dead, State.DEAD, t)
+    w.count("killed_at_collapse", len(dead))
     if len(taken):
-        to_camp = TO_CAMP.take(pop.role[taken])
         leave_territory(w, taken)
-        pop.move(taken[to_camp], State.DETAINED, t, Custody.CAMP)
-        prison.admit(w, taken[~to_camp], home=False)
+        pop.move(to_camp, State.DETAINED, t, Custody.CAMP)
+        prison.admit(w, to_prison, home=False)
         pop.known[taken] = True
-    underground(w, idx[~(die | captured)])  # slipping out
+    underground(w, slipping)
 
 
 def step(w: World) -> None:
@@ -204,11 +219,10 @@ def step(w: World) -> None:
     if f == 0.0:
         return
     t, pop = w.t, w.pop
-    overrun(w, w.chance(pop.where(State.ACTIVE, t=t), f))
+    active = pop.where(State.ACTIVE, t=t)
+    overrun(w, w.chance(active, f))
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
-    rest = pop.where(State.ACTIVE, t=t)
-    able = FIGHTING.take(pop.role[rest]) & (pop.region[rest] == LOCAL)
-    rest = rest[able & w.loyal(pop.loyalty[rest])]
+    rest = _loyal_fighters(w, active, locals_only=True)
     withdrawn = w.chance(rest, withdrawal_share(w))
     underground(w, withdrawn)
     w.count("withdrawn", len(withdrawn))
@@ -218,3 +232,78 @@ def step(w: World) -> None:
         left = execute(w, held)
         leave_territory(w, left)
         pop.move(left, State.HIDING_LOCAL, t)
+
+
+# ----------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _fates(  # pragma: no cover - compiled
+    idx, u_die, u_taken, role, region, die, exposure, local_captured, foreign_captured
+):
+    """The overrun ``idx`` by fate, each part in order: those who die fighting (draw
+    ``u_die`` below their role's ``die`` share times their region's ``exposure``); those
+    captured alive (the others whose draw ``u_taken`` is below their origin's share
+    captured), and these split into civilians (to camps) and the others (to prison); and
+    those who slip out."""
+    k = len(idx)
+    dead, taken, slipping = np.empty(k, np.intp), np.empty(k, np.intp), np.empty(k, np.intp)
+    to_camp, to_prison = np.empty(k, np.intp), np.empty(k, np.intp)
+    a = b = c = d = e = 0
+    for j in range(k):
+        i = idx[j]
+        r = role[i]
+        captured = local_captured if region[i] == LOCAL else foreign_captured
+        if u_die[j] < die[r] * exposure[region[i]]:
+            dead[a] = i
+            a += 1
+        elif u_taken[j] < captured:
+            taken[b] = i
+            b += 1
+            if TO_CAMP[r]:
+                to_camp[c] = i
+                c += 1
+            else:
+                to_prison[d] = i
+                d += 1
+        else:
+            slipping[e] = i
+            e += 1
+    return dead[:a], taken[:b], to_camp[:c], to_prison[:d], slipping[:e]
+
+
+@njit(cache=True)
+def _loyal_fighters_in_territory(  # pragma: no cover - compiled
+    idx, state, entered, t, role, region, loyalty, loyal, locals_only
+):
+    """The rows of ``idx`` in the territory (ACTIVE) since before month ``t``, of a fighting
+    role and loyal (loyalty at or above ``loyal``), in order; with ``locals_only``, locals
+    only."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for i in idx:
+        if (
+            state[i] == ACTIVE
+            and entered[i] < t
+            and FIGHTING[role[i]]
+            and loyalty[i] >= loyal
+            and (region[i] == LOCAL or not locals_only)
+        ):
+            out[k] = i
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True)
+def _still_active_by_origin(idx, state, region):  # pragma: no cover - compiled
+    """The rows of ``idx`` still in the territory (ACTIVE), split into locals and
+    foreigners, each part in order."""
+    local, foreign = np.empty(len(idx), dtype=np.intp), np.empty(len(idx), dtype=np.intp)
+    a = b = 0
+    for i in idx:
+        if state[i] == ACTIVE:
+            if region[i] == LOCAL:
+                local[a] = i
+                a += 1
+            else:
+                foreign[b] = i
+                b += 1
+    return local[:a], foreign[:b]

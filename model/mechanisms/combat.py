@@ -96,11 +96,6 @@ def exposures(w: World) -> np.ndarray:
     return w.table(w.group(Combat).region_exposure, local=1.0)
 
 
-def exposure(w: World, idx: np.ndarray) -> np.ndarray:
-    """Exposure to death in combat, or when overrun, per person (locals 1)."""
-    return exposures(w)[w.pop.region[idx]]
-
-
 def fighter_shortage(w: World) -> float:
     """1 - fighters in territory / their peak so far, times combat intensity."""
     pop, front = w.pop, w.memory(Front)
