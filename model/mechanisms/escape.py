@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import (
     Month,
@@ -25,7 +26,7 @@ from regroup.config.fields import (
     table,
 )
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State
-from regroup.core.world import PERSONS, Output
+from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import justice, prison
 from regroup.mechanisms.disillusionment import wants_to_leave
 from regroup.mechanisms.security import detected
@@ -224,12 +225,16 @@ def leave_territory(w: World, idx: np.ndarray) -> None:
     """Set the disposition on leaving (Deen, seed 000); early leavers may take group funds."""
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
-    pop = w.pop
-    e = w.group(Escape)
-    dedicated = w.dedicated(pop.ideology[idx], pop.loyalty[idx])
-    disturbed = w.draw(len(idx)) < e.trauma_share
-    pop.disposition[idx] = np.where(
-        dedicated, DANGEROUS, np.where(disturbed, DISTURBED, DISILLUSIONED)
+    pop, e = w.pop, w.group(Escape)
+    _dispose(
+        idx,
+        w.draw(len(idx)),
+        e.trauma_share,
+        pop.ideology,
+        pop.loyalty,
+        as_compared(w.extremist_from, pop.ideology),
+        as_compared(w.loyal_from, pop.loyalty),
+        pop.disposition,
     )
     if w.t <= w.month(e.theft_until):
         thieves = w.chance(idx, e.theft_share)
@@ -248,27 +253,25 @@ def cross_border(w: World, idx: np.ndarray) -> None:
     captured = w.draw(len(idx)) < e.border_capture * w.schedule.border[t]
     taken = idx[captured]
     if len(taken):
-        local = pop.region[taken] == LOCAL
-        pop.move(taken[~local], State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
-        prison.admit(w, taken[local], home=False)
+        local, foreign = _by_origin(taken, pop.region)
+        pop.move(foreign, State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
+        prison.admit(w, local, home=False)
         pop.known[taken] = True
         w.count("border_captures", len(taken))
-    out = idx[~captured]
-    local = pop.region[out] == LOCAL
-    foreign = out[~local]
+    local, foreign = _by_origin(idx[~captured], pop.region)
     go_home = w.draw(len(foreign)) < w.table(e.go_home_share, local=0.0)[pop.region[foreign]]
     justice.arrive_home(w, foreign[go_home])
-    pop.move(
-        np.concatenate((foreign[~go_home], out[local])), State.HIDING_ABROAD, t, place=Place.TURKEY
-    )
+    pop.move(np.concatenate((foreign[~go_home], local)), State.HIDING_ABROAD, t, place=Place.TURKEY)
 
 
 def step(w: World) -> None:
     t, pop = w.t, w.pop
-    leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=t))
-    if len(leavers):  # (with nobody, every draw below is of nobody)
-        leave(w, leavers)
-    search(w, pop.where(State.ESCAPING, t=t))
+    if pop.count(State.ACTIVE):  # (none once the territory is lost)
+        leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=t))
+        if len(leavers):  # (with nobody, every draw below is of nobody)
+            leave(w, leavers)
+    if pop.count(State.ESCAPING):
+        search(w, pop.where(State.ESCAPING, t=t))
 
 
 def slip_out(w: World, idx: np.ndarray, new_identity: bool) -> None:
@@ -279,9 +282,8 @@ def slip_out(w: World, idx: np.ndarray, new_identity: bool) -> None:
     pop, t = w.pop, w.t
     leave_territory(w, idx)
     take_group_funds(w, idx)
-    local = pop.region[idx] == LOCAL
-    pop.move(idx[local], State.HIDING_LOCAL, t)
-    foreign = idx[~local]
+    local, foreign = _by_origin(idx, pop.region)
+    pop.move(local, State.HIDING_LOCAL, t)
     pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
     pop.documents[foreign] = True
     if new_identity:
@@ -293,26 +295,21 @@ def leave(w: World, leavers: np.ndarray) -> None:
     the others search for a smuggler if they can pay, or try alone."""
     e, t, pop = w.group(Escape), w.t, w.pop
     enforcement = w.schedule.enforcement[t]
-    role = pop.role[leavers]
-    is_amni, is_leader = role == AMNI, role == LEADER
-
+    amni, leaders, searching, poor = _ways_out(
+        leavers, pop.role, pop.funds, as_compared(e.smuggler_fee_usd.low, pop.funds)
+    )
     # Amni walk away, unknown, with group funds
-    slip_out(w, w.chance(leavers[is_amni], e.amni_walkaway), new_identity=False)
+    slip_out(w, w.chance(amni, e.amni_walkaway), new_identity=False)
     # leaders bribe their way out with group money; foreign leaders buy new documents
-    slip_out(w, w.chance(leavers[is_leader], e.leader_bribe_success), new_identity=True)
+    slip_out(w, w.chance(leaders, e.leader_bribe_success), new_identity=True)
 
     # everyone else: a smuggler if they can pay, otherwise on foot
-    others = leavers[~(is_amni | is_leader)]
-    can_pay = pop.funds[others] >= e.smuggler_fee_usd.low
-    searching = others[can_pay]
     pop.move(searching, State.ESCAPING, t)
-    on_foot = w.chance(
-        others[~can_pay], e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate
-    )
+    on_foot = w.chance(poor, e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate)
     if len(on_foot):
         caught = w.draw(len(on_foot)) < e.on_foot_detection * enforcement
         pop.move(on_foot[caught], State.DEAD, t)
-        w.count("killed_escaping", int(caught.sum()))
+        w.count("killed_escaping", int(np.count_nonzero(caught)))
         on_foot = on_foot[~caught]
     leave_territory(w, np.concatenate((searching, on_foot)))
     cross_border(w, on_foot)
@@ -327,7 +324,7 @@ def search(w: World, esc: np.ndarray) -> None:
     e, t, pop = w.group(Escape), w.t, w.pop
     caught = detected(w, esc)
     pop.move(esc[caught], State.DEAD, t)
-    w.count("killed_escaping", int(caught.sum()))
+    w.count("killed_escaping", int(np.count_nonzero(caught)))
     esc = esc[~caught]
     slowed = 1.0 - e.crackdown_search_effect * w.schedule.crackdown[t]
     found = w.chance(esc, slowed / e.search_months)
@@ -343,5 +340,62 @@ def search(w: World, esc: np.ndarray) -> None:
     w.count("smuggler_payments", len(paid))
     betrayed = w.draw(len(paid)) < e.amni_smuggler_share
     pop.move(paid[betrayed], State.DEAD, t)
-    w.count("killed_escaping", int(betrayed.sum()))
+    w.count("killed_escaping", int(np.count_nonzero(betrayed)))
     cross_border(w, paid[~betrayed])
+
+
+# ----------------------------------------------------------------------------- kernels
+@njit(cache=True)
+def _dispose(  # pragma: no cover - compiled
+    idx, u, trauma, ideology, loyalty, extremist, loyal, disposition
+):
+    """Each leaver's disposition, written for ``idx``: dangerous if dedicated (ideology and
+    loyalty at or above ``extremist`` and ``loyal``), otherwise disturbed if their draw ``u``
+    is below ``trauma``, else disillusioned."""
+    for j in range(len(idx)):
+        i = idx[j]
+        if ideology[i] >= extremist and loyalty[i] >= loyal:
+            disposition[i] = DANGEROUS
+        else:
+            disposition[i] = DISTURBED if u[j] < trauma else DISILLUSIONED
+
+
+@njit(cache=True)
+def _ways_out(leavers, role, funds, fee):  # pragma: no cover - compiled
+    """The ``leavers`` split by how they try to leave, each part in order: Amni members,
+    leaders, the others who can pay a smuggler's ``fee`` (funds at or above it), and the
+    others who cannot."""
+    k = len(leavers)
+    amni, leaders = np.empty(k, dtype=np.intp), np.empty(k, dtype=np.intp)
+    paying, poor = np.empty(k, dtype=np.intp), np.empty(k, dtype=np.intp)
+    a = b = c = d = 0
+    for i in leavers:
+        r = role[i]
+        if r == AMNI:
+            amni[a] = i
+            a += 1
+        elif r == LEADER:
+            leaders[b] = i
+            b += 1
+        elif funds[i] >= fee:
+            paying[c] = i
+            c += 1
+        else:
+            poor[d] = i
+            d += 1
+    return amni[:a], leaders[:b], paying[:c], poor[:d]
+
+
+@njit(cache=True)
+def _by_origin(idx, region):  # pragma: no cover - compiled
+    """The rows of ``idx`` split into locals and foreigners, each part in order."""
+    local, foreign = np.empty(len(idx), dtype=np.intp), np.empty(len(idx), dtype=np.intp)
+    a = b = 0
+    for i in idx:
+        if region[i] == LOCAL:
+            local[a] = i
+            a += 1
+        else:
+            foreign[b] = i
+            b += 1
+    return local[:a], foreign[:b]
