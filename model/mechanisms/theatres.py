@@ -34,7 +34,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import Field
+from regroup.core.population import NOBODY, Field
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms.insurgency import Roster, bits, in_places
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 FIELDS = {"affiliated": Field(np.bool_)}  # tied into an affiliate's network on arrival
 WOMAN, MINOR = int(Role.WOMAN), int(Role.MINOR)
 RELEASED, REMOBILISED = int(State.RELEASED), int(State.REMOBILISED)
+LIBYA, AFGHANISTAN = int(Place.LIBYA), int(Place.AFGHANISTAN)
 OTHER_THEATRES = bits(IN_OTHER_THEATRE)
 OUTPUTS = {
     "theatre_travellers": Output(
@@ -199,18 +200,20 @@ def attrition(w: World) -> None:
     """Members in another theatre since before this month are killed there at
     ``theatres.death``."""
     pop = w.pop
-    idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, OTHER_THEATRES)
+    if pop.count(State.REMOBILISED):  # (nobody before the insurgency)
+        idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, OTHER_THEATRES)
+    else:
+        idx = NOBODY
     killed = w.chance(idx, w.group(Theatres).death)
     pop.move(killed, State.DEAD, w.t)
     w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=len(Place)))
 
 
-def arrive(w: World, idx: np.ndarray, dest: Place) -> None:
+def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
     """``idx`` arrive in theatre ``dest``: remobilised there; those who join the affiliate's
-    network (``theatres.joins_affiliate``) are tied to a member of it already there (chained
-    to each other if there is none)."""
+    network (``theatres.joins_affiliate``) are tied to a member of it already there
+    (``there``; chained to each other if there is none)."""
     pop, rng, network = w.pop, w.rng, w.memory(Travel).affiliated
-    there = _affiliates_at(network.rows(w), pop.state, pop.place, pop.affiliated, int(dest))
     pop.move(idx, State.REMOBILISED, w.t, place=dest)
     joining = w.chance(idx, w.group(Theatres).joins_affiliate)
     pop.affiliated[idx] = False
@@ -229,11 +232,19 @@ def step(w: World) -> None:
     going = travellers(w)
     if len(going) == 0:
         return
+    pop = w.pop
     to_libya = w.draw(len(going)) < libya_share(w, going)
-    for dest, idx in ((Place.LIBYA, going[to_libya]), (Place.AFGHANISTAN, going[~to_libya])):
+    # each theatre's network before anyone arrives (arrivals in one are not in the other's)
+    in_libya, in_afghanistan = _affiliates_in_theatres(
+        w.memory(Travel).affiliated.rows(w), pop.state, pop.place, pop.affiliated
+    )
+    for dest, idx, there in (
+        (Place.LIBYA, going[to_libya], in_libya),
+        (Place.AFGHANISTAN, going[~to_libya], in_afghanistan),
+    ):
         if len(idx):
-            arrive(w, idx, dest)
-    w.count("theatre_travellers", np.bincount(w.pop.place[going], minlength=len(Place)))
+            arrive(w, idx, dest, there)
+    w.count("theatre_travellers", np.bincount(pop.place[going], minlength=len(Place)))
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -259,12 +270,17 @@ def _dedicated_fighters(  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _affiliates_at(rows, state, place, affiliated, at):  # pragma: no cover - compiled
-    """The rows of ``rows`` (increasing) in an affiliate's network at place ``at``: in an
-    organised group there, tied into the network on arrival."""
-    out = np.empty(len(rows), dtype=np.intp)
-    k = 0
+def _affiliates_in_theatres(rows, state, place, affiliated):  # pragma: no cover - compiled
+    """The rows of ``rows`` (increasing) in an affiliate's network in Libya, then those in
+    Afghanistan: in an organised group there, tied into the network on arrival."""
+    libya, afghanistan = np.empty(len(rows), dtype=np.intp), np.empty(len(rows), dtype=np.intp)
+    a = b = 0
     for i in rows:
-        out[k] = i
-        k += (state[i] == REMOBILISED) & (place[i] == at) & affiliated[i]
-    return out[:k]
+        if state[i] == REMOBILISED and affiliated[i]:
+            if place[i] == LIBYA:
+                libya[a] = i
+                a += 1
+            elif place[i] == AFGHANISTAN:
+                afghanistan[b] = i
+                b += 1
+    return libya[:a], afghanistan[:b]
