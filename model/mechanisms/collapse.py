@@ -278,17 +278,17 @@ def _loyal_fighters_in_territory(  # pragma: no cover - compiled
     role and loyal (loyalty at or above ``loyal``), in order; with ``locals_only``, locals
     only."""
     out = np.empty(len(idx), dtype=np.intp)
+    anywhere = np.int64(not locals_only)
     k = 0
-    for i in idx:
-        if (
-            state[i] == ACTIVE
-            and entered[i] < t
-            and FIGHTING[role[i]]
-            and loyalty[i] >= loyal
-            and (region[i] == LOCAL or not locals_only)
-        ):
-            out[k] = i
-            k += 1
+    for i in idx:  # branch-free: writes every row, keeps those wanted
+        out[k] = i
+        k += (
+            np.int64(state[i] == ACTIVE)
+            & np.int64(entered[i] < t)
+            & np.int64(FIGHTING[role[i]])
+            & np.int64(loyalty[i] >= loyal)
+            & (np.int64(region[i] == LOCAL) | anywhere)
+        )
     return out[:k]
 
 
