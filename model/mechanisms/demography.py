@@ -102,16 +102,12 @@ MINOR, CAMP, NO_CUSTODY = int(Role.MINOR), int(Custody.CAMP), int(Custody.NONE)
 @njit(cache=True)
 def _due(month, parent, t):  # pragma: no cover - compiled
     """The parents of the children who come of age in month ``t``, in the order scheduled."""
+    out = np.empty(len(month), dtype=np.int64)
     k = 0
-    for m in month:
-        k += m == t
-    out = np.empty(k, dtype=np.int64)
-    j = 0
-    for i in range(len(month)):
-        if month[i] == t:
-            out[j] = parent[i]
-            j += 1
-    return out
+    for i in range(len(month)):  # branch-free: writes every parent, keeps those due
+        out[k] = parent[i]
+        k += month[i] == t
+    return out[:k]
 
 
 ACTIVE, DEAD, DETAINED = int(State.ACTIVE), int(State.DEAD), int(State.DETAINED)
