@@ -57,7 +57,7 @@ REMOBILISABLE = (
 SPEAKING = np.int32(code_bits(*SPEAKERS))
 REJOINING = np.int32(code_bits(*REMOBILISABLE))
 _DISILLUSIONED = int(Disposition.DISILLUSIONED)
-_ACTIVE, _LOCAL = int(State.ACTIVE), int(Region.LOCAL)
+_ACTIVE, _REMOBILISED, _LOCAL = int(State.ACTIVE), int(State.REMOBILISED), int(Region.LOCAL)
 FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group
 OUTPUTS = {
     "appeal": Output(INDEX, "The group's appeal, relative to the peak of the caliphate (1)."),
@@ -237,9 +237,9 @@ class Census(NamedTuple):
 
 def census(w: World) -> Census:
     """The would-be public defectors, those who may rejoin a funded pool, the remobilised,
-    and the members in the territory (and how many are foreign), now."""
+    and the members in the territory (and how many are foreign), now: one compiled pass."""
     pop = w.pop
-    speakers, remobilisable, active, foreign = _census(
+    speakers, remobilisable, remobilised, active, foreign = _census(
         pop.state,
         pop.entered,
         pop.disposition,
@@ -249,41 +249,47 @@ def census(w: World) -> Census:
         np.int16(w.t),
         pop.n,
     )
-    return Census(speakers, remobilisable, pop.where(State.REMOBILISED), active, foreign)
+    return Census(speakers, remobilisable, remobilised, active, foreign)
 
 
 @njit(cache=True)
 def _census(state, entered, disposition, spoke, connected, region, t, n):  # pragma: no cover
     """Over rows ``0..n-1``: the would-be speakers (in a SPEAKERS state, disillusioned, not
-    yet spoken) and those who may rejoin (in a REMOBILISABLE state since before month ``t``,
-    in a funded pool), in row order; and how many are in the territory, and of them foreign.
+    yet spoken), those who may rejoin (in a REMOBILISABLE state since before month ``t``,
+    in a funded pool) and the remobilised, in row order; and how many are in the territory,
+    and of them foreign.
 
     Branch-free on 32-bit integers: a first pass codes each row (a bit for each list) and
     counts; a second writes every row to each list and keeps it there (the list's end moves
     on) only if it belongs."""
     code = np.empty(n, dtype=np.uint8)
-    n_speakers = n_rejoining = active = foreign = 0
+    n_speakers = n_rejoining = n_remobilised = active = foreign = 0
     for i in range(n):
         s = np.int32(state[i])
         speaking = ((SPEAKING >> s) & 1) & np.int32(disposition[i] == _DISILLUSIONED)
         speaking &= np.int32(spoke[i] == 0)
         rejoining = ((REJOINING >> s) & 1) & np.int32(entered[i] < t) & np.int32(connected[i])
+        remobilised = np.int32(s == _REMOBILISED)
         in_territory = np.int32(s == _ACTIVE)
-        code[i] = speaking | (rejoining << 1)
+        code[i] = speaking | (rejoining << 1) | (remobilised << 2)
         n_speakers += speaking
         n_rejoining += rejoining
+        n_remobilised += remobilised
         active += in_territory
         foreign += in_territory & np.int32(region[i] != _LOCAL)
     speakers = np.empty(n_speakers + 1, dtype=np.intp)
     rejoin = np.empty(n_rejoining + 1, dtype=np.intp)
-    n_speakers = n_rejoining = 0
+    remob = np.empty(n_remobilised + 1, dtype=np.intp)
+    n_speakers = n_rejoining = n_remobilised = 0
     for i in range(n):
         c = np.int64(code[i])
         speakers[n_speakers] = i
         n_speakers += c & 1
         rejoin[n_rejoining] = i
-        n_rejoining += c >> 1
-    return speakers[:n_speakers], rejoin[:n_rejoining], active, foreign
+        n_rejoining += (c >> 1) & 1
+        remob[n_remobilised] = i
+        n_remobilised += c >> 2
+    return speakers[:n_speakers], rejoin[:n_rejoining], remob[:n_remobilised], active, foreign
 
 
 def appeal(w: World, now: Census | None = None) -> float:
@@ -301,6 +307,14 @@ def appeal(w: World, now: Census | None = None) -> float:
     return max(0.0, raw / peak)
 
 
+class Coverage:
+    """Per run: the grievances lever's coverage per place last seen, and whether it is one
+    value everywhere."""
+
+    coverage: np.ndarray | None = None
+    uniform = True
+
+
 def grievances_addressed(w: World) -> float:
     """The share of the appeal's grievance term addressed this month (``policy.grievances``).
 
@@ -310,7 +324,10 @@ def grievances_addressed(w: World) -> float:
     places, the home value with the rest; with nobody free, the home value (recruits travel
     from home)."""
     coverage = w.coverage("grievances")
-    if coverage.min() == coverage.max():  # off, or one value everywhere
+    mem = w.memory(Coverage)
+    if coverage is not mem.coverage:  # the lever's values change at its start only
+        mem.coverage, mem.uniform = coverage, bool(coverage.min() == coverage.max())
+    if mem.uniform:  # off, or one value everywhere
         return float(coverage[0])
     pop = w.pop
     where = pop.view("place")[pop.mask(*FREE_STATES)]
