@@ -302,6 +302,7 @@ class Cells:
 
     def __init__(self) -> None:
         self.next_id = 0
+        self.size = 0  # a cell's size in agents (:func:`cell_agents`; 0: not yet known)
         self.open = np.full(N_PLACES, NO_CELL, dtype=np.int64)
         self.filled = np.zeros(N_PLACES, dtype=np.int64)
         self.network = Roster(
@@ -313,7 +314,10 @@ class Cells:
 
 def cell_agents(w: World) -> int:
     """A cell's size in agents (``insurgency.cell_size`` persons, at least one agent)."""
-    return max(1, int(round(w.agents(w.group(Insurgency).cell_size))))
+    mem = w.memory(Cells)
+    if not mem.size:  # a parameter: the same all run
+        mem.size = max(1, int(round(w.agents(w.group(Insurgency).cell_size))))
+    return mem.size
 
 
 def form_cells(w: World, idx: np.ndarray) -> None:
@@ -330,7 +334,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         return
     rng, mem = w.rng, w.memory(Cells)
     k = cell_agents(w)
-    kind = tie_kinds.INSURGENT_CELL
+    linkage = w.group(Insurgency).cell_linkage
     pop.insurgent_cell[idx] = NO_CELL  # a member caught and freed again joins a new cell
     # by place: the members of its open cell, and the commanders and members of cells there
     old, n_old, targets, n_targets = _link_targets(
@@ -349,27 +353,26 @@ def form_cells(w: World, idx: np.ndarray) -> None:
             continue
         new = new[rng.permutation(len(new))]
         filled = int(mem.filled[place])
+        # the ties of the place's newcomers, in this order: each to the one before in its cell
         a, b, heads = _fill(new, pop.insurgent_cell, filled, int(mem.open[place]), mem.next_id, k)
-        w.ties.add(a, b, kind)  # each member tied to the one before in its cell
         mem.next_id += (filled + len(new) - 1) // k + 1 - (1 if filled else 0)  # cells started
         mem.open[place], mem.filled[place] = pop.insurgent_cell[new[-1]], (filled + len(new)) % k
         if mem.filled[place] == 0:  # the last cell is full: the next member opens a new one
             mem.open[place] = NO_CELL
+        ends = [a], [b]
         if filled and n_old[place]:  # the open cell's first newcomer joins a remaining member
-            w.ties.add(heads[:1], old[place, rng.integers(0, n_old[place], 1)], kind)
+            ends[0].append(heads[:1])
+            ends[1].append(old[place, rng.integers(0, n_old[place], 1)])
             heads = heads[1:]
-        link(w, heads, targets[place, : n_targets[place]])
+        # each head, at the linkage, to a commander or a member of another cell there
+        heads = w.chance(heads, linkage)
+        if len(heads) and n_targets[place]:
+            ends[0].append(heads)
+            ends[1].append(targets[place, rng.integers(0, n_targets[place], len(heads))])
+        if len(ends[0]) > 1:
+            a, b = np.concatenate(ends[0]), np.concatenate(ends[1])
+        w.ties.add(a, b, tie_kinds.INSURGENT_CELL)
     mem.network.include(w, idx)
-
-
-def link(w: World, heads: np.ndarray, targets: np.ndarray) -> None:
-    """Tie each of ``heads`` with probability ``insurgency.cell_linkage`` to one person drawn
-    from ``targets``: the commanders and the members of existing cells of the heads' place."""
-    heads = w.chance(heads, w.group(Insurgency).cell_linkage)
-    if len(heads) == 0 or len(targets) == 0:
-        return
-    chosen = targets[w.rng.integers(0, len(targets), len(heads))]
-    w.ties.add(heads, chosen, tie_kinds.INSURGENT_CELL)
 
 
 def fund(w: World, members: np.ndarray | None = None) -> None:
