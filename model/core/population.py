@@ -155,12 +155,12 @@ class Population:
         """Append ``count`` rows; ``values`` are scalars or arrays per field. Returns indices."""
         if self.n + count > self.capacity:
             self._grow(self.n + count)
-        idx = np.arange(self.n, self.n + count)
+        rows = slice(self.n, self.n + count)
         for name, value in values.items():
-            getattr(self, name)[idx] = value
+            getattr(self, name)[rows] = value
         self.n += count
-        self._counts += np.bincount(self.state[idx], minlength=len(State))
-        return idx
+        self._counts += np.bincount(self.state[rows], minlength=len(State))
+        return np.arange(rows.start, rows.stop)
 
     def count(self, *states: State) -> int:
         """How many people are in any of ``states`` now (kept up to date by add and move)."""
