@@ -257,18 +257,31 @@ def _intelligence(i, place, sharing, gain):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _detection_of(i, state, place, known, sharing, gain, base, unknown, abroad):  # pragma: no cover
-    """:func:`detection` of person ``i``."""
-    p = base * _intelligence(i, place, sharing, gain) * (1.0 if known[i] else unknown)
-    return p * (abroad if state[i] == _HIDING_ABROAD else 1.0)
+def _detection_of(
+    i, state, place, known, sharing, gain, base, by_known, by_abroad
+):  # pragma: no cover
+    """:func:`detection` of person ``i``, with its factors looked up by whether the person is
+    known and whether hiding abroad (:func:`_factors`): both are mixed among those sought,
+    and branches on them cost twice as much."""
+    p = base * _intelligence(i, place, sharing, gain) * by_known[np.int64(known[i])]
+    return p * by_abroad[np.int64(state[i] == _HIDING_ABROAD)]
+
+
+@njit(cache=True, inline="always")
+def _factors(unknown, abroad):  # pragma: no cover - compiled
+    """``hiding.unknown_factor`` by whether known (1 if so) and ``hiding.abroad_factor`` by
+    whether hiding abroad (1 if not), as :func:`_detection_of` looks them up."""
+    return np.array([unknown, 1.0]), np.array([1.0, abroad])
 
 
 @njit(cache=True)
 def _detection(idx, state, place, known, sharing, gain, base, unknown, abroad):  # pragma: no cover
     """:func:`detection` per person in ``idx``."""
+    by_known, by_abroad = _factors(unknown, abroad)
     out = np.empty(len(idx))
     for j in range(len(idx)):
-        out[j] = _detection_of(idx[j], state, place, known, sharing, gain, base, unknown, abroad)
+        i = idx[j]
+        out[j] = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
     return out
 
 
@@ -324,14 +337,14 @@ def _caught(
     :func:`detection`, then the ``k``-th of ``watched`` if ``watched_draw[k]`` falls below
     ``acting`` (``hiding.monitored_detection``) x :func:`_intelligence` x ideology; each in
     order."""
+    by_known, by_abroad = _factors(unknown, abroad)
     caught = np.empty(len(sought) + len(watched), dtype=np.intp)
     c = 0
     for j in range(len(sought)):
         i = sought[j]
-        if sought_draw[j] < _detection_of(
-            i, state, place, known, sharing, gain, base, unknown, abroad
-        ):
-            caught[c] = i  # a branch: few are caught (a branch-free write cost twice as much)
+        p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
+        if sought_draw[j] < p:  # a branch: few are caught (a branch-free write cost twice)
+            caught[c] = i
             c += 1
     for k in range(len(watched)):
         i = watched[k]
