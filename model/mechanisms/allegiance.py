@@ -113,14 +113,18 @@ class Rows:
         self.own = np.zeros(0, dtype=np.uint8)
         self.tied = np.zeros(0, dtype=np.uint8)
 
+    def fit(self, pop: Population) -> None:
+        """Buffers for every row of ``pop`` (new ones, zero, when it has grown)."""
+        if len(self.inside) < pop.capacity:
+            self.inside = np.zeros(pop.capacity, dtype=np.bool_)
+            self.own = np.zeros(pop.capacity, dtype=np.uint8)
+            self.tied = np.zeros(pop.capacity, dtype=np.uint8)
+
     def select(self, pop: Population, states: int) -> np.ndarray:
         """The people in ``states`` (as bits, :func:`code_bits`) now, in increasing order;
         ``inside`` marks them (``Population.where`` and ``mask`` took two passes over the
         rows and one)."""
-        if len(self.inside) < pop.capacity:  # the population grew: new buffers
-            self.inside = np.zeros(pop.capacity, dtype=np.bool_)
-            self.own = np.zeros(pop.capacity, dtype=np.uint8)
-            self.tied = np.zeros(pop.capacity, dtype=np.uint8)
+        self.fit(pop)
         _mark(pop.state, pop.n, states, self.inside)
         return np.flatnonzero(self.inside[: pop.n])
 

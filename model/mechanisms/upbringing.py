@@ -43,83 +43,93 @@ def step(w: World) -> None:
     if u.kin_training <= 0:
         return
     rows = w.memory(AroundRows)
-    around = rows.select(pop, AROUND)
-    # with nobody in the territory, the set is allegiance's (the free): its answer is reused
-    key = "trainers" if pop.count(State.ACTIVE) else "free"
-    _train(
-        around,
+    rows.fit(pop)
+    pupils = _parts(
         pop.state,
         pop.role,
         pop.birth,
         pop.ideology,
         pop.loyalty,
         pop.skill,
-        *w.ties.inside(rows.inside[: pop.n], key=key),
-        rows.own,
-        rows.tied,
+        pop.n,
         w.t,
         w.population.fighting_age_years * 12,
         np.float32(w.extremist_from),
         np.float32(w.loyal_from),
         np.float32(w.qualified_from),
-        np.float32(u.kin_training),
+        rows.inside,
+        rows.own,
     )
+    # with nobody in the territory, the set is allegiance's (the free): its answer is reused
+    key = "trainers" if pop.count(State.ACTIVE) else "free"
+    src, dst = w.ties.inside(rows.inside[: pop.n], key=key)
+    if pupils:
+        _train(src, dst, rows.own, pop.skill, np.float32(u.kin_training))
 
 
 class AroundRows(Rows):
-    """:class:`Rows` for those free or in the territory (upbringing's per-run memory)."""
+    """:class:`Rows` for those free or in the territory (upbringing's per-run memory):
+    ``inside`` marks them, ``own`` holds each person's part (pupil, trainer)."""
 
 
 FREE = code_bits(*FREE_STATES)  # the states as bits (bit ``code`` each)
 AROUND = code_bits(*TRAINERS)
 MINOR = int(Role.MINOR)
+PUPIL, TRAINER = 1, 2  # the bits of a part
 
 
 @njit(cache=True)
-def _train(  # pragma: no cover - compiled
-    around,
+def _parts(  # pragma: no cover - compiled
     state,
     role,
     birth,
     ideology,
     loyalty,
     skill,
-    src,
-    dst,
-    part,
-    taught,
+    n,
     t,
     fighting_age_months,
     extremist_from,
     loyal_from,
     qualified_from,
-    gain,
+    inside,
+    part,
 ):
-    """Skill ``gain`` (float32, up to 1) for each pupil (a free minor of fighting age) tied
-    to a trainer (dedicated and qualified, free or in the territory), in place (``around``:
-    the people free or in the territory; ``src``-``dst``: the ties between two of them;
-    ``part`` and ``taught``: scratch bytes per row, ``taught`` zero on entry and on return)."""
+    """For each row ``i < n``, in one pass over the rows: ``inside[i]``, free or in the
+    territory, and ``part[i]``, bit 1 a pupil (a free minor of fighting age), bit 2 a
+    trainer (dedicated and qualified, free or in the territory). Returns the pupils."""
     pupils = 0
-    for i in around:  # every part read before any skill changes
+    for i in range(n):
+        s = np.int64(state[i])
         pupil = (
-            ((FREE >> np.int64(state[i])) & 1)
+            ((FREE >> s) & 1)
             & np.int64(role[i] == MINOR)
             & np.int64(t - birth[i] >= fighting_age_months)
         )
+        around = (AROUND >> s) & 1
         trainer = (
-            np.int64(ideology[i] >= extremist_from)
+            around
+            & np.int64(ideology[i] >= extremist_from)
             & np.int64(loyalty[i] >= loyal_from)
             & np.int64(skill[i] >= qualified_from)
         )
-        part[i] = pupil | (trainer << 1)  # bit 1 a pupil, bit 2 a trainer
+        inside[i] = around
+        part[i] = pupil | (trainer << 1)
         pupils += pupil
-    if pupils == 0:
-        return
+    return pupils
+
+
+@njit(cache=True)
+def _train(src, dst, part, skill, gain):  # pragma: no cover - compiled
+    """Skill ``gain`` (float32, up to 1) for each pupil tied to a trainer (``part``, by the
+    skills before any gain; ``src``-``dst``: the ties between two people free or in the
+    territory), in place, once however many trainers: a pupil taught loses its pupil bit."""
     for k in range(len(src)):
-        a, b = part[src[k]], part[dst[k]]
-        taught[src[k]] |= a & (b >> 1)  # written for every tie: a pupil's tie to a trainer
-        taught[dst[k]] |= b & (a >> 1)
-    for i in around:
-        if taught[i]:
-            skill[i] = min(skill[i] + gain, np.float32(1.0))
-            taught[i] = 0
+        a, b = src[k], dst[k]
+        pa, pb = part[a], part[b]
+        if pa & PUPIL and pb & TRAINER:
+            skill[a] = min(skill[a] + gain, np.float32(1.0))
+            part[a] = pa & TRAINER
+        if pb & PUPIL and pa & TRAINER:
+            skill[b] = min(skill[b] + gain, np.float32(1.0))
+            part[b] = pb & TRAINER
