@@ -42,8 +42,12 @@ def step(w: World) -> None:
     u, pop = w.group(Upbringing), w.pop
     if u.kin_training <= 0:
         return
-    rows = w.memory(AroundRows)
+    rows = w.memory(Parts)
     rows.fit(pop)
+    # the ties asked about: with nobody in the territory, those among the free (allegiance's
+    # question of the month, answered again at no cost); else those among the pupils and
+    # trainers (fewer people than all those free or in the territory, every tie that teaches)
+    territory = pop.count(State.ACTIVE) > 0
     pupils = _parts(
         pop.state,
         pop.role,
@@ -57,19 +61,20 @@ def step(w: World) -> None:
         np.float32(w.extremist_from),
         np.float32(w.loyal_from),
         np.float32(w.qualified_from),
+        not territory,
         rows.inside,
         rows.own,
     )
-    # with nobody in the territory, the set is allegiance's (the free): its answer is reused
-    key = "trainers" if pop.count(State.ACTIVE) else "free"
+    if pupils == 0:  # nobody to teach: no need for the ties
+        return
+    key = "pupils and trainers" if territory else "free"
     src, dst = w.ties.inside(rows.inside[: pop.n], key=key)
-    if pupils:
-        _train(src, dst, rows.own, pop.skill, np.float32(u.kin_training))
+    _train(src, dst, rows.own, pop.skill, np.float32(u.kin_training))
 
 
-class AroundRows(Rows):
-    """:class:`Rows` for those free or in the territory (upbringing's per-run memory):
-    ``inside`` marks them, ``own`` holds each person's part (pupil, trainer)."""
+class Parts(Rows):
+    """:class:`Rows` for upbringing (its per-run memory): ``inside`` marks the people whose
+    ties are asked about, ``own`` holds each person's part (pupil, trainer)."""
 
 
 FREE = code_bits(*FREE_STATES)  # the states as bits (bit ``code`` each)
@@ -92,12 +97,14 @@ def _parts(  # pragma: no cover - compiled
     extremist_from,
     loyal_from,
     qualified_from,
+    all_free,
     inside,
     part,
 ):
-    """For each row ``i < n``, in one pass over the rows: ``inside[i]``, free or in the
-    territory, and ``part[i]``, bit 1 a pupil (a free minor of fighting age), bit 2 a
-    trainer (dedicated and qualified, free or in the territory). Returns the pupils."""
+    """For each row ``i < n``, in one pass over the rows: ``part[i]``, bit 1 a pupil (a free
+    minor of fighting age), bit 2 a trainer (dedicated and qualified, free or in the
+    territory), and ``inside[i]``, free if ``all_free``, else a pupil or a trainer. Returns
+    the pupils."""
     pupils = 0
     for i in range(n):
         s = np.int64(state[i])
@@ -113,7 +120,7 @@ def _parts(  # pragma: no cover - compiled
             & np.int64(loyalty[i] >= loyal_from)
             & np.int64(skill[i] >= qualified_from)
         )
-        inside[i] = around
+        inside[i] = ((FREE >> s) & 1) if all_free else pupil | trainer
         part[i] = pupil | (trainer << 1)
         pupils += pupil
     return pupils
@@ -122,8 +129,8 @@ def _parts(  # pragma: no cover - compiled
 @njit(cache=True)
 def _train(src, dst, part, skill, gain):  # pragma: no cover - compiled
     """Skill ``gain`` (float32, up to 1) for each pupil tied to a trainer (``part``, by the
-    skills before any gain; ``src``-``dst``: the ties between two people free or in the
-    territory), in place, once however many trainers: a pupil taught loses its pupil bit."""
+    skills before any gain; ``src``-``dst``: ties among a set holding every pupil and
+    trainer), in place, once however many trainers: a pupil taught loses its pupil bit."""
     for k in range(len(src)):
         a, b = src[k], dst[k]
         pa, pb = part[a], part[b]
