@@ -113,9 +113,8 @@ def _parts(  # pragma: no cover - compiled
             & np.int64(role[i] == MINOR)
             & np.int64(t - birth[i] >= fighting_age_months)
         )
-        around = (AROUND >> s) & 1
         trainer = (
-            around
+            ((AROUND >> s) & 1)
             & np.int64(ideology[i] >= extremist_from)
             & np.int64(loyalty[i] >= loyal_from)
             & np.int64(skill[i] >= qualified_from)
