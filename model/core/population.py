@@ -251,6 +251,22 @@ class Population:
         )
 
 
+class Rows:
+    """Per-run buffers over every row that a mechanism reuses each month instead of
+    allocating them (kept in its ``World.memory``): ``inside``, a boolean per row (in the
+    month's set of people), and ``own``, a byte per row (each person's bits this month)."""
+
+    def __init__(self) -> None:
+        self.inside = np.zeros(0, dtype=np.bool_)
+        self.own = np.zeros(0, dtype=np.uint8)
+
+    def fit(self, pop: Population) -> None:
+        """Buffers for every row of ``pop`` (new ones, zero, when it has grown)."""
+        if len(self.inside) < pop.capacity:
+            self.inside = np.zeros(pop.capacity, dtype=np.bool_)
+            self.own = np.zeros(pop.capacity, dtype=np.uint8)
+
+
 ALWAYS = 1 << 20  # a month after every month a member can have entered a state
 NOBODY = np.empty(0, dtype=np.intp)
 _WANTED: dict[tuple[State, ...], int] = {}

@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
+from regroup.core.population import Rows
 from regroup.core.states import FREE_STATES, Disposition, code_bits
 
 if TYPE_CHECKING:
@@ -110,27 +111,18 @@ def step(w: World) -> None:
     )
 
 
-class Rows:
-    """Per-run buffers over every row that a mechanism reuses each month instead of
-    allocating them: ``inside`` (a boolean per row: in the month's set of people) and two
-    bytes per row, ``own`` (each person's bits this month) and ``tied`` (the bits gathered
-    from their ties: zero between months)."""
+class FreeRows(Rows):
+    """:class:`~regroup.core.population.Rows` for the free (allegiance's per-run memory), and
+    ``tied``, a byte per row: the bits gathered from each one's ties (zero between months)."""
 
     def __init__(self) -> None:
-        self.inside = np.zeros(0, dtype=np.bool_)
-        self.own = np.zeros(0, dtype=np.uint8)
+        super().__init__()
         self.tied = np.zeros(0, dtype=np.uint8)
 
     def fit(self, pop: Population) -> None:
-        """Buffers for every row of ``pop`` (new ones, zero, when it has grown)."""
-        if len(self.inside) < pop.capacity:
-            self.inside = np.zeros(pop.capacity, dtype=np.bool_)
-            self.own = np.zeros(pop.capacity, dtype=np.uint8)
+        super().fit(pop)
+        if len(self.tied) < pop.capacity:
             self.tied = np.zeros(pop.capacity, dtype=np.uint8)
-
-
-class FreeRows(Rows):
-    """:class:`Rows` for the free (allegiance's per-run memory)."""
 
 
 FREE = code_bits(*FREE_STATES)  # the free states as bits (bit ``code`` each)

@@ -11,8 +11,8 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
+from regroup.core.population import Rows
 from regroup.core.states import FREE_STATES, Role, State, code_bits
-from regroup.mechanisms.allegiance import Rows
 
 if TYPE_CHECKING:
     from regroup.core.world import World
