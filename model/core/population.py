@@ -164,6 +164,8 @@ class Population:
 
     def count(self, *states: State) -> int:
         """How many people are in any of ``states`` now (kept up to date by add and move)."""
+        if len(states) == 1:  # most calls: no generator to sum over
+            return int(self._counts[states[0]])
         return int(sum(self._counts[s] for s in states))
 
     def view(self, name: str) -> np.ndarray:
