@@ -3,8 +3,6 @@ undirected graph."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 from numba import njit
 
@@ -12,16 +10,32 @@ UNIT, FAMILY, CELL, RECRUITED, AFFILIATE = 1, 2, 3, 4, 5  # AFFILIATE: joined in
 INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a commander
 
 
-class Among(NamedTuple):
-    """The ties among the people ``inside`` when ``m`` ties were stored and ``gone`` of them
-    cut: their numbers and ends."""
+class _Answer:
+    """The ties among a set of people (those between two of its members), kept from one
+    question to the next: each stored tie's position in the answer (``pos``, -1 if not in
+    it) and the answer's ties (``tie``, ends ``src``-``dst``, the first ``k``), so that the
+    ties of the people who joined or left the set, those cut and those added since can be
+    put in or taken out (a tie taken out is replaced by the answer's last) without copying
+    the rest; ``inside`` is the set, ``m`` the ties stored and ``cuts`` the ties cut (noted
+    in ``Ties._cuts``) when it was last brought up to date."""
 
-    inside: np.ndarray
-    m: int
-    gone: int
-    tie: np.ndarray
-    src: np.ndarray
-    dst: np.ndarray
+    def __init__(self, capacity: int) -> None:
+        self.inside = np.zeros(0, dtype=np.bool_)
+        self.pos = np.full(capacity, -1, dtype=np.int32)
+        self.tie = np.empty(capacity, dtype=np.int32)
+        self.src = np.empty(capacity, dtype=np.int32)
+        self.dst = np.empty(capacity, dtype=np.int32)
+        self.k = -1  # never answered: found from every tie
+        self.m = 0
+        self.cuts = 0
+
+    def grow(self, capacity: int) -> None:
+        """Room for ``capacity`` stored ties."""
+        for name in ("pos", "tie", "src", "dst"):
+            old = getattr(self, name)
+            new = np.full(capacity, -1, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
 
 
 class Ties:
@@ -52,8 +66,11 @@ class Ties:
         self._built = 0  # ties (by number) in the index
         self._start = np.zeros(1, dtype=np.intp)
         self._tie = np.zeros(0, dtype=np.int32)
-        # the last answer of _inside() for each kind of question (see inside())
-        self._answers: dict[str | None, Among] = {}
+        self._other = np.zeros(0, dtype=np.int32)  # the other end of each (see _build_index)
+        # the answer of _inside() for each kind of question (see inside()), kept up to date
+        self._answers: dict[str | None, _Answer] = {}
+        self._cuts = np.zeros(0, dtype=np.int32)  # the numbers of the ties cut, in turn
+        self._ncuts = 0
 
     # ------------------------------------------------------------------ the ties that remain
     @property
@@ -140,6 +157,10 @@ class Ties:
         drop = touched[rng.random(len(touched)) < share]  # one draw a touched tie, in order
         self._alive[drop] = False
         self._gone += len(drop)
+        if self._ncuts + len(drop) > len(self._cuts):  # noted for the answers (see _inside)
+            self._cuts = np.resize(self._cuts, max(self._ncuts + len(drop), 2 * len(self._cuts)))
+        self._cuts[self._ncuts : self._ncuts + len(drop)] = drop
+        self._ncuts += len(drop)
 
     # ------------------------------------------------------------------ questions
     def neighbours(self, i: int) -> np.ndarray:
@@ -150,7 +171,7 @@ class Ties:
         """The ties between two people for whom ``inside`` (a boolean per person) is true, in
         their order."""
         last = self._inside(inside)
-        order = np.argsort(last.tie)
+        order = np.argsort(last.tie[: last.k])
         return last.src[order].astype(np.intp), last.dst[order].astype(np.intp)
 
     def inside(self, inside: np.ndarray, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +181,7 @@ class Ties:
         the next question with that key: cheaper than a pass over every tie when the set
         changes little from one question to the next."""
         last = self._inside(inside, key)
-        return last.src, last.dst
+        return last.src[: last.k], last.dst[: last.k]
 
     def any_neighbour(self, flag: np.ndarray, among: np.ndarray | None = None) -> np.ndarray:
         """Boolean per person: tied to at least one person for whom ``flag`` is true.
@@ -170,9 +191,11 @@ class Ties:
         if among is None:
             among = np.ones(len(flag), dtype=np.bool_)
         last = self._inside(among)
-        return _any_neighbour(flag, last.src, last.dst)
+        return _any_neighbour(flag, last.src[: last.k], last.dst[: last.k])
 
-    def components(self, nodes: np.ndarray, n: int, group: np.ndarray | None = None) -> np.ndarray:
+    def components(
+        self, nodes: np.ndarray, n: int, group: np.ndarray | None = None, key: str | None = None
+    ) -> np.ndarray:
         """Component label per person for the graph restricted to ``nodes`` (-1 elsewhere).
 
         With ``group`` (a code per person, such as the place where each is), only ties
@@ -181,46 +204,45 @@ class Ties:
 
         A component's label is the position in ``nodes`` of its first member, so labels
         grow with the components' first members (as ``scipy.sparse.csgraph`` numbers them).
+        The ties among ``nodes`` are kept under ``key`` (as by :meth:`inside`).
         """
         inside = np.zeros(n, dtype=np.bool_)
         inside[nodes] = True
-        last = self._inside(inside)
+        last = self._inside(inside, key)
         if group is None:
             group = np.zeros(n, dtype=np.int8)
-        return _components(nodes, n, group, last.src, last.dst)
+        return _components(nodes, n, group, last.src[: last.k], last.dst[: last.k])
 
-    def _inside(self, inside: np.ndarray, key: str | None = None) -> Among:
-        """The ties among ``inside`` (:class:`Among`, in no particular order), the last answer
-        remembered.
+    def _inside(self, inside: np.ndarray, key: str | None = None) -> _Answer:
+        """The ties among ``inside`` (:class:`_Answer`, in no particular order), the answer
+        kept under ``key`` brought up to date.
 
         The months ask this for nearly the same set again and again (free members in
-        ``allegiance``, with the active in ``upbringing``, again in ``regrouping``, and next
-        month): the same set is answered from the last answer; otherwise, when few people
-        joined the set, the last answer is filtered (dropping the ties cut since and those of
-        the people who left), and the ties of the people who joined are looked up in the
-        index, and the ties added since are filtered; only a set with many newcomers is
-        filtered from every tie.
+        ``allegiance``, again in ``regrouping``, and next month): the ties cut since are taken
+        out of the answer, the indexed ties of the people who left and joined the set are
+        taken out and put in, and the ties not indexed are checked one by one; only a first
+        question, or one about a set with many changes, is answered from every tie.
         """
-        self._index()  # before reading the last answer: a rebuild renumbers the ties
-        last, m = self._answers.get(key), self._m
-        if last is not None and len(last.inside) <= len(inside):
-            same, joined = _joined(inside, last.inside)
-            if same and last.m == m and last.gone == self._gone:
-                return last
-            if len(joined) <= len(inside) // 8:
-                found = _update(
-                    inside, joined, last.tie, last.src, last.dst, self._start, self._tie,
-                    self._src, self._dst, self._alive, self._built, last.m, m,
-                )  # fmt: skip
-                self._answers[key] = Among(inside.copy(), m, self._gone, *found)
-                return self._answers[key]
-        everyone = np.zeros(0, dtype=np.int32)
-        found = _update(
-            inside, everyone, everyone, everyone, everyone, self._start, self._tie,
-            self._src, self._dst, self._alive, 0, 0, m,
+        self._index()  # before reading the answer: a rebuild may renumber the ties (and drop it)
+        last = self._answers.get(key)
+        if last is None or len(last.inside) > len(inside):
+            last = self._answers[key] = _Answer(len(self._src))
+        if len(last.pos) < len(self._src):
+            last.grow(len(self._src))
+        if len(last.inside) < len(inside):  # the people added since are outside it so far
+            last.inside = np.concatenate(
+                [last.inside, np.zeros(len(inside) - len(last.inside), dtype=np.bool_)]
+            )
+        words = len(inside) // 8 * 8
+        a, b = np.ascontiguousarray(inside[:words]), last.inside[:words]
+        last.k = _refresh(
+            inside, last.inside, a.view(np.uint64), b.view(np.uint64), last.pos, last.tie,
+            last.src, last.dst, last.k, self._cuts[last.cuts : self._ncuts], self._start,
+            self._tie, self._other, self._src, self._dst, self._alive, self._built, last.m,
+            self._m,
         )  # fmt: skip
-        self._answers[key] = Among(inside.copy(), m, self._gone, *found)
-        return self._answers[key]
+        last.m, last.cuts = self._m, self._ncuts
+        return last
 
     # ------------------------------------------------------------------ upkeep
     def _compact(self) -> None:
@@ -232,13 +254,14 @@ class Ties:
             self._built = 0
             self._start = np.zeros(1, dtype=np.intp)
             self._answers.clear()
+            self._ncuts = 0
 
     def _index(self) -> None:
         """Rebuild the index when the ties added since it was built outnumber an eighth of
         those in it (a scan of the tail costs less than a rebuild until then)."""
         if self._m - self._built > TAIL + self._built // 8:
             self._compact()
-            self._start, self._tie = _build_index(self._src, self._dst, self._m)
+            self._start, self._tie, self._other = _build_index(self._src, self._dst, self._m)
             self._built = self._m
 
 
@@ -248,7 +271,8 @@ TAIL = 2048  # ties that may always wait outside the index
 @njit(cache=True)
 def _build_index(src, dst, m):  # pragma: no cover - compiled
     """Each person's ties among the first ``m`` (a counting sort of both ends): person ``v``'s
-    ties are ``tie[start[v]:start[v + 1]]``, in increasing order."""
+    ties are ``tie[start[v]:start[v + 1]]``, in increasing order, their other ends
+    ``other[start[v]:start[v + 1]]`` (``~end`` for a tie's first end, ``src``: its side)."""
     top = 0
     for i in range(m):
         top = max(top, src[i], dst[i])
@@ -260,13 +284,14 @@ def _build_index(src, dst, m):  # pragma: no cover - compiled
         start[v + 1] += start[v]
     fill = start[:-1].copy()
     tie = np.empty(2 * m, dtype=np.int32)
+    other = np.empty(2 * m, dtype=np.int32)
     for i in range(m):
         s, d = src[i], dst[i]
-        tie[fill[s]] = i
+        tie[fill[s]], other[fill[s]] = i, d
         fill[s] += 1
-        tie[fill[d]] = i
+        tie[fill[d]], other[fill[d]] = i, ~s
         fill[d] += 1
-    return start, tie
+    return start, tie, other
 
 
 @njit(cache=True)
@@ -312,91 +337,96 @@ def _touching(members, start, tie, alive, built, src, dst, remains):  # pragma: 
     return np.unique(out[:k])  # a tie between two members was found twice
 
 
-def _joined(inside: np.ndarray, before: np.ndarray) -> tuple[bool, np.ndarray]:
-    """Whether ``inside`` is the same set as ``before`` (both boolean per person), and who
-    is inside but was not before (as far as ``before`` goes); compared eight at a time."""
-    k = len(before) // 8 * 8
-    a, b = np.ascontiguousarray(inside[:k]), np.ascontiguousarray(before[:k])
-    same, joined = _joined_words(inside, before, a.view(np.uint64), b.view(np.uint64))
-    return same and len(inside) == len(before), joined
-
-
 @njit(cache=True)
-def _joined_words(inside, before, inside_words, before_words):  # pragma: no cover - compiled
-    """:func:`_joined`, the booleans also packed eight to a word."""
-    same = True
-    joined = np.empty(len(before), dtype=np.intp)
-    k = 0
-    for w in range(len(inside_words)):
-        a, b = inside_words[w], before_words[w]
-        if a != b:
-            same = False
-            if a & ~b:
-                for v in range(8 * w, 8 * w + 8):
-                    joined[k] = v
-                    k += inside[v] & ~before[v]
-    for v in range(8 * len(inside_words), len(before)):
-        same &= inside[v] == before[v]
-        joined[k] = v
-        k += inside[v] & ~before[v]
-    return same, joined[:k].copy()
-
-
-@njit(cache=True)
-def _update(  # pragma: no cover - compiled
-    inside, joined, tie, src, dst, start, index, all_src, all_dst, alive, built, last, m
+def _refresh(  # pragma: no cover - compiled
+    inside, before, inside_words, before_words, pos, a_tie, a_src, a_dst, k, cut, start, index,
+    other, src, dst, alive, built, last, m,
 ):  # fmt: skip
-    """The remaining ties among ``inside``, given those (``tie``, ends ``src``-``dst``) among
-    a set that ``inside`` differs from by the people who left and those who ``joined``,
-    found when ``last`` ties were stored: those of them that remain; the ties numbered below
-    ``last`` of the people who joined (from the index of ties numbered below ``built``, and
-    a scan of those from ``built``); and the ties added since."""
+    """Bring the answer ``a_tie``, ``a_src``-``a_dst`` (its first ``k``; ``pos``: each
+    stored tie's position in it, else OUT, or GONE if cut) about the set ``before`` (found when
+    ``last`` ties were stored, ``k`` < 0 if never) up to date for the set ``inside`` (and
+    ``before`` with it): the remaining ties among ``inside`` of the ``m`` stored. Takes out
+    the ties ``cut`` since and the indexed ties (numbered below ``built``, person ``v``'s
+    ``index[start[v]:start[v + 1]]``, to ``other[start[v]:start[v + 1]]``) of the people who
+    left, puts in those of the people who joined, and checks those not indexed or added
+    since; when many people changed, checks every tie. The other end and ``pos`` are read
+    first, as a tie's entries are scattered over memory. The sets are compared eight people
+    at a time (``*_words``). Returns the answer's new size."""
+    n = len(inside)
+    changed = np.empty(n, dtype=np.intp)
+    c = 0
+    for w in range(len(inside_words)):
+        if inside_words[w] != before_words[w]:
+            for v in range(8 * w, 8 * w + 8):
+                changed[c] = v
+                c += inside[v] != before[v]
+    for v in range(8 * len(inside_words), n):
+        changed[c] = v
+        c += inside[v] != before[v]
+    if k < 0 or c > n // 8:  # from every tie
+        k = 0
+        for i in range(m):
+            s, d = src[i], dst[i]
+            keep = alive[i] & inside[s] & inside[d]
+            a_tie[k], a_src[k], a_dst[k] = i, s, d  # written for every tie, kept if inside
+            pos[i] = k if keep else (OUT if alive[i] else GONE)
+            k += keep
+        before[:] = inside
+        return k
     people = len(start) - 1
-    count = len(tie) + max(last - built, 0) + m - last
-    for v in joined:
-        if v < people:
-            count += start[v + 1] - start[v]
-    out_tie = np.empty(count, dtype=np.int32)  # half the memory to stream again
-    out_src = np.empty(count, dtype=np.int32)
-    out_dst = np.empty(count, dtype=np.int32)
-    k = 0
-    for j in range(len(tie)):
-        i, s, d = tie[j], src[j], dst[j]
-        out_tie[k], out_src[k], out_dst[k] = i, s, d  # written for every tie, kept if inside
-        k += alive[i] & inside[s] & inside[d]
-    if len(joined):
-        new = np.zeros(len(inside), dtype=np.bool_)
-        for v in joined:
-            new[v] = True
-        for v in joined:
-            if v >= people:
-                continue
-            for j in range(start[v], start[v + 1]):
-                i = index[j]
-                s, d = all_src[i], all_dst[i]
-                u = s ^ d ^ v  # the other end
-                out_tie[k], out_src[k], out_dst[k] = i, s, d
-                k += (i < last) & alive[i] & inside[u] & (~new[u] | (v < u))  # once a tie
-        k = _scan(inside, new, all_src[built:last], all_dst[built:last], alive[built:last], built,
-              True, out_tie, out_src, out_dst, k)  # fmt: skip
-    k = _scan(inside, inside, all_src[last:m], all_dst[last:m], alive[last:m], last, False,
-              out_tie, out_src, out_dst, k)  # fmt: skip
-    return out_tie[:k].copy(), out_src[:k].copy(), out_dst[:k].copy()
-
-
-@njit(cache=True)
-def _scan(
-    inside, touch, src, dst, alive, first, touching, out_tie, out_src, out_dst, k
-):  # pragma: no cover
-    """Append to ``out_*`` from position ``k`` the remaining ties among ``inside`` of
-    ``src``-``dst`` (numbered from ``first``), only those with an end in ``touch`` if
-    ``touching``; returns the new end. (Loops from 0 to an array's length: LLVM then knows
-    the indices are not negative, which makes them twice as fast.)"""
-    for i in range(len(src)):
+    for i in cut:
+        k = _take_out(i, pos, a_tie, a_src, a_dst, k)
+        pos[i] = GONE
+    for j in range(c):  # the people who left: out with their ties
+        v = changed[j]
+        if not inside[v] and v < people:
+            for e in range(start[v], start[v + 1]):
+                if before[max(other[e], ~other[e])]:  # the tie was among the set
+                    k = _take_out(index[e], pos, a_tie, a_src, a_dst, k)
+    for j in range(c):  # the people who joined: in with their remaining ties to people inside
+        v = changed[j]
+        if inside[v] and v < people:
+            for e in range(start[v], start[v + 1]):
+                u, i = other[e], index[e]
+                if inside[max(u, ~u)] and pos[i] == OUT:
+                    s, d = (v, u) if u >= 0 else (~u, v)
+                    k = _put_in(i, s, d, pos, a_tie, a_src, a_dst, k)
+    for i in range(min(built, last), m):  # not indexed when last asked, or added since
         s, d = src[i], dst[i]
-        out_tie[k], out_src[k], out_dst[k] = first + i, s, d
-        k += alive[i] & inside[s] & inside[d] & (~touching | touch[s] | touch[d])
+        if (alive[i] & inside[s] & inside[d]) != (pos[i] >= 0):  # rarely: a branch seldom taken
+            if pos[i] < 0:
+                k = _put_in(i, s, d, pos, a_tie, a_src, a_dst, k)
+            else:
+                k = _take_out(i, pos, a_tie, a_src, a_dst, k)
+    for j in range(c):
+        before[changed[j]] = inside[changed[j]]
     return k
+
+
+@njit(cache=True, inline="always")
+def _put_in(i, s, d, pos, a_tie, a_src, a_dst, k):  # pragma: no cover - compiled
+    """Append tie ``i`` (``s``-``d``) to an answer of ``k`` ties; returns its new size."""
+    a_tie[k], a_src[k], a_dst[k] = i, s, d
+    pos[i] = k
+    return k + 1
+
+
+@njit(cache=True, inline="always")
+def _take_out(i, pos, a_tie, a_src, a_dst, k):  # pragma: no cover - compiled
+    """Take tie ``i`` out of an answer of ``k`` ties if it is there (the answer's last tie
+    takes its place); returns the new size."""
+    p = pos[i]
+    if p < 0:
+        return k
+    k -= 1
+    last = a_tie[k]
+    a_tie[p], a_src[p], a_dst[p] = last, a_src[k], a_dst[k]
+    pos[last] = p
+    pos[i] = OUT
+    return k
+
+
+OUT, GONE = -1, -2  # in _Answer.pos: a remaining tie not in the answer, a cut tie
 
 
 @njit(cache=True)

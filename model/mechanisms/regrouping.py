@@ -320,7 +320,7 @@ def step(w: World) -> None:
     pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
     if len(anchors) == 0 or len(cand) == 0:
         return
-    label = w.ties.components(free, n, group=place)  # a pool is in one place
+    label = w.ties.components(free, n, group=place, key="free")  # a pool is in one place
     found = _pools(label, len(free), cand, anchors, backing, place, pop.region, pop.funds)
     linked, backing, biggest, size, where, by_place, potential, by_region = found[:8]
     supporters, funds_by_region, funds_by_place, largest_anchor = found[8:]
