@@ -38,6 +38,7 @@ from regroup.core.states import (
     State,
     membership,
 )
+from regroup.core.ties import union_find
 from regroup.core.world import PERSONS, USD, Output, as_compared
 
 if TYPE_CHECKING:
@@ -191,6 +192,22 @@ class Composition:
         self.loyalty = np.zeros(months)
 
 
+class Rows:
+    """Per-run arrays of every row, rewritten each month instead of allocated (a fresh array of
+    every row costs its pages' first touch): whether each row is free, and a free row's
+    position among the free (:func:`_sort_rows`)."""
+
+    def __init__(self) -> None:
+        self.free = np.zeros(0, dtype=np.bool_)
+        self.position = np.zeros(0, dtype=np.int32)
+
+    def fit(self, rows: int) -> None:
+        """Room for ``rows`` rows."""
+        if len(self.free) < rows:
+            self.free = np.zeros(rows, dtype=np.bool_)
+            self.position = np.zeros(rows, dtype=np.int32)
+
+
 def memory(w: World) -> Pools:
     return w.memory(Pools)
 
@@ -245,14 +262,16 @@ def sort_rows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
     """The rows regrouping looks at this month: the free members, the pool, the funded
     anchors, the backing, the number of rivals, and the pool by region and by place
-    (:func:`_sort_rows`)."""
-    pop, n = w.pop, w.pop.n
+    (:func:`_sort_rows`; whether each row is free and a free row's position among the free in
+    ``w.memory(Rows)``)."""
+    pop, n, rows = w.pop, w.pop.n, w.memory(Rows)
+    rows.fit(len(pop.state))
     ideology, loyalty, skill, funds = (
         pop.view(k) for k in ("ideology", "loyalty", "skill", "funds")
     )
     return _sort_rows(
         pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
-        loyalty, skill, funds, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE, w.t,
+        loyalty, skill, funds, rows.free, rows.position, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE, w.t,
         w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
@@ -261,22 +280,23 @@ def sort_rows(
 
 @njit(cache=True)
 def _sort_rows(  # pragma: no cover - compiled
-    state, role, place, region, birth, ideology, loyalty, skill, funds, is_free, is_command,
-    in_other_theatre, t, fighting_age, extremist_from, loyal_from, qualified_from,
-    leader_funds,
+    state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, position,
+    is_free, is_command, in_other_theatre, t, fighting_age, extremist_from, loyal_from,
+    qualified_from, leader_funds,
 ):  # fmt: skip
     """In one pass over the rows, each list in increasing order: the free members (by
-    state); the pool (free dedicated fighters: extremist, loyal and qualified, not women, and
-    minors only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the
-    funded anchors (free leaders and Amni members, and dedicated fighters abroad: hiding
-    abroad, or remobilised in another theatre; holding ``leader_funds``); the backing (free,
-    loyal non-fighters: supporters if in a funded component); and the number of rivals (free,
-    extremist, qualified, disloyal fighters); the pool counted by region of origin and by
-    place."""
+    state; also whether each row is free, ``row_free``, and a free row's ``position`` among
+    them, written in place); the pool (free dedicated fighters: extremist, loyal and
+    qualified, not women, and minors only once of ``fighting_age`` months, as
+    ``demography.of_fighting_age``); the funded anchors (free leaders and Amni members, and
+    dedicated fighters abroad: hiding abroad, or remobilised in another theatre; holding
+    ``leader_funds``); the backing (free, loyal non-fighters: supporters if in a funded
+    component); and the number of rivals (free, extremist, qualified, disloyal fighters); the
+    pool counted by region of origin and by place."""
     free = np.empty(len(state) + 1, dtype=np.intp)
     nf = 0
     for i in range(len(state)):  # without branches: each row written, kept if free
-        free[nf] = i
+        free[nf], position[i], row_free[i] = i, nf, is_free[state[i]]
         nf += is_free[state[i]]
     pool = np.empty(nf + 1, dtype=np.intp)
     anchors = np.empty(nf + 1, dtype=np.intp)
@@ -320,8 +340,11 @@ def step(w: World) -> None:
     pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
     if len(anchors) == 0 or len(cand) == 0:
         return
-    label = w.ties.components(free, n, group=place, key="free")  # a pool is in one place
-    found = _pools(label, len(free), cand, anchors, backing, place, pop.region, pop.funds)
+    rows = w.memory(Rows)
+    src, dst = w.ties.inside(rows.free[:n], key="free")  # as allegiance asks this month
+    found = _pools(
+        len(free), src, dst, rows.position, cand, anchors, backing, place, pop.region, pop.funds
+    )
     linked, backing, biggest, size, where, by_place, potential, by_region = found[:8]
     supporters, funds_by_region, funds_by_place, largest_anchor = found[8:]
     connected[linked] = True
@@ -347,31 +370,52 @@ def step(w: World) -> None:
 
 
 @njit(cache=True)
-def _in_funded(rows, label, funded):  # pragma: no cover - compiled
-    """The ``rows`` whose component (``label``) is ``funded``, in order."""
+def _in_funded(rows, position, label, funded):  # pragma: no cover - compiled
+    """The free ``rows`` whose component (``label``, by ``position`` among the free) is
+    ``funded``, in order."""
     out = np.empty(len(rows), dtype=np.intp)
     k = 0
     for i in rows:
         out[k] = i
-        k += funded[label[i]]
+        k += funded[label[position[i]]]
     return out[:k]
 
 
 @njit(cache=True)
-def _pools(label, components, pool, anchors, backing, place, region, funds):  # pragma: no cover
-    """The funded pools, from each free member's component ``label`` (one of
-    ``components``): the pool members in a component with a funded anchor (``linked``) and
-    the backing there (the supporters); the largest component (the first of the largest),
+def _components(free, src, dst, position, place):  # pragma: no cover - compiled
+    """Per free member (by ``position`` among the ``free`` of them): the position of the first
+    member of its component of the ties ``src``-``dst`` among the free, counting only the
+    ties within a place (as ``Ties.components`` labels them). (The ties' positions are
+    gathered first, in a loop without branches: the joins then wait on fewer cache misses.)"""
+    a = np.empty(len(src), dtype=np.intp)
+    b = np.empty(len(src), dtype=np.intp)
+    k = 0
+    for e in range(len(src)):
+        s, d = src[e], dst[e]
+        a[k], b[k] = position[s], position[d]  # written for every tie, kept within a place
+        k += place[s] == place[d]
+    return union_find(free, a[:k], b[:k])
+
+
+@njit(cache=True)
+def _pools(  # pragma: no cover - compiled
+    components, src, dst, position, pool, anchors, backing, place, region, funds
+):  # fmt: skip
+    """The funded pools, from each free member's component (:func:`_components` of the ties
+    ``src``-``dst`` among the free, by ``position`` among them, one of ``components``): the
+    pool members in a component with a funded anchor (``linked``) and the backing there (the
+    supporters); the largest component (the first of the largest),
     its size, place, supporters and richest anchor (the first of the richest); per place, the
     linked members and the largest component (the potential); per region of origin, the
     largest count of one component's members from that region; the funds of the linked by
     region, and of the linked and the supporters by place (summed in order in float64, as
     ``np.bincount`` sums weights)."""
+    label = _components(components, src, dst, position, place)
     funded = np.zeros(components, dtype=np.bool_)
     for i in anchors:
-        funded[label[i]] = True
-    linked = _in_funded(pool, label, funded)
-    supporters = _in_funded(backing, label, funded)
+        funded[label[position[i]]] = True
+    linked = _in_funded(pool, position, label, funded)
+    supporters = _in_funded(backing, position, label, funded)
     size = np.zeros(components, dtype=np.int64)
     where = np.zeros(components, dtype=np.int64)
     by_place = np.zeros(N_PLACES, dtype=np.int64)
@@ -381,7 +425,7 @@ def _pools(label, components, pool, anchors, backing, place, region, funds):  # 
     compact = np.full(components, -1, dtype=np.int64)  # components with linked, numbered
     used = 0
     for i in linked:
-        c = label[i]
+        c = label[position[i]]
         size[c] += 1
         where[c] = place[i]
         by_place[place[i]] += 1
@@ -399,7 +443,7 @@ def _pools(label, components, pool, anchors, backing, place, region, funds):  # 
         potential[where[c]] = max(potential[where[c]], size[c])
     per_region = np.zeros((max(used, 1), N_REGIONS), dtype=np.int64)
     for i in linked:
-        per_region[compact[label[i]], region[i]] += 1
+        per_region[compact[label[position[i]]], region[i]] += 1
     by_region = np.zeros(N_REGIONS, dtype=np.int64)
     for c in range(used):
         for r in range(N_REGIONS):
@@ -407,10 +451,10 @@ def _pools(label, components, pool, anchors, backing, place, region, funds):  # 
     with_biggest = 0
     for i in supporters:
         backing_by_place[place[i]] += funds[i]
-        with_biggest += label[i] == biggest
+        with_biggest += label[position[i]] == biggest
     richest = -1
     for i in anchors:  # the first of the richest anchors of the largest component
-        if label[i] == biggest and (richest < 0 or funds[i] > funds[richest]):
+        if label[position[i]] == biggest and (richest < 0 or funds[i] > funds[richest]):
             richest = i
     return (
         linked, supporters, biggest, size[biggest], where[biggest], by_place, potential,
