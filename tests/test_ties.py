@@ -197,3 +197,37 @@ def test_questions_kept_under_their_keys_match_a_fresh_filter_as_sets_alternate(
         wide = wide ^ flip
         ties.cut(rng.choice(n, 5, replace=False), 0.5, rng)
         ties.add(rng.integers(0, n, 700), rng.integers(0, n, 700), FAMILY)  # index rebuilt
+
+
+def test_kept_answers_follow_index_rebuilds_without_cuts_and_never_bring_back_a_cut_tie():
+    """A kept answer brought up to date across an index rebuild that renumbers nothing (ties
+    added since it was found are now indexed, not scanned), and across people who leave and
+    rejoin the set after their ties were cut: the same set of ties, with their ends in order,
+    as a fresh filter of the remaining ties."""
+    rng = np.random.default_rng(5)
+    n = 300
+    ties = Ties(capacity=8)
+    inside = rng.random(n) < 0.6
+
+    def check() -> None:
+        src, dst, alive = ties.stored
+        keep = alive & inside[src] & inside[dst]
+        got = ties.inside(inside, "kept")
+        want = sorted(zip(src[keep].tolist(), dst[keep].tolist(), strict=True))
+        assert sorted(zip(got[0].tolist(), got[1].tolist(), strict=True)) == want
+
+    ties.add(rng.integers(0, n, 3000), rng.integers(0, n, 3000), UNIT)
+    check()
+    for _ in range(6):  # no cuts: each rebuild keeps the numbers (and the answer)
+        ties.add(rng.integers(0, n, 2500), rng.integers(0, n, 2500), FAMILY)
+        inside ^= rng.random(n) < 0.02
+        check()
+    arrested = rng.choice(n, 20, replace=False)
+    ties.cut(arrested, 0.7, rng)
+    inside[arrested] = False  # they leave, their ties cut
+    check()
+    inside[arrested] = True  # and come back: their cut ties stay out
+    check()
+    inside ^= rng.random(n) < 0.01
+    ties.cut(rng.choice(n, 10, replace=False), 0.5, rng)
+    check()
