@@ -12,15 +12,17 @@ INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a comm
 
 class _Answer:
     """The ties among a set of people (those between two of its members), kept from one
-    question to the next: each stored tie's position in the answer (``pos``, -1 if not in
-    it) and the answer's ties (``tie``, ends ``src``-``dst``, the first ``k``), so that the
-    ties of the people who joined or left the set, those cut and those added since can be
-    put in or taken out (a tie taken out is replaced by the answer's last) without copying
-    the rest; ``inside`` is the set, ``m`` the ties stored and ``cuts`` the ties cut (noted
-    in ``Ties._cuts``) when it was last brought up to date."""
+    question to the next: each stored tie's position in the answer (``pos``, OUT if not in
+    it, GONE if cut) and the answer's ties (``tie``, ends ``src``-``dst``, the first ``k``),
+    so that the ties of the people who joined or left the set, those cut and those added
+    since can be put in or taken out (a tie taken out is replaced by the answer's last)
+    without copying the rest; ``inside[:n]`` is the set (with room for people added later,
+    outside it so far), ``m`` the ties stored and ``cuts`` the ties cut (noted in
+    ``Ties._cuts``) when it was last brought up to date."""
 
     def __init__(self, capacity: int) -> None:
         self.inside = np.zeros(0, dtype=np.bool_)
+        self.n = 0
         self.pos = np.full(capacity, -1, dtype=np.int32)
         self.tie = np.empty(capacity, dtype=np.int32)
         self.src = np.empty(capacity, dtype=np.int32)
@@ -225,18 +227,17 @@ class Ties:
         """
         self._index()  # before reading the answer: a rebuild may renumber the ties (and drop it)
         last = self._answers.get(key)
-        if last is None or len(last.inside) > len(inside):
+        n = len(inside)
+        if last is None or last.n > n:
             last = self._answers[key] = _Answer(len(self._src))
         if len(last.pos) < len(self._src):
             last.grow(len(self._src))
-        if len(last.inside) < len(inside):  # the people added since are outside it so far
-            last.inside = np.concatenate(
-                [last.inside, np.zeros(len(inside) - len(last.inside), dtype=np.bool_)]
-            )
-        words = len(inside) // 8 * 8
-        a, b = np.ascontiguousarray(inside[:words]), last.inside[:words]
+        if len(last.inside) < n:  # room for more people, outside the set so far
+            last.inside = np.concatenate([last.inside, np.zeros(n, dtype=np.bool_)])
+        last.n, before, words = n, last.inside[:n], n // 8 * 8
+        a, b = np.ascontiguousarray(inside[:words]), before[:words]
         last.k = _refresh(
-            inside, last.inside, a.view(np.uint64), b.view(np.uint64), last.pos, last.tie,
+            inside, before, a.view(np.uint64), b.view(np.uint64), last.pos, last.tie,
             last.src, last.dst, last.k, self._cuts[last.cuts : self._ncuts], self._start,
             self._tie, self._other, self._src, self._dst, self._alive, self._built, last.m,
             self._m,
