@@ -55,7 +55,10 @@ class Ties:
     person ``v``'s ties are ``_tie[_start[v]:_start[v + 1]]``, in order), for the ties
     numbered below ``_built``, finds them without a pass over every tie; the ties added
     since (the tail) are scanned. The index is rebuilt (and the list compacted) when the
-    tail outgrows a share of it.
+    tail outgrows a share of it. For the answers kept by :meth:`inside`, the tail's ties are
+    also linked person by person as they are asked about (``_head[v]``: person ``v``'s last
+    entry, an entry ``2 * tie + side`` with side 1 for the tie's ``dst``; ``_next``: the
+    person's entry before it, -1 at the end).
     """
 
     def __init__(self, capacity: int = 4096) -> None:
@@ -73,6 +76,9 @@ class Ties:
         self._answers: dict[str | None, _Answer] = {}
         self._cuts = np.zeros(0, dtype=np.int32)  # the numbers of the ties cut, in turn
         self._ncuts = 0
+        self._head = np.zeros(0, dtype=np.int32)  # the tail's ties of each person (see above)
+        self._next = np.zeros(0, dtype=np.int32)
+        self._linked = 0  # ties (by number) linked: from _built to _linked
 
     # ------------------------------------------------------------------ the ties that remain
     @property
@@ -228,6 +234,10 @@ class Ties:
         self._index()  # before reading the answer: a rebuild may renumber the ties (and drop it)
         last = self._answers.get(key)
         n = len(inside)
+        if len(self._head) < n:  # (the new people have no ties linked yet)
+            self._head = np.concatenate([self._head, np.full(n, -1, dtype=np.int32)])
+        if len(self._next) < 2 * len(self._src):
+            self._next = np.resize(self._next, 2 * len(self._src))
         if last is None or last.n > n:
             last = self._answers[key] = _Answer(len(self._src))
         if len(last.pos) < len(self._src):
@@ -239,10 +249,10 @@ class Ties:
         last.k = _refresh(
             inside, before, a.view(np.uint64), b.view(np.uint64), last.pos, last.tie,
             last.src, last.dst, last.k, self._cuts[last.cuts : self._ncuts], self._start,
-            self._tie, self._other, self._src, self._dst, self._alive, self._built, last.m,
-            self._m,
+            self._tie, self._other, self._head, self._next, self._linked, self._src, self._dst,
+            self._alive, self._built, last.m, self._m,
         )  # fmt: skip
-        last.m, last.cuts = self._m, self._ncuts
+        last.m, last.cuts, self._linked = self._m, self._ncuts, self._m
         return last
 
     # ------------------------------------------------------------------ upkeep
@@ -256,6 +266,7 @@ class Ties:
             self._start = np.zeros(1, dtype=np.intp)
             self._answers.clear()
             self._ncuts = 0
+            self._head[:], self._linked = -1, 0
 
     def _index(self) -> None:
         """Rebuild the index when the ties added since it was built outnumber an eighth of
@@ -264,6 +275,7 @@ class Ties:
             self._compact()
             self._start, self._tie, self._other = _build_index(self._src, self._dst, self._m)
             self._built = self._m
+            self._head[:], self._linked = -1, self._m
 
 
 TAIL = 2048  # ties that may always wait outside the index
@@ -341,18 +353,23 @@ def _touching(members, start, tie, alive, built, src, dst, remains):  # pragma: 
 @njit(cache=True)
 def _refresh(  # pragma: no cover - compiled
     inside, before, inside_words, before_words, pos, a_tie, a_src, a_dst, k, cut, start, index,
-    other, src, dst, alive, built, last, m,
+    other, head, after, linked, src, dst, alive, built, last, m,
 ):  # fmt: skip
     """Bring the answer ``a_tie``, ``a_src``-``a_dst`` (its first ``k``; ``pos``: each
     stored tie's position in it, else OUT, or GONE if cut) about the set ``before`` (found when
     ``last`` ties were stored, ``k`` < 0 if never) up to date for the set ``inside`` (and
     ``before`` with it): the remaining ties among ``inside`` of the ``m`` stored. Takes out
     the ties ``cut`` since and the indexed ties (numbered below ``built``, person ``v``'s
-    ``index[start[v]:start[v + 1]]``, to ``other[start[v]:start[v + 1]]``) of the people who
-    left, puts in those of the people who joined, and checks those not indexed or added
+    ``index[start[v]:start[v + 1]]``, to ``other[start[v]:start[v + 1]]``) and the later
+    ones (linked from ``head[v]`` by ``after``; those from ``linked`` are linked first) of
+    the people who left, puts in those of the people who joined, and checks those added
     since; when many people changed, checks every tie. The other end and ``pos`` are read
     first, as a tie's entries are scattered over memory. The sets are compared eight people
     at a time (``*_words``). Returns the answer's new size."""
+    for i in range(linked, m):
+        s, d = src[i], dst[i]
+        after[2 * i], head[s] = head[s], 2 * i
+        after[2 * i + 1], head[d] = head[d], 2 * i + 1
     n = len(inside)
     changed = np.empty(n, dtype=np.intp)
     c = 0
@@ -380,19 +397,33 @@ def _refresh(  # pragma: no cover - compiled
         pos[i] = GONE
     for j in range(c):  # the people who left: out with their ties
         v = changed[j]
-        if not inside[v] and v < people:
-            for e in range(start[v], start[v + 1]):
-                if before[max(other[e], ~other[e])]:  # the tie was among the set
-                    k = _take_out(index[e], pos, a_tie, a_src, a_dst, k)
+        if inside[v]:
+            continue
+        for e in range(start[v], start[v + 1]) if v < people else range(0):
+            if before[max(other[e], ~other[e])]:  # the tie was among the set
+                k = _take_out(index[e], pos, a_tie, a_src, a_dst, k)
+        e = head[v]
+        while e >= 0:
+            i = e >> 1
+            if before[src[i] if e & 1 else dst[i]]:
+                k = _take_out(i, pos, a_tie, a_src, a_dst, k)
+            e = after[e]
     for j in range(c):  # the people who joined: in with their remaining ties to people inside
         v = changed[j]
-        if inside[v] and v < people:
-            for e in range(start[v], start[v + 1]):
-                u, i = other[e], index[e]
-                if inside[max(u, ~u)] and pos[i] == OUT:
-                    s, d = (v, u) if u >= 0 else (~u, v)
-                    k = _put_in(i, s, d, pos, a_tie, a_src, a_dst, k)
-    for i in range(min(built, last), m):  # not indexed when last asked, or added since
+        if not inside[v]:
+            continue
+        for e in range(start[v], start[v + 1]) if v < people else range(0):
+            u, i = other[e], index[e]
+            if inside[max(u, ~u)] and pos[i] == OUT:
+                s, d = (v, u) if u >= 0 else (~u, v)
+                k = _put_in(i, s, d, pos, a_tie, a_src, a_dst, k)
+        e = head[v]
+        while e >= 0:
+            i = e >> 1
+            if inside[src[i] if e & 1 else dst[i]] and pos[i] == OUT:
+                k = _put_in(i, src[i], dst[i], pos, a_tie, a_src, a_dst, k)
+            e = after[e]
+    for i in range(last, m):  # added since
         s, d = src[i], dst[i]
         if (alive[i] & inside[s] & inside[d]) != (pos[i] >= 0):  # rarely: a branch seldom taken
             if pos[i] < 0:
