@@ -157,11 +157,8 @@ class Ties:
         if self.m == 0 or len(members) == 0 or share <= 0:
             return
         self._index()
-        tail = slice(self._built, self._m)
-        touched = _touching(
-            members, self._start, self._tie, self._alive, self._built,
-            self._src[tail], self._dst[tail], self._alive[tail],
-        )  # fmt: skip
+        self._link(int(members.max()) + 1)
+        touched = _touching(members, self._start, self._tie, self._alive, self._head, self._next)
         drop = touched[rng.random(len(touched)) < share]  # one draw a touched tie, in order
         self._alive[drop] = False
         self._gone += len(drop)
@@ -234,10 +231,7 @@ class Ties:
         self._index()  # before reading the answer: a rebuild may renumber the ties (and drop it)
         last = self._answers.get(key)
         n = len(inside)
-        if len(self._head) < n:  # (the new people have no ties linked yet)
-            self._head = np.concatenate([self._head, np.full(n, -1, dtype=np.int32)])
-        if len(self._next) < 2 * len(self._src):
-            self._next = np.resize(self._next, 2 * len(self._src))
+        self._link(n)
         if last is None or last.n > n:
             last = self._answers[key] = _Answer(len(self._src))
         if len(last.pos) < len(self._src):
@@ -249,10 +243,10 @@ class Ties:
         last.k = _refresh(
             inside, before, a.view(np.uint64), b.view(np.uint64), last.pos, last.tie,
             last.src, last.dst, last.k, self._cuts[last.cuts : self._ncuts], self._start,
-            self._tie, self._other, self._head, self._next, self._linked, self._src, self._dst,
-            self._alive, self._built, last.m, self._m,
+            self._tie, self._other, self._head, self._next, self._src, self._dst, self._alive,
+            self._built, last.m, self._m,
         )  # fmt: skip
-        last.m, last.cuts, self._linked = self._m, self._ncuts, self._m
+        last.m, last.cuts = self._m, self._ncuts
         return last
 
     # ------------------------------------------------------------------ upkeep
@@ -267,6 +261,22 @@ class Ties:
             self._answers.clear()
             self._ncuts = 0
             self._head[:], self._linked = -1, 0
+
+    def _link(self, people: int) -> None:
+        """Link the tail's ties added since last linked, person by person (see the class),
+        with room for at least ``people`` people."""
+        m, linked = self._m, self._linked
+        if m > linked:
+            ends = max(self._src[linked:m].max(), self._dst[linked:m].max())
+            people = max(people, int(ends) + 1)
+        if len(self._head) < people:  # (the new people have no ties linked yet)
+            more = max(people, len(self._head))
+            self._head = np.concatenate([self._head, np.full(more, -1, dtype=np.int32)])
+        if len(self._next) < 2 * len(self._src):
+            self._next = np.resize(self._next, 2 * len(self._src))
+        if m > linked:
+            _link(self._head, self._next, self._src, self._dst, linked, m)
+            self._linked = m
 
     def _index(self) -> None:
         """Rebuild the index when the ties added since it was built outnumber an eighth of
@@ -322,38 +332,48 @@ def _compact(src, dst, kind, alive, m):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _touching(members, start, tie, alive, built, src, dst, remains):  # pragma: no cover
+def _link(head, after, src, dst, first, m):  # pragma: no cover - compiled
+    """Link ties ``first`` to ``m`` to their ends' lists: each end's entry (``2 * tie`` for
+    ``src``, ``2 * tie + 1`` for ``dst``) becomes its ``head`` and points ``after`` to the
+    one before."""
+    for i in range(first, m):
+        s, d = src[i], dst[i]
+        after[2 * i], head[s] = head[s], 2 * i
+        after[2 * i + 1], head[d] = head[d], 2 * i + 1
+
+
+@njit(cache=True)
+def _touching(members, start, tie, alive, head, after):  # pragma: no cover - compiled
     """Numbers of the remaining ties with an end among ``members``, in increasing order: the
-    indexed ties of each member, then those of the tail (numbered from ``built``: ends
-    ``src``, ``dst``, whether it ``remains``)."""
+    indexed ties of each member, then those of the tail (linked from ``head`` by ``after``)."""
     people = len(start) - 1
     count = 0
     for v in members:
         if v < people:
             count += start[v + 1] - start[v]
-    out = np.empty(count + len(src), dtype=np.intp)
+        e = head[v]
+        while e >= 0:
+            count += 1
+            e = after[e]
+    out = np.empty(count, dtype=np.intp)
     k = 0
     for v in members:
         if v < people:
             for j in range(start[v], start[v + 1]):
                 out[k] = tie[j]
                 k += alive[tie[j]]
-    if len(src):
-        top = members.max()
-        hit = np.zeros(top + 1, dtype=np.bool_)
-        for v in members:
-            hit[v] = True
-        for i in range(len(src)):
-            s, d = src[i], dst[i]
-            out[k] = built + i
-            k += remains[i] & ((s <= top and hit[s]) | (d <= top and hit[d]))
+        e = head[v]
+        while e >= 0:
+            out[k] = e >> 1
+            k += alive[e >> 1]
+            e = after[e]
     return np.unique(out[:k])  # a tie between two members was found twice
 
 
 @njit(cache=True)
 def _refresh(  # pragma: no cover - compiled
     inside, before, inside_words, before_words, pos, a_tie, a_src, a_dst, k, cut, start, index,
-    other, head, after, linked, src, dst, alive, built, last, m,
+    other, head, after, src, dst, alive, built, last, m,
 ):  # fmt: skip
     """Bring the answer ``a_tie``, ``a_src``-``a_dst`` (its first ``k``; ``pos``: each
     stored tie's position in it, else OUT, or GONE if cut) about the set ``before`` (found when
@@ -361,15 +381,11 @@ def _refresh(  # pragma: no cover - compiled
     ``before`` with it): the remaining ties among ``inside`` of the ``m`` stored. Takes out
     the ties ``cut`` since and the indexed ties (numbered below ``built``, person ``v``'s
     ``index[start[v]:start[v + 1]]``, to ``other[start[v]:start[v + 1]]``) and the later
-    ones (linked from ``head[v]`` by ``after``; those from ``linked`` are linked first) of
-    the people who left, puts in those of the people who joined, and checks those added
-    since; when many people changed, checks every tie. The other end and ``pos`` are read
+    ones (linked from ``head[v]`` by ``after``, see :meth:`Ties._link`) of the people who
+    left, puts in those of the people who joined, and checks those added since; when many
+    people changed, checks every tie. The other end and ``pos`` are read
     first, as a tie's entries are scattered over memory. The sets are compared eight people
     at a time (``*_words``). Returns the answer's new size."""
-    for i in range(linked, m):
-        s, d = src[i], dst[i]
-        after[2 * i], head[s] = head[s], 2 * i
-        after[2 * i + 1], head[d] = head[d], 2 * i + 1
     n = len(inside)
     changed = np.empty(n, dtype=np.intp)
     c = 0
