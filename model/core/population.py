@@ -168,6 +168,12 @@ class Population:
             return int(self._counts[states[0]])
         return int(sum(self._counts[s] for s in states))
 
+    def by_origin(self, idx: np.ndarray, *states: State) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``idx`` split into locals and foreigners, each part in order; with
+        ``states``, only those now in one of them."""
+        wanted = _wanted(states) if states else EVERY_STATE
+        return _by_origin(idx, self.region, self.state, wanted)
+
     def view(self, name: str) -> np.ndarray:
         """The live part of one array."""
         return getattr(self, name)[: self.n]
@@ -269,6 +275,8 @@ class Rows:
             self.own = np.zeros(pop.capacity, dtype=np.uint8)
 
 
+EVERY_STATE = (1 << len(State)) - 1  # every state's bit
+LOCAL = int(Region.LOCAL)
 ALWAYS = 1 << 20  # a month after every month a member can have entered a state
 NOBODY = np.empty(0, dtype=np.intp)
 _WANTED: dict[tuple[State, ...], int] = {}
@@ -291,6 +299,22 @@ def _move(idx, new, t, custody, state, entered, custody_of, counts):  # pragma: 
         entered[i] = t
         custody_of[i] = custody
     counts[new] += len(idx)
+
+
+@njit(cache=True)
+def _by_origin(idx, region, state, wanted):  # pragma: no cover - compiled
+    """:meth:`Population.by_origin`, ``wanted`` the states as bits."""
+    local, foreign = np.empty(len(idx), dtype=np.intp), np.empty(len(idx), dtype=np.intp)
+    a = b = 0
+    for i in idx:
+        if (wanted >> np.int64(state[i])) & 1:
+            if region[i] == LOCAL:
+                local[a] = i
+                a += 1
+            else:
+                foreign[b] = i
+                b += 1
+    return local[:a], foreign[:b]
 
 
 # Branch-free loops (a lookup table and ``if`` cost ten times more on mixed states).

@@ -182,7 +182,7 @@ def underground(w: World, idx: np.ndarray) -> None:
         pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
         insurgency.form_cells(w, cell)
         w.count("stayed_behind", len(cell))
-    local, foreign = _still_active_by_origin(idx, pop.state, pop.region)
+    local, foreign = pop.by_origin(idx, State.ACTIVE)
     pop.move(local, State.HIDING_LOCAL, t)
     pop.move(foreign, State.ESCAPING, t)
 
@@ -290,20 +290,3 @@ def _loyal_fighters_in_territory(  # pragma: no cover - compiled
             & (np.int64(region[i] == LOCAL) | anywhere)
         )
     return out[:k]
-
-
-@njit(cache=True)
-def _still_active_by_origin(idx, state, region):  # pragma: no cover - compiled
-    """The rows of ``idx`` still in the territory (ACTIVE), split into locals and
-    foreigners, each part in order."""
-    local, foreign = np.empty(len(idx), dtype=np.intp), np.empty(len(idx), dtype=np.intp)
-    a = b = 0
-    for i in idx:
-        if state[i] == ACTIVE:
-            if region[i] == LOCAL:
-                local[a] = i
-                a += 1
-            else:
-                foreign[b] = i
-                b += 1
-    return local[:a], foreign[:b]

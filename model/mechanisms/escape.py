@@ -253,12 +253,12 @@ def cross_border(w: World, idx: np.ndarray) -> None:
     captured = w.draw(len(idx)) < e.border_capture * w.schedule.border[t]
     taken = idx[captured]
     if len(taken):
-        local, foreign = _by_origin(taken, pop.region)
+        local, foreign = pop.by_origin(taken)
         pop.move(foreign, State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
         prison.admit(w, local, home=False)
         pop.known[taken] = True
         w.count("border_captures", len(taken))
-    local, foreign = _by_origin(idx[~captured], pop.region)
+    local, foreign = pop.by_origin(idx[~captured])
     go_home = w.draw(len(foreign)) < w.table(e.go_home_share, local=0.0)[pop.region[foreign]]
     justice.arrive_home(w, foreign[go_home])
     pop.move(np.concatenate((foreign[~go_home], local)), State.HIDING_ABROAD, t, place=Place.TURKEY)
@@ -282,7 +282,7 @@ def slip_out(w: World, idx: np.ndarray, new_identity: bool) -> None:
     pop, t = w.pop, w.t
     leave_territory(w, idx)
     take_group_funds(w, idx)
-    local, foreign = _by_origin(idx, pop.region)
+    local, foreign = pop.by_origin(idx)
     pop.move(local, State.HIDING_LOCAL, t)
     pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
     pop.documents[foreign] = True
@@ -384,18 +384,3 @@ def _ways_out(leavers, role, funds, fee):  # pragma: no cover - compiled
             poor[d] = i
             d += 1
     return amni[:a], leaders[:b], paying[:c], poor[:d]
-
-
-@njit(cache=True)
-def _by_origin(idx, region):  # pragma: no cover - compiled
-    """The rows of ``idx`` split into locals and foreigners, each part in order."""
-    local, foreign = np.empty(len(idx), dtype=np.intp), np.empty(len(idx), dtype=np.intp)
-    a = b = 0
-    for i in idx:
-        if region[i] == LOCAL:
-            local[a] = i
-            a += 1
-        else:
-            foreign[b] = i
-            b += 1
-    return local[:a], foreign[:b]
