@@ -54,11 +54,10 @@ class Ties:
     An arrest cuts the ties of a few people: an index of each person's ties (a CSR layout:
     person ``v``'s ties are ``_tie[_start[v]:_start[v + 1]]``, in order), for the ties
     numbered below ``_built``, finds them without a pass over every tie; the ties added
-    since (the tail) are scanned. The index is rebuilt (and the list compacted) when the
-    tail outgrows a share of it. For the answers kept by :meth:`inside`, the tail's ties are
-    also linked person by person as they are asked about (``_head[v]``: person ``v``'s last
-    entry, an entry ``2 * tie + side`` with side 1 for the tie's ``dst``; ``_next``: the
-    person's entry before it, -1 at the end).
+    since (the tail) are linked person by person when asked about (``_head[v]``: person
+    ``v``'s last entry, an entry ``2 * tie + side`` with side 1 for the tie's ``dst``;
+    ``_next``: the person's entry before it, -1 at the end). The index is rebuilt (and the
+    list compacted) when the tail outgrows a share of it.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
@@ -279,9 +278,10 @@ class Ties:
             self._linked = m
 
     def _index(self) -> None:
-        """Rebuild the index when the ties added since it was built outnumber an eighth of
-        those in it (a scan of the tail costs less than a rebuild until then)."""
-        if self._m - self._built > TAIL + self._built // 8:
+        """Rebuild the index when the ties added since it was built outnumber half of those
+        in it (the tail's linked lists cost more lookups than the index, not a pass over the
+        tail: rebuilds, which compact the list and drop the kept answers, can be rarer)."""
+        if self._m - self._built > TAIL + self._built // 2:
             self._compact()
             self._start, self._tie, self._other = _build_index(self._src, self._dst, self._m)
             self._built = self._m
