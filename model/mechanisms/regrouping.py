@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import Field
+from regroup.core.population import Field, Rows
 from regroup.core.states import (
     COMMAND_ROLES,
     FREE_STATES,
@@ -42,6 +42,7 @@ from regroup.core.ties import union_find
 from regroup.core.world import PERSONS, USD, Output, as_compared
 
 if TYPE_CHECKING:
+    from regroup.core.population import Population
     from regroup.core.world import World
 
 N_REGIONS, N_PLACES, N_STATES, N_ROLES = len(Region), len(Place), len(State), len(Role)
@@ -192,20 +193,18 @@ class Composition:
         self.loyalty = np.zeros(months)
 
 
-class Rows:
-    """Per-run arrays of every row, rewritten each month instead of allocated (a fresh array of
-    every row costs its pages' first touch): whether each row is free, and a free row's
-    position among the free (:func:`_sort_rows`)."""
+class FreePositions(Rows):
+    """:class:`~regroup.core.population.Rows` whose ``inside`` marks the free, and
+    ``position``, a free row's position among the free (:func:`_sort_rows`)."""
 
     def __init__(self) -> None:
-        self.free = np.zeros(0, dtype=np.bool_)
+        super().__init__()
         self.position = np.zeros(0, dtype=np.int32)
 
-    def fit(self, rows: int) -> None:
-        """Room for ``rows`` rows."""
-        if len(self.free) < rows:
-            self.free = np.zeros(rows, dtype=np.bool_)
-            self.position = np.zeros(rows, dtype=np.int32)
+    def fit(self, pop: Population) -> None:
+        super().fit(pop)
+        if len(self.position) < pop.capacity:
+            self.position = np.zeros(pop.capacity, dtype=np.int32)
 
 
 def memory(w: World) -> Pools:
@@ -263,16 +262,16 @@ def sort_rows(
     """The rows regrouping looks at this month: the free members, the pool, the funded
     anchors, the backing, the number of rivals, and the pool by region and by place
     (:func:`_sort_rows`; whether each row is free and a free row's position among the free in
-    ``w.memory(Rows)``)."""
-    pop, n, rows = w.pop, w.pop.n, w.memory(Rows)
-    rows.fit(len(pop.state))
+    ``w.memory(FreePositions)``)."""
+    pop, n, rows = w.pop, w.pop.n, w.memory(FreePositions)
+    rows.fit(pop)
     ideology, loyalty, skill, funds = (
         pop.view(k) for k in ("ideology", "loyalty", "skill", "funds")
     )
     return _sort_rows(
         pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
-        loyalty, skill, funds, rows.free, rows.position, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE, w.t,
-        w.population.fighting_age_years * 12,
+        loyalty, skill, funds, rows.inside, rows.position, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE,
+        w.t, w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
     )  # fmt: skip
@@ -340,8 +339,8 @@ def step(w: World) -> None:
     pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
     if len(anchors) == 0 or len(cand) == 0:
         return
-    rows = w.memory(Rows)
-    src, dst = w.ties.inside(rows.free[:n], key="free")  # as allegiance asks this month
+    rows = w.memory(FreePositions)
+    src, dst = w.ties.inside(rows.inside[:n], key="free")  # as allegiance asks this month
     found = _pools(
         len(free), src, dst, rows.position, cand, anchors, backing, place, pop.region, pop.funds
     )
