@@ -41,7 +41,7 @@ class Plan:
     sizes: tuple[int, ...]  # other sizes timed (agents), besides full scale
 
 
-QUICK = Plan(3, 1, 2_500, 2, 100, 20.0, 4, ())
+QUICK = Plan(3, 1, 2_500, 4, 100, 20.0, 4, ())
 FULL = Plan(5, 3, 10_000, 8, 100, 1.0, 20, (10_000, 50_000, 200_000))
 SCALES = (1.0, 5.0, 10.0, 20.0)  # the scale study
 TARGETS = {  # name: (target, whether the value must be at most the target)
