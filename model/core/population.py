@@ -261,18 +261,23 @@ class Population:
 
 class Rows:
     """Per-run buffers over every row that a mechanism reuses each month instead of
-    allocating them (kept in its ``World.memory``): ``inside``, a boolean per row (in the
-    month's set of people), and ``own``, a byte per row (each person's bits this month)."""
+    allocating them (kept in its ``World.memory``), one array per entry of ``FIELDS`` (name:
+    dtype). By default ``inside``, a boolean per row (in the month's set of people), and
+    ``own``, a byte per row (each person's bits this month); a mechanism names its own."""
+
+    FIELDS: dict[str, type] = {"inside": np.bool_, "own": np.uint8}
 
     def __init__(self) -> None:
-        self.inside = np.zeros(0, dtype=np.bool_)
-        self.own = np.zeros(0, dtype=np.uint8)
+        self._made = 0
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
 
     def fit(self, pop: Population) -> None:
         """Buffers for every row of ``pop`` (new ones, zero, when it has grown)."""
-        if len(self.inside) < pop.capacity:
-            self.inside = np.zeros(pop.capacity, dtype=np.bool_)
-            self.own = np.zeros(pop.capacity, dtype=np.uint8)
+        if self._made < pop.capacity:
+            self._made = pop.capacity
+            for name, dtype in self.FIELDS.items():
+                setattr(self, name, np.zeros(pop.capacity, dtype=dtype))
 
 
 EVERY_STATE = (1 << len(State)) - 1  # every state's bit

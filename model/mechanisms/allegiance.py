@@ -16,7 +16,6 @@ from regroup.core.population import Rows
 from regroup.core.states import FREE_STATES, Disposition, code_bits
 
 if TYPE_CHECKING:
-    from regroup.core.population import Population
     from regroup.core.world import World
 
 
@@ -115,14 +114,7 @@ class FreeRows(Rows):
     """:class:`~regroup.core.population.Rows` for the free (allegiance's per-run memory), and
     ``tied``, a byte per row: the bits gathered from each one's ties (zero between months)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.tied = np.zeros(0, dtype=np.uint8)
-
-    def fit(self, pop: Population) -> None:
-        super().fit(pop)
-        if len(self.tied) < pop.capacity:
-            self.tied = np.zeros(pop.capacity, dtype=np.uint8)
+    FIELDS = {**Rows.FIELDS, "tied": np.uint8}
 
 
 FREE = code_bits(*FREE_STATES)  # the free states as bits (bit ``code`` each)

@@ -42,7 +42,6 @@ from regroup.core.ties import union_find
 from regroup.core.world import PERSONS, USD, Output, as_compared
 
 if TYPE_CHECKING:
-    from regroup.core.population import Population
     from regroup.core.world import World
 
 N_REGIONS, N_PLACES, N_STATES, N_ROLES = len(Region), len(Place), len(State), len(Role)
@@ -197,14 +196,7 @@ class FreePositions(Rows):
     """:class:`~regroup.core.population.Rows` whose ``inside`` marks the free, and
     ``position``, a free row's position among the free (:func:`_sort_rows`)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.position = np.zeros(0, dtype=np.int32)
-
-    def fit(self, pop: Population) -> None:
-        super().fit(pop)
-        if len(self.position) < pop.capacity:
-            self.position = np.zeros(pop.capacity, dtype=np.int32)
+    FIELDS = {"inside": np.bool_, "position": np.int32}
 
 
 def memory(w: World) -> Pools:
