@@ -42,6 +42,7 @@ from regroup.core.ties import union_find
 from regroup.core.world import PERSONS, USD, Output, as_compared
 
 if TYPE_CHECKING:
+    from regroup.core.population import Population
     from regroup.core.world import World
 
 N_REGIONS, N_PLACES, N_STATES, N_ROLES = len(Region), len(Place), len(State), len(Role)
@@ -194,9 +195,16 @@ class Composition:
 
 class FreePositions(Rows):
     """:class:`~regroup.core.population.Rows` whose ``inside`` marks the free, and
-    ``position``, a free row's position among the free (:func:`_sort_rows`)."""
+    ``position``, a free row's position among the free (:func:`_sort_rows`); ``slot``, per
+    position among the free, the number of a funded component whose first member is there
+    (-1 elsewhere, between months: :func:`_pools`)."""
 
-    FIELDS = {"inside": np.bool_, "position": np.int32}
+    FIELDS = {"inside": np.bool_, "position": np.int32, "slot": np.int32}
+
+    def fit(self, pop: Population) -> None:
+        if self._made < pop.capacity:
+            super().fit(pop)
+            self.slot[:] = -1
 
 
 def memory(w: World) -> Pools:
@@ -334,10 +342,11 @@ def step(w: World) -> None:
     rows = w.memory(FreePositions)
     src, dst = w.ties.inside(rows.inside[:n], key="free")  # as allegiance asks this month
     found = _pools(
-        len(free), src, dst, rows.position, cand, anchors, backing, place, pop.region, pop.funds
-    )
-    linked, backing, biggest, size, where, by_place, potential, by_region = found[:8]
-    supporters, funds_by_region, funds_by_place, largest_anchor = found[8:]
+        len(free), src, dst, rows.position, rows.slot, cand, anchors, backing, place,
+        pop.region, pop.funds,
+    )  # fmt: skip
+    linked, backing, size, where, by_place, potential, by_region = found[:7]
+    supporters, funds_by_region, funds_by_place, largest_anchor = found[7:]
     connected[linked] = True
     if len(linked) == 0:
         return
@@ -361,14 +370,14 @@ def step(w: World) -> None:
 
 
 @njit(cache=True)
-def _in_funded(rows, position, label, funded):  # pragma: no cover - compiled
+def _in_funded(rows, position, label, slot):  # pragma: no cover - compiled
     """The free ``rows`` whose component (``label``, by ``position`` among the free) is
-    ``funded``, in order."""
+    funded (has a ``slot``), in order."""
     out = np.empty(len(rows), dtype=np.intp)
     k = 0
     for i in rows:
         out[k] = i
-        k += funded[label[position[i]]]
+        k += slot[label[position[i]]] >= 0
     return out[:k]
 
 
@@ -390,64 +399,63 @@ def _components(free, src, dst, position, place):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _pools(  # pragma: no cover - compiled
-    components, src, dst, position, pool, anchors, backing, place, region, funds
+    components, src, dst, position, slot, pool, anchors, backing, place, region, funds
 ):  # fmt: skip
     """The funded pools, from each free member's component (:func:`_components` of the ties
-    ``src``-``dst`` among the free, by ``position`` among them, one of ``components``): the
-    pool members in a component with a funded anchor (``linked``) and the backing there (the
-    supporters); the largest component (the first of the largest),
-    its size, place, supporters and richest anchor (the first of the richest); per place, the
-    linked members and the largest component (the potential); per region of origin, the
-    largest count of one component's members from that region; the funds of the linked by
-    region, and of the linked and the supporters by place (summed in order in float64, as
-    ``np.bincount`` sums weights)."""
+    ``src``-``dst`` among the free, by ``position`` among them, one of ``components``; the
+    funded ones numbered in ``slot``, by the position of their first member, -1 elsewhere on
+    entry and on return): the pool members in a component with a funded anchor (``linked``)
+    and the backing there (the supporters); the largest component (the first of the
+    largest), its size, place, supporters and richest anchor (the first of the richest); per
+    place, the linked members and the largest component (the potential); per region of
+    origin, the largest count of one component's members from that region; the funds of the
+    linked by region, and of the linked and the supporters by place (summed in order in
+    float64, as ``np.bincount`` sums weights)."""
     label = _components(components, src, dst, position, place)
-    funded = np.zeros(components, dtype=np.bool_)
+    first = np.empty(len(anchors), dtype=np.int64)  # each funded component's first member
+    funded = 0
     for i in anchors:
-        funded[label[position[i]]] = True
-    linked = _in_funded(pool, position, label, funded)
-    supporters = _in_funded(backing, position, label, funded)
-    size = np.zeros(components, dtype=np.int64)
-    where = np.zeros(components, dtype=np.int64)
+        c = label[position[i]]
+        if slot[c] < 0:
+            slot[c], first[funded] = funded, c
+            funded += 1
+    linked = _in_funded(pool, position, label, slot)
+    supporters = _in_funded(backing, position, label, slot)
+    size = np.zeros(funded, dtype=np.int64)
+    where = np.zeros(funded, dtype=np.int64)
+    per_region = np.zeros((funded, N_REGIONS), dtype=np.int64)
     by_place = np.zeros(N_PLACES, dtype=np.int64)
     funds_by_region = np.zeros(N_REGIONS)
     funds_by_place = np.zeros(N_PLACES)
     backing_by_place = np.zeros(N_PLACES)
-    compact = np.full(components, -1, dtype=np.int64)  # components with linked, numbered
-    used = 0
     for i in linked:
-        c = label[position[i]]
+        c = slot[label[position[i]]]
         size[c] += 1
         where[c] = place[i]
+        per_region[c, region[i]] += 1
         by_place[place[i]] += 1
         funds_by_region[region[i]] += funds[i]
         funds_by_place[place[i]] += funds[i]
-        if compact[c] < 0:
-            compact[c] = used
-            used += 1
     biggest = 0
-    for c in range(components):  # the first of the largest
-        if size[c] > size[biggest]:
+    for c in range(funded):  # the first of the largest: by its first member
+        if size[c] > size[biggest] or (size[c] == size[biggest] and first[c] < first[biggest]):
             biggest = c
     potential = np.zeros(N_PLACES, dtype=np.int64)
-    for c in range(components):
-        potential[where[c]] = max(potential[where[c]], size[c])
-    per_region = np.zeros((max(used, 1), N_REGIONS), dtype=np.int64)
-    for i in linked:
-        per_region[compact[label[position[i]]], region[i]] += 1
     by_region = np.zeros(N_REGIONS, dtype=np.int64)
-    for c in range(used):
+    for c in range(funded):
+        potential[where[c]] = max(potential[where[c]], size[c])
         for r in range(N_REGIONS):
             by_region[r] = max(by_region[r], per_region[c, r])
     with_biggest = 0
     for i in supporters:
         backing_by_place[place[i]] += funds[i]
-        with_biggest += label[position[i]] == biggest
+        with_biggest += slot[label[position[i]]] == biggest
     richest = -1
     for i in anchors:  # the first of the richest anchors of the largest component
-        if label[position[i]] == biggest and (richest < 0 or funds[i] > funds[richest]):
+        if slot[label[position[i]]] == biggest and (richest < 0 or funds[i] > funds[richest]):
             richest = i
+    slot[first[:funded]] = -1
     return (
-        linked, supporters, biggest, size[biggest], where[biggest], by_place, potential,
-        by_region, with_biggest, funds_by_region, funds_by_place + backing_by_place, richest,
+        linked, supporters, size[biggest], where[biggest], by_place, potential, by_region,
+        with_biggest, funds_by_region, funds_by_place + backing_by_place, richest,
     )  # fmt: skip
