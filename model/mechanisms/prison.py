@@ -14,7 +14,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import Field
+from regroup.core.population import NOBODY, Field, Rows
 from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
 from regroup.core.world import PERSONS, Output
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 HOME_FACILITY = 1_000_000  # cell labels: (place + 1) x this + cell number
 DETAINED, LEADER = int(State.DETAINED), int(Role.LEADER)  # as the compiled kernels read them
+PRISON_HOME, IN_PRISON = int(State.PRISON_HOME), int(Custody.PRISON)
 FIELDS = {
     "cell": Field(np.int32),  # prison cell or block
     "release": Field(np.int16, -1),  # month a sentence ends
@@ -174,6 +175,7 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
         pop.known, pop.ever_imprisoned, pop.funds,
     )  # fmt: skip
     pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
+    w.memory(Inmates).admitted.append(idx.copy())  # the next step adds them to its inmates
 
 
 @njit(cache=True)
@@ -244,9 +246,67 @@ def _held_in(state, custody, n, wanted, code):  # pragma: no cover - compiled
     return out[:k]
 
 
-def inmates(w: World) -> np.ndarray:
-    """Serving a sentence: in a regional prison (not a camp or border custody), or at home."""
-    return held_in(w.pop, Custody.PRISON, State.PRISON_HOME)
+class Inmates(Rows):
+    """The prisoners kept between months (``w.memory``), in increasing order, brought up to
+    date each month from the rows admitted since (:func:`admit` notes them) and the rows
+    added since, instead of a pass over every row: a row becomes an inmate only by
+    :func:`admit` or by being added as one, and any move out shows in its state."""
+
+    FIELDS = {"mark": np.uint8}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = NOBODY
+        self.admitted: list[np.ndarray] = []  # rows admitted since the last update
+        self.seen = 0  # rows at the last update
+
+    def update(self, pop: Population) -> np.ndarray:
+        """Serving a sentence now, in increasing order: in a regional prison (not a camp or
+        border custody), or at home."""
+        self.fit(pop)
+        fresh = np.concatenate(self.admitted) if self.admitted else NOBODY
+        self.rows = _roster(self.rows, fresh, self.seen, pop.n, pop.state, pop.custody, self.mark)
+        self.admitted, self.seen = [], pop.n
+        return self.rows
+
+
+@njit(cache=True)
+def _roster(rows, fresh, seen, n, state, custody, mark):  # pragma: no cover - compiled
+    """:meth:`Inmates.update`: the kept ``rows`` still serving a sentence (in prison at
+    home, or DETAINED in a prison), merged with the ``fresh`` rows (admitted since, repeats
+    allowed; and the rows ``seen..n-1`` added since) now serving; ``mark`` (zero per row) is
+    used and left zero."""
+    for i in fresh:
+        mark[i] = 1
+    new = np.empty(len(fresh) + n - seen, dtype=np.intp)
+    k = 0
+    for i in fresh:  # each once
+        if mark[i] == 1:
+            mark[i] = 2
+            s = state[i]
+            new[k] = i
+            k += (s == PRISON_HOME) | ((s == DETAINED) & (custody[i] == IN_PRISON))
+    for i in range(seen, n):
+        s = state[i]
+        new[k] = i
+        k += (mark[i] == 0) & ((s == PRISON_HOME) | ((s == DETAINED) & (custody[i] == IN_PRISON)))
+    new = np.sort(new[:k])
+    out = np.empty(len(rows) + k, dtype=np.intp)
+    a = b = 0
+    for i in rows:
+        s = state[i]
+        if (mark[i] == 0) & ((s == PRISON_HOME) | ((s == DETAINED) & (custody[i] == IN_PRISON))):
+            while b < k and new[b] < i:
+                out[a] = new[b]
+                a, b = a + 1, b + 1
+            out[a] = i
+            a += 1
+    for j in range(b, k):
+        out[a] = new[j]
+        a += 1
+    for i in fresh:
+        mark[i] = 0
+    return out[:a]
 
 
 def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -480,7 +540,7 @@ class CellRates:
 
 def step(w: World) -> None:
     p, t, pop = w.group(Prison), w.t, w.pop
-    idx = inmates(w)
+    idx = w.memory(Inmates).update(pop)
     released, regional, risk, stays = _sentences(
         idx, pop.state, pop.entered, pop.release, pop.role, pop.ever_released, t, p.execution,
         p.leader_execution_factor,
