@@ -263,8 +263,35 @@ def _detection_of(
     """:func:`detection` of person ``i``, with its factors looked up by whether the person is
     known and whether hiding abroad (:func:`_factors`): both are mixed among those sought,
     and branches on them cost twice as much."""
-    p = base * _intelligence(i, place, sharing, gain) * by_known[np.int64(known[i])]
-    return p * by_abroad[np.int64(state[i] == _HIDING_ABROAD)]
+    intelligence = _intelligence(i, place, sharing, gain)
+    return _detection_by(
+        base,
+        intelligence,
+        by_known[np.int64(known[i])],
+        by_abroad[np.int64(state[i] == _HIDING_ABROAD)],
+    )
+
+
+@njit(cache=True, inline="always")
+def _detection_by(base, intelligence, known_factor, abroad_factor):  # pragma: no cover
+    """:func:`detection` from its factors (in this order of operations, everywhere)."""
+    return base * intelligence * known_factor * abroad_factor
+
+
+@njit(cache=True)
+def _highest_detection(sharing, gain, base, by_known, by_abroad):  # pragma: no cover
+    """The highest :func:`detection` anyone can have: the largest of its values for every
+    place, known or not, hiding abroad or not (computed as for a person, with
+    :func:`_intelligence` in each place)."""
+    highest = 0.0
+    for q in range(len(sharing)):
+        intelligence = 1.0 + gain * sharing[q]
+        for known_factor in by_known:
+            for abroad_factor in by_abroad:
+                p = _detection_by(base, intelligence, known_factor, abroad_factor)
+                if p > highest:
+                    highest = p
+    return highest
 
 
 @njit(cache=True, inline="always")
@@ -336,14 +363,18 @@ def _caught(
     """Those caught: the ``j``-th of ``sought`` if ``sought_draw[j]`` falls below their
     :func:`detection`, then the ``k``-th of ``watched`` if ``watched_draw[k]`` falls below
     ``acting`` (``hiding.monitored_detection``) x :func:`_intelligence` x ideology; each in
-    order."""
+    order. A draw at or above the highest detection (:func:`_highest_detection`) catches
+    nobody: most draws, whose person's attributes are then not looked up."""
     by_known, by_abroad = _factors(unknown, abroad)
+    highest = _highest_detection(sharing, gain, base, by_known, by_abroad)
     caught = np.empty(len(sought) + len(watched), dtype=np.intp)
     c = 0
     for j in range(len(sought)):
+        if not sought_draw[j] < highest:  # a branch: few are caught
+            continue
         i = sought[j]
         p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
-        if sought_draw[j] < p:  # a branch: few are caught (a branch-free write cost twice)
+        if sought_draw[j] < p:
             caught[c] = i
             c += 1
     for k in range(len(watched)):
@@ -403,13 +434,15 @@ def first_back_home(idx: np.ndarray, returned: np.ndarray, t: int) -> None:  # p
 def _drifting(hiding, draw, documents, region, funds, living, rate):  # pragma: no cover
     """Those of ``hiding`` whose ``draw`` falls below their monthly probability of drifting
     into crime: ``hiding.crime_drift`` for foreigners without papers and those who cannot
-    meet the cost of living, else 0."""
+    meet the cost of living, else 0. The draw is tested first: most are above the rate,
+    and their person's attributes are then not looked up."""
     out = np.empty(len(hiding), dtype=np.intp)
     k = 0
     for j in range(len(hiding)):
+        if not draw[j] < rate:  # few drift in a month: a well-predicted branch
+            continue
         i = hiding[j]
-        exposed = (not documents[i] and region[i] != _LOCAL) or funds[i] < living
-        if draw[j] < rate * exposed:  # few drift in a month: a well-predicted branch
+        if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:  # exposed
             out[k] = i
             k += 1
     return out[:k]
