@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 CIVILIAN = membership(Role, *CIVILIAN_ROLES)
 FIELDS = {"wish": Field(np.float32)}  # the wish to leave, 0-1
+ACTIVE = int(State.ACTIVE)
+NOBODY = np.empty(0, dtype=np.intp)
 
 
 class Disillusionment(Strict):
@@ -195,19 +197,36 @@ def region_factor(w: World) -> np.ndarray:
     return w.table(w.group(Disillusionment).region_leave_factor, local=1.0)
 
 
+class Territory:
+    """The month's members in the territory (ACTIVE) since before it (``settled``) and those
+    of them who want to leave (``leavers``), as the month's push left them, in row order: the
+    later rules of the month (security, combat, escape, collapse) select from these instead
+    of passing over every row again. A row moved since has entered another state in month
+    ``t`` (or entered the territory in it), so :func:`_still_settled` drops it; the wish to
+    leave changes only in the push."""
+
+    def __init__(self) -> None:
+        self.t = -1  # the month these are for (-1: none yet)
+        self.settled = NOBODY
+        self.leavers = NOBODY
+
+
 def step(w: World) -> None:
     d, s, t, pop = w.group(Disillusionment), w.schedule, w.t, w.pop
     if pop.count(State.ACTIVE) == 0:  # nobody left in the territory (most of the run)
         return
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     despair = s.control[t] < d.leader_despair_control  # leaders judge the territory lost
-    _push(
+    territory = w.memory(Territory)
+    territory.settled, territory.leavers = _push(
         pop.where(State.ACTIVE),
         pop.role,
         pop.region,
         pop.wish,
         pop.loyalty,
         pop.ideology,
+        pop.entered,
+        t,
         w.table(d.sensitivity),
         region_factor(w),
         np.float32(narratives),  # it multiplies float32 loyalties in float32
@@ -216,7 +235,28 @@ def step(w: World) -> None:
         d.leader_despair_push if despair else 0.0,
         d.loyalty_loss,
         d.ideology_loss,
+        as_compared(d.leave_threshold, pop.wish),
     )
+    territory.t = t
+
+
+def settled(w: World) -> np.ndarray:
+    """The members in the territory (ACTIVE) since before this month, in row order:
+    ``w.pop.where(State.ACTIVE, t=w.t)``, from the month's :class:`Territory` when there is
+    one."""
+    territory, pop = w.memory(Territory), w.pop
+    if territory.t != w.t:
+        return pop.where(State.ACTIVE, t=w.t)
+    return _still_settled(territory.settled, pop.state, pop.entered, w.t)
+
+
+def leavers(w: World) -> np.ndarray:
+    """The members in the territory since before this month who want to leave, in row order:
+    ``wants_to_leave(w, settled(w))``, from the month's :class:`Territory` when there is one."""
+    territory, pop = w.memory(Territory), w.pop
+    if territory.t != w.t:
+        return wants_to_leave(w, pop.where(State.ACTIVE, t=w.t))
+    return _still_settled(territory.leavers, pop.state, pop.entered, w.t)
 
 
 LEADER = int(Role.LEADER)
@@ -230,6 +270,8 @@ def _push(  # pragma: no cover - compiled
     wish,
     loyalty,
     ideology,
+    entered,
+    t,
     sensitivity,
     region_factor,
     narratives,
@@ -238,13 +280,20 @@ def _push(  # pragma: no cover - compiled
     despair_push,
     loyalty_loss,
     ideology_loss,
+    threshold,
 ):
     """In place, for everyone in the territory (``active``): the month's push to leave (the
     narratives on the disloyal, territorial loss, the war on civilians, despair on leaders),
     times the role's sensitivity and the region's factor; it adds to the wish to leave (up to
     1) and erodes loyalty and ideology (down to 0). The arithmetic and precision of the NumPy
-    expressions it replaces (float32 where they were), so results are bit-identical."""
+    expressions it replaces (float32 where they were), so results are bit-identical.
+
+    Returns those of ``active`` there since before month ``t``, and those of them whose wish
+    is now at least ``threshold`` (:func:`wants_to_leave`), each in order."""
     one = np.float32(1.0)
+    settled = np.empty(len(active), dtype=np.intp)
+    leaving = np.empty(len(active), dtype=np.intp)
+    k = m = 0
     for i in active:
         r = role[i]
         c = loyalty[i]
@@ -255,6 +304,12 @@ def _push(  # pragma: no cover - compiled
         wish[i] = _at_most_1(wish[i] + push)
         loyalty[i] = _at_least_0(c - loyalty_loss * push)
         ideology[i] = _at_least_0(ideology[i] - ideology_loss * push)
+        before = entered[i] < t  # branch-free: writes every one, keeps those wanted
+        settled[k] = i
+        leaving[m] = i
+        k += before
+        m += before & (wish[i] >= threshold)
+    return settled[:k], leaving[:m]
 
 
 @njit(cache=True, inline="always")
@@ -285,4 +340,15 @@ def _at_least(idx, values, threshold):  # pragma: no cover - compiled
     for i in idx:  # writes every one, keeps those at or above (branch-free)
         out[k] = i
         k += values[i] >= threshold
+    return out[:k]
+
+
+@njit(cache=True)
+def _still_settled(rows, state, entered, t):  # pragma: no cover - compiled
+    """Those of ``rows`` still in the territory (ACTIVE) since before month ``t``, in order."""
+    out = np.empty(len(rows), dtype=np.intp)
+    k = 0
+    for i in rows:  # branch-free: writes every one, keeps those wanted
+        out[k] = i
+        k += (state[i] == ACTIVE) & (entered[i] < t)
     return out[:k]

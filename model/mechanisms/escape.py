@@ -27,8 +27,7 @@ from regroup.config.fields import (
 )
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State
 from regroup.core.world import PERSONS, Output, as_compared
-from regroup.mechanisms import justice, prison
-from regroup.mechanisms.disillusionment import wants_to_leave
+from regroup.mechanisms import disillusionment, justice, prison
 from regroup.mechanisms.security import detected
 
 if TYPE_CHECKING:
@@ -267,7 +266,7 @@ def cross_border(w: World, idx: np.ndarray) -> None:
 def step(w: World) -> None:
     t, pop = w.t, w.pop
     if pop.count(State.ACTIVE):  # (none once the territory is lost)
-        leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=t))
+        leavers = disillusionment.leavers(w)
         if len(leavers):  # (with nobody, every draw below is of nobody)
             leave(w, leavers)
     if pop.count(State.ESCAPING):

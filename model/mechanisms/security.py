@@ -11,7 +11,7 @@ from regroup.config.fields import Strict, param
 from regroup.core.states import State
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms.combat import sent_to_front
-from regroup.mechanisms.disillusionment import wants_to_leave
+from regroup.mechanisms.disillusionment import leavers
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -78,9 +78,7 @@ def execute(w: World, held: np.ndarray) -> np.ndarray:
 def step(w: World) -> None:
     sec, t, pop = w.group(Security), w.t, w.pop
     if pop.count(State.ACTIVE):  # the territory's members: none once it is lost
-        active = pop.where(State.ACTIVE, t=t)
-        leavers = wants_to_leave(w, active)
-        caught = w.chance(leavers, sec.detection * w.schedule.enforcement[t])
+        caught = w.chance(leavers(w), sec.detection * w.schedule.enforcement[t])
         pop.move(execute(w, caught), State.GROUP_PRISON, t)
 
     held = pop.where(State.GROUP_PRISON, t=t) if pop.count(State.GROUP_PRISON) else NOBODY
