@@ -56,8 +56,8 @@ class Ties:
     numbered below ``_built``, finds them without a pass over every tie; the ties added
     since (the tail) are linked person by person when asked about (``_head[v]``: person
     ``v``'s last entry, an entry ``2 * tie + side`` with side 1 for the tie's ``dst``;
-    ``_next``: the person's entry before it, -1 at the end). The index is rebuilt (and the
-    list compacted) when the tail outgrows a share of it.
+    ``_next``: the person's entry before it, -1 at the end). The index is rebuilt when the
+    tail outgrows a share of it (the list compacted then only if many of its ties are cut).
     """
 
     def __init__(self, capacity: int = 4096) -> None:
@@ -280,9 +280,12 @@ class Ties:
     def _index(self) -> None:
         """Rebuild the index when the ties added since it was built outnumber half of those
         in it (the tail's linked lists cost more lookups than the index, not a pass over the
-        tail: rebuilds, which compact the list and drop the kept answers, can be rarer)."""
+        tail). The cut ties stay stored and indexed (every walk skips them) unless they are
+        a quarter of the list: compacting renumbers the ties, which drops the kept answers
+        (each answered again from every tie)."""
         if self._m - self._built > TAIL + self._built // 2:
-            self._compact()
+            if self._gone > self._m // 4:
+                self._compact()
             self._start, self._tie, self._other = _build_index(self._src, self._dst, self._m)
             self._built = self._m
             self._head[:], self._linked = -1, self._m
