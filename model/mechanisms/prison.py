@@ -434,30 +434,52 @@ def _segment_sum(x, lo, n):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _reduceat(x, start, size):  # pragma: no cover - compiled
-    """``np.add.reduceat(x, start)`` for float32 ``x``: each segment's first value plus the
-    NumPy sum of the rest (one by one when fewer than 8)."""
-    out = np.empty(len(start), dtype=np.float32)
+def _cell_sums(weight, weighted, start, size):  # pragma: no cover - compiled
+    """``np.add.reduceat(x, start)`` of the float32 ``weight`` and of both rows of
+    ``weighted`` (rows 0-2 of the result): each segment's first value plus the NumPy sum of
+    the rest (one by one when fewer than 8, the three together)."""
+    out = np.empty((3, len(start)), dtype=np.float32)
     for g in range(len(start)):
         lo, n = start[g], size[g]
         if n <= 8:
-            rest = np.float32(0.0)
+            r0 = r1 = r2 = np.float32(0.0)
             for i in range(lo + 1, lo + n):
-                rest += x[i]
+                r0 += weight[i]
+                r1 += weighted[0, i]
+                r2 += weighted[1, i]
         else:
-            rest = _segment_sum(x, lo + 1, n - 1)
-        out[g] = x[lo] + rest
+            r0 = _segment_sum(weight, lo + 1, n - 1)
+            r1 = _segment_sum(weighted[0], lo + 1, n - 1)
+            r2 = _segment_sum(weighted[1], lo + 1, n - 1)
+        out[0, g], out[1, g], out[2, g] = (
+            weight[lo] + r0,
+            weighted[0, lo] + r1,
+            weighted[1, lo] + r2,
+        )
     return out
 
 
 @njit(cache=True)
 def _influence(
-    idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
+    idx,
+    order,
+    start,
+    size,
+    group,
+    place,
+    ideology,
+    loyalty,
+    pull,
+    zeal_weight,
+    disengagement,
+    draw,
+    chance,
 ):  # pragma: no cover - compiled
     """Pull each prisoner ``idx[j]``'s ideology and loyalty toward the cell's mix (weighted
     ``1 + zeal_weight x ideology``, the committed set the tone) by the share ``pull`` of the
     gap where the prison is (per place), less ``disengagement``, within 0-1; the cells as
-    :func:`cells` gives them."""
+    :func:`cells` gives them. Returns the positions ``j`` whose ``draw[j]`` falls below the
+    ``chance`` (per place) of forming a tie where they are held."""
     k = len(idx)
     views = np.empty((2, k), dtype=np.float32)  # ideology, loyalty of each prisoner
     for j in range(k):
@@ -465,30 +487,24 @@ def _influence(
     weight = np.empty(k, dtype=np.float32)  # in cell order
     weighted = np.empty((2, k), dtype=np.float32)
     for j in range(k):
-        weight[j] = np.float32(1.0) + zeal_weight * views[0, order[j]]
-        for v in range(2):
-            weighted[v, j] = weight[j] * views[v, order[j]]
-    total = _reduceat(weight, start, size)
-    mix = np.empty((2, len(start)), dtype=np.float32)
-    for v in range(2):
-        mix[v] = _reduceat(weighted[v], start, size) / total
+        o = order[j]
+        weight[j] = np.float32(1.0) + zeal_weight * views[0, o]
+        weighted[0, j], weighted[1, j] = weight[j] * views[0, o], weight[j] * views[1, o]
+    sums = _cell_sums(weight, weighted, start, size)
+    mix = np.empty((2, len(start)), dtype=np.float32)  # ideology, loyalty of each cell
+    for g in range(len(start)):
+        mix[0, g], mix[1, g] = sums[1, g] / sums[0, g], sums[2, g] / sums[0, g]
+    forming = np.empty(k, dtype=np.intp)
+    f = 0
     for j in range(k):
-        share = pull[place[idx[j]]]
-        for v, out in enumerate((ideology, loyalty)):
-            x = views[v, j]
-            out[idx[j]] = min(max(x + share * (mix[v, group[j]] - x) - disengagement, 0.0), 1.0)
-
-
-@njit(cache=True)
-def _forming(idx, draw, place, chance):  # pragma: no cover - compiled
-    """Positions ``j`` in ``idx`` whose ``draw[j]`` falls below the ``chance`` (per place) of
-    forming a tie where they are held."""
-    out = np.empty(len(idx), dtype=np.intp)
-    k = 0
-    for j in range(len(idx)):
-        out[k] = j
-        k += draw[j] < chance[place[idx[j]]]
-    return out[:k]
+        i, g, where = idx[j], group[j], place[idx[j]]
+        x = views[0, j]
+        ideology[i] = min(max(x + pull[where] * (mix[0, g] - x) - disengagement, 0.0), 1.0)
+        x = views[1, j]
+        loyalty[i] = min(max(x + pull[where] * (mix[1, g] - x) - disengagement, 0.0), 1.0)
+        forming[f] = j  # writes every prisoner, keeps those who form a tie (branch-free)
+        f += draw[j] < chance[where]
+    return forming[:f]
 
 
 @njit(cache=True)
@@ -497,15 +513,16 @@ def _in_cells(
 ):  # pragma: no cover - compiled
     """A month in the cells for the prisoners ``idx``: grouped by cell (:func:`cells`), pulled
     toward their cell's mix (:func:`_influence`); returns the positions of those who form a
-    tie (:func:`_forming`) and the cells (``order, group, start, size``)."""
+    tie (``draw`` below ``chance``) and the cells (``order, group, start, size``)."""
     label = np.empty(len(idx), dtype=cell.dtype)
     for j in range(len(idx)):
         label[j] = cell[idx[j]]
     order, group, start, size = _cells(label)
-    _influence(
-        idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
-    )
-    return _forming(idx, draw, place, chance), order, group, start, size
+    forming = _influence(
+        idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement,
+        draw, chance,
+    )  # fmt: skip
+    return forming, order, group, start, size
 
 
 @njit(cache=True)
