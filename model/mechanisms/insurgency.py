@@ -278,8 +278,8 @@ class Roster:
         """Every row alive that meets the condition, and perhaps some that do not."""
         pop = w.pop
         if pop.n > self._scanned:  # rows added since: added after every row held
-            added = np.flatnonzero(self.meets(pop, slice(self._scanned, pop.n)))
-            self._rows = np.concatenate((self._rows, added + self._scanned))
+            met = self.meets(pop, slice(self._scanned, pop.n))
+            self._rows = _appended(self._rows, met, self._scanned)
             self._scanned = pop.n
         if w.t >= self._pruned + self.PRUNE_EVERY or w.t < self._pruned:
             self._pruned = w.t
@@ -325,13 +325,13 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
     members of its other cells."""
     pop = w.pop
-    idx = in_places(idx, pop.place, REGION)
-    if len(idx) == 0:
+    # by place, each out of any cell it was in (a member caught and freed again joins a new one)
+    by_place = _newcomers(idx, pop.place, pop.insurgent_cell)
+    if len(by_place[0]) + len(by_place[1]) == 0:
         return
     rng, mem = w.rng, w.memory(Cells)
     k = cell_agents(w)
     linkage = w.group(Insurgency).cell_linkage
-    pop.insurgent_cell[idx] = NO_CELL  # a member caught and freed again joins a new cell
     # by place: the members of its open cell, and the commanders and members of cells there
     old, n_old, targets, n_targets = _link_targets(
         mem.command.rows(w),
@@ -344,8 +344,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         mem.open,
         as_compared(w.loyal_from, pop.loyalty),
     )
-    for place in THE_REGION:
-        new = in_places(idx, pop.place, 1 << place)
+    for place, new in zip(THE_REGION, by_place, strict=True):
         if len(new) == 0:
             continue
         new = new[rng.permutation(len(new))]
@@ -541,6 +540,21 @@ def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from):  # pragma:
 
 
 @njit(cache=True)
+def _newcomers(idx, place, cell):  # pragma: no cover - compiled
+    """The rows of ``idx`` in Iraq and those in Syria, each in order, taken out of any cell
+    (``cell``) they were in."""
+    out = np.empty((2, len(idx)), dtype=np.intp)
+    n = np.zeros(2, dtype=np.int64)
+    for i in idx:
+        p = np.int64(place[i])
+        if p < 2:
+            out[p, n[p]] = i
+            n[p] += 1
+            cell[i] = NO_CELL
+    return out[0, : n[0]], out[1, : n[1]]
+
+
+@njit(cache=True)
 def _fill(new, cell, filled, open_id, next_id, size):  # pragma: no cover - compiled
     """Put ``new`` (in order) into cells of ``size``: the open cell ``open_id`` (which has
     ``filled`` members, 0: none open), then new cells from ``next_id``; writes ``cell``.
@@ -653,6 +667,22 @@ def _fates(idx, u, loyalty, cell, killed, captured, left, loyal_from):  # pragma
         if fate < 3:
             cell[i] = NO_CELL
     return fates[0, : n[0]], fates[1, : n[1]], fates[2, : n[2]], fates[3, : n[3]]
+
+
+@njit(cache=True)
+def _appended(rows, met, offset):  # pragma: no cover - compiled
+    """``rows`` followed by ``offset`` plus the position of each true value of ``met``."""
+    k = 0
+    for m in met:
+        k += m
+    out = np.empty(len(rows) + k, dtype=np.intp)
+    out[: len(rows)] = rows
+    j = len(rows)
+    for q in range(len(met)):
+        if met[q]:
+            out[j] = offset + q
+            j += 1
+    return out
 
 
 @njit(cache=True)
