@@ -344,6 +344,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         mem.open,
         as_compared(w.loyal_from, pop.loyalty),
     )
+    ends = [], []  # the ties, place by place, added at once
     for place, new in zip(THE_REGION, by_place, strict=True):
         if len(new) == 0:
             continue
@@ -355,7 +356,8 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         mem.open[place], mem.filled[place] = pop.insurgent_cell[new[-1]], (filled + len(new)) % k
         if mem.filled[place] == 0:  # the last cell is full: the next member opens a new one
             mem.open[place] = NO_CELL
-        ends = [a], [b]
+        ends[0].append(a)
+        ends[1].append(b)
         if filled and n_old[place]:  # the open cell's first newcomer joins a remaining member
             ends[0].append(heads[:1])
             ends[1].append(old[place, rng.integers(0, n_old[place], 1)])
@@ -365,9 +367,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         if len(heads) and n_targets[place]:
             ends[0].append(heads)
             ends[1].append(targets[place, rng.integers(0, n_targets[place], len(heads))])
-        if len(ends[0]) > 1:
-            a, b = np.concatenate(ends[0]), np.concatenate(ends[1])
-        w.ties.add(a, b, tie_kinds.INSURGENT_CELL)
+    w.ties.add(np.concatenate(ends[0]), np.concatenate(ends[1]), tie_kinds.INSURGENT_CELL)
 
 
 def fund(w: World, members: np.ndarray | None = None) -> None:
