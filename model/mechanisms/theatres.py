@@ -205,8 +205,15 @@ def attrition(w: World) -> None:
     else:
         idx = NOBODY
     killed = w.chance(idx, w.group(Theatres).death)
+    if len(killed) == 0:  # nobody to move, and a count of nobody by place, as ever
+        w.count("killed_in_theatres", NOBODY_BY_PLACE)
+        return
     pop.move(killed, State.DEAD, w.t)
     w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=len(Place)))
+
+
+NOBODY_BY_PLACE = np.zeros(len(Place), dtype=np.int64)  # np.bincount of nobody, by place
+NOBODY_BY_PLACE.flags.writeable = False
 
 
 def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
@@ -215,9 +222,7 @@ def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
     (``there``; chained to each other if there is none)."""
     pop, rng, network = w.pop, w.rng, w.memory(Travel).affiliated
     pop.move(idx, State.REMOBILISED, w.t, place=dest)
-    joining = w.chance(idx, w.group(Theatres).joins_affiliate)
-    pop.affiliated[idx] = False
-    pop.affiliated[joining] = True
+    joining = _join(idx, w.draw(len(idx)), w.group(Theatres).joins_affiliate, pop.affiliated)
     network.include(w, joining)
     if len(there):
         w.ties.add(joining, there[rng.integers(0, len(there), len(joining))], tie_kinds.AFFILIATE)
@@ -267,6 +272,21 @@ def _dedicated_fighters(  # pragma: no cover - compiled
                 rates[k] = released if state[i] == RELEASED else rate
                 k += 1
     return out[:k], rates[:k]
+
+
+@njit(cache=True)
+def _join(idx, u, share, affiliated):  # pragma: no cover - compiled
+    """Those of ``idx`` who join the affiliate's network (draw ``u`` below ``share``), in
+    order; each one's ``affiliated`` flag set, the others' cleared."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for j in range(len(idx)):
+        i = idx[j]
+        joins = u[j] < share
+        affiliated[i] = joins
+        out[k] = i
+        k += joins
+    return out[:k]
 
 
 @njit(cache=True)
