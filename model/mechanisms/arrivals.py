@@ -91,61 +91,61 @@ def new_members(
     a, p = w.attributes, w.population
     k = len(role)
     rng = w.rng
-    if place is None:
-        place, home = _in_territory(region, rng.random(k), p.local_in_iraq, p.foreign_in_iraq)
+    u_place = rng.random(k) if place is None else None  # Iraq or Syria
+    draws = (
+        rng.uniform(-0.1, 0.1, k),  # ideology,
+        rng.uniform(-0.1, 0.1, k),  # loyalty,
+        rng.uniform(-0.1, 0.1, k),  # skill: the role's value plus this
+        rng.exponential(1.0, k),  # wealth
+        rng.random(k),  # known
+        rng.random(k),  # documents
+        rng.uniform(p.minor_age_years.low, p.minor_age_years.high, k),  # a minor's age
+    )
+    idx = w.add(k, state=state, role=role, region=region, entered=t, joined=t)
+    pop = w.pop
+    if u_place is None:
+        pop.place[idx] = place
+        pop.home[idx] = place
     else:
-        home = place
+        _in_territory(idx, region, u_place, p.local_in_iraq, p.foreign_in_iraq, pop.place, pop.home)
     tables = traits(w)
-    ideology, loyalty, skill, funds, known, documents, birth = _attributes(
+    _attributes(
+        idx,
         role,
         region,
-        rng.uniform(-0.1, 0.1, k),
-        rng.uniform(-0.1, 0.1, k),
-        rng.uniform(-0.1, 0.1, k),
-        rng.exponential(1.0, k),
-        rng.random(k),
-        rng.random(k),
-        rng.uniform(p.minor_age_years.low, p.minor_age_years.high, k),
+        *draws,
         tables.by_role,
         tables.region_funds,
         a.documents_share,
         t,
+        pop.ideology,
+        pop.loyalty,
+        pop.skill,
+        pop.funds,
+        pop.known,
+        pop.documents,
+        pop.birth,
     )
-    return w.add(
-        k,
-        state=state,
-        role=role,
-        region=region,
-        place=place,
-        home=home,
-        entered=t,
-        joined=t,
-        birth=birth,
-        ideology=ideology,
-        loyalty=loyalty,
-        skill=skill,
-        funds=funds,
-        known=known,
-        documents=documents,
-    )
+    return idx
 
 
 @njit(cache=True)
-def _in_territory(region, u, local_in_iraq, foreign_in_iraq):  # pragma: no cover - compiled
-    """Place and home of members joining in the territory, from a uniform draw each: Iraq
-    with the probability for their origin, else Syria; home there for locals, else the place
-    of their region of origin."""
-    place = np.empty(len(region), dtype=np.int8)
-    home = np.empty(len(region), dtype=np.int8)
-    for i in range(len(region)):
-        local = region[i] == _LOCAL
-        place[i] = _IRAQ if u[i] < (local_in_iraq if local else foreign_in_iraq) else _SYRIA
-        home[i] = place[i] if local else HOME[region[i]]
-    return place, home
+def _in_territory(  # pragma: no cover - compiled
+    idx, region, u, local_in_iraq, foreign_in_iraq, place, home
+):
+    """Place and home, written for members ``idx`` joining in the territory (of ``region``),
+    from a uniform draw each: Iraq with the probability for their origin, else Syria; home
+    there for locals, else the place of their region of origin."""
+    for j in range(len(idx)):
+        local = region[j] == _LOCAL
+        where = _IRAQ if u[j] < (local_in_iraq if local else foreign_in_iraq) else _SYRIA
+        place[idx[j]] = where
+        home[idx[j]] = where if local else HOME[region[j]]
 
 
 @njit(cache=True)
 def _attributes(  # pragma: no cover - compiled
+    idx,
     role,
     region,
     u_ideology,
@@ -159,30 +159,30 @@ def _attributes(  # pragma: no cover - compiled
     region_funds,
     documents_share,
     t,
+    ideology,
+    loyalty,
+    skill,
+    funds,
+    known,
+    documents,
+    birth,
 ):
-    """New members' attributes from their draws: ideology, loyalty and skill, their role's
-    value plus noise, within 0-1; funds, the role's mean times the region's factor times an
-    exponential draw; known to the authorities (by role); documents (foreigners only); the
-    month of birth (minors at the drawn age, the others at 25)."""
-    k = len(role)
-    ideology = np.empty(k, dtype=np.float32)
-    loyalty = np.empty(k, dtype=np.float32)
-    skill = np.empty(k, dtype=np.float32)
-    funds = np.empty(k, dtype=np.float32)
-    known = np.empty(k, dtype=np.bool_)
-    documents = np.empty(k, dtype=np.bool_)
-    birth = np.empty(k, dtype=np.int16)
-    for i in range(k):
-        r = role[i]
-        ideology[i] = min(max(by_role[0, r] + u_ideology[i], 0.0), 1.0)
-        loyalty[i] = min(max(by_role[1, r] + u_loyalty[i], 0.0), 1.0)
-        skill[i] = min(max(by_role[2, r] + u_skill[i], 0.0), 1.0)
-        funds[i] = wealth[i] * by_role[3, r] * region_funds[region[i]]
-        known[i] = u_known[i] < by_role[4, r]
-        documents[i] = (region[i] != _LOCAL) & (u_documents[i] < documents_share)
-        age = minor_age[i] if r == _MINOR else 25.0
+    """New members' attributes from their draws, written for ``idx`` (of ``role`` and
+    ``region``): ideology, loyalty and skill, their role's value plus noise, within 0-1; funds,
+    the role's mean times the region's factor times an exponential draw; known to the
+    authorities (by role); documents (foreigners only); the month of birth (minors at the
+    drawn age, the others at 25). In the arrays' types, as NumPy's stores converted them."""
+    for j in range(len(idx)):
+        i = idx[j]
+        r = role[j]
+        ideology[i] = np.float32(min(max(by_role[0, r] + u_ideology[j], 0.0), 1.0))
+        loyalty[i] = np.float32(min(max(by_role[1, r] + u_loyalty[j], 0.0), 1.0))
+        skill[i] = np.float32(min(max(by_role[2, r] + u_skill[j], 0.0), 1.0))
+        funds[i] = np.float32(wealth[j] * by_role[3, r] * region_funds[region[j]])
+        known[i] = u_known[j] < by_role[4, r]
+        documents[i] = (region[j] != _LOCAL) & (u_documents[j] < documents_share)
+        age = minor_age[j] if r == _MINOR else 25.0
         birth[i] = np.int16(t - age * 12)
-    return ideology, loyalty, skill, funds, known, documents, birth
 
 
 class Command:
@@ -198,9 +198,20 @@ def command_roles(w: World) -> np.ndarray:
     """Every member with a command role (alive or not, anywhere), in row order."""
     pop, mem = w.pop, w.memory(Command)
     if mem.seen < pop.n:
-        new = np.flatnonzero(COMMANDING.take(pop.role[mem.seen : pop.n])) + mem.seen
-        mem.rows, mem.seen = np.concatenate((mem.rows, new)), pop.n
+        mem.rows, mem.seen = _with_commanding(mem.rows, pop.role, mem.seen, pop.n), pop.n
     return mem.rows
+
+
+@njit(cache=True)
+def _with_commanding(rows, role, start, n):  # pragma: no cover - compiled
+    """``rows`` followed by the rows ``start..n-1`` of a command role, in order."""
+    out = np.empty(len(rows) + n - start, dtype=np.intp)
+    out[: len(rows)] = rows
+    k = len(rows)
+    for i in range(start, n):  # branch-free: writes every row, keeps those commanding
+        out[k] = i
+        k += COMMANDING[role[i]]
+    return out[:k]
 
 
 def commanders(w: World) -> np.ndarray:

@@ -65,37 +65,33 @@ def step(w: World) -> None:
     parent = _due(births.month, births.parent, w.t)
     if len(parent) == 0:
         return
-    pop, p, rng = w.pop, w.population, w.rng
+    pop, p, rng, t = w.pop, w.population, w.rng, w.t
     k = len(parent)
-    children = _children(
+    state = _child_states(parent, pop.state, pop.region, pop.returned, w.schedule.control[t] > 0)
+    ideology_spread = rng.uniform(-0.1, 0.1, k)  # the spread of the children's ideology,
+    loyalty_spread = rng.uniform(-0.1, 0.1, k)  # then of their loyalty
+    birth = int(t - p.fighting_age_years * 12)
+    idx = w.add(k, state=state, role=MINOR, entered=t, joined=t, birth=birth)
+    _from_parents(
+        idx,
         parent,
         pop.state,
         pop.region,
-        pop.returned,
         pop.place,
         pop.home,
+        pop.custody,
+        pop.returned,
         pop.ideology,
         pop.loyalty,
-        w.t,
-        w.schedule.control[w.t] > 0,
+        t,
         np.float32(p.child_commitment),  # it multiplies float32 values in float32
-        rng.uniform(-0.1, 0.1, k),  # the spread of the children's ideology,
-        rng.uniform(-0.1, 0.1, k),  # then of their loyalty
-    )
-    idx = w.add(
-        k,
-        **dict(zip(CHILD_FIELDS, children, strict=True)),
-        role=MINOR,
-        entered=w.t,
-        joined=w.t,
-        birth=int(w.t - p.fighting_age_years * 12),
+        ideology_spread,
+        loyalty_spread,
     )
     w.ties.add(idx, parent, tie_kinds.FAMILY)
     w.count("came_of_age", k)
 
 
-# the fields of the children that _children gives, in its order
-CHILD_FIELDS = ("state", "place", "custody", "region", "home", "returned", "ideology", "loyalty")
 MINOR, CAMP, NO_CUSTODY = int(Role.MINOR), int(Custody.CAMP), int(Custody.NONE)
 
 
@@ -117,42 +113,14 @@ LOCAL, TURKEY = int(Region.LOCAL), int(Place.TURKEY)
 
 
 @njit(cache=True)
-def _children(  # pragma: no cover - compiled
-    parent,
-    state,
-    region,
-    returned,
-    place,
-    home,
-    ideology,
-    loyalty,
-    t,
-    territory,
-    commitment,
-    ideology_spread,
-    loyalty_spread,
-):
-    """Each child's state, place, ideology and loyalty on coming of age, from the parent's.
-
-    State: in the territory while the group holds it (``territory``) if the parent is there
-    or dead; in a camp if the parent is held by states, or dead once the territory is gone;
-    otherwise free: in the community (locals), at home if a foreign parent has come home or
-    is in prison at home, else abroad. Place: at home once returned, or when living free
-    locally while the parent is out of Iraq and Syria; in Turkey if abroad while the parent
-    is in the region; otherwise with the parent. Custody: a camp for those held. Region and
-    home: the parent's. Month back home: ``t`` for those at home, else -1. Ideology and
-    loyalty: the parent's times ``commitment`` plus the spread, within 0-1 (the NumPy
-    arithmetic, bit for bit). In the order of :data:`CHILD_FIELDS`."""
-    k = len(parent)
-    child_state = np.empty(k, dtype=np.int8)
-    child_place = np.empty(k, dtype=np.int8)
-    child_custody = np.empty(k, dtype=np.int8)
-    child_region = np.empty(k, dtype=np.int8)
-    child_home = np.empty(k, dtype=np.int8)
-    child_returned = np.empty(k, dtype=np.int16)
-    child_ideology = np.empty(k, dtype=np.float64)
-    child_loyalty = np.empty(k, dtype=np.float64)
-    for j in range(k):
+def _child_states(parent, state, region, returned, territory):  # pragma: no cover - compiled
+    """Each child's state on coming of age, from the parent's: in the territory while the
+    group holds it (``territory``) if the parent is there or dead; in a camp if the parent is
+    held by states, or dead once the territory is gone; otherwise free: in the community
+    (locals), at home if a foreign parent has come home or is in prison at home, else
+    abroad."""
+    out = np.empty(len(parent), dtype=np.int8)
+    for j in range(len(parent)):
         q = parent[j]
         ps = state[q]
         dead = ps == DEAD
@@ -165,24 +133,44 @@ def _children(  # pragma: no cover - compiled
             s = RETURNED if returned[q] >= 0 else HIDING_ABROAD
         if ps == PRISON_HOME:  # free at home, not in a camp in the region
             s = RETURNED
+        out[j] = s
+    return out
+
+
+@njit(cache=True)
+def _from_parents(  # pragma: no cover - compiled
+    idx,
+    parent,
+    state,
+    region,
+    place,
+    home,
+    custody,
+    returned,
+    ideology,
+    loyalty,
+    t,
+    commitment,
+    ideology_spread,
+    loyalty_spread,
+):
+    """Written for each child ``idx[j]`` (its state set) from its parent ``parent[j]``: place,
+    at home once returned, or when living free locally while the parent is out of Iraq and
+    Syria; in Turkey if abroad while the parent is in the region; otherwise with the parent.
+    Custody: a camp for those held. Region and home: the parent's. Month back home: ``t`` for
+    those at home, else -1. Ideology and loyalty: the parent's times ``commitment`` plus the
+    spread, within 0-1 (the NumPy arithmetic, bit for bit, stored as float32)."""
+    for j in range(len(idx)):
+        i, q = idx[j], parent[j]
+        s = state[i]
         in_region = IN_THE_REGION[place[q]]
         at_home = s == RETURNED or (s == HIDING_LOCAL and not in_region)
         where = home[q] if at_home else place[q]
         if s == HIDING_ABROAD and in_region:
             where = TURKEY
-        child_state[j], child_place[j] = s, where
-        child_custody[j] = CAMP if s == DETAINED else NO_CUSTODY
-        child_region[j], child_home[j] = region[q], home[q]
-        child_returned[j] = t if s == RETURNED else -1
-        child_ideology[j] = min(max(ideology[q] * commitment + ideology_spread[j], 0.0), 1.0)
-        child_loyalty[j] = min(max(loyalty[q] * commitment + loyalty_spread[j], 0.0), 1.0)
-    return (
-        child_state,
-        child_place,
-        child_custody,
-        child_region,
-        child_home,
-        child_returned,
-        child_ideology,
-        child_loyalty,
-    )
+        place[i] = where
+        custody[i] = CAMP if s == DETAINED else NO_CUSTODY
+        region[i], home[i] = region[q], home[q]
+        returned[i] = t if s == RETURNED else -1
+        ideology[i] = np.float32(min(max(ideology[q] * commitment + ideology_spread[j], 0.0), 1.0))
+        loyalty[i] = np.float32(min(max(loyalty[q] * commitment + loyalty_spread[j], 0.0), 1.0))
