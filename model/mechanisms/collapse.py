@@ -31,7 +31,6 @@ from regroup.core.states import (
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import insurgency, prison
 from regroup.mechanisms.combat import exposures
-from regroup.mechanisms.disillusionment import settled
 from regroup.mechanisms.escape import leave_territory
 from regroup.mechanisms.security import execute
 
@@ -220,7 +219,7 @@ def step(w: World) -> None:
     if f == 0.0:
         return
     t, pop = w.t, w.pop
-    active = settled(w)
+    active = pop.where(State.ACTIVE, t=t)
     overrun(w, w.chance(active, f))
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
     rest = _loyal_fighters(w, active, locals_only=True)

@@ -12,7 +12,6 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import RegionFactors, RoleProbs, Strict, param, table
 from regroup.core.states import FIGHTING, State
 from regroup.core.world import PERSONS, Output
-from regroup.mechanisms.disillusionment import settled
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -118,7 +117,7 @@ def step(w: World) -> None:
         return
     c, t, pop = w.group(Combat), w.t, w.pop
     intensity = w.schedule.intensity[t]
-    idx = settled(w)
+    idx = pop.where(State.ACTIVE, t=t)
     if len(idx) == 0:
         return
     dead = _fight(

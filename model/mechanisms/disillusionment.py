@@ -198,16 +198,13 @@ def region_factor(w: World) -> np.ndarray:
 
 
 class Territory:
-    """The month's members in the territory (ACTIVE) since before it (``settled``) and those
-    of them who want to leave (``leavers``), as the month's push left them, in row order: the
-    later rules of the month (security, combat, escape, collapse) select from these instead
-    of passing over every row again. A row moved since has entered another state in month
-    ``t`` (or entered the territory in it), so :func:`_still_settled` drops it; the wish to
-    leave changes only in the push."""
+    """Those in the territory (ACTIVE) since before the month ``t`` who want to leave, as the
+    month's push left them, in row order: security and escape select from these (dropping
+    those moved since, :func:`_still_settled`) instead of testing every member's wish again.
+    The wish to leave changes only in the push."""
 
     def __init__(self) -> None:
-        self.t = -1  # the month these are for (-1: none yet)
-        self.settled = NOBODY
+        self.t = -1  # the month they are for (-1: none yet)
         self.leavers = NOBODY
 
 
@@ -218,7 +215,7 @@ def step(w: World) -> None:
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     despair = s.control[t] < d.leader_despair_control  # leaders judge the territory lost
     territory = w.memory(Territory)
-    territory.settled, territory.leavers = _push(
+    territory.leavers = _push(
         pop.where(State.ACTIVE),
         pop.role,
         pop.region,
@@ -240,19 +237,10 @@ def step(w: World) -> None:
     territory.t = t
 
 
-def settled(w: World) -> np.ndarray:
-    """The members in the territory (ACTIVE) since before this month, in row order:
-    ``w.pop.where(State.ACTIVE, t=w.t)``, from the month's :class:`Territory` when there is
-    one."""
-    territory, pop = w.memory(Territory), w.pop
-    if territory.t != w.t:
-        return pop.where(State.ACTIVE, t=w.t)
-    return _still_settled(territory.settled, pop.state, pop.entered, w.t)
-
-
 def leavers(w: World) -> np.ndarray:
-    """The members in the territory since before this month who want to leave, in row order:
-    ``wants_to_leave(w, settled(w))``, from the month's :class:`Territory` when there is one."""
+    """The members in the territory (ACTIVE) since before this month who want to leave, in
+    row order: ``wants_to_leave(w, w.pop.where(State.ACTIVE, t=w.t))``, from the month's
+    :class:`Territory` when there is one."""
     territory, pop = w.memory(Territory), w.pop
     if territory.t != w.t:
         return wants_to_leave(w, pop.where(State.ACTIVE, t=w.t))
@@ -288,12 +276,11 @@ def _push(  # pragma: no cover - compiled
     1) and erodes loyalty and ideology (down to 0). The arithmetic and precision of the NumPy
     expressions it replaces (float32 where they were), so results are bit-identical.
 
-    Returns those of ``active`` there since before month ``t``, and those of them whose wish
-    is now at least ``threshold`` (:func:`wants_to_leave`), each in order."""
+    Returns those of ``active`` there since before month ``t`` whose wish is now at least
+    ``threshold`` (:func:`wants_to_leave`), in order."""
     one = np.float32(1.0)
-    settled = np.empty(len(active), dtype=np.intp)
     leaving = np.empty(len(active), dtype=np.intp)
-    k = m = 0
+    k = 0
     for i in active:
         r = role[i]
         c = loyalty[i]
@@ -304,12 +291,10 @@ def _push(  # pragma: no cover - compiled
         wish[i] = _at_most_1(wish[i] + push)
         loyalty[i] = _at_least_0(c - loyalty_loss * push)
         ideology[i] = _at_least_0(ideology[i] - ideology_loss * push)
-        before = entered[i] < t  # branch-free: writes every one, keeps those wanted
-        settled[k] = i
-        leaving[m] = i
-        k += before
-        m += before & (wish[i] >= threshold)
-    return settled[:k], leaving[:m]
+        if wish[i] >= threshold and entered[i] < t:  # (few: the branch is well predicted)
+            leaving[k] = i
+            k += 1
+    return leaving[:k]
 
 
 @njit(cache=True, inline="always")
