@@ -270,12 +270,18 @@ class Inmates(Rows):
         return self.rows
 
 
+@njit(cache=True, inline="always")
+def _serving(state, custody, i):  # pragma: no cover - compiled
+    """Whether row ``i`` serves a sentence: in prison at home, or DETAINED in a prison."""
+    s = state[i]
+    return (s == PRISON_HOME) | ((s == DETAINED) & (custody[i] == IN_PRISON))
+
+
 @njit(cache=True)
 def _roster(rows, fresh, seen, n, state, custody, mark):  # pragma: no cover - compiled
-    """:meth:`Inmates.update`: the kept ``rows`` still serving a sentence (in prison at
-    home, or DETAINED in a prison), merged with the ``fresh`` rows (admitted since, repeats
-    allowed; and the rows ``seen..n-1`` added since) now serving; ``mark`` (zero per row) is
-    used and left zero."""
+    """:meth:`Inmates.update`: the kept ``rows`` still serving a sentence, merged with the
+    ``fresh`` rows (admitted since, repeats allowed; and the rows ``seen..n-1`` added since)
+    now serving; ``mark`` (zero per row) is used and left zero."""
     for i in fresh:
         mark[i] = 1
     new = np.empty(len(fresh) + n - seen, dtype=np.intp)
@@ -283,19 +289,16 @@ def _roster(rows, fresh, seen, n, state, custody, mark):  # pragma: no cover - c
     for i in fresh:  # each once
         if mark[i] == 1:
             mark[i] = 2
-            s = state[i]
             new[k] = i
-            k += (s == PRISON_HOME) | ((s == DETAINED) & (custody[i] == IN_PRISON))
+            k += _serving(state, custody, i)
     for i in range(seen, n):
-        s = state[i]
         new[k] = i
-        k += (mark[i] == 0) & ((s == PRISON_HOME) | ((s == DETAINED) & (custody[i] == IN_PRISON)))
+        k += (mark[i] == 0) & _serving(state, custody, i)
     new = np.sort(new[:k])
     out = np.empty(len(rows) + k, dtype=np.intp)
     a = b = 0
     for i in rows:
-        s = state[i]
-        if (mark[i] == 0) & ((s == PRISON_HOME) | ((s == DETAINED) & (custody[i] == IN_PRISON))):
+        if (mark[i] == 0) & _serving(state, custody, i):
             while b < k and new[b] < i:
                 out[a] = new[b]
                 a, b = a + 1, b + 1
@@ -451,30 +454,17 @@ def _cell_sums(weight, weighted, start, size):  # pragma: no cover - compiled
             r0 = _segment_sum(weight, lo + 1, n - 1)
             r1 = _segment_sum(weighted[0], lo + 1, n - 1)
             r2 = _segment_sum(weighted[1], lo + 1, n - 1)
-        out[0, g], out[1, g], out[2, g] = (
-            weight[lo] + r0,
-            weighted[0, lo] + r1,
-            weighted[1, lo] + r2,
-        )
+        out[0, g] = weight[lo] + r0
+        out[1, g] = weighted[0, lo] + r1
+        out[2, g] = weighted[1, lo] + r2
     return out
 
 
 @njit(cache=True)
 def _influence(
-    idx,
-    order,
-    start,
-    size,
-    group,
-    place,
-    ideology,
-    loyalty,
-    pull,
-    zeal_weight,
-    disengagement,
-    draw,
-    chance,
-):  # pragma: no cover - compiled
+    idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement,
+    draw, chance,
+):  # pragma: no cover - compiled  # fmt: skip
     """Pull each prisoner ``idx[j]``'s ideology and loyalty toward the cell's mix (weighted
     ``1 + zeal_weight x ideology``, the committed set the tone) by the share ``pull`` of the
     gap where the prison is (per place), less ``disengagement``, within 0-1; the cells as
