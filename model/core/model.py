@@ -170,6 +170,7 @@ class RegroupModel(mesa.Model):
     def step(self) -> None:
         w = self.world
         w.t = t = self.steps - 1
+        self.pop.group_by_state(t)
         for mechanism in self.mechanisms:
             mechanism.step(w)
         pop = self.pop

@@ -198,8 +198,8 @@ class Population:
         their groups.
         """
         wanted = _wanted(states)
-        if t is not None and (self._groups is None or self._groups[0] != t):
-            self._regroup(t)
+        if t is not None:
+            self.group_by_state(t)
         if self._groups is None or self._moved_count > self.n // 8:  # much has changed
             return _where(self.state, self.entered, wanted, ALWAYS if t is None else t, self.n)
         _, rows, order, start, size, then = self._groups
@@ -220,9 +220,13 @@ class Population:
         self._moved = [moved] if self._moved else []
         return moved
 
-    def _regroup(self, t: int) -> None:
-        """Group the rows by state for month ``t``: from the last grouping and the rows moved
-        and added since, or from every row when many moved."""
+    def group_by_state(self, t: int) -> None:
+        """Group the rows by state for month ``t`` (once a month; :meth:`where`): from the last
+        grouping and the rows moved and added since, or from every row when many moved. The
+        model does it first thing each month, so that the month's selections without ``t``
+        merge in only this month's moves."""
+        if self._groups is not None and self._groups[0] == t:
+            return
         if self._groups is None or self._moved_count > self.n // 8:
             order, start = _group_by_state(self.state, self.n, len(State))
         else:
