@@ -38,7 +38,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import Field, _merge
+from regroup.core.population import Field
 from regroup.core.states import (
     COMMAND_ROLES,
     FIGHTING,
@@ -296,15 +296,21 @@ class Roster:
 # ----------------------------------------------------------------------------- cells
 class Cells:
     """What the cells remember: the next cell number, and each place's open cell (the one
-    new members fill; -1: none) with how many agents have joined it; and who may command:
-    those of a commanding role (a member's role never changes). Cell members are among
-    those REMOBILISED, a small group ``pop.where`` looks up."""
+    new members fill; -1: none) with how many agents have joined it; and who may be in the
+    network: in a cell (only :func:`form_cells` puts a member in one), or of a commanding
+    role (a member's role never changes); and who may command, apart (half as many rows
+    for :func:`commanders` to look at)."""
 
     def __init__(self) -> None:
         self.next_id = 0
         self.size = 0  # a cell's size in agents (:func:`cell_agents`; 0: not yet known)
         self.open = np.full(N_PLACES, NO_CELL, dtype=np.int64)
         self.filled = np.zeros(N_PLACES, dtype=np.int64)
+        self.network = Roster(
+            lambda pop, rows: (
+                (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING.take(pop.role[rows])
+            )
+        )
         self.command = Roster(lambda pop, rows: COMMANDING.take(pop.role[rows]))
 
 
@@ -334,8 +340,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     linkage = w.group(Insurgency).cell_linkage
     # by place: the members of its open cell, and the commanders and members of cells there
     old, n_old, targets, n_targets = _link_targets(
-        mem.command.rows(w),
-        pop.where(State.REMOBILISED),
+        mem.network.rows(w),
         pop.state,
         pop.role,
         pop.insurgent_cell,
@@ -368,6 +373,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
             ends[0].append(heads)
             ends[1].append(targets[place, rng.integers(0, n_targets[place], len(heads))])
     w.ties.add(np.concatenate(ends[0]), np.concatenate(ends[1]), tie_kinds.INSURGENT_CELL)
+    mem.network.include(w, np.concatenate(by_place))
 
 
 def fund(w: World, members: np.ndarray | None = None) -> None:
@@ -580,45 +586,29 @@ def _fill(new, cell, filled, open_id, next_id, size):  # pragma: no cover - comp
 
 @njit(cache=True)
 def _link_targets(
-    command, remobilised, state, role, cell, place, loyalty, open_ids, loyal_from
+    rows, state, role, cell, place, loyalty, open_ids, loyal_from
 ):  # pragma: no cover
-    """For Iraq and Syria (0 and 1): the members of the place's open cell (``open_ids``),
-    and the link targets: the members of existing cells there (of ``remobilised``) and the
-    commanders there (of ``command``: free, loyal, of a commanding role, not in a cell), in
-    increasing order; each with its count. Each list is sifted by place on its own, then
-    the two merged place by place: merging them row by row first cost twice as much (its
-    branches are taken at random)."""
-    members = np.empty((2, len(remobilised)), dtype=np.intp)
-    n_members = np.zeros(2, dtype=np.int64)
-    old = np.empty((2, len(remobilised)), dtype=np.intp)
+    """For Iraq and Syria (0 and 1), of ``rows`` (increasing): the members of the place's open
+    cell (``open_ids``), and the link targets: the members of existing cells there and the
+    commanders there (free, loyal, of a commanding role), in order; each with its count."""
+    old = np.empty((2, len(rows)), dtype=np.intp)
+    targets = np.empty((2, len(rows)), dtype=np.intp)
     n_old = np.zeros(2, dtype=np.int64)
-    for i in remobilised:
-        p = np.int64(place[i])
-        if p < 2 and cell[i] != NO_CELL:
-            members[p, n_members[p]] = i
-            n_members[p] += 1
-            if cell[i] == open_ids[p]:
-                old[p, n_old[p]] = i
-                n_old[p] += 1
-    heads = np.empty((2, len(command)), dtype=np.intp)
-    n_heads = np.zeros(2, dtype=np.int64)
-    for i in command:
+    n_targets = np.zeros(2, dtype=np.int64)
+    for i in rows:
         p = np.int64(place[i])
         if p >= 2:  # outside Iraq and Syria
             continue
         s = np.int64(state[i])
-        if (
-            (FREE >> s) & 1
-            and (COMMAND >> np.int64(role[i])) & 1
-            and loyalty[i] >= loyal_from
-            and not (s == REMOBILISED and cell[i] != NO_CELL)  # a member: listed as one
-        ):
-            heads[p, n_heads[p]] = i
-            n_heads[p] += 1
-    targets = np.empty((2, len(remobilised) + len(command)), dtype=np.intp)
-    n_targets = n_members + n_heads
-    for p in range(2):
-        targets[p, : n_targets[p]] = _merge(members[p, : n_members[p]], heads[p, : n_heads[p]])
+        if s == REMOBILISED and cell[i] != NO_CELL:  # in a cell
+            targets[p, n_targets[p]] = i
+            n_targets[p] += 1
+            if cell[i] == open_ids[p]:
+                old[p, n_old[p]] = i
+                n_old[p] += 1
+        elif (FREE >> s) & 1 and (COMMAND >> np.int64(role[i])) & 1 and loyalty[i] >= loyal_from:
+            targets[p, n_targets[p]] = i
+            n_targets[p] += 1
     return old, n_old, targets, n_targets
 
 
