@@ -121,7 +121,7 @@ def step(w: World) -> None:
     if len(idx) == 0:
         return
     dead = _fight(
-        idx,
+        idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read and write
         w.draw(len(idx)),
         pop.role,
         pop.region,
