@@ -293,7 +293,7 @@ def _push(  # pragma: no cover - compiled
         wish[i] = _at_most_1(wish[i] + push)
         loyalty[i] = _at_least_0(c - loyalty_loss * push)
         ideology[i] = _at_least_0(ideology[i] - ideology_loss * push)
-        if wish[i] >= threshold and entered[i] < t:  # (few: the branch is well predicted)
+        if wish[i] >= threshold and entered[i] < t:
             leaving[k] = i
             k += 1
     return leaving[:k]
