@@ -21,11 +21,12 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
 from regroup.core.states import (
     CIVILIAN_ROLES,
-    FIGHTING,
+    FIGHTING_ROLES,
     Custody,
     Region,
     Role,
     State,
+    code_bits,
     membership,
 )
 from regroup.core.world import PERSONS, Output, as_compared
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 TO_CAMP = membership(Role, *CIVILIAN_ROLES)
 # codes as plain ints: NumPy compares an array with an IntEnum member 4x slower
 ACTIVE, LOCAL = int(State.ACTIVE), int(Region.LOCAL)
+FIGHTERS = code_bits(*FIGHTING_ROLES)  # the fighting roles as bits
 OUTPUTS = {
     "killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True),
     "stayed_behind": Output(
@@ -176,6 +178,21 @@ def _loyal_fighters(w: World, idx: np.ndarray, locals_only: bool) -> np.ndarray:
     )
 
 
+def _local_loyal_fighters(w: World, active: np.ndarray) -> np.ndarray:
+    """The local loyal fighters of ``active`` (``w.pop.where(State.ACTIVE, t=w.t)``) still in
+    the territory since before this month, in row order (:func:`_loyal_fighters` with
+    ``locals_only``). While the territory holds more than a third of the rows, two passes over
+    every row that the compiler vectorises find them for less than a visit of each of
+    ``active`` (79 against 179 us at month 40; 95 against 64 us at month 60, with a fifth)."""
+    pop = w.pop
+    if 3 * len(active) <= pop.n:
+        return _loyal_fighters(w, active, locals_only=True)
+    loyal = as_compared(w.loyal_from, pop.loyalty)
+    return _local_loyal_fighters_in_territory(
+        pop.state, pop.entered, w.t, pop.role, pop.region, pop.loyalty, loyal, pop.n
+    )
+
+
 def underground(w: World, idx: np.ndarray) -> None:
     """People leaving the territory alive and free: loyal fighters stay behind in an
     insurgent cell with probability ``collapse.stay_behind``; the others hide locally
@@ -230,7 +247,7 @@ def step(w: World) -> None:
     active = pop.where(State.ACTIVE, t=t)
     overrun(w, w.chance(active, f))
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
-    rest = _loyal_fighters(w, active, locals_only=True)
+    rest = _local_loyal_fighters(w, active)
     withdrawn = w.chance(rest, withdrawal_share(w))
     underground(w, withdrawn)
     w.count("withdrawn", len(withdrawn))
@@ -290,11 +307,41 @@ def _loyal_fighters_in_territory(  # pragma: no cover - compiled
     k = 0
     for i in idx:  # branch-free: writes every row, keeps those wanted
         out[k] = i
-        k += (
-            np.int64(state[i] == ACTIVE)
-            & np.int64(entered[i] < t)
-            & np.int64(FIGHTING[role[i]])
-            & np.int64(loyalty[i] >= loyal)
-            & (np.int64(region[i] == LOCAL) | anywhere)
-        )
+        k += _loyal_fighter(i, state, entered, t, role, region, loyalty, loyal, anywhere)
     return out[:k]
+
+
+@njit(cache=True)
+def _local_loyal_fighters_in_territory(  # pragma: no cover - compiled
+    state, entered, t, role, region, loyalty, loyal, n
+):
+    """:func:`_loyal_fighters_in_territory` of every row ``0..n-1``, locals only: a first
+    pass marks them (branch-free, vectorised), a second keeps those marked."""
+    hit = np.empty(n, dtype=np.uint8)
+    k = 0
+    for i in range(n):
+        h = _loyal_fighter(i, state, entered, t, role, region, loyalty, loyal, 0)
+        hit[i] = h
+        k += h
+    out = np.empty(k + 1, dtype=np.intp)
+    j = 0
+    for i in range(n):  # writes every row, keeps those hit
+        out[j] = i
+        j += hit[i]
+    return out[:k]
+
+
+@njit(cache=True, inline="always")
+def _loyal_fighter(  # pragma: no cover - compiled
+    i, state, entered, t, role, region, loyalty, loyal, anywhere
+):
+    """1 if row ``i`` is in the territory (ACTIVE) since before month ``t``, of a fighting
+    role (its bit in FIGHTERS: a table lookup would stop vectorisation), loyal (loyalty at or
+    above ``loyal``) and local (or ``anywhere``), else 0."""
+    return (
+        np.int64(state[i] == ACTIVE)
+        & np.int64(entered[i] < t)
+        & ((FIGHTERS >> np.int64(role[i])) & 1)
+        & np.int64(loyalty[i] >= loyal)
+        & (np.int64(region[i] == LOCAL) | anywhere)
+    )
