@@ -198,10 +198,10 @@ def region_factor(w: World) -> np.ndarray:
 
 
 class Territory:
-    """Those in the territory (ACTIVE) since before the month ``t`` who want to leave, as the
-    month's push left them, in row order: security and escape select from these (dropping
-    those moved since, :func:`_still_settled`) instead of testing every member's wish again.
-    The wish to leave changes only in the push."""
+    """Those in the territory (ACTIVE) since before month ``t`` who wanted to leave when first
+    asked that month (:func:`leavers`), in row order: a later question in the month keeps
+    those not moved since (:func:`_still_settled`) instead of testing every member's wish
+    again. The wish to leave changes only in the push, which forgets them."""
 
     def __init__(self) -> None:
         self.t = -1  # the month they are for (-1: none yet)
@@ -214,8 +214,7 @@ def step(w: World) -> None:
         return
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     despair = s.control[t] < d.leader_despair_control  # leaders judge the territory lost
-    territory = w.memory(Territory)
-    territory.leavers = _push(
+    _push(
         # unsigned rows: Numba then skips the wraparound of a negative index at each of the
         # kernel's reads and writes (30-40% of its time, measured at months 20-60)
         pop.where(State.ACTIVE).view(np.uint64),
@@ -224,8 +223,6 @@ def step(w: World) -> None:
         pop.wish,
         pop.loyalty,
         pop.ideology,
-        pop.entered,
-        t,
         w.table(d.sensitivity),
         region_factor(w),
         np.float32(narratives),  # it multiplies float32 loyalties in float32
@@ -234,18 +231,19 @@ def step(w: World) -> None:
         d.leader_despair_push if despair else 0.0,
         d.loyalty_loss,
         d.ideology_loss,
-        as_compared(d.leave_threshold, pop.wish),
     )
-    territory.t = t
+    w.memory(Territory).t = -1  # the wishes have changed
 
 
 def leavers(w: World) -> np.ndarray:
     """The members in the territory (ACTIVE) since before this month who want to leave, in
     row order: ``wants_to_leave(w, w.pop.where(State.ACTIVE, t=w.t))``, from the month's
-    :class:`Territory` when there is one."""
+    :class:`Territory` once asked (security asks, then escape)."""
     territory, pop = w.memory(Territory), w.pop
     if territory.t != w.t:
-        return wants_to_leave(w, pop.where(State.ACTIVE, t=w.t))
+        territory.leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=w.t))
+        territory.t = w.t
+        return territory.leavers
     return _still_settled(territory.leavers, pop.state, pop.entered, w.t)
 
 
@@ -260,8 +258,6 @@ def _push(  # pragma: no cover - compiled
     wish,
     loyalty,
     ideology,
-    entered,
-    t,
     sensitivity,
     region_factor,
     narratives,
@@ -270,19 +266,13 @@ def _push(  # pragma: no cover - compiled
     despair_push,
     loyalty_loss,
     ideology_loss,
-    threshold,
 ):
     """In place, for everyone in the territory (``active``): the month's push to leave (the
     narratives on the disloyal, territorial loss, the war on civilians, despair on leaders),
     times the role's sensitivity and the region's factor; it adds to the wish to leave (up to
     1) and erodes loyalty and ideology (down to 0). The arithmetic and precision of the NumPy
-    expressions it replaces (float32 where they were), so results are bit-identical.
-
-    Returns those of ``active`` there since before month ``t`` whose wish is now at least
-    ``threshold`` (:func:`wants_to_leave`), in order."""
+    expressions it replaces (float32 where they were), so results are bit-identical."""
     one = np.float32(1.0)
-    leaving = np.empty(len(active), dtype=np.intp)
-    k = 0
     for i in active:
         r = role[i]
         c = loyalty[i]
@@ -293,10 +283,6 @@ def _push(  # pragma: no cover - compiled
         wish[i] = _at_most_1(wish[i] + push)
         loyalty[i] = _at_least_0(c - loyalty_loss * push)
         ideology[i] = _at_least_0(ideology[i] - ideology_loss * push)
-        if wish[i] >= threshold and entered[i] < t:
-            leaving[k] = i
-            k += 1
-    return leaving[:k]
 
 
 @njit(cache=True, inline="always")
