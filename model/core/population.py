@@ -343,9 +343,16 @@ def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
         h = ((wanted >> np.int64(state[i])) & 1) & np.int64(entered[i] < t)
         hit[i] = h
         k += h
+    return marked(hit, k)
+
+
+@njit(cache=True)
+def marked(hit, k):  # pragma: no cover - compiled
+    """The rows ``i`` whose ``hit[i]`` is 1 (``k`` of them), in increasing order: every row
+    written, those hit kept (branch-free, so the compiler vectorises the loop)."""
     out = np.empty(k + 1, dtype=np.intp)
     j = 0
-    for i in range(n):  # writes every row, keeps those hit
+    for i in range(len(hit)):
         out[j] = i
         j += hit[i]
     return out[:k]

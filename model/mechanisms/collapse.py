@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
+from regroup.core.population import marked
 from regroup.core.states import (
     CIVILIAN_ROLES,
     FIGHTING_ROLES,
@@ -323,12 +324,7 @@ def _local_loyal_fighters_in_territory(  # pragma: no cover - compiled
         h = _loyal_fighter(i, state, entered, t, role, region, loyalty, loyal, 0)
         hit[i] = h
         k += h
-    out = np.empty(k + 1, dtype=np.intp)
-    j = 0
-    for i in range(n):  # writes every row, keeps those hit
-        out[j] = i
-        j += hit[i]
-    return out[:k]
+    return marked(hit, k)
 
 
 @njit(cache=True, inline="always")
