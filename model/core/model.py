@@ -274,19 +274,22 @@ class RegroupModel(mesa.Model):
 @njit(cache=True)
 def _count(state, role, region, place, n, out, by_place, by_origin):  # pragma: no cover
     """Agents by state x role x origin (0 local, 1 foreign) into ``out``, by state x place
-    into ``by_place`` and by state x region of origin into ``by_origin``: one pass counting
-    each combination of the four codes (two interleaved tables, so that a run of people
-    alike does not wait on one counter), then the three tables summed from it."""
+    into ``by_place`` and by state x region of origin into ``by_origin``: each row's
+    combination of the four codes in one pass (which the compiler vectorises), the rows
+    counted by combination (four interleaved tables, so that a run of people alike does not
+    wait on one counter), then the three tables summed from that count."""
     roles, regions, places = out.shape[1], by_origin.shape[1], by_place.shape[1]
     combos = out.shape[0] * roles * regions * places
-    tally = np.zeros((2, combos), dtype=np.int32)
+    key = np.empty(n, dtype=np.int32)
     for i in range(n):
-        key = ((np.int64(state[i]) * roles + role[i]) * regions + region[i]) * places + place[i]
-        tally[i & 1, key] += 1
-    for key in range(combos):
-        c = tally[0, key] + tally[1, key]
+        key[i] = ((np.int32(state[i]) * roles + role[i]) * regions + region[i]) * places + place[i]
+    tally = np.zeros((4, combos), dtype=np.int32)
+    for i in range(n):
+        tally[i & 3, key[i]] += 1
+    for k in range(combos):
+        c = tally[0, k] + tally[1, k] + tally[2, k] + tally[3, k]
         if c:
-            p, rest = key % places, key // places
+            p, rest = k % places, k // places
             g, rest = rest % regions, rest // regions
             r, s = rest % roles, rest // roles
             out[s, r, np.int64(g != 0)] += c
