@@ -150,8 +150,13 @@ def step(w: World) -> None:
     if len(held):
         draws = w.draw(len(held))
         repatriation = w.table(j.repatriation, local=0.0)
-        sent, camp = _leaving_custody(
-            held, draws, pop.custody, pop.region, 1.0 / j.deportation_months, repatriation
+        sent, camp = _leaving_custody(  # the rows unsigned: no negative-index wraparound
+            held.view(np.uint64),
+            draws,
+            pop.custody,
+            pop.region,
+            1.0 / j.deportation_months,
+            repatriation,
         )
         arrive_home(w, sent)
         released = w.chance(camp, j.camp_release)
@@ -160,7 +165,8 @@ def step(w: World) -> None:
 
     abroad = pop.where(State.HIDING_ABROAD, t=t)
     if len(abroad):
-        arrive_home(w, going_home(w, _foreign_with_papers(abroad, pop.documents, pop.region)))
+        foreign = _foreign_with_papers(abroad.view(np.uint64), pop.documents, pop.region)
+        arrive_home(w, going_home(w, foreign))
 
 
 _BORDER, _CAMP = int(Custody.BORDER), int(Custody.CAMP)
