@@ -255,7 +255,9 @@ def commanders(w: World) -> np.ndarray:
     pop = w.pop
     rows = w.memory(Cells).command.rows(w)
     loyal_from = as_compared(w.loyal_from, pop.loyalty)
-    return _commanders(rows, pop.state, pop.role, pop.place, pop.loyalty, loyal_from)
+    return _commanders(
+        rows.view(np.uint64), pop.state, pop.role, pop.place, pop.loyalty, loyal_from
+    )
 
 
 # ----------------------------------------------------------------------------- rosters
@@ -340,7 +342,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     linkage = w.group(Insurgency).cell_linkage
     # by place: the members of its open cell, and the commanders and members of cells there
     old, n_old, targets, n_targets = _link_targets(
-        mem.network.rows(w),
+        mem.network.rows(w).view(np.uint64),  # unsigned: no negative-index wraparound
         pop.state,
         pop.role,
         pop.insurgent_cell,
@@ -386,7 +388,9 @@ def fund(w: World, members: np.ndarray | None = None) -> None:
     members = cells(w) if members is None else members
     if len(members) == 0:
         return
-    credited = _fund(members, commanders(w), pop.place, pop.funds, income)
+    credited = _fund(
+        members.view(np.uint64), commanders(w).view(np.uint64), pop.place, pop.funds, income
+    )
     if credited.any():
         w.count("insurgency_income", credited)
 
@@ -448,7 +452,7 @@ def counter_insurgency(w: World) -> np.ndarray:
     u = w.draw(len(idx))
     # the three compete in one draw: below death, killed; then captured; then dropping out
     killed, captured, leaving, staying = _fates(
-        idx,
+        idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read
         u,
         pop.loyalty,
         pop.insurgent_cell,
