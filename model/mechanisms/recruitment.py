@@ -381,7 +381,7 @@ def remobilise(w: World, level: float, now: Census | None = None) -> np.ndarray:
 
 def train(w: World, idx: np.ndarray) -> None:
     """Training in a remobilised group builds the skill of ``idx``."""
-    _train(w.pop.skill, idx, np.float32(w.group(Recruitment).training_gain))
+    _train(w.pop.skill, idx.view(np.uint64), np.float32(w.group(Recruitment).training_gain))
 
 
 @njit(cache=True)
