@@ -192,6 +192,7 @@ def step(w: World) -> None:
             reachable(w), pop.place, pop.disposition, pop.ideology, pop.loyalty,
             w.coverage("reintegration"), r.deradicalisation, r.dangerous_pass,
         )  # fmt: skip
+    out, at_risk = out.view(np.uint64), at_risk.view(np.uint64)  # no wraparound in the kernels
     joined, released = _joining(
         out, w.draw(len(out)), pop.state, pop.place, w.coverage("reintegration"), r.base_rate,
         r.programme_effect,
