@@ -328,7 +328,8 @@ def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 @njit(cache=True)
 def _cells(cell):  # pragma: no cover - compiled
     """:func:`cells`: labels made dense keys in the same order (facility, then cell within
-    it), counted into place (a stable counting sort), or sorted stably if too sparse."""
+    it), counted into place (a stable counting sort), or sorted stably if too sparse. Keys,
+    positions and the order are read as unsigned where they index (no wraparound test)."""
     n = len(cell)
     facility = np.empty(n, dtype=np.intp)
     key = np.empty(n, dtype=np.intp)  # the cell within the facility, then the dense key
@@ -343,25 +344,29 @@ def _cells(cell):  # pragma: no cover - compiled
     keys = max(high - low + 1, 1) * span
     if keys <= 4 * n + 65536:
         first = np.zeros(keys + 1, dtype=np.intp)  # becomes the first position of each key
+        ukey, counts = key.view(np.uint64), first[1:]  # unsigned: no wraparound at each read
         for j in range(n):
-            first[key[j] + 1] += 1
+            counts[ukey[j]] += 1
         for c in range(1, keys + 1):
             first[c] += first[c - 1]
         order = np.empty(n, dtype=np.intp)
+        at = first.view(np.uint64)
         for j in range(n):
-            order[first[key[j]]] = j
-            first[key[j]] += 1
+            p = at[ukey[j]]
+            order[p] = j
+            at[ukey[j]] = p + np.uint64(1)
     else:
         order = np.argsort(key, kind="mergesort")
     group = np.empty(n, dtype=np.intp)
     start = np.empty(n + 1, dtype=np.intp)
     g, last = -1, -1
+    rank = order.view(np.uint64)
     for j in range(n):
-        if key[order[j]] != last:
+        if key[rank[j]] != last:
             g += 1
             start[g] = j
-            last = key[order[j]]
-        group[order[j]] = g
+            last = key[rank[j]]
+        group[rank[j]] = g
     start[g + 1] = n
     return order, group, start[: g + 1].copy(), np.diff(start[: g + 2])
 
