@@ -188,8 +188,8 @@ def step(w: World) -> None:
         # the share reached where each is: the lever's region value in the conflict places,
         # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
         # misses those who pass it
-        _deradicalise(
-            reachable(w), pop.place, pop.disposition, pop.ideology, pop.loyalty,
+        _deradicalise(  # the rows unsigned: no negative-index wraparound at each read
+            reachable(w).view(np.uint64), pop.place, pop.disposition, pop.ideology, pop.loyalty,
             w.coverage("reintegration"), r.deradicalisation, r.dangerous_pass,
         )  # fmt: skip
     out, at_risk = out.view(np.uint64), at_risk.view(np.uint64)  # no wraparound in the kernels
