@@ -544,8 +544,10 @@ def union_find(k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (in increasing order, each node's parent is smaller and already final).
     """
     root = np.arange(k)
+    up = root.view(np.uint64)  # unsigned: no negative-index wraparound at each read
+    a, b = a.view(np.uint64), b.view(np.uint64)
     for i in range(len(a)):
-        _join(root, a[i], b[i])
+        _join(up, a[i], b[i])
     for v in range(k):
-        root[v] = root[root[v]]
+        up[v] = up[up[v]]
     return root

@@ -242,7 +242,7 @@ def _tally(linked, state, role, region, imprisoned):  # pragma: no cover - compi
     by_role = np.zeros(N_ROLES, dtype=np.int64)
     by_region = np.zeros(N_REGIONS, dtype=np.int64)
     by_imprisoned = np.zeros(2, dtype=np.int64)
-    for i in linked:
+    for i in linked.view(np.uint64):  # unsigned: no negative-index wraparound at each read
         by_state[state[i]] += 1
         by_role[role[i]] += 1
         by_region[region[i]] += 1
@@ -303,8 +303,7 @@ def _sort_rows(  # pragma: no cover - compiled
     npool = na = nb = rivals = 0
     by_region = np.zeros(N_REGIONS, dtype=np.int64)
     by_place = np.zeros(N_PLACES, dtype=np.int64)
-    for j in range(nf):
-        i = free[j]
+    for i in free[:nf].view(np.uint64):  # unsigned: no negative-index wraparound at each read
         s, r = state[i], role[i]
         fighter = (r != WOMAN) & ((r != MINOR) | (t - birth[i] >= fighting_age))
         loyal = loyalty[i] >= loyal_from
@@ -316,7 +315,7 @@ def _sort_rows(  # pragma: no cover - compiled
         rivals += extremist & ~loyal
         nb += loyal & ~fighter
         na += anchor & (funds[i] >= leader_funds)
-    for i in pool[:npool]:
+    for i in pool[:npool].view(np.uint64):
         by_region[region[i]] += 1
         by_place[place[i]] += 1
     return free[:nf], pool[:npool], anchors[:na], backing[:nb], rivals, by_region, by_place
@@ -375,7 +374,7 @@ def _in_funded(rows, position, label, slot):  # pragma: no cover - compiled
     funded (has a ``slot``), in order."""
     out = np.empty(len(rows), dtype=np.intp)
     k = 0
-    for i in rows:
+    for i in rows.view(np.uint64):  # unsigned: no negative-index wraparound at each read
         out[k] = i
         k += slot[label[position[i]]] >= 0
     return out[:k]
@@ -391,7 +390,7 @@ def _components(free, src, dst, position, place):  # pragma: no cover - compiled
     b = np.empty(len(src), dtype=np.intp)
     k = 0
     for e in range(len(src)):
-        s, d = src[e], dst[e]
+        s, d = np.uint32(src[e]), np.uint32(dst[e])  # unsigned: no wraparound at each read
         a[k], b[k] = position[s], position[d]  # written for every tie, kept within a place
         k += place[s] == place[d]
     return union_find(free, a[:k], b[:k])
@@ -411,7 +410,9 @@ def _pools(  # pragma: no cover - compiled
     origin, the largest count of one component's members from that region; the funds of the
     linked by region, and of the linked and the supporters by place (summed in order in
     float64, as ``np.bincount`` sums weights)."""
-    label = _components(components, src, dst, position, place)
+    label = _components(components, src, dst, position, place).view(np.uint64)
+    position = position.view(np.uint32)  # unsigned: no negative-index wraparound at each read
+    anchors = anchors.view(np.uint64)
     first = np.empty(len(anchors), dtype=np.int64)  # each funded component's first member
     funded = 0
     for i in anchors:
@@ -428,7 +429,7 @@ def _pools(  # pragma: no cover - compiled
     funds_by_region = np.zeros(N_REGIONS)
     funds_by_place = np.zeros(N_PLACES)
     backing_by_place = np.zeros(N_PLACES)
-    for i in linked:
+    for i in linked.view(np.uint64):
         c = slot[label[position[i]]]
         size[c] += 1
         where[c] = place[i]
@@ -447,13 +448,13 @@ def _pools(  # pragma: no cover - compiled
         for r in range(N_REGIONS):
             by_region[r] = max(by_region[r], per_region[c, r])
     with_biggest = 0
-    for i in supporters:
+    for i in supporters.view(np.uint64):
         backing_by_place[place[i]] += funds[i]
         with_biggest += slot[label[position[i]]] == biggest
     richest = -1
     for i in anchors:  # the first of the richest anchors of the largest component
         if slot[label[position[i]]] == biggest and (richest < 0 or funds[i] > funds[richest]):
-            richest = i
+            richest = np.intp(i)
     slot[first[:funded]] = -1
     return (
         linked, supporters, size[biggest], where[biggest], by_place, potential, by_region,
