@@ -180,7 +180,7 @@ def travellers(w: World) -> np.ndarray:
     th, t, pop = w.group(Theatres), w.t, w.pop
     hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, State.RELEASED, t=t)
     idx, rate = _dedicated_fighters(
-        hiding,
+        hiding.view(np.uint64),  # unsigned: no negative-index wraparound at each read
         pop.state,
         pop.role,
         pop.birth,
