@@ -224,7 +224,7 @@ def _tie_units(w: World, idx: np.ndarray) -> None:
     """Fighters in units of ``unit_size`` by region and place, each unit under a commander;
     women and minors in families with a fighter or settler of their region, where that is."""
     pop, rng = w.pop, w.rng
-    fighters, family = _split(idx, pop.role)
+    fighters, family = _split(idx.view(np.uint64), pop.role)
     if len(fighters):
         unit = rng.integers(0, max(1, len(fighters) // w.population.unit_size), len(fighters))
         a, b, heads, pools, pool_start, pool_size = _units(

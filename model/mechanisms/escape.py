@@ -295,7 +295,7 @@ def leave(w: World, leavers: np.ndarray) -> None:
     e, t, pop = w.group(Escape), w.t, w.pop
     enforcement = w.schedule.enforcement[t]
     amni, leaders, searching, poor = _ways_out(
-        leavers, pop.role, pop.funds, as_compared(e.smuggler_fee_usd.low, pop.funds)
+        leavers.view(np.uint64), pop.role, pop.funds, as_compared(e.smuggler_fee_usd.low, pop.funds)
     )
     # Amni walk away, unknown, with group funds
     slip_out(w, w.chance(amni, e.amni_walkaway), new_identity=False)
