@@ -292,6 +292,8 @@ def _sort_rows(  # pragma: no cover - compiled
     ``leader_funds``); the backing (free, loyal non-fighters: supporters if in a funded
     component); and the number of rivals (free, extremist, qualified, disloyal fighters); the
     pool counted by region of origin and by place."""
+    state, role, place = state.view(np.uint8), role.view(np.uint8), place.view(np.uint8)
+    region = region.view(np.uint8)  # unsigned codes: tables read without wraparound checks
     free = np.empty(len(state) + 1, dtype=np.intp)
     nf = 0
     for i in range(len(state)):  # without branches: each row written, kept if free
