@@ -200,16 +200,17 @@ class Population:
         wanted = _wanted(states)
         if t is not None:
             self.group_by_state(t)
-        if self._groups is None or self._moved_count > self.n // 8:  # much has changed
-            return _where(self.state, self.entered, wanted, ALWAYS if t is None else t, self.n)
+        late = ALWAYS if t is None else t
+        if self._groups is None:  # never grouped (a population outside a model's run)
+            return _where(self.state, self.entered, wanted, late, self.n)
         _, rows, order, start, size, then = self._groups
-        if t is not None:
-            moved = NOBODY  # moved since the grouping: entered in month t, left out
+        much = self._moved_count > self.n // 8  # much has changed: one pass is faster
+        if t is not None or much:
+            moved = NOBODY  # with t, those moved since the grouping entered in month t
         else:
             moved = self._moved_since()
-        late = ALWAYS if t is None else t
         return _select(
-            order, start, size, then, moved, wanted, self.state, self.entered, late, self.n
+            order, start, size, then, moved, wanted, self.state, self.entered, late, self.n, much
         )
 
     def _moved_since(self) -> np.ndarray:
@@ -467,17 +468,21 @@ def _where_grouped(order, start, wanted, state, entered, t, rows, n):  # pragma:
 
 
 @njit(cache=True)
-def _select(order, start, size, then, moved, wanted, state, entered, t, n):  # pragma: no cover
+def _select(
+    order, start, size, then, moved, wanted, state, entered, t, n, much
+):  # pragma: no cover - compiled
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
     state's ``size``; ``then`` their states at the grouping): the wanted states' groups, the
     rows of ``moved`` (repeats allowed) now wanted and in another state than ``then``, the
-    rows added since; or, for the dead (not grouped) or when the wanted states held more
-    than half the rows, one pass over every row."""
+    rows added since; or, for the dead (not grouped), when the wanted states held more than
+    half the rows, or when ``much`` has moved since the grouping, one pass over every row
+    (:func:`_where`, compiled in here: a separate call of it would be first loaded in
+    whichever month of a run first needs it, rarely)."""
     rows = len(then)
     total = 0
     for s in range(len(size)):
         total += ((wanted >> s) & 1) * size[s]
-    if (wanted >> UNGROUPED) & 1 or 2 * total > rows:
+    if much or (wanted >> UNGROUPED) & 1 or 2 * total > rows:
         return _where(state, entered, wanted, t, n)
     out = _where_grouped(order, start, wanted, state, entered, t, rows, n)
     extra = np.empty(len(moved), dtype=np.intp)
