@@ -204,7 +204,7 @@ class Population:
         if self._groups is None:  # never grouped (a population outside a model's run)
             return _where(self.state, self.entered, wanted, late, self.n)
         _, rows, order, start, size, then = self._groups
-        much = self._moved_count > self.n // 8  # much has changed: one pass is faster
+        much = self._much_moved()  # then one pass over every row is faster
         if t is not None or much:
             moved = NOBODY  # with t, those moved since the grouping entered in month t
         else:
@@ -212,6 +212,10 @@ class Population:
         return _select(
             order, start, size, then, moved, wanted, self.state, self.entered, late, self.n, much
         )
+
+    def _much_moved(self) -> bool:
+        """Whether many rows (an eighth) have moved since the last grouping."""
+        return self._moved_count > self.n // 8
 
     def _moved_since(self) -> np.ndarray:
         """The rows moved since the last grouping (repeats allowed), as one array."""
@@ -228,7 +232,7 @@ class Population:
         merge in only this month's moves."""
         if self._groups is not None and self._groups[0] == t:
             return
-        if self._groups is None or self._moved_count > self.n // 8:
+        if self._groups is None or self._much_moved():
             order, start = _group_by_state(self.state, self.n, len(State))
         else:
             _, rows, order, start, _, then = self._groups
@@ -345,6 +349,19 @@ def _where(state, entered, wanted, t, n):  # pragma: no cover - compiled
         hit[i] = h
         k += h
     return marked(hit, k)
+
+
+@njit(cache=True)
+def appended(rows, met, offset):  # pragma: no cover - compiled
+    """``rows`` followed by ``offset`` plus the position of each true value of ``met``, in
+    order (a roster grown by the rows added since it last looked, ``met`` their test)."""
+    out = np.empty(len(rows) + len(met), dtype=np.intp)
+    out[: len(rows)] = rows
+    k = len(rows)
+    for q in range(len(met)):  # branch-free: writes every one, keeps those met
+        out[k] = offset + q
+        k += met[q]
+    return out[:k]
 
 
 @njit(cache=True)

@@ -159,5 +159,6 @@ def membership(kind: type[IntEnum], *codes: int) -> np.ndarray:
 
 
 FIGHTING = membership(Role, *FIGHTING_ROLES)
+FIGHTING_BITS = code_bits(*FIGHTING_ROLES)  # the same as an integer's bits (compiled bit tests)
 IN_CONFLICT = membership(Place, *CONFLICT_PLACES)
 IN_THE_REGION = membership(Place, *THE_REGION)

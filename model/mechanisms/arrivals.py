@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit
 from regroup.core import ties as tie_kinds
+from regroup.core.population import appended
 from regroup.core.states import (
     COMMAND_ROLES,
     FAMILY_ROLES,
@@ -198,20 +199,9 @@ def command_roles(w: World) -> np.ndarray:
     """Every member with a command role (alive or not, anywhere), in row order."""
     pop, mem = w.pop, w.memory(Command)
     if mem.seen < pop.n:
-        mem.rows, mem.seen = _with_commanding(mem.rows, pop.role, mem.seen, pop.n), pop.n
+        new = COMMANDING.take(pop.role[mem.seen : pop.n])
+        mem.rows, mem.seen = appended(mem.rows, new, mem.seen), pop.n
     return mem.rows
-
-
-@njit(cache=True)
-def _with_commanding(rows, role, start, n):  # pragma: no cover - compiled
-    """``rows`` followed by the rows ``start..n-1`` of a command role, in order."""
-    out = np.empty(len(rows) + n - start, dtype=np.intp)
-    out[: len(rows)] = rows
-    k = len(rows)
-    for i in range(start, n):  # branch-free: writes every row, keeps those commanding
-        out[k] = i
-        k += COMMANDING[role[i]]
-    return out[:k]
 
 
 def commanders(w: World) -> np.ndarray:

@@ -22,12 +22,11 @@ from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
 from regroup.core.population import marked
 from regroup.core.states import (
     CIVILIAN_ROLES,
-    FIGHTING_ROLES,
+    FIGHTING_BITS,
     Custody,
     Region,
     Role,
     State,
-    code_bits,
     membership,
 )
 from regroup.core.world import PERSONS, Output, as_compared
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
 TO_CAMP = membership(Role, *CIVILIAN_ROLES)
 # codes as plain ints: NumPy compares an array with an IntEnum member 4x slower
 ACTIVE, LOCAL = int(State.ACTIVE), int(Region.LOCAL)
-FIGHTERS = code_bits(*FIGHTING_ROLES)  # the fighting roles as bits
 OUTPUTS = {
     "killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True),
     "stayed_behind": Output(
@@ -332,12 +330,12 @@ def _loyal_fighter(  # pragma: no cover - compiled
     i, state, entered, t, role, region, loyalty, loyal, anywhere
 ):
     """1 if row ``i`` is in the territory (ACTIVE) since before month ``t``, of a fighting
-    role (its bit in FIGHTERS: a table lookup would stop vectorisation), loyal (loyalty at or
+    role (its bit in FIGHTING_BITS: a table lookup would stop vectorisation), loyal (loyalty at or
     above ``loyal``) and local (or ``anywhere``), else 0."""
     return (
         np.int64(state[i] == ACTIVE)
         & np.int64(entered[i] < t)
-        & ((FIGHTERS >> np.int64(role[i])) & 1)
+        & ((FIGHTING_BITS >> np.int64(role[i])) & 1)
         & np.int64(loyalty[i] >= loyal)
         & (np.int64(region[i] == LOCAL) | anywhere)
     )

@@ -19,7 +19,7 @@ from regroup.config.fields import (
     param,
     table,
 )
-from regroup.core.population import Field
+from regroup.core.population import NOBODY, Field
 from regroup.core.states import CIVILIAN_ROLES, Role, State, membership
 from regroup.core.world import as_compared
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 CIVILIAN = membership(Role, *CIVILIAN_ROLES)
 FIELDS = {"wish": Field(np.float32)}  # the wish to leave, 0-1
 ACTIVE = int(State.ACTIVE)
-NOBODY = np.empty(0, dtype=np.intp)
 
 
 class Disillusionment(Strict):

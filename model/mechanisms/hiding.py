@@ -253,9 +253,16 @@ _CONFLICT_BITS = code_bits(*CONFLICT_PLACES)
 
 @njit(cache=True)
 def _intelligence(i, place, sharing, gain):  # pragma: no cover - compiled
-    """Detection of person ``i`` relative to today's: 1 + ``policy.intelligence_gain`` x the
-    coverage of intelligence sharing (``sharing``, per place) where the person is."""
-    return 1.0 + gain * sharing[place[i]]
+    """Detection of person ``i`` relative to today's (:func:`_intelligence_in` where the
+    person is)."""
+    return _intelligence_in(place[i], sharing, gain)
+
+
+@njit(cache=True, inline="always")
+def _intelligence_in(q, sharing, gain):  # pragma: no cover - compiled
+    """Detection in place ``q`` relative to today's: 1 + ``policy.intelligence_gain`` x the
+    coverage of intelligence sharing (``sharing``, per place) there."""
+    return 1.0 + gain * sharing[q]
 
 
 @njit(cache=True, inline="always")
@@ -284,10 +291,10 @@ def _detection_by(base, intelligence, known_factor, abroad_factor):  # pragma: n
 def _highest_detection(sharing, gain, base, by_known, by_abroad):  # pragma: no cover
     """The highest :func:`detection` anyone can have: the largest of its values for every
     place, known or not, hiding abroad or not (computed as for a person, with
-    :func:`_intelligence` in each place)."""
+    :func:`_intelligence_in` each place)."""
     highest = 0.0
     for q in range(len(sharing)):
-        intelligence = 1.0 + gain * sharing[q]
+        intelligence = _intelligence_in(q, sharing, gain)
         for known_factor in by_known:
             for abroad_factor in by_abroad:
                 p = _detection_by(base, intelligence, known_factor, abroad_factor)

@@ -38,7 +38,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import Field
+from regroup.core.population import Field, appended
 from regroup.core.states import (
     COMMAND_ROLES,
     FIGHTING,
@@ -281,7 +281,7 @@ class Roster:
         pop = w.pop
         if pop.n > self._scanned:  # rows added since: added after every row held
             met = self.meets(pop, slice(self._scanned, pop.n))
-            self._rows = _appended(self._rows, met, self._scanned)
+            self._rows = appended(self._rows, met, self._scanned)
             self._scanned = pop.n
         if w.t >= self._pruned + self.PRUNE_EVERY or w.t < self._pruned:
             self._pruned = w.t
@@ -661,22 +661,6 @@ def _fates(idx, u, loyalty, cell, killed, captured, left, loyal_from):  # pragma
         if fate < 3:
             cell[i] = NO_CELL
     return fates[0, : n[0]], fates[1, : n[1]], fates[2, : n[2]], fates[3, : n[3]]
-
-
-@njit(cache=True)
-def _appended(rows, met, offset):  # pragma: no cover - compiled
-    """``rows`` followed by ``offset`` plus the position of each true value of ``met``."""
-    k = 0
-    for m in met:
-        k += m
-    out = np.empty(len(rows) + k, dtype=np.intp)
-    out[: len(rows)] = rows
-    j = len(rows)
-    for q in range(len(met)):
-        if met[q]:
-            out[j] = offset + q
-            j += 1
-    return out
 
 
 @njit(cache=True)
