@@ -165,13 +165,14 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
         return
     p, pop, t = w.group(Prison), w.pop, w.t
     years = p.sentence_home_years if home else p.sentence_region_years
-    sentence = w.rng.uniform(years.low, years.high, len(idx))
+    low, span = float(years.low), float(years.high) - float(years.low)
+    sentence = w.draw(len(idx))  # as rng.uniform draws them: low + span x a uniform number
     state = State.PRISON_HOME if home else State.DETAINED
     cells = max(1, (pop.count(state) + len(idx)) // p.cell_size)
     cell = w.rng.integers(0, cells, len(idx))
     kept = np.float32(1.0 - p.seizure_share)
     _admission(
-        idx, t, sentence, cell, home, kept, pop.place, pop.home, pop.release, pop.cell,
+        idx, t, low, span, sentence, cell, home, kept, pop.place, pop.home, pop.release, pop.cell,
         pop.known, pop.ever_imprisoned, pop.funds,
     )  # fmt: skip
     pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
@@ -180,14 +181,16 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
 
 @njit(cache=True)
 def _admission(
-    idx, t, sentence, cell, home, kept, place, home_place, release, cell_label, known, ever, funds
-):  # pragma: no cover - compiled
-    """Admission of each ``idx[j]``: the month the sentence (``sentence[j]`` years) ends; where
-    held (``place``): the home country at home, otherwise where caught in a conflict place
-    (Iraq, Syria, another theatre), and a local caught outside them is handed over to Iraq or
-    Syria; cell ``cell[j]`` of that place's facility (cells never mix prisoners of two
-    countries); known; ``kept`` of their money left after the seizure. Everyone's values are
-    read before any is written, as NumPy's fancy indexing does when a row repeats."""
+    idx, t, low, span, sentence, cell, home, kept, place, home_place, release, cell_label, known,
+    ever, funds,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Admission of each ``idx[j]``: the month the sentence (``low + span x sentence[j]``
+    years, ``sentence[j]`` a uniform draw) ends; where held (``place``): the home country at
+    home, otherwise where caught in a conflict place (Iraq, Syria, another theatre), and a
+    local caught outside them is handed over to Iraq or Syria; cell ``cell[j]`` of that
+    place's facility (cells never mix prisoners of two countries); known; ``kept`` of their
+    money left after the seizure. Everyone's values are read before any is written, as
+    NumPy's fancy indexing does when a row repeats."""
     k = len(idx)
     held_at = np.empty(k, dtype=place.dtype)
     left = np.empty(k, dtype=funds.dtype)
@@ -197,7 +200,7 @@ def _admission(
         left[j] = funds[i] * kept
     for j in range(k):
         i = idx[j]
-        release[i] = np.int16(t + np.ceil(sentence[j] * 12))
+        release[i] = np.int16(t + np.ceil((low + span * sentence[j]) * 12))
         cell_label[i] = np.int32((np.int64(held_at[j]) + 1) * HOME_FACILITY + cell[j])
         known[i] = True
         ever[i] = True
@@ -429,14 +432,8 @@ def _segment_sum(x, lo, n):  # pragma: no cover - compiled
             res += x[i]
         return res
     if n <= 128:  # eight running sums, then the remainder
-        r0, r1, r2, r3 = x[lo], x[lo + 1], x[lo + 2], x[lo + 3]
-        r4, r5, r6, r7 = x[lo + 4], x[lo + 5], x[lo + 6], x[lo + 7]
-        i, end = lo + 8, lo + n - n % 8
-        while i < end:
-            r0, r1, r2, r3 = r0 + x[i], r1 + x[i + 1], r2 + x[i + 2], r3 + x[i + 3]
-            r4, r5, r6, r7 = r4 + x[i + 4], r5 + x[i + 5], r6 + x[i + 6], r7 + x[i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        end = lo + n - n % 8
+        res = _eight_sums(x, lo, end)
         for i in range(end, lo + n):
             res += x[i]
         return res
@@ -445,27 +442,49 @@ def _segment_sum(x, lo, n):  # pragma: no cover - compiled
     return _segment_sum(x, lo, half) + _segment_sum(x, lo + half, n - half)
 
 
+@njit(cache=True, inline="always")
+def _eight_sums(x, lo, end):  # pragma: no cover - compiled
+    """NumPy's unrolled sum of ``x[lo:end]`` (a multiple of eight values): eight running sums,
+    added in pairs."""
+    r0, r1, r2, r3 = x[lo], x[lo + 1], x[lo + 2], x[lo + 3]
+    r4, r5, r6, r7 = x[lo + 4], x[lo + 5], x[lo + 6], x[lo + 7]
+    i = lo + 8
+    while i < end:
+        r0, r1, r2, r3 = r0 + x[i], r1 + x[i + 1], r2 + x[i + 2], r3 + x[i + 3]
+        r4, r5, r6, r7 = r4 + x[i + 4], r5 + x[i + 5], r6 + x[i + 6], r7 + x[i + 7]
+        i += 8
+    return ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+
+
 @njit(cache=True)
 def _cell_sums(weight, weighted, start, size):  # pragma: no cover - compiled
     """``np.add.reduceat(x, start)`` of the float32 ``weight`` and of both rows of
     ``weighted`` (rows 0-2 of the result): each segment's first value plus the NumPy sum of
-    the rest (one by one when fewer than 8, the three together)."""
+    the rest (:func:`_segment_sum`; the three together in one loop up to 129 members, the
+    usual cell)."""
     out = np.empty((3, len(start)), dtype=np.float32)
+    ideologies, loyalties = weighted[0], weighted[1]
     for g in range(len(start)):
         lo, n = start[g], size[g]
-        if n <= 8:
+        first, end, last = lo + 1, lo + n, lo + n
+        if n <= 8:  # one by one
             r0 = r1 = r2 = np.float32(0.0)
-            for i in range(lo + 1, lo + n):
-                r0 += weight[i]
-                r1 += weighted[0, i]
-                r2 += weighted[1, i]
-        else:
-            r0 = _segment_sum(weight, lo + 1, n - 1)
-            r1 = _segment_sum(weighted[0], lo + 1, n - 1)
-            r2 = _segment_sum(weighted[1], lo + 1, n - 1)
+        elif n <= 129:  # eight running sums, then the remainder one by one
+            end = last - (n - 1) % 8
+            r0, r1 = _eight_sums(weight, first, end), _eight_sums(ideologies, first, end)
+            r2 = _eight_sums(loyalties, first, end)
+            first = end
+        else:  # pairwise halves
+            r0, r1 = _segment_sum(weight, first, n - 1), _segment_sum(ideologies, first, n - 1)
+            r2 = _segment_sum(loyalties, first, n - 1)
+            first = last
+        for i in range(first, last):
+            r0 += weight[i]
+            r1 += ideologies[i]
+            r2 += loyalties[i]
         out[0, g] = weight[lo] + r0
-        out[1, g] = weighted[0, lo] + r1
-        out[2, g] = weighted[1, lo] + r2
+        out[1, g] = ideologies[lo] + r1
+        out[2, g] = loyalties[lo] + r2
     return out
 
 
@@ -495,8 +514,10 @@ def _influence(
         mix[0, g], mix[1, g] = sums[1, g] / sums[0, g], sums[2, g] / sums[0, g]
     forming = np.empty(k, dtype=np.intp)
     f = 0
+    held_at, cell_of = place.view(np.uint8), group.view(np.uint64)  # unsigned: no wraparound
     for j in range(k):
-        i, g, where = idx[j], group[j], place[idx[j]]
+        i = idx[j]
+        g, where = cell_of[j], held_at[i]
         x = views[0, j]
         ideology[i] = min(max(x + pull[where] * (mix[0, g] - x) - disengagement, 0.0), 1.0)
         x = views[1, j]
