@@ -227,20 +227,23 @@ def step(w: World) -> None:
     living, support = np.float32(h.living_cost_usd), np.float32(h.support_usd)
     _spend(pop.state, pop.role, pop.funds, pop.n, living, support, np.float32(h.crime_income_usd))
 
-    local = pop.where(State.HIDING_LOCAL, t=t)
+    # those hiding since before this month: the locals among them may die in the
+    # insurgency, the rest (one lookup for both) may drift into crime
+    hiding = pop.where(*HIDING_STATES, t=t).view(np.uint64)  # unsigned: no wraparound check
+    local = _hiding_locally(hiding, pop.state)
     killed = w.chance(local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
     pop.move(killed, State.DEAD, t)
     w.count("killed_in_insurgency", len(killed))
 
-    drifting = pop.where(*HIDING_STATES, t=t)
     broke_below = as_compared(h.living_cost_usd, pop.funds)
-    drift = (pop.documents, pop.region, pop.funds, broke_below, h.crime_drift)
-    drifted = _drifting(drifting.view(np.uint64), w.draw(len(drifting)), *drift)
+    drift = (pop.state, pop.documents, pop.region, pop.funds, broke_below, h.crime_drift)
+    drifted = _drifting(hiding, w.draw(len(hiding) - len(killed)), *drift)
     pop.move(drifted, State.CRIMINAL, t)
 
 
 # Compiled passes over the people each rule is about.
 _HIDING_ABROAD = int(State.HIDING_ABROAD)
+_HIDING_LOCAL = int(State.HIDING_LOCAL)
 _HIDING_BITS = code_bits(*HIDING_STATES)  # a set of codes as an integer's bits
 _FREE_BITS = code_bits(*FREE_STATES)
 _COMMAND_BITS = code_bits(*COMMAND_ROLES)
@@ -440,17 +443,32 @@ def first_back_home(idx: np.ndarray, returned: np.ndarray, t: int) -> None:  # p
 
 
 @njit(cache=True)
-def _drifting(hiding, draw, documents, region, funds, living, rate):  # pragma: no cover
-    """Those of ``hiding`` whose ``draw`` falls below their monthly probability of drifting
+def _hiding_locally(hiding, state):  # pragma: no cover - compiled
+    """Those of ``hiding`` hiding locally (HIDING_LOCAL), in order."""
+    out = np.empty(len(hiding), dtype=np.intp)
+    k = 0
+    for i in hiding:  # branch-free: writes every one, keeps the locals
+        out[k] = i
+        k += state[i] == _HIDING_LOCAL
+    return out[:k]
+
+
+@njit(cache=True)
+def _drifting(hiding, draw, state, documents, region, funds, living, rate):  # pragma: no cover
+    """Those of ``hiding`` still hiding (the dead left out: ``draw`` holds one draw for each
+    of the others, in order) whose draw falls below their monthly probability of drifting
     into crime: ``hiding.crime_drift`` for foreigners without papers and those who cannot
     meet the cost of living, else 0. The draw is tested first: most are above the rate,
     and their person's attributes are then not looked up."""
-    out = np.empty(len(hiding), dtype=np.intp)
-    k = 0
-    for j in range(len(hiding)):
-        if not draw[j] < rate:  # few drift in a month: a well-predicted branch
+    out = np.empty(len(draw), dtype=np.intp)
+    k = j = 0
+    for i in hiding:
+        if not (_HIDING_BITS >> np.int64(state[i])) & 1:  # killed in the insurgency
             continue
-        i = hiding[j]
+        u = draw[j]
+        j += 1
+        if not u < rate:  # few drift in a month: a well-predicted branch
+            continue
         if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:  # exposed
             out[k] = i
             k += 1
