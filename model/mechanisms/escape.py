@@ -25,6 +25,7 @@ from regroup.config.fields import (
     range_param,
     table,
 )
+from regroup.core.population import NOBODY
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import disillusionment, justice, prison
@@ -220,12 +221,29 @@ class Escape(Strict):
     )
 
 
+class Disillusioned:
+    """Per run: the rows made disillusioned on leaving the territory since recruitment last
+    took them (:func:`newly_disillusioned`; the would-be public defectors it keeps)."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+
+
+def newly_disillusioned(w: World) -> np.ndarray:
+    """The rows made disillusioned on leaving since the last call (repeats allowed, in no
+    particular order); the list starts again empty."""
+    mem = w.memory(Disillusioned)
+    rows = np.concatenate(mem.rows) if len(mem.rows) > 1 else mem.rows[0] if mem.rows else NOBODY
+    mem.rows = []
+    return rows
+
+
 def leave_territory(w: World, idx: np.ndarray) -> None:
     """Set the disposition on leaving (Deen, seed 000); early leavers may take group funds."""
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
     pop, e = w.pop, w.group(Escape)
-    _dispose(
+    disillusioned = _dispose(
         idx,
         w.draw(len(idx)),
         e.trauma_share,
@@ -235,6 +253,8 @@ def leave_territory(w: World, idx: np.ndarray) -> None:
         as_compared(w.loyal_from, pop.loyalty),
         pop.disposition,
     )
+    if len(disillusioned):
+        w.memory(Disillusioned).rows.append(disillusioned)
     if w.t <= w.month(e.theft_until):
         thieves = w.chance(idx, e.theft_share)
         take_group_funds(w, thieves)
@@ -350,13 +370,20 @@ def _dispose(  # pragma: no cover - compiled
 ):
     """Each leaver's disposition, written for ``idx``: dangerous if dedicated (ideology and
     loyalty at or above ``extremist`` and ``loyal``), otherwise disturbed if their draw ``u``
-    is below ``trauma``, else disillusioned."""
+    is below ``trauma``, else disillusioned. Returns the disillusioned, in order."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
     for j in range(len(idx)):
         i = idx[j]
         if ideology[i] >= extremist and loyalty[i] >= loyal:
             disposition[i] = DANGEROUS
+        elif u[j] < trauma:
+            disposition[i] = DISTURBED
         else:
-            disposition[i] = DISTURBED if u[j] < trauma else DISILLUSIONED
+            disposition[i] = DISILLUSIONED
+            out[k] = i
+            k += 1
+    return out[:k]
 
 
 @njit(cache=True)

@@ -18,7 +18,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import Field
+from regroup.core.population import NOBODY, Field
 from regroup.core.states import (
     FREE_STATES,
     IN_CONFLICT,
@@ -31,6 +31,7 @@ from regroup.core.states import (
 from regroup.core.world import INDEX, PERSONS, Output
 from regroup.mechanisms import regrouping
 from regroup.mechanisms.arrivals import new_members
+from regroup.mechanisms.escape import newly_disillusioned
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -53,11 +54,11 @@ REMOBILISABLE = (
 )
 
 
-# codes the census reads (sets of states as bits of an integer)
+# codes the kernels read (sets of states as bits of an integer)
 SPEAKING = np.int32(code_bits(*SPEAKERS))
 REJOINING = np.int32(code_bits(*REMOBILISABLE))
 _DISILLUSIONED = int(Disposition.DISILLUSIONED)
-_ACTIVE, _REMOBILISED, _LOCAL = int(State.ACTIVE), int(State.REMOBILISED), int(Region.LOCAL)
+_DEAD, _LOCAL = int(State.DEAD), int(Region.LOCAL)
 FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group
 OUTPUTS = {
     "appeal": Output(INDEX, "The group's appeal, relative to the peak of the caliphate (1)."),
@@ -226,70 +227,109 @@ def perceived_effectiveness(w: World) -> float:
 
 
 class Census(NamedTuple):
-    """What the month's step needs to know of everyone, from one pass over the members."""
+    """What the month's step needs to know of the members before anyone moves."""
 
     speakers: np.ndarray  # disillusioned, in a SPEAKERS state, not yet spoken (row order)
-    remobilisable: np.ndarray  # REMOBILISABLE since before this month, in a funded pool
     remobilised: np.ndarray  # REMOBILISED (row order)
     active: int  # in the territory (ACTIVE)
     foreign: int  # of them, foreigners
 
 
 def census(w: World) -> Census:
-    """The would-be public defectors, those who may rejoin a funded pool, the remobilised,
-    and the members in the territory (and how many are foreign), now: one compiled pass."""
+    """The would-be public defectors, the remobilised, and the members in the territory (and
+    how many are foreign), now: from the roster of the disillusioned and grouped lookups."""
     pop = w.pop
-    speakers, remobilisable, remobilised, active, foreign = _census(
-        pop.state,
-        pop.entered,
-        pop.disposition,
-        pop.spoke,
-        pop.connected,
-        pop.region,
-        np.int16(w.t),
-        pop.n,
+    active = pop.count(State.ACTIVE)  # (none once the territory is lost)
+    foreign = _foreign(pop.where(State.ACTIVE).view(np.uint64), pop.region) if active else 0
+    return Census(speakers(w), pop.where(State.REMOBILISED), active, foreign)
+
+
+class Disillusioned:
+    """Per run: every row that may speak publicly, in row order: the disillusioned who have
+    not spoken (some may be in a state out of SPEAKERS now; the dead, those who spoke and
+    those disposed otherwise since are dropped at each look), and how many rows it has
+    looked at (:func:`speakers`)."""
+
+    def __init__(self) -> None:
+        self.rows = NOBODY
+        self.seen = 0
+
+
+def speakers(w: World) -> np.ndarray:
+    """The would-be public defectors now: disillusioned, in a SPEAKERS state, not yet spoken,
+    in row order. The disposition is set on leaving the territory (``escape``) or on joining:
+    the roster of the disillusioned takes in those made so on leaving and the rows added
+    since it last looked, instead of a pass over every row."""
+    pop, mem = w.pop, w.memory(Disillusioned)
+    mem.rows, out = _speakers(
+        mem.rows, newly_disillusioned(w), mem.seen, pop.n, pop.state, pop.disposition, pop.spoke
     )
-    return Census(speakers, remobilisable, remobilised, active, foreign)
+    mem.seen = pop.n
+    return out
+
+
+def remobilisable(w: World) -> np.ndarray:
+    """Those who may rejoin: in a REMOBILISABLE state since before this month, in a funded
+    pool (``connected``, as of last month's count), in row order."""
+    pop = w.pop
+    connected = np.flatnonzero(pop.view("connected"))  # few: a vectorised look at every row
+    return _rejoining(connected.view(np.uint64), pop.state, pop.entered, np.int16(w.t))
 
 
 @njit(cache=True)
-def _census(state, entered, disposition, spoke, connected, region, t, n):  # pragma: no cover
-    """Over rows ``0..n-1``: the would-be speakers (in a SPEAKERS state, disillusioned, not
-    yet spoken), those who may rejoin (in a REMOBILISABLE state since before month ``t``,
-    in a funded pool) and the remobilised, in row order; and how many are in the territory,
-    and of them foreign.
+def _foreign(idx, region):  # pragma: no cover - compiled
+    """How many of ``idx`` are foreigners."""
+    k = 0
+    for i in idx:
+        k += region[i] != _LOCAL
+    return k
 
-    Branch-free on 32-bit integers: a first pass codes each row (a bit for each list) and
-    counts; a second writes every row to each list and keeps it there (the list's end moves
-    on) only if it belongs."""
-    code = np.empty(n, dtype=np.uint8)
-    n_speakers = n_rejoining = n_remobilised = active = foreign = 0
-    for i in range(n):
+
+@njit(cache=True)
+def _speakers(roster, fresh, seen, n, state, disposition, spoke):  # pragma: no cover
+    """The roster of the disillusioned (``roster``, increasing) brought up to date with the
+    rows made disillusioned since (``fresh``, repeats allowed) and the disillusioned among the
+    rows ``seen..n-1`` added since: those still disillusioned, alive and not yet spoken; and
+    of them the would-be speakers (in a SPEAKERS state). Both in row order."""
+    added = np.empty(n - seen, dtype=np.intp)
+    k = 0
+    for i in range(seen, n):
+        added[k] = i
+        k += disposition[i] == _DISILLUSIONED
+    extra = np.sort(np.concatenate((fresh, added[:k])))
+    kept = np.empty(len(roster) + len(extra), dtype=np.intp)
+    out = np.empty(len(roster) + len(extra), dtype=np.intp)
+    a = b = m = j = 0
+    last = -1
+    while a < len(roster) or b < len(extra):  # the two merged, each row once
+        if b == len(extra) or (a < len(roster) and roster[a] <= extra[b]):
+            i = roster[a]
+            a += 1
+        else:
+            i = extra[b]
+            b += 1
+        if i == last:
+            continue
+        last = i
         s = np.int32(state[i])
-        speaking = ((SPEAKING >> s) & 1) & np.int32(disposition[i] == _DISILLUSIONED)
-        speaking &= np.int32(spoke[i] == 0)
-        rejoining = ((REJOINING >> s) & 1) & np.int32(entered[i] < t) & np.int32(connected[i])
-        remobilised = np.int32(s == _REMOBILISED)
-        in_territory = np.int32(s == _ACTIVE)
-        code[i] = speaking | (rejoining << 1) | (remobilised << 2)
-        n_speakers += speaking
-        n_rejoining += rejoining
-        n_remobilised += remobilised
-        active += in_territory
-        foreign += in_territory & np.int32(region[i] != _LOCAL)
-    speakers = np.empty(n_speakers + 1, dtype=np.intp)
-    rejoin = np.empty(n_rejoining + 1, dtype=np.intp)
-    remob = np.empty(n_remobilised + 1, dtype=np.intp)
-    n_speakers = n_rejoining = n_remobilised = 0
-    for i in range(n):
-        c = np.int64(code[i])
-        speakers[n_speakers] = i
-        n_speakers += c & 1
-        rejoin[n_rejoining] = i
-        n_rejoining += (c >> 1) & 1
-        remob[n_remobilised] = i
-        n_remobilised += c >> 2
-    return speakers[:n_speakers], rejoin[:n_rejoining], remob[:n_remobilised], active, foreign
+        if disposition[i] != _DISILLUSIONED or spoke[i] or s == _DEAD:
+            continue
+        kept[m] = i
+        m += 1
+        out[j] = i
+        j += (SPEAKING >> s) & 1
+    return kept[:m], out[:j]
+
+
+@njit(cache=True)
+def _rejoining(idx, state, entered, t):  # pragma: no cover - compiled
+    """Those of ``idx`` in a REMOBILISABLE state since before month ``t``, in order."""
+    out = np.empty(len(idx), dtype=np.intp)
+    k = 0
+    for i in idx:
+        out[k] = i
+        k += ((REJOINING >> np.int32(state[i])) & 1) & np.int32(entered[i] < t)
+    return out[:k]
 
 
 def appeal(w: World, now: Census | None = None) -> float:
@@ -352,11 +392,11 @@ def public_defections(w: World, now: Census | None = None) -> None:
     w.count("public_defections", len(speak))
 
 
-def remobilise(w: World, level: float, now: Census | None = None) -> np.ndarray:
+def remobilise(w: World, level: float) -> np.ndarray:
     """Free members in a funded pool (last month) rejoin; new recruits join the largest pool.
     Returns both (now REMOBILISED)."""
     r, t, pop = w.group(Recruitment), w.t, w.pop
-    idx = (census(w) if now is None else now).remobilisable
+    idx = remobilisable(w)
     rejoin = w.chance(idx, r.remobilise_rate * level)
     pop.move(rejoin, State.REMOBILISED, t)
     # new recruits join the largest pool, tied to the leader who anchors it
@@ -397,5 +437,5 @@ def step(w: World) -> None:
     public_defections(w, now)
     level = appeal(w, now)
     w.record("appeal", level)
-    joined = remobilise(w, level, now) if w.territory_lost else np.zeros(0, dtype=np.intp)
+    joined = remobilise(w, level) if w.territory_lost else np.zeros(0, dtype=np.intp)
     train(w, np.concatenate((now.remobilised, joined)))  # everyone REMOBILISED now
