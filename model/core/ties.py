@@ -118,24 +118,16 @@ class Ties:
     # ------------------------------------------------------------------ changes
     def add(self, a: np.ndarray, b: np.ndarray, kind: int) -> None:
         """Add ties a[i]-b[i] (self-ties are dropped)."""
-        keep = a != b
-        a, b = a[keep], b[keep]
-        k = len(a)
-        if k == 0:
-            return
-        if self._m + k > len(self._src):
-            cap = max(self._m + k, 2 * len(self._src))
+        m = _append(a, b, kind, self._src, self._dst, self._kind, self._alive, self._m)
+        if m < 0:  # perhaps no room: the storage doubled (at least), then added
+            cap = max(self._m + len(a), 2 * len(self._src))
             for name in ("_src", "_dst", "_kind", "_alive"):
                 old = getattr(self, name)
                 new = np.zeros(cap, dtype=old.dtype)
                 new[: self._m] = old[: self._m]
                 setattr(self, name, new)
-        end = self._m + k
-        self._src[self._m : end] = a
-        self._dst[self._m : end] = b
-        self._kind[self._m : end] = kind
-        self._alive[self._m : end] = True
-        self._m = end
+            m = _append(a, b, kind, self._src, self._dst, self._kind, self._alive, self._m)
+        self._m = m
 
     def chain(self, members: np.ndarray, group: np.ndarray, kind: int) -> None:
         """Tie members that share a ``group`` label: each to the next within the group.
@@ -318,6 +310,21 @@ def _build_index(src, dst, m):  # pragma: no cover - compiled
         tie[fill[d]], other[fill[d]] = i, ~s
         fill[d] += 1
     return start, tie, other
+
+
+@njit(cache=True)
+def _append(a, b, kind, src, dst, kinds, alive, m):  # pragma: no cover - compiled
+    """Store the ties ``a[i]``-``b[i]`` of ``kind`` but the self-ties after the first ``m``
+    stored, in order (in one pass: each written, kept if not a self-tie); returns the new
+    number stored, or -1, adding none, if there may not be room for them all."""
+    end = m + len(a)
+    if end > len(src):
+        return -1
+    for i in range(len(a)):
+        src[m], dst[m], kinds[m], alive[m] = a[i], b[i], kind, True
+        m += a[i] != b[i]
+    alive[m:end] = False  # the self-ties' places, free again
+    return m
 
 
 @njit(cache=True)
