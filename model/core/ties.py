@@ -256,18 +256,18 @@ class Ties:
     def _link(self, people: int) -> None:
         """Link the tail's ties added since last linked, person by person (see the class),
         with room for at least ``people`` people."""
-        m, linked = self._m, self._linked
-        if m > linked:
-            ends = max(self._src[linked:m].max(), self._dst[linked:m].max())
-            people = max(people, int(ends) + 1)
-        if len(self._head) < people:  # (the new people have no ties linked yet)
-            more = max(people, len(self._head))
-            self._head = np.concatenate([self._head, np.full(more, -1, dtype=np.int32)])
         if len(self._next) < 2 * len(self._src):
             self._next = np.resize(self._next, 2 * len(self._src))
-        if m > linked:
-            _link(self._head, self._next, self._src, self._dst, linked, m)
-            self._linked = m
+        while True:
+            if len(self._head) < people:  # (the new people have no ties linked yet)
+                more = max(people - len(self._head), len(self._head))
+                self._head = np.concatenate([self._head, np.full(more, -1, dtype=np.int32)])
+            if self._m == self._linked:
+                return
+            people = _link(self._head, self._next, self._src, self._dst, self._linked, self._m)
+            if people == 0:  # linked
+                self._linked = self._m
+                return
 
     def _index(self) -> None:
         """Rebuild the index when the ties added since it was built outnumber half of those
@@ -345,11 +345,18 @@ def _compact(src, dst, kind, alive, m):  # pragma: no cover - compiled
 def _link(head, after, src, dst, first, m):  # pragma: no cover - compiled
     """Link ties ``first`` to ``m`` to their ends' lists: each end's entry (``2 * tie`` for
     ``src``, ``2 * tie + 1`` for ``dst``) becomes its ``head`` and points ``after`` to the
-    one before."""
+    one before. Returns 0, or, linking none, the people ``head`` needs room for if it has
+    too little."""
+    top = 0
+    for i in range(first, m):
+        top = max(top, src[i], dst[i])
+    if top >= len(head):
+        return top + 1
     for i in range(first, m):
         s, d = src[i], dst[i]
         after[2 * i], head[s] = head[s], 2 * i
         after[2 * i + 1], head[d] = head[d], 2 * i + 1
+    return 0
 
 
 @njit(cache=True)
