@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import NOBODY, Field, Rows
+from regroup.core.population import Field, Rows
 from regroup.core.states import (
     COMMAND_ROLES,
     FREE_STATES,
@@ -197,24 +197,14 @@ class FreePositions(Rows):
     """:class:`~regroup.core.population.Rows` whose ``inside`` marks the free, and
     ``position``, a free row's position among the free (:func:`_sort_rows`); ``slot``, per
     position among the free, the number of a funded component whose first member is there
-    (-1 elsewhere, between months: :func:`_pools`). Between months it keeps the free rows in
-    order (``free``), the month they were found (``month``), the rows there were then (``n``)
-    and the people in each state then (``counts``), so that next month's free rows come from
-    the rows moved and added since (:func:`free_rows`)."""
+    (-1 elsewhere, between months: :func:`_pools`)."""
 
     FIELDS = {"inside": np.bool_, "position": np.int32, "slot": np.int32}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.free = np.empty(0, dtype=np.intp)
-        self.month, self.n = -2, 0
-        self.counts = np.empty(0, dtype=np.int64)
 
     def fit(self, pop: Population) -> None:
         if self._made < pop.capacity:
             super().fit(pop)
             self.slot[:] = -1
-            self.month = -2  # new buffers: the free found again from every row
 
 
 def memory(w: World) -> Pools:
@@ -269,131 +259,53 @@ HIDING_ABROAD, REMOBILISED = int(State.HIDING_ABROAD), int(State.REMOBILISED)
 def sort_rows(
     w: World,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
-    """The rows regrouping looks at this month: the free members (:func:`free_rows`), the
-    pool, the funded anchors, the backing, the number of rivals, and the pool by region and
-    by place (:func:`_sort_rows`; whether each row is free and a free row's position among
-    the free in ``w.memory(FreePositions)``)."""
-    pop, rows = w.pop, w.memory(FreePositions)
-    free = free_rows(w, rows)
+    """The rows regrouping looks at this month: the free members, the pool, the funded
+    anchors, the backing, the number of rivals, and the pool by region and by place
+    (:func:`_sort_rows`; whether each row is free and a free row's position among the free in
+    ``w.memory(FreePositions)``)."""
+    pop, n, rows = w.pop, w.pop.n, w.memory(FreePositions)
+    rows.fit(pop)
     ideology, loyalty, skill, funds = (
         pop.view(k) for k in ("ideology", "loyalty", "skill", "funds")
     )
     return _sort_rows(
-        free, pop.state, pop.role, pop.place, pop.region, pop.birth, ideology, loyalty, skill,
-        funds, IS_COMMAND, IN_OTHER_THEATRE, w.t, w.population.fighting_age_years * 12,
+        pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
+        loyalty, skill, funds, rows.inside, rows.position, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE,
+        w.t, w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
     )  # fmt: skip
 
 
-def free_rows(w: World, rows: FreePositions) -> np.ndarray:
-    """The free rows, in order; whether each row is free in ``rows.inside``, a free row's
-    position among them in ``rows.position``. When they were last found in the month before
-    and the population was grouped by state this month with the same count in each state as
-    then (nobody moved in between: the model runs regrouping last), they are brought up to
-    date from this month's moves (``Population.move`` notes them since the grouping) and the
-    rows added since (:func:`_free_update`); else found from every row (:func:`_free_all`)."""
-    pop, t, n = w.pop, w.t, w.pop.n
-    rows.fit(pop)
-    grouped = pop._groups  # (month, rows, order, start, people per state, states then)
-    if (
-        rows.month == t - 1
-        and grouped is not None
-        and grouped[0] == t
-        and np.array_equal(grouped[4], rows.counts)
-    ):
-        moved = np.concatenate(pop._moved) if pop._moved else NOBODY
-        free = _free_update(
-            rows.free, moved, rows.n, pop.state[:n], rows.inside, rows.position, IS_FREE
-        )
-    else:
-        free = _free_all(pop.state[:n], rows.inside, rows.position, IS_FREE)
-    rows.free, rows.month, rows.n, rows.counts = free, t, n, pop._counts.copy()
-    return free
-
-
 @njit(cache=True)
-def _free_all(state, row_free, position, is_free):  # pragma: no cover - compiled
-    """The free rows (by state) in increasing order, in one pass over every row; whether
-    each row is free (``row_free``) and a free row's ``position`` among them written in
-    place."""
+def _sort_rows(  # pragma: no cover - compiled
+    state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, position,
+    is_free, is_command, in_other_theatre, t, fighting_age, extremist_from, loyal_from,
+    qualified_from, leader_funds,
+):  # fmt: skip
+    """In one pass over the rows, each list in increasing order: the free members (by
+    state; also whether each row is free, ``row_free``, and a free row's ``position`` among
+    them, written in place); the pool (free dedicated fighters: extremist, loyal and
+    qualified, not women, and minors only once of ``fighting_age`` months, as
+    ``demography.of_fighting_age``); the funded anchors (free leaders and Amni members, and
+    dedicated fighters abroad: hiding abroad, or remobilised in another theatre; holding
+    ``leader_funds``); the backing (free, loyal non-fighters: supporters if in a funded
+    component); and the number of rivals (free, extremist, qualified, disloyal fighters); the
+    pool counted by region of origin and by place."""
+    state, role, place = state.view(np.uint8), role.view(np.uint8), place.view(np.uint8)
+    region = region.view(np.uint8)  # unsigned codes: tables read without wraparound checks
     free = np.empty(len(state) + 1, dtype=np.intp)
     nf = 0
     for i in range(len(state)):  # without branches: each row written, kept if free
         free[nf], position[i], row_free[i] = i, nf, is_free[state[i]]
         nf += is_free[state[i]]
-    return free[:nf]
-
-
-@njit(cache=True)
-def _free_update(free, moved, since, state, row_free, position, is_free):  # pragma: no cover
-    """:func:`_free_all` from the free rows found last (``free``, in order; ``row_free`` and
-    ``position`` as then) and the rows that may have changed since: those ``moved`` (repeats
-    allowed) and those added (from ``since`` on). The list is copied in stretches between
-    those who left (found by their position) and those who joined (merged in order), and
-    the positions rewritten from the first change on."""
-    n = len(state)
-    left = np.empty(len(moved), dtype=np.intp)
-    joined = np.empty(len(moved) + n - since, dtype=np.intp)
-    nl = nj = 0
-    for i in moved:
-        if i < since and is_free[state[i]] != row_free[i]:  # joined or left
-            row_free[i] = is_free[state[i]]
-            left[nl], joined[nj] = i, i
-            nl += not row_free[i]
-            nj += row_free[i]
-    for i in range(since, n):  # added since: after every row before
-        row_free[i] = is_free[state[i]]
-        joined[nj] = i
-        nj += row_free[i]
-    left, joined = np.sort(left[:nl]), np.sort(joined[:nj])
-    out = np.empty(len(free) - nl + nj, dtype=np.intp)
-    a = k = p = q = 0  # a: next of the old list to copy; k: next of the new
-    first = len(out)  # the first position that changed
-    while p < nl or q < nj:
-        gone = position[left[p]] if p < nl else len(free)  # a leaver's old position
-        put = np.searchsorted(free, joined[q]) if q < nj else len(free)  # a joiner's place
-        cut = min(gone, put)
-        out[k : k + cut - a] = free[a:cut]
-        k += cut - a
-        first = min(first, k)
-        if put <= gone:  # the joiner comes before the old row there
-            out[k] = joined[q]
-            k += 1
-            q += 1
-            a = cut
-        else:
-            p += 1
-            a = cut + 1
-    out[k:] = free[a:]
-    for j in range(first, len(out)):
-        position[out[j]] = j
-    return out
-
-
-@njit(cache=True)
-def _sort_rows(  # pragma: no cover - compiled
-    free, state, role, place, region, birth, ideology, loyalty, skill, funds, is_command,
-    in_other_theatre, t, fighting_age, extremist_from, loyal_from, qualified_from, leader_funds,
-):  # fmt: skip
-    """In one pass over the ``free`` members (in increasing order), each list in increasing
-    order: the pool (free dedicated fighters: extremist, loyal and qualified, not women, and
-    minors only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the funded
-    anchors (free leaders and Amni members, and dedicated fighters abroad: hiding abroad, or
-    remobilised in another theatre; holding ``leader_funds``); the backing (free, loyal
-    non-fighters: supporters if in a funded component); and the number of rivals (free,
-    extremist, qualified, disloyal fighters); the pool counted by region of origin and by
-    place."""
-    state, role, place = state.view(np.uint8), role.view(np.uint8), place.view(np.uint8)
-    region = region.view(np.uint8)  # unsigned codes: tables read without wraparound checks
-    nf = len(free)
     pool = np.empty(nf + 1, dtype=np.intp)
     anchors = np.empty(nf + 1, dtype=np.intp)
     backing = np.empty(nf + 1, dtype=np.intp)
     npool = na = nb = rivals = 0
     by_region = np.zeros(N_REGIONS, dtype=np.int64)
     by_place = np.zeros(N_PLACES, dtype=np.int64)
-    for i in free.view(np.uint64):  # unsigned: no negative-index wraparound at each read
+    for i in free[:nf].view(np.uint64):  # unsigned: no negative-index wraparound at each read
         s, r = state[i], role[i]
         fighter = (r != WOMAN) & ((r != MINOR) | (t - birth[i] >= fighting_age))
         loyal = loyalty[i] >= loyal_from
@@ -408,7 +320,7 @@ def _sort_rows(  # pragma: no cover - compiled
     for i in pool[:npool].view(np.uint64):
         by_region[region[i]] += 1
         by_place[place[i]] += 1
-    return free, pool[:npool], anchors[:na], backing[:nb], rivals, by_region, by_place
+    return free[:nf], pool[:npool], anchors[:na], backing[:nb], rivals, by_region, by_place
 
 
 def step(w: World) -> None:
