@@ -128,35 +128,6 @@ def test_population_mask_and_where_match_isin_through_moves_and_additions():
         pop.add(k, state=rng.integers(0, len(State), k), entered=rng.integers(0, t + 1, k))
 
 
-def test_moved_since_returns_every_move_after_a_position_while_the_log_holds_it():
-    """The log of moves (from which a mechanism keeps its list of people up to date) holds
-    exactly the rows moved since a position, across one grouping by state (a mechanism asks
-    once a month) but not two, and says so (None) once it has dropped some; before the first
-    grouping nothing is logged."""
-    pop = Population(capacity=64)
-    rng = np.random.default_rng(12)
-    pop.add(500, state=rng.integers(0, len(State), 500))
-    assert pop.moves_made == -1 and pop.moved_since(pop.moves_made) is None
-    pop.move(np.array([1, 2]), State.ACTIVE, 0)  # not logged: never grouped yet
-    pop.group_by_state(1)
-    positions: list[tuple[int, list[np.ndarray]]] = []
-    for t in (1, 1, 2, 2, 3, 4):
-        pop.group_by_state(t)  # once a month
-        positions.append((pop.moves_made, []))
-        for _ in range(3):
-            rows = rng.choice(pop.n, int(rng.integers(0, 30)))
-            pop.move(rows, State(int(rng.integers(1, len(State)))), t)
-            for _, expected in positions:
-                expected.append(rows)
-            for position, expected in positions[-2:]:  # this month's, last month's
-                since = pop.moved_since(position)
-                assert since is not None and np.array_equal(since, np.concatenate(expected))
-                assert pop.moves_made == position + len(since)
-    months_ago = positions[-4][0]  # two groupings ago: some of its moves are dropped
-    assert pop.moved_since(months_ago) is None
-    assert len(pop.moved_since(pop.moves_made)) == 0
-
-
 def test_prison_cells_group_like_unique():
     rng = np.random.default_rng(10)
     facility = rng.integers(0, 7, 3000) * prison.HOME_FACILITY

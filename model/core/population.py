@@ -134,8 +134,6 @@ class Population:
         self._groups: tuple | None = None
         self._moved: list[np.ndarray] = []
         self._moved_count = 0
-        self._moves_before = 0  # rows moved before the last grouping
-        self._last_month: tuple[int, np.ndarray] = (0, NOBODY)  # moves of the month before
         self._counts = np.zeros(len(State), dtype=np.int64)  # rows in each state (count())
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
@@ -215,32 +213,6 @@ class Population:
             order, start, size, then, moved, wanted, self.state, self.entered, late, self.n, much
         )
 
-    @property
-    def moves_made(self) -> int:
-        """How many rows have been moved so far in the run (repeats counted): a position in
-        the log of moves, to ask :meth:`moved_since` for the moves after it (-1 before the
-        first grouping by state: moves are not logged until then)."""
-        if self._groups is None:
-            return -1
-        return self._moves_before + self._moved_count
-
-    def moved_since(self, position: int) -> np.ndarray | None:
-        """The rows moved since the log of moves was at ``position`` (:attr:`moves_made`
-        then), in the order moved, repeats allowed; ``None`` when the log no longer holds all
-        of them (it keeps the moves since the grouping by state of the month before, so a
-        mechanism that asks once a month always gets them). A mechanism keeps a list of the
-        people it acts on up to date from these and the rows added since, instead of a pass
-        over every row."""
-        if self._groups is None:
-            return None
-        this_month = self._moved_since()
-        if position >= self._moves_before:
-            return this_month[position - self._moves_before :]
-        before, last_month = self._last_month
-        if position < before:
-            return None
-        return np.concatenate((last_month[position - before :], this_month))
-
     def _much_moved(self) -> bool:
         """Whether many rows (an eighth) have moved since the last grouping."""
         return self._moved_count > self.n // 8
@@ -268,8 +240,6 @@ class Population:
             order, start = _update_groups(order, start, then, moved, self.state, rows, self.n)
         size = self._counts.copy()
         self._groups = (t, self.n, order, start, size, self.state[: self.n].copy())
-        self._last_month = (self._moves_before, self._moved_since())
-        self._moves_before += self._moved_count
         self._moved, self._moved_count = [], 0
 
     def move(
