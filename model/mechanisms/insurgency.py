@@ -250,14 +250,18 @@ def cells(w: World) -> np.ndarray:
     return in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, REGION)
 
 
-def commanders(w: World) -> np.ndarray:
-    """The commanders in Iraq and Syria: free, loyal leaders and Amni members there."""
-    pop = w.pop
-    rows = w.memory(Cells).command.rows(w)
-    loyal_from = as_compared(w.loyal_from, pop.loyalty)
-    return _commanders(
-        rows.view(np.uint64), pop.state, pop.role, pop.place, pop.loyalty, loyal_from
-    )
+FEW = 3  # draws that cost less one by one than in one sized call (see integers)
+
+
+def integers(rng: np.random.Generator, high: int, k: int) -> np.ndarray:
+    """``rng.integers(0, high, k)``: the same numbers, from the same stream; a few (``FEW``)
+    are drawn one by one, as NumPy's sized call costs as much as four or five scalar ones."""
+    if k > FEW:
+        return rng.integers(0, high, k)
+    out = np.empty(k, dtype=np.int64)
+    for j in range(k):
+        out[j] = rng.integers(0, high)
+    return out
 
 
 # ----------------------------------------------------------------------------- rosters
@@ -301,7 +305,7 @@ class Cells:
     new members fill; -1: none) with how many agents have joined it; and who may be in the
     network: in a cell (only :func:`form_cells` puts a member in one), or of a commanding
     role (a member's role never changes); and who may command, apart (half as many rows
-    for :func:`commanders` to look at)."""
+    for :func:`fund` to look at)."""
 
     def __init__(self) -> None:
         self.next_id = 0
@@ -355,7 +359,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     for place, new in zip(THE_REGION, by_place, strict=True):
         if len(new) == 0:
             continue
-        new = new[rng.permutation(len(new))]
+        rng.shuffle(new)  # the order rng.permutation(len(new)) gives, in place
         filled = int(mem.filled[place])
         # the ties of the place's newcomers, in this order: each to the one before in its cell
         a, b, heads = _fill(new, pop.insurgent_cell, filled, int(mem.open[place]), mem.next_id, k)
@@ -367,13 +371,13 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         ends[1].append(b)
         if filled and n_old[place]:  # the open cell's first newcomer joins a remaining member
             ends[0].append(heads[:1])
-            ends[1].append(old[place, rng.integers(0, n_old[place], 1)])
+            ends[1].append(old[place, integers(rng, n_old[place], 1)])
             heads = heads[1:]
         # each head, at the linkage, to a commander or a member of another cell there
         heads = w.chance(heads, linkage)
         if len(heads) and n_targets[place]:
             ends[0].append(heads)
-            ends[1].append(targets[place, rng.integers(0, n_targets[place], len(heads))])
+            ends[1].append(targets[place, integers(rng, n_targets[place], len(heads))])
     w.ties.add(np.concatenate(ends[0]), np.concatenate(ends[1]), tie_kinds.INSURGENT_CELL)
     mem.network.include(w, np.concatenate(by_place))
 
@@ -389,7 +393,15 @@ def fund(w: World, members: np.ndarray | None = None) -> None:
     if len(members) == 0:
         return
     credited = _fund(
-        members.view(np.uint64), commanders(w).view(np.uint64), pop.place, pop.funds, income
+        members.view(np.uint64),  # unsigned: no negative-index wraparound at each read
+        w.memory(Cells).command.rows(w).view(np.uint64),
+        pop.state,
+        pop.role,
+        pop.place,
+        pop.loyalty,
+        as_compared(w.loyal_from, pop.loyalty),
+        pop.funds,
+        income,
     )
     if credited.any():
         w.count("insurgency_income", credited)
@@ -515,22 +527,15 @@ def in_places(idx, place, where):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _commanders(rows, state, role, place, loyalty, loyal_from):  # pragma: no cover - compiled
-    """The rows of ``rows`` of a commanding role, free, loyal and in Iraq or Syria.
-
-    Branches test the place first: most rows fail early, and skip the other lookups."""
-    out = np.empty(len(rows), dtype=np.intp)
-    k = 0
-    for i in rows:
-        if (
-            (REGION >> np.int64(place[i])) & 1
-            and (FREE >> np.int64(state[i])) & 1
-            and (COMMAND >> np.int64(role[i])) & 1
-            and loyalty[i] >= loyal_from
-        ):
-            out[k] = i
-            k += 1
-    return out[:k]
+def _commands(i, state, role, loyalty, loyal_from):  # pragma: no cover - compiled
+    """1 if row ``i`` commands where it is (free, of a commanding role and loyal), else 0
+    (branch-free)."""
+    return (
+        (FREE >> np.int64(state[i]))
+        & (COMMAND >> np.int64(role[i]))
+        & 1
+        & np.int64(loyalty[i] >= loyal_from)
+    )
 
 
 @njit(cache=True)
@@ -594,39 +599,51 @@ def _link_targets(
 ):  # pragma: no cover
     """For Iraq and Syria (0 and 1), of ``rows`` (increasing): the members of the place's open
     cell (``open_ids``), and the link targets: the members of existing cells there and the
-    commanders there (free, loyal, of a commanding role), in order; each with its count."""
-    old = np.empty((2, len(rows)), dtype=np.intp)
-    targets = np.empty((2, len(rows)), dtype=np.intp)
-    n_old = np.zeros(2, dtype=np.int64)
-    n_targets = np.zeros(2, dtype=np.int64)
+    commanders there (:func:`_commands`), in order; each with its count.
+
+    Branch-free (which rows count is too irregular to predict): each row is written at each
+    list's next slot, which advances only if it counts there."""
+    m = len(rows)
+    old = np.empty((2, m + 1), dtype=np.intp)  # + 1: a last row that does not count
+    targets = np.empty((2, m + 1), dtype=np.intp)
+    old_iraq = old_syria = targets_iraq = targets_syria = 0
     for i in rows:
         p = np.int64(place[i])
-        if p >= 2:  # outside Iraq and Syria
-            continue
-        s = np.int64(state[i])
-        if s == REMOBILISED and cell[i] != NO_CELL:  # in a cell
-            targets[p, n_targets[p]] = i
-            n_targets[p] += 1
-            if cell[i] == open_ids[p]:
-                old[p, n_old[p]] = i
-                n_old[p] += 1
-        elif (FREE >> s) & 1 and (COMMAND >> np.int64(role[i])) & 1 and loyalty[i] >= loyal_from:
-            targets[p, n_targets[p]] = i
-            n_targets[p] += 1
-    return old, n_old, targets, n_targets
+        iraq, syria = np.int64(p == 0), np.int64(p == 1)
+        in_cell = np.int64(state[i] == REMOBILISED) & np.int64(cell[i] != NO_CELL)
+        target = in_cell | _commands(i, state, role, loyalty, loyal_from)
+        targets[0, targets_iraq] = targets[1, targets_syria] = i
+        targets_iraq += iraq & target
+        targets_syria += syria & target
+        old[0, old_iraq] = old[1, old_syria] = i
+        old_iraq += iraq & in_cell & np.int64(cell[i] == open_ids[0])
+        old_syria += syria & in_cell & np.int64(cell[i] == open_ids[1])
+    n_old = np.array([old_iraq, old_syria])
+    return old, n_old, targets, np.array([targets_iraq, targets_syria])
 
 
 @njit(cache=True)
-def _fund(members, command, place, funds, income):  # pragma: no cover - compiled
-    """Credit each place's commanders ``command`` (writes ``funds``) with ``income`` for each
-    of its cell members ``members``, shared equally (in float32, as NumPy adds a float32 to
-    float32 funds); returns the income credited by place (none where there is no commander)."""
+def _fund(
+    members, rows, state, role, place, loyalty, loyal_from, funds, income
+):  # pragma: no cover - compiled
+    """Credit each place's commanders (of ``rows``, those in Iraq or Syria who command there:
+    :func:`_commands`; writes ``funds``) with ``income`` for each of its cell members
+    ``members``, shared equally (in float32, as NumPy adds a float32 to float32 funds);
+    returns the income credited by place (none where there is no commander).
+
+    Branches test the place first: most rows fail early, and skip the other lookups."""
     n_members = np.zeros(N_PLACES, dtype=np.int64)
     n_heads = np.zeros(N_PLACES, dtype=np.int64)
     for i in members:
         n_members[place[i]] += 1
-    for i in command:
-        n_heads[place[i]] += 1
+    command = np.empty(len(rows), dtype=np.intp)
+    k = 0
+    for i in rows:
+        if (REGION >> np.int64(place[i])) & 1 and _commands(i, state, role, loyalty, loyal_from):
+            command[k] = i
+            k += 1
+            n_heads[place[i]] += 1
+    command = command[:k]
     credited = np.zeros(N_PLACES)
     share = np.zeros(N_PLACES, dtype=np.float32)
     for p in range(N_PLACES):
