@@ -37,7 +37,7 @@ from regroup.core import ties as tie_kinds
 from regroup.core.population import NOBODY, Field
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output, as_compared
-from regroup.mechanisms.insurgency import Roster, bits, in_places
+from regroup.mechanisms.insurgency import Roster, bits, in_places, integers
 from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
@@ -163,8 +163,8 @@ class Travel:
         self.to_libya: np.ndarray | None = None
 
 
-def libya_share(w: World, idx: np.ndarray) -> np.ndarray:
-    """The probability that each traveller in ``idx`` goes to Libya, by region of origin."""
+def libya_share(w: World) -> np.ndarray:
+    """The probability that a traveller goes to Libya, by region of origin."""
     travel = w.memory(Travel)
     if travel.to_libya is None:  # the parameters do not change during a run
         th = w.group(Theatres)
@@ -172,7 +172,7 @@ def libya_share(w: World, idx: np.ndarray) -> np.ndarray:
         by_region[Region.NORTH_AFRICA] = th.libya_north_africa
         by_region[Region.FORMER_SOVIET] = th.libya_former_soviet
         travel.to_libya = by_region
-    return travel.to_libya[w.pop.region[idx]]
+    return travel.to_libya
 
 
 def travellers(w: World) -> np.ndarray:
@@ -224,10 +224,10 @@ def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
     pop.move(idx, State.REMOBILISED, w.t, place=dest)
     joining = _join(idx, w.draw(len(idx)), w.group(Theatres).joins_affiliate, pop.affiliated)
     network.include(w, joining)
-    if len(there):
-        w.ties.add(joining, there[rng.integers(0, len(there), len(joining))], tie_kinds.AFFILIATE)
-    else:
+    if len(there) == 0:
         w.ties.chain(joining, np.zeros(len(joining), dtype=np.int8), tie_kinds.AFFILIATE)
+    elif len(joining):
+        w.ties.add(joining, there[integers(rng, len(there), len(joining))], tie_kinds.AFFILIATE)
 
 
 def step(w: World) -> None:
@@ -238,18 +238,20 @@ def step(w: World) -> None:
     if len(going) == 0:
         return
     pop = w.pop
-    to_libya = w.draw(len(going)) < libya_share(w, going)
+    to_libya, to_afghanistan = _destinations(going, w.draw(len(going)), libya_share(w), pop.region)
     # each theatre's network before anyone arrives (arrivals in one are not in the other's)
     in_libya, in_afghanistan = _affiliates_in_theatres(
         w.memory(Travel).affiliated.rows(w), pop.state, pop.place, pop.affiliated
     )
+    by_destination = np.zeros(len(Place), dtype=np.int64)
     for dest, idx, there in (
-        (Place.LIBYA, going[to_libya], in_libya),
-        (Place.AFGHANISTAN, going[~to_libya], in_afghanistan),
+        (Place.LIBYA, to_libya, in_libya),
+        (Place.AFGHANISTAN, to_afghanistan, in_afghanistan),
     ):
         if len(idx):
             arrive(w, idx, dest, there)
-    w.count("theatre_travellers", np.bincount(pop.place[going], minlength=len(Place)))
+        by_destination[dest] = len(idx)
+    w.count("theatre_travellers", by_destination)
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -272,6 +274,20 @@ def _dedicated_fighters(  # pragma: no cover - compiled
                 rates[k] = released if state[i] == RELEASED else rate
                 k += 1
     return out[:k], rates[:k]
+
+
+@njit(cache=True)
+def _destinations(going, u, libya, region):  # pragma: no cover - compiled
+    """Those of ``going`` who go to Libya (draw ``u`` below the share ``libya`` for their
+    region of origin), then the others (to Afghanistan), each in order."""
+    out = np.empty((2, len(going)), dtype=np.intp)
+    n = np.zeros(2, dtype=np.int64)
+    for j in range(len(going)):
+        i = going[j]
+        d = np.int64(not u[j] < libya[region[i]])  # 0: Libya, 1: Afghanistan
+        out[d, n[d]] = i
+        n[d] += 1
+    return out[0, : n[0]], out[1, : n[1]]
 
 
 @njit(cache=True)
