@@ -93,14 +93,15 @@ def new_members(
     k = len(role)
     rng = w.rng
     u_place = rng.random(k) if place is None else None  # Iraq or Syria
+    # uniform draws scaled in _attributes as rng.uniform scales them (a NumPy call less each)
     draws = (
-        rng.uniform(-0.1, 0.1, k),  # ideology,
-        rng.uniform(-0.1, 0.1, k),  # loyalty,
-        rng.uniform(-0.1, 0.1, k),  # skill: the role's value plus this
-        rng.exponential(1.0, k),  # wealth
+        rng.random(k),  # ideology,
+        rng.random(k),  # loyalty,
+        rng.random(k),  # skill: the role's value plus noise within +-NOISE
+        rng.standard_exponential(k),  # wealth (rng.exponential(1.0, k): the same numbers)
         rng.random(k),  # known
         rng.random(k),  # documents
-        rng.uniform(p.minor_age_years.low, p.minor_age_years.high, k),  # a minor's age
+        rng.random(k),  # a minor's age, within population.minor_age_years
     )
     idx = w.add(k, state=state, role=role, region=region, entered=t, joined=t)
     pop = w.pop
@@ -118,6 +119,8 @@ def new_members(
         tables.by_role,
         tables.region_funds,
         a.documents_share,
+        p.minor_age_years.low,
+        p.minor_age_years.high - p.minor_age_years.low,
         t,
         pop.ideology,
         pop.loyalty,
@@ -155,10 +158,12 @@ def _attributes(  # pragma: no cover - compiled
     wealth,
     u_known,
     u_documents,
-    minor_age,
+    u_age,
     by_role,
     region_funds,
     documents_share,
+    age_from,
+    age_range,
     t,
     ideology,
     loyalty,
@@ -169,21 +174,33 @@ def _attributes(  # pragma: no cover - compiled
     birth,
 ):
     """New members' attributes from their draws, written for ``idx`` (of ``role`` and
-    ``region``): ideology, loyalty and skill, their role's value plus noise, within 0-1; funds,
-    the role's mean times the region's factor times an exponential draw; known to the
-    authorities (by role); documents (foreigners only); the month of birth (minors at the
-    drawn age, the others at 25). In the arrays' types, as NumPy's stores converted them."""
+    ``region``): ideology, loyalty and skill, their role's value plus noise (uniform within
+    +-``NOISE``), within 0-1; funds, the role's mean times the region's factor times an
+    exponential draw; known to the authorities (by role); documents (foreigners only); the
+    month of birth (minors at an age uniform from ``age_from`` over ``age_range``, the others
+    at 25). Uniform draws ``u`` are scaled as ``Generator.uniform`` scales them (low + range *
+    u); values in the arrays' types, as NumPy's stores converted them."""
     for j in range(len(idx)):
         i = idx[j]
         r = role[j]
-        ideology[i] = np.float32(min(max(by_role[0, r] + u_ideology[j], 0.0), 1.0))
-        loyalty[i] = np.float32(min(max(by_role[1, r] + u_loyalty[j], 0.0), 1.0))
-        skill[i] = np.float32(min(max(by_role[2, r] + u_skill[j], 0.0), 1.0))
+        ideology[i] = np.float32(min(max(by_role[0, r] + _noise(u_ideology[j]), 0.0), 1.0))
+        loyalty[i] = np.float32(min(max(by_role[1, r] + _noise(u_loyalty[j]), 0.0), 1.0))
+        skill[i] = np.float32(min(max(by_role[2, r] + _noise(u_skill[j]), 0.0), 1.0))
         funds[i] = np.float32(wealth[j] * by_role[3, r] * region_funds[region[j]])
         known[i] = u_known[j] < by_role[4, r]
         documents[i] = (region[j] != _LOCAL) & (u_documents[j] < documents_share)
-        age = minor_age[j] if r == _MINOR else 25.0
+        age = age_from + age_range * u_age[j] if r == _MINOR else 25.0
         birth[i] = np.int16(t - age * 12)
+
+
+NOISE = 0.1  # new members' ideology, loyalty and skill: their role's value +- this
+
+
+@njit(cache=True)
+def _noise(u):  # pragma: no cover - compiled
+    """Noise uniform within +-``NOISE`` from a uniform draw ``u``, as
+    ``Generator.uniform(-NOISE, NOISE)`` computes it."""
+    return -NOISE + (NOISE - -NOISE) * u
 
 
 class Command:
