@@ -253,14 +253,17 @@ def cells(w: World) -> np.ndarray:
 FEW = 3  # draws that cost less one by one than in one sized call (see integers)
 
 
-def integers(rng: np.random.Generator, high: int, k: int) -> np.ndarray:
-    """``rng.integers(0, high, k)``: the same numbers, from the same stream; a few (``FEW``)
-    are drawn one by one, as NumPy's sized call costs as much as four or five scalar ones."""
-    if k > FEW:
-        return rng.integers(0, high, k)
-    out = np.empty(k, dtype=np.int64)
-    for j in range(k):
-        out[j] = rng.integers(0, high)
+def integers(rng: np.random.Generator, high: int | np.ndarray, k: int | None = None) -> np.ndarray:
+    """``rng.integers(0, high, k)``; without ``k``, ``rng.integers(0, high)`` for an array of
+    bounds ``high`` (a draw below each): the same numbers, from the same stream. A few
+    (``FEW``) are drawn one by one, as NumPy's call for an array costs as much as four or
+    five scalar ones."""
+    n = len(high) if k is None else k
+    if n > FEW:
+        return rng.integers(0, high) if k is None else rng.integers(0, high, k)
+    out = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        out[j] = rng.integers(0, high[j] if k is None else high)
     return out
 
 
