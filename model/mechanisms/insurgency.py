@@ -374,7 +374,8 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         ends[1].append(b)
         if filled and n_old[place]:  # the open cell's first newcomer joins a remaining member
             ends[0].append(heads[:1])
-            ends[1].append(old[place, integers(rng, n_old[place], 1)])
+            pick = rng.integers(0, n_old[place])  # as rng.integers(0, n_old[place], 1)
+            ends[1].append(old[place, pick : pick + 1])
             heads = heads[1:]
         # each head, at the linkage, to a commander or a member of another cell there
         heads = w.chance(heads, linkage)
