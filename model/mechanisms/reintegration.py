@@ -12,8 +12,8 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import Field
-from regroup.core.states import Custody, Disposition, State, code_bits
+from regroup.core.population import NOBODY, Field
+from regroup.core.states import Custody, Disposition, State
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
 
@@ -99,7 +99,7 @@ def reachable(w: World) -> np.ndarray:
     return held_in(w.pop, Custody.PRISON, *free)
 
 
-DANGEROUS, REINTEGRATED = int(Disposition.DANGEROUS), int(State.REINTEGRATED)  # for kernels
+DANGEROUS = int(Disposition.DANGEROUS)  # for kernels
 
 
 @njit(cache=True)
@@ -116,66 +116,70 @@ def _deradicalise(
             x[i] = 0.0 if lowered < 0.0 else lowered
 
 
-RETURNED, RELEASED = int(State.RETURNED), int(State.RELEASED)
-_OUT_BITS = code_bits(State.RETURNED, State.RELEASED)  # may reintegrate
-_AT_RISK_BITS = code_bits(State.RELEASED, State.REINTEGRATED)  # may reoffend
+def few_of(w: World, n: int, p: float) -> np.ndarray:
+    """The positions (increasing) among ``n`` people at which an event of probability ``p``
+    happens to each, independently: how many from the binomial, then which of them uniformly
+    without replacement (:func:`_distinct`). The same in distribution as a uniform draw per
+    person, for the draws of the few (with nobody, nothing is drawn)."""
+    if n == 0 or p <= 0.0:
+        return NOBODY
+    k = int(w.rng.binomial(n, min(p, 1.0)))
+    if k == 0:
+        return NOBODY
+    return _distinct(w.draw(k), n)
 
 
 @njit(cache=True)
-def _out_and_at_risk(state, entered, t, n):  # pragma: no cover - compiled
-    """Rows ``0..n-1`` in each state since before month ``t`` (as ``pop.where(..., t=t)``
-    selects them), in row order: the returnees and released prisoners (who may reintegrate),
-    and the released and reintegrated (who may reoffend). One branch-free pass: late in a
-    run both sets are large."""
-    out = np.empty(n + 1, dtype=np.intp)
-    at_risk = np.empty(n + 1, dtype=np.intp)
-    j = k = 0
-    for i in range(n):  # writes every row, keeps those in each set
-        s = np.int64(state[i])
-        before = np.int64(entered[i] < t)
-        out[j] = i
-        at_risk[k] = i
-        j += (_OUT_BITS >> s) & before & 1
-        k += (_AT_RISK_BITS >> s) & before & 1
-    return out[:j], at_risk[:k]
+def _distinct(u, n):  # pragma: no cover - compiled
+    """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
+    uniform draw of ``u`` for each), in increasing order."""
+    k = len(u)
+    taken = np.zeros(n, dtype=np.bool_)
+    out = np.empty(k, dtype=np.intp)
+    for q in range(k):
+        top = n - k + q  # a position in 0..top, or top itself if that one is taken
+        i = min(np.intp(u[q] * (top + 1)), top)
+        if taken[i]:
+            i = top
+        taken[i] = True
+        out[q] = i
+    return np.sort(out)
 
 
 @njit(cache=True)
-def _joining(out, draw, state, place, coverage, base, effect):  # pragma: no cover - compiled
-    """Those of ``out`` whose ``draw`` falls below their monthly probability of reintegrating,
-    ``base`` + ``effect`` x the programme coverage where they are (``coverage`` per place);
-    and how many of them are released prisoners (no longer at risk of reoffending as such)."""
-    joined = np.empty(len(out), dtype=np.intp)
-    k = released = 0
-    for j in range(len(out)):
-        i = out[j]
-        if draw[j] < base + effect * coverage[place[i]]:  # few a month: a predictable branch
-            joined[k] = i
-            k += 1
-            released += state[i] == RELEASED
-    return joined[:k], released
+def _joining(out, chosen, draw, place, coverage, base, effect, most):  # pragma: no cover
+    """Those of ``out`` who reintegrate this month, of the ``chosen`` positions (each
+    reached with the largest monthly probability ``most``): those whose ``draw`` falls below
+    their own probability, ``base`` + ``effect`` x the programme coverage where they are
+    (``coverage`` per place), over ``most`` (thinning), in the order of ``out``."""
+    joined = np.empty(len(chosen), dtype=np.intp)
+    k = 0
+    for j in range(len(chosen)):
+        i = out[chosen[j]]
+        joined[k] = i
+        k += draw[j] * most < base + effect * coverage[place[i]]
+    return joined[:k]
 
 
 @njit(cache=True)
 def _reoffending(
-    at_risk, t, draw, entered, state, ideology, reoffended, rate, reintegrated_risk
+    released, reintegrated, chosen, draw, ideology, reoffended, rate, reintegrated_risk
 ):  # pragma: no cover - compiled
-    """Those of ``at_risk`` still in their state since before month ``t`` (not those who
-    reintegrated this month) whose draw (``draw``, one each, in order) falls below their
-    monthly risk of reoffending: ``rate`` (float32, as NumPy multiplies a float32 array by a
-    number) times ideology, times ``reintegrated_risk`` for the reintegrated; marked as
-    ``reoffended``."""
-    # the factor by a lookup: the two states are mixed, and a branch cost three times more
-    factor = np.array([1.0, reintegrated_risk])
-    out = np.empty(len(draw), dtype=np.intp)
-    j = k = 0
-    for i in at_risk:
-        if entered[i] >= t:
-            continue
-        if draw[j] < (rate * ideology[i]) * factor[np.int64(state[i] == REINTEGRATED)]:
-            out[k] = i
-            k += 1
-        j += 1
+    """Those who reoffend this month, of the ``chosen`` positions among ``released`` then
+    ``reintegrated`` (each reached with the largest monthly risk, ``rate``): those whose
+    ``draw`` falls below their own risk over ``rate`` (thinning). The risk is ``rate``
+    (float32, as NumPy multiplies a float32 array by a number) times ideology, times
+    ``reintegrated_risk`` for the reintegrated; they are marked as ``reoffended``."""
+    out = np.empty(len(chosen), dtype=np.intp)
+    k = 0
+    for j in range(len(chosen)):
+        q = chosen[j]
+        if q < len(released):
+            i, factor = released[q], 1.0
+        else:
+            i, factor = reintegrated[q - len(released)], reintegrated_risk
+        out[k] = i
+        k += draw[j] * rate < (rate * ideology[i]) * factor
     for i in out[:k]:
         reoffended[i] = True
     return out[:k]
@@ -183,24 +187,34 @@ def _reoffending(
 
 def step(w: World) -> None:
     r, t, pop = w.group(Reintegration), w.t, w.pop
-    out, at_risk = _out_and_at_risk(pop.state, pop.entered, t, pop.n)
+    coverage = w.coverage("reintegration")
     if w.lever_on("reintegration"):
         # the share reached where each is: the lever's region value in the conflict places,
         # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
         # misses those who pass it
         _deradicalise(  # the rows unsigned: no negative-index wraparound at each read
             reachable(w).view(np.uint64), pop.place, pop.disposition, pop.ideology, pop.loyalty,
-            w.coverage("reintegration"), r.deradicalisation, r.dangerous_pass,
+            coverage, r.deradicalisation, r.dangerous_pass,
         )  # fmt: skip
-    out, at_risk = out.view(np.uint64), at_risk.view(np.uint64)  # no wraparound in the kernels
-    joined, released = _joining(
-        out, w.draw(len(out)), pop.state, pop.place, w.coverage("reintegration"), r.base_rate,
-        r.programme_effect,
+    # returnees and released prisoners (since before this month) reintegrate: a rare event,
+    # drawn for the few reached at the largest probability, then thinned to each one's own
+    out = pop.where(State.RETURNED, State.RELEASED, t=t)
+    most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
+    chosen = few_of(w, len(out), most)
+    joined = _joining(
+        out, chosen, w.draw(len(chosen)), pop.place, coverage, r.base_rate, r.programme_effect,
+        most,
     )  # fmt: skip
     pop.move(joined, State.REINTEGRATED, t)
 
+    # the released and the reintegrated, both since before this month (not those who
+    # reintegrated just now), may reoffend: risk at most the rate (ideology at most 1)
+    released = pop.where(State.RELEASED, t=t)
+    reintegrated = pop.where(State.REINTEGRATED, t=t)
+    rate = np.float32(r.reoffending)
+    chosen = few_of(w, len(released) + len(reintegrated), float(rate))
     offended = _reoffending(
-        at_risk, t, w.draw(len(at_risk) - released), pop.entered, pop.state, pop.ideology,
-        pop.reoffended, np.float32(r.reoffending), r.reintegrated_risk,
+        released, reintegrated, chosen, w.draw(len(chosen)), pop.ideology, pop.reoffended,
+        rate, r.reintegrated_risk,
     )  # fmt: skip
     catch(w, offended)
