@@ -16,6 +16,7 @@ from regroup.core.population import Field
 from regroup.core.states import Custody, Disposition, Region, State
 from regroup.mechanisms import prison
 from regroup.mechanisms.hiding import first_back_home, going_home
+from regroup.mechanisms.reintegration import few_of
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -148,18 +149,17 @@ def step(w: World) -> None:
     j, t, pop = w.group(Justice), w.t, w.pop
     held = pop.where(State.DETAINED, t=t)
     if len(held):
-        draws = w.draw(len(held))
+        # foreigners are sent home, a rare event (few_of: no draw for each): those caught at
+        # the border by deportation; the others by their region's repatriation, drawn for the
+        # few reached at the largest region's probability, then thinned to their own
+        border, foreign, camp = _in_custody(held.view(np.uint64), pop.custody, pop.region)
         repatriation = w.table(j.repatriation, local=0.0)
-        sent, camp = _leaving_custody(  # the rows unsigned: no negative-index wraparound
-            held.view(np.uint64),
-            draws,
-            pop.custody,
-            pop.region,
-            1.0 / j.deportation_months,
-            repatriation,
-        )
-        arrive_home(w, sent)
-        released = w.chance(camp, j.camp_release)
+        most = float(repatriation.max())
+        deported = border[few_of(w, len(border), 1.0 / j.deportation_months)]
+        reached = foreign[few_of(w, len(foreign), most)]
+        repatriated = reached[w.draw(len(reached)) * most < repatriation[pop.region[reached]]]
+        arrive_home(w, np.sort(np.concatenate((deported, repatriated))))
+        released = camp[few_of(w, len(camp), j.camp_release)]
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
 
@@ -174,22 +174,21 @@ _LOCAL, _DANGEROUS = int(Region.LOCAL), int(Disposition.DANGEROUS)
 
 
 @njit(cache=True)
-def _leaving_custody(held, draws, custody, region, deportation, repatriation):  # pragma: no cover
-    """Of ``held`` (detained in the region; ``draws``, one each): the foreigners sent home
-    this month (the draw below ``deportation`` for those caught at the border, else below
-    their region's ``repatriation``), and the locals held in a camp; two row arrays in the
-    order of ``held``."""
-    sent = np.empty(len(held), dtype=np.intp)
+def _in_custody(held, custody, region):  # pragma: no cover - compiled
+    """``held`` (detained in the region) by what may happen to them this month, each in
+    order: the foreigners caught at the border (to be deported), the other foreigners (to be
+    repatriated), and the locals held in a camp (to be released)."""
+    border = np.empty(len(held), dtype=np.intp)
+    foreign = np.empty(len(held), dtype=np.intp)
     camp = np.empty(len(held), dtype=np.intp)
-    a = b = 0
-    for j in range(len(held)):  # writes every row to both, keeps those wanted (branch-free)
-        i = held[j]
-        c, foreign = custody[i], region[i] != _LOCAL
-        rate = deportation if c == _BORDER else repatriation[region[i]]
-        sent[a], camp[b] = i, i
-        a += foreign & (draws[j] < rate)
-        b += (not foreign) & (c == _CAMP)
-    return sent[:a], camp[:b]
+    a = b = c = 0
+    for i in held:  # writes every row to each, keeps those wanted (branch-free)
+        local, kind = region[i] == _LOCAL, custody[i]
+        border[a], foreign[b], camp[c] = i, i, i
+        a += (not local) & (kind == _BORDER)
+        b += (not local) & (kind != _BORDER)
+        c += local & (kind == _CAMP)
+    return border[:a], foreign[:b], camp[:c]
 
 
 @njit(cache=True)
