@@ -32,6 +32,7 @@ from regroup.core.world import INDEX, PERSONS, Output
 from regroup.mechanisms import regrouping
 from regroup.mechanisms.arrivals import new_members
 from regroup.mechanisms.escape import newly_disillusioned
+from regroup.mechanisms.reintegration import few_of
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -385,9 +386,14 @@ def public_defections(w: World, now: Census | None = None) -> None:
     idx = (census(w) if now is None else now).speakers
     if len(idx) == 0:  # nobody to speak, nothing drawn
         return
-    voice = w.coverage_of("defector_voice", idx) if w.lever_on("defector_voice") else 0.0
-    deterred = r.legal_deterrence * (1.0 - voice)
-    speak = w.chance(idx, r.speak_rate * (1.0 - deterred))
+    # a rare event: drawn for the few reached at the largest probability (where the lever
+    # lifts the deterrence most), then thinned to each one's own where the lever varies
+    voice = w.coverage("defector_voice")
+    most = r.speak_rate * (1.0 - r.legal_deterrence * (1.0 - float(voice.max())))
+    speak = idx[few_of(w, len(idx), most)]
+    if len(speak) and voice.min() != voice.max():
+        deterred = r.legal_deterrence * (1.0 - w.coverage_of("defector_voice", speak))
+        speak = speak[w.draw(len(speak)) * most < r.speak_rate * (1.0 - deterred)]
     pop.spoke[speak] = True
     w.count("public_defections", len(speak))
 
