@@ -33,6 +33,7 @@ from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import insurgency, prison
 from regroup.mechanisms.combat import exposures
 from regroup.mechanisms.escape import leave_territory
+from regroup.mechanisms.reintegration import few_of
 from regroup.mechanisms.security import execute
 
 if TYPE_CHECKING:
@@ -243,15 +244,17 @@ def step(w: World) -> None:
     if f == 0.0:
         return
     t, pop = w.t, w.pop
+    # each a share of a group, drawn as how many, then who (few_of: no draw per member)
     active = pop.where(State.ACTIVE, t=t)
-    overrun(w, w.chance(active, f))
+    overrun(w, active[few_of(w, len(active), f)])
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
     rest = _local_loyal_fighters(w, active)
-    withdrawn = w.chance(rest, withdrawal_share(w))
+    withdrawn = rest[few_of(w, len(rest), withdrawal_share(w))]
     underground(w, withdrawn)
     w.count("withdrawn", len(withdrawn))
 
-    held = w.chance(pop.where(State.GROUP_PRISON, t=t), f)
+    prisoners = pop.where(State.GROUP_PRISON, t=t)
+    held = prisoners[few_of(w, len(prisoners), f)]
     if len(held):
         left = execute(w, held)
         leave_territory(w, left)
