@@ -132,16 +132,24 @@ def few_of(w: World, n: int, p: float) -> np.ndarray:
 @njit(cache=True)
 def _distinct(u, n):  # pragma: no cover - compiled
     """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
-    uniform draw of ``u`` for each), in increasing order."""
+    uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
+    looked up among those taken so far while they are few (no flag per position to clear)."""
     k = len(u)
-    taken = np.zeros(n, dtype=np.bool_)
+    few = k <= 64
+    taken = np.zeros(0 if few else n, dtype=np.bool_)
     out = np.empty(k, dtype=np.intp)
     for q in range(k):
         top = n - k + q  # a position in 0..top, or top itself if that one is taken
         i = min(np.intp(u[q] * (top + 1)), top)
-        if taken[i]:
-            i = top
-        taken[i] = True
+        if few:
+            for r in range(q):
+                if out[r] == i:
+                    i = top
+                    break
+        else:
+            if taken[i]:
+                i = top
+            taken[i] = True
         out[q] = i
     return np.sort(out)
 
