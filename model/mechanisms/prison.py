@@ -14,7 +14,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field, Rows
+from regroup.core.population import NOBODY, Field, Rows, marked
 from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
 from regroup.core.world import PERSONS, Output
 
@@ -166,13 +166,12 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     p, pop, t = w.group(Prison), w.pop, w.t
     years = p.sentence_home_years if home else p.sentence_region_years
     low, span = float(years.low), float(years.high) - float(years.low)
-    sentence = w.draw(len(idx))  # as rng.uniform draws them: low + span x a uniform number
     state = State.PRISON_HOME if home else State.DETAINED
     cells = max(1, (pop.count(state) + len(idx)) // p.cell_size)
-    cell = w.rng.integers(0, cells, len(idx))
+    draw = w.draw(2 * len(idx))  # each one's sentence, then cell
     kept = np.float32(1.0 - p.seizure_share)
     _admission(
-        idx, t, low, span, sentence, cell, home, kept, pop.place, pop.home, pop.release, pop.cell,
+        idx, t, low, span, draw, cells, home, kept, pop.place, pop.home, pop.release, pop.cell,
         pop.known, pop.ever_imprisoned, pop.funds,
     )  # fmt: skip
     pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
@@ -181,16 +180,16 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
 
 @njit(cache=True)
 def _admission(
-    idx, t, low, span, sentence, cell, home, kept, place, home_place, release, cell_label, known,
+    idx, t, low, span, draw, cells, home, kept, place, home_place, release, cell_label, known,
     ever, funds,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """Admission of each ``idx[j]``: the month the sentence (``low + span x sentence[j]``
-    years, ``sentence[j]`` a uniform draw) ends; where held (``place``): the home country at
+    """Admission of each ``idx[j]``: the month the sentence (uniform between ``low`` and
+    ``low + span`` years, from ``draw[j]``) ends; where held (``place``): the home country at
     home, otherwise where caught in a conflict place (Iraq, Syria, another theatre), and a
-    local caught outside them is handed over to Iraq or Syria; cell ``cell[j]`` of that
-    place's facility (cells never mix prisoners of two countries); known; ``kept`` of their
-    money left after the seizure. Everyone's values are read before any is written, as
-    NumPy's fancy indexing does when a row repeats."""
+    local caught outside them is handed over to Iraq or Syria; one of that place's facility's
+    ``cells`` (uniform, from ``draw[k + j]``; cells never mix prisoners of two countries);
+    known; ``kept`` of their money left after the seizure. Everyone's values are read before
+    any is written, as NumPy's fancy indexing does when a row repeats."""
     k = len(idx)
     held_at = np.empty(k, dtype=place.dtype)
     left = np.empty(k, dtype=funds.dtype)
@@ -200,8 +199,9 @@ def _admission(
         left[j] = funds[i] * kept
     for j in range(k):
         i = idx[j]
-        release[i] = np.int16(t + np.ceil((low + span * sentence[j]) * 12))
-        cell_label[i] = np.int32((np.int64(held_at[j]) + 1) * HOME_FACILITY + cell[j])
+        release[i] = np.int16(t + np.ceil((low + span * draw[j]) * 12))
+        cell = min(np.int64(draw[k + j] * cells), cells - 1)
+        cell_label[i] = np.int32((np.int64(held_at[j]) + 1) * HOME_FACILITY + cell)
         known[i] = True
         ever[i] = True
         funds[i] = left[j]
@@ -405,13 +405,15 @@ def _sentences(  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _executions(idx, stays, regional, draw, risk):  # pragma: no cover - compiled
-    """The rows executed (the ``regional`` positions whose ``draw`` falls below their
-    ``risk``), and the prisoners of ``idx`` left: those who stay, less the executed."""
-    executed = np.empty(len(regional), dtype=np.intp)
+def _executions(idx, stays, regional, risk, picked, thin, top):  # pragma: no cover - compiled
+    """The rows executed (of the ``regional`` positions ``picked`` at the highest risk
+    ``top``, those whose ``thin`` draw falls below their own ``risk`` over ``top``), and the
+    prisoners of ``idx`` left: those who stay, less the executed."""
+    executed = np.empty(len(picked), dtype=np.intp)
     e = 0
-    for b in range(len(regional)):
-        if draw[b] < risk[b]:
+    for m in range(len(picked)):
+        b = picked[m]
+        if thin[m] < risk[b] / top:
             executed[e] = idx[regional[b]]
             stays[regional[b]] = False
             e += 1
@@ -490,14 +492,12 @@ def _cell_sums(weight, weighted, start, size):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _influence(
-    idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement,
-    draw, chance,
-):  # pragma: no cover - compiled  # fmt: skip
+    idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
+):  # pragma: no cover - compiled
     """Pull each prisoner ``idx[j]``'s ideology and loyalty toward the cell's mix (weighted
     ``1 + zeal_weight x ideology``, the committed set the tone) by the share ``pull`` of the
     gap where the prison is (per place), less ``disengagement``, within 0-1; the cells as
-    :func:`cells` gives them. Returns the positions ``j`` whose ``draw[j]`` falls below the
-    ``chance`` (per place) of forming a tie where they are held."""
+    :func:`cells` gives them."""
     k = len(idx)
     views = np.empty((2, k), dtype=np.float32)  # ideology, loyalty of each prisoner
     for j in range(k):
@@ -512,8 +512,6 @@ def _influence(
     mix = np.empty((2, len(start)), dtype=np.float32)  # ideology, loyalty of each cell
     for g in range(len(start)):
         mix[0, g], mix[1, g] = sums[1, g] / sums[0, g], sums[2, g] / sums[0, g]
-    forming = np.empty(k, dtype=np.intp)
-    f = 0
     held_at, cell_of = place.view(np.uint8), group.view(np.uint64)  # unsigned: no wraparound
     for j in range(k):
         i = idx[j]
@@ -522,27 +520,31 @@ def _influence(
         ideology[i] = min(max(x + pull[where] * (mix[0, g] - x) - disengagement, 0.0), 1.0)
         x = views[1, j]
         loyalty[i] = min(max(x + pull[where] * (mix[1, g] - x) - disengagement, 0.0), 1.0)
-        forming[f] = j  # writes every prisoner, keeps those who form a tie (branch-free)
-        f += draw[j] < chance[where]
-    return forming[:f]
 
 
 @njit(cache=True)
 def _in_cells(
-    idx, cell, place, ideology, loyalty, draw, pull, chance, zeal_weight, disengagement
-):  # pragma: no cover - compiled
+    idx, cell, place, ideology, loyalty, picked, thin, pull, chance, top, zeal_weight,
+    disengagement,
+):  # pragma: no cover - compiled  # fmt: skip
     """A month in the cells for the prisoners ``idx``: grouped by cell (:func:`cells`), pulled
     toward their cell's mix (:func:`_influence`); returns the positions of those who form a
-    tie (``draw`` below ``chance``) and the cells (``order, group, start, size``)."""
+    tie (of the positions ``picked`` at the highest chance ``top``, those whose ``thin`` draw
+    falls below the ``chance`` where they are held over ``top``) and the cells (``order,
+    group, start, size``)."""
     label = np.empty(len(idx), dtype=cell.dtype)
     for j in range(len(idx)):
         label[j] = cell[idx[j]]
     order, group, start, size = _cells(label)
-    forming = _influence(
-        idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement,
-        draw, chance,
-    )  # fmt: skip
-    return forming, order, group, start, size
+    _influence(
+        idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
+    )
+    forming = np.empty(len(picked), dtype=np.intp)
+    f = 0
+    for m in range(len(picked)):
+        forming[f] = picked[m]  # writes each one picked, keeps those who form a tie
+        f += thin[m] < chance[place[idx[picked[m]]]] / top
+    return forming[:f], order, group, start, size
 
 
 @njit(cache=True)
@@ -563,6 +565,7 @@ class CellRates:
     def __init__(self) -> None:
         self.coverage: np.ndarray | None = None
         self.pull = self.chance = np.empty(0)  # radicalisation, tie formation per place
+        self.top = 0.0  # the highest chance of tie formation
 
     def of(self, w: World) -> CellRates:
         """The rates this month (``prison.radicalisation`` and ``prison.tie_formation`` where
@@ -572,7 +575,33 @@ class CellRates:
             p, open_share = w.group(Prison), 1.0 - isolation_by_place(w)
             self.coverage = coverage
             self.pull, self.chance = p.radicalisation * open_share, p.tie_formation * open_share
+            self.top = float(self.chance.max())
         return self
+
+
+def _some(w: World, n: int, chance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Of ``n`` people each with probability ``chance`` (at most 1) of an event, those who
+    have it: as many as a binomial draw says, picked uniformly without replacement
+    (:func:`_picked`), in increasing order; and a uniform number for each (to thin them where
+    their own probability is lower). The same in distribution as a uniform number for each of
+    the ``n``, for a few draws when the event is rare."""
+    k = int(w.rng.binomial(n, chance)) if n else 0
+    draw = w.draw(2 * k)
+    return _picked(n, draw[:k]), draw[k:]
+
+
+@njit(cache=True)
+def _picked(n, draw):  # pragma: no cover - compiled
+    """``len(draw)`` distinct positions of ``0..n-1``, every such set equally likely, in
+    increasing order: Floyd's algorithm (for each ``j`` of the last ``k`` positions, a uniform
+    position up to ``j`` from ``draw``, or ``j`` itself if that one is taken)."""
+    k = len(draw)
+    taken = np.zeros(n, dtype=np.bool_)
+    for q in range(k):
+        j = n - k + q
+        pick = min(np.int64(draw[q] * (j + 1)), j)
+        taken[j if taken[pick] else pick] = True
+    return marked(taken, k)
 
 
 def step(w: World) -> None:
@@ -586,17 +615,19 @@ def step(w: World) -> None:
     pop.move(released, State.RELEASED, t)
     monitor_released(w, released)  # under watch only with intelligence sharing
 
-    executed, idx = _executions(idx, stays, regional, w.draw(len(regional)), risk)
+    top = min(p.execution * max(p.leader_execution_factor, 1.0), 1.0)  # the highest risk
+    picked, thin = _some(w, len(regional), top)  # who may be executed, at the highest risk
+    executed, idx = _executions(idx, stays, regional, risk, picked, thin, top)
     pop.move(executed, State.DEAD, t)
     w.count("executed_by_states", len(executed))
     if len(idx) < 2:
         return
 
     rates = w.memory(CellRates).of(w)
-    draw = w.draw(len(idx))  # whether each forms a tie (the influence draws nothing)
+    picked, thin = _some(w, len(idx), rates.top)  # who forms a tie (the influence draws nothing)
     forming, order, group, start, size = _in_cells(
-        idx.view(np.uint64), pop.cell, pop.place, pop.ideology, pop.loyalty, draw, rates.pull,
-        rates.chance, np.float32(p.zeal_weight), p.disengagement,
+        idx.view(np.uint64), pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin,
+        rates.pull, rates.chance, rates.top, np.float32(p.zeal_weight), p.disengagement,
     )  # fmt: skip
     if len(forming):
         mate = _mates(forming, w.draw(len(forming)), order, group, start, size)
