@@ -407,8 +407,8 @@ def _sentences(  # pragma: no cover - compiled
 @njit(cache=True)
 def _executions(idx, stays, regional, risk, picked, thin, top):  # pragma: no cover - compiled
     """The rows executed (of the ``regional`` positions ``picked`` at the highest risk
-    ``top``, those whose ``thin`` draw falls below their own ``risk`` over ``top``), and the
-    prisoners of ``idx`` left: those who stay, less the executed."""
+    ``top``, those whose ``thin`` draw falls below their own ``risk`` over ``top``), no
+    longer marked as staying in ``stays``."""
     executed = np.empty(len(picked), dtype=np.intp)
     e = 0
     for m in range(len(picked)):
@@ -417,12 +417,7 @@ def _executions(idx, stays, regional, risk, picked, thin, top):  # pragma: no co
             executed[e] = idx[regional[b]]
             stays[regional[b]] = False
             e += 1
-    left = np.empty(len(idx), dtype=np.intp)
-    k = 0
-    for j in range(len(idx)):  # writes every prisoner, keeps those who stay (branch-free)
-        left[k] = idx[j]
-        k += stays[j]
-    return executed[:e], left[:k]
+    return executed[:e]
 
 
 @njit(cache=True)
@@ -524,17 +519,21 @@ def _influence(
 
 @njit(cache=True)
 def _in_cells(
-    idx, cell, place, ideology, loyalty, picked, thin, pull, chance, top, zeal_weight,
+    held, stays, cell, place, ideology, loyalty, picked, thin, pull, chance, top, zeal_weight,
     disengagement,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """A month in the cells for the prisoners ``idx``: grouped by cell (:func:`cells`), pulled
-    toward their cell's mix (:func:`_influence`); returns the positions of those who form a
-    tie (of the positions ``picked`` at the highest chance ``top``, those whose ``thin`` draw
-    falls below the ``chance`` where they are held over ``top``) and the cells (``order,
-    group, start, size``)."""
-    label = np.empty(len(idx), dtype=cell.dtype)
-    for j in range(len(idx)):
-        label[j] = cell[idx[j]]
+    """A month in the cells for the prisoners left (``idx``: those of ``held`` who ``stays``):
+    grouped by cell (:func:`cells`), pulled toward their cell's mix (:func:`_influence`);
+    returns the positions in ``idx`` of those who form a tie (of the positions ``picked`` at
+    the highest chance ``top``, those whose ``thin`` draw falls below the ``chance`` where
+    they are held over ``top``), the cells (``order, group, start, size``) and ``idx``."""
+    idx = np.empty(len(held), dtype=np.uint64)  # unsigned: no wraparound at each read
+    label = np.empty(len(held), dtype=cell.dtype)
+    k = 0
+    for q in range(len(held)):  # writes every prisoner, keeps those who stay (branch-free)
+        idx[k], label[k] = held[q], cell[held[q]]
+        k += stays[q]
+    idx, label = idx[:k], label[:k]
     order, group, start, size = _cells(label)
     _influence(
         idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
@@ -544,18 +543,20 @@ def _in_cells(
     for m in range(len(picked)):
         forming[f] = picked[m]  # writes each one picked, keeps those who form a tie
         f += thin[m] < chance[place[idx[picked[m]]]] / top
-    return forming[:f], order, group, start, size
+    return forming[:f], order, group, start, size, idx
 
 
 @njit(cache=True)
-def _mates(forming, draw, order, group, start, size):  # pragma: no cover - compiled
-    """For each position in ``forming``, a cellmate's position (``draw`` picks one of the
-    cell's members, themselves included)."""
-    out = np.empty(len(forming), dtype=np.intp)
+def _mates(forming, draw, order, group, start, size, idx):  # pragma: no cover - compiled
+    """The rows of ``idx`` at the positions ``forming``, and for each a cellmate's row
+    (``draw`` picks one of the cell's members, themselves included)."""
+    rows = np.empty(len(forming), dtype=np.intp)
+    mates = np.empty(len(forming), dtype=np.intp)
     for j in range(len(forming)):
         g = group[forming[j]]
-        out[j] = order[start[g] + np.int64(draw[j] * size[g])]
-    return out
+        rows[j] = idx[forming[j]]
+        mates[j] = idx[order[start[g] + np.int64(draw[j] * size[g])]]
+    return rows, mates
 
 
 class CellRates:
@@ -617,18 +618,20 @@ def step(w: World) -> None:
 
     top = min(p.execution * max(p.leader_execution_factor, 1.0), 1.0)  # the highest risk
     picked, thin = _some(w, len(regional), top)  # who may be executed, at the highest risk
-    executed, idx = _executions(idx, stays, regional, risk, picked, thin, top)
+    executed = _executions(idx, stays, regional, risk, picked, thin, top)
     pop.move(executed, State.DEAD, t)
     w.count("executed_by_states", len(executed))
-    if len(idx) < 2:
+    left = len(idx) - len(released) - len(executed)  # those who stay
+    if left < 2:
         return
 
     rates = w.memory(CellRates).of(w)
-    picked, thin = _some(w, len(idx), rates.top)  # who forms a tie (the influence draws nothing)
-    forming, order, group, start, size = _in_cells(
-        idx.view(np.uint64), pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin,
-        rates.pull, rates.chance, rates.top, np.float32(p.zeal_weight), p.disengagement,
+    picked, thin = _some(w, left, rates.top)  # who forms a tie (the influence draws nothing)
+    forming, order, group, start, size, idx = _in_cells(
+        rows, stays, pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin, rates.pull,
+        rates.chance, rates.top, np.float32(p.zeal_weight), p.disengagement,
     )  # fmt: skip
     if len(forming):
-        mate = _mates(forming, w.draw(len(forming)), order, group, start, size)
-        w.ties.add(idx[forming], idx[mate], tie_kinds.CELL)
+        w.ties.add(
+            *_mates(forming, w.draw(len(forming)), order, group, start, size, idx), tie_kinds.CELL
+        )
