@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
+from regroup.core.population import NOBODY
 from regroup.core.states import IN_CONFLICT, Place, Region
 
 if TYPE_CHECKING:
@@ -253,6 +254,21 @@ class World:
         """``n`` uniform draws from the run's generator."""
         return self.rng.random(n)
 
+    def few_of(self, n: int, p: float) -> np.ndarray:
+        """The positions (increasing) among ``n`` people at which an event of probability
+        ``p`` happens to each, independently: how many from a binomial draw, then which of
+        them uniformly without replacement (:func:`_distinct`, a uniform number each). The
+        same in distribution as a uniform number for each person compared with ``p``, in
+        ``k + 1`` draws instead of ``n`` for ``k`` events: for rare events over many people.
+        A rule with per-person probabilities below ``p`` thins those picked: each kept when a
+        further uniform number falls below its own probability divided by ``p``."""
+        if n == 0 or p <= 0.0:
+            return NOBODY
+        k = int(self.rng.binomial(n, min(p, 1.0)))
+        if k == 0:
+            return NOBODY
+        return _distinct(self.rng.random(k), n)
+
     def chance(self, idx: np.ndarray, p) -> np.ndarray:
         """The subset of ``idx`` for which an event of probability ``p`` happens."""
         if len(idx) == 0:
@@ -300,3 +316,28 @@ def _lookup(table, codes, idx):  # pragma: no cover - compiled
     for j in range(len(idx)):
         out[j] = table[codes[idx[j]]]
     return out
+
+
+@njit(cache=True)
+def _distinct(u, n):  # pragma: no cover - compiled
+    """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
+    uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
+    looked up among those taken so far while they are few (no flag per position to clear)."""
+    k = len(u)
+    few = k <= 64
+    taken = np.zeros(0 if few else n, dtype=np.bool_)
+    out = np.empty(k, dtype=np.intp)
+    for q in range(k):
+        top = n - k + q  # a position in 0..top, or top itself if that one is taken
+        i = min(np.intp(u[q] * (top + 1)), top)
+        if few:
+            for r in range(q):
+                if out[r] == i:
+                    i = top
+                    break
+        else:
+            if taken[i]:
+                i = top
+            taken[i] = True
+        out[q] = i
+    return np.sort(out)

@@ -33,7 +33,6 @@ from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import insurgency, prison
 from regroup.mechanisms.combat import exposures
 from regroup.mechanisms.escape import leave_territory
-from regroup.mechanisms.reintegration import few_of
 from regroup.mechanisms.security import execute
 
 if TYPE_CHECKING:
@@ -246,15 +245,15 @@ def step(w: World) -> None:
     t, pop = w.t, w.pop
     # each a share of a group, drawn as how many, then who (few_of: no draw per member)
     active = pop.where(State.ACTIVE, t=t)
-    overrun(w, active[few_of(w, len(active), f)])
+    overrun(w, active[w.few_of(len(active), f)])
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
     rest = _local_loyal_fighters(w, active)
-    withdrawn = rest[few_of(w, len(rest), withdrawal_share(w))]
+    withdrawn = rest[w.few_of(len(rest), withdrawal_share(w))]
     underground(w, withdrawn)
     w.count("withdrawn", len(withdrawn))
 
     prisoners = pop.where(State.GROUP_PRISON, t=t)
-    held = prisoners[few_of(w, len(prisoners), f)]
+    held = prisoners[w.few_of(len(prisoners), f)]
     if len(held):
         left = execute(w, held)
         leave_territory(w, left)

@@ -16,7 +16,6 @@ from regroup.core.population import Field
 from regroup.core.states import Custody, Disposition, Region, State
 from regroup.mechanisms import prison
 from regroup.mechanisms.hiding import first_back_home, going_home
-from regroup.mechanisms.reintegration import few_of
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -155,11 +154,11 @@ def step(w: World) -> None:
         border, foreign, camp = _in_custody(held.view(np.uint64), pop.custody, pop.region)
         repatriation = w.table(j.repatriation, local=0.0)
         most = float(repatriation.max())
-        deported = border[few_of(w, len(border), 1.0 / j.deportation_months)]
-        reached = foreign[few_of(w, len(foreign), most)]
+        deported = border[w.few_of(len(border), 1.0 / j.deportation_months)]
+        reached = foreign[w.few_of(len(foreign), most)]
         repatriated = reached[w.draw(len(reached)) * most < repatriation[pop.region[reached]]]
         arrive_home(w, np.sort(np.concatenate((deported, repatriated))))
-        released = camp[few_of(w, len(camp), j.camp_release)]
+        released = camp[w.few_of(len(camp), j.camp_release)]
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
 

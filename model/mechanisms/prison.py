@@ -14,7 +14,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field, Rows, marked
+from regroup.core.population import NOBODY, Field, Rows
 from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
 from regroup.core.world import PERSONS, Output
 
@@ -580,31 +580,6 @@ class CellRates:
         return self
 
 
-def _some(w: World, n: int, chance: float) -> tuple[np.ndarray, np.ndarray]:
-    """Of ``n`` people each with probability ``chance`` (at most 1) of an event, those who
-    have it: as many as a binomial draw says, picked uniformly without replacement
-    (:func:`_picked`), in increasing order; and a uniform number for each (to thin them where
-    their own probability is lower). The same in distribution as a uniform number for each of
-    the ``n``, for a few draws when the event is rare."""
-    k = int(w.rng.binomial(n, chance)) if n else 0
-    draw = w.draw(2 * k)
-    return _picked(n, draw[:k]), draw[k:]
-
-
-@njit(cache=True)
-def _picked(n, draw):  # pragma: no cover - compiled
-    """``len(draw)`` distinct positions of ``0..n-1``, every such set equally likely, in
-    increasing order: Floyd's algorithm (for each ``j`` of the last ``k`` positions, a uniform
-    position up to ``j`` from ``draw``, or ``j`` itself if that one is taken)."""
-    k = len(draw)
-    taken = np.zeros(n, dtype=np.bool_)
-    for q in range(k):
-        j = n - k + q
-        pick = min(np.int64(draw[q] * (j + 1)), j)
-        taken[j if taken[pick] else pick] = True
-    return marked(taken, k)
-
-
 def step(w: World) -> None:
     p, t, pop = w.group(Prison), w.t, w.pop
     idx = w.memory(Inmates).update(pop)
@@ -617,7 +592,8 @@ def step(w: World) -> None:
     monitor_released(w, released)  # under watch only with intelligence sharing
 
     top = min(p.execution * max(p.leader_execution_factor, 1.0), 1.0)  # the highest risk
-    picked, thin = _some(w, len(regional), top)  # who may be executed, at the highest risk
+    picked = w.few_of(len(regional), top)  # who may be executed, at the highest risk
+    thin = w.draw(len(picked))  # each kept at their own risk
     executed = _executions(idx, stays, regional, risk, picked, thin, top)
     pop.move(executed, State.DEAD, t)
     w.count("executed_by_states", len(executed))
@@ -626,7 +602,8 @@ def step(w: World) -> None:
         return
 
     rates = w.memory(CellRates).of(w)
-    picked, thin = _some(w, left, rates.top)  # who forms a tie (the influence draws nothing)
+    picked = w.few_of(left, rates.top)  # who forms a tie (the influence draws nothing)
+    thin = w.draw(len(picked))  # each kept at their own rate
     forming, order, group, start, size, idx = _in_cells(
         rows, stays, pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin, rates.pull,
         rates.chance, rates.top, np.float32(p.zeal_weight), p.disengagement,

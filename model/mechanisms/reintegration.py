@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import NOBODY, Field
+from regroup.core.population import Field
 from regroup.core.states import Custody, Disposition, State
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
@@ -116,44 +116,6 @@ def _deradicalise(
             x[i] = 0.0 if lowered < 0.0 else lowered
 
 
-def few_of(w: World, n: int, p: float) -> np.ndarray:
-    """The positions (increasing) among ``n`` people at which an event of probability ``p``
-    happens to each, independently: how many from the binomial, then which of them uniformly
-    without replacement (:func:`_distinct`). The same in distribution as a uniform draw per
-    person, for the draws of the few (with nobody, nothing is drawn)."""
-    if n == 0 or p <= 0.0:
-        return NOBODY
-    k = int(w.rng.binomial(n, min(p, 1.0)))
-    if k == 0:
-        return NOBODY
-    return _distinct(w.draw(k), n)
-
-
-@njit(cache=True)
-def _distinct(u, n):  # pragma: no cover - compiled
-    """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
-    uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
-    looked up among those taken so far while they are few (no flag per position to clear)."""
-    k = len(u)
-    few = k <= 64
-    taken = np.zeros(0 if few else n, dtype=np.bool_)
-    out = np.empty(k, dtype=np.intp)
-    for q in range(k):
-        top = n - k + q  # a position in 0..top, or top itself if that one is taken
-        i = min(np.intp(u[q] * (top + 1)), top)
-        if few:
-            for r in range(q):
-                if out[r] == i:
-                    i = top
-                    break
-        else:
-            if taken[i]:
-                i = top
-            taken[i] = True
-        out[q] = i
-    return np.sort(out)
-
-
 @njit(cache=True)
 def _joining(out, chosen, draw, place, coverage, base, effect, most):  # pragma: no cover
     """Those of ``out`` who reintegrate this month, of the ``chosen`` positions (each
@@ -208,7 +170,7 @@ def step(w: World) -> None:
     # drawn for the few reached at the largest probability, then thinned to each one's own
     out = pop.where(State.RETURNED, State.RELEASED, t=t)
     most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
-    chosen = few_of(w, len(out), most)
+    chosen = w.few_of(len(out), most)
     joined = _joining(
         out, chosen, w.draw(len(chosen)), pop.place, coverage, r.base_rate, r.programme_effect,
         most,
@@ -220,7 +182,7 @@ def step(w: World) -> None:
     released = pop.where(State.RELEASED, t=t)
     reintegrated = pop.where(State.REINTEGRATED, t=t)
     rate = np.float32(r.reoffending)
-    chosen = few_of(w, len(released) + len(reintegrated), float(rate))
+    chosen = w.few_of(len(released) + len(reintegrated), float(rate))
     offended = _reoffending(
         released, reintegrated, chosen, w.draw(len(chosen)), pop.ideology, pop.reoffended,
         rate, r.reintegrated_risk,
