@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from types import SimpleNamespace
 
 import mesa
 import numpy as np
@@ -15,9 +16,11 @@ from regroup.core.model import RegroupModel
 from regroup.core.population import Member, Population
 from regroup.core.states import FREE_STATES, State, membership
 from regroup.core.ties import Ties, union_find
+from regroup.core.world import World
 from regroup.mechanisms import prison
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from scipy.stats import chisquare
 
 
 def small(seed: int = 3) -> RegroupModel:
@@ -145,3 +148,36 @@ def test_membership_tables_match_isin():
     values = np.random.default_rng(11).integers(0, len(State), 500).astype(np.int8)
     codes = (State.DETAINED, State.PRISON_HOME, State.ACTIVE)
     assert np.array_equal(membership(State, *codes).take(values), np.isin(values, codes))
+
+
+def few_of(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """World.few_of with a generator of the test's own (it reads nothing else of the world)."""
+    return World.few_of(SimpleNamespace(rng=rng), n, p)
+
+
+def test_few_of_has_the_law_of_a_uniform_draw_for_each_person():
+    """How many, then who (the speed-up for rare events over many people) picks each subset
+    of a small group with the probability that independent events give it: every one of the
+    32 subsets of 5 people at p = 0.3 (chi-squared over 20,000 picks), and, over a large
+    group, as many events as the binomial and every position as likely (both the few-picked
+    path, at most 64, and the flagged one)."""
+    rng = np.random.default_rng(13)
+    n, p, reps = 5, 0.3, 20_000
+    seen = np.zeros(1 << n)
+    for _ in range(reps):
+        picked = few_of(rng, n, p)
+        assert np.all(np.diff(picked) > 0) and (len(picked) == 0 or picked[-1] < n)
+        seen[np.bitwise_or.reduce(1 << picked) if len(picked) else 0] += 1
+    size = np.array([bin(s).count("1") for s in range(1 << n)])
+    expected = reps * p**size * (1 - p) ** (n - size)
+    assert chisquare(seen, expected).pvalue > 1e-3
+    for n, p in ((2_000, 0.01), (2_000, 0.2)):  # about 20 (few) and 400 (flagged) events
+        counts, where = [], np.zeros(n)
+        for _ in range(2_000):
+            picked = few_of(rng, n, p)
+            counts.append(len(picked))
+            where[picked] += 1
+        assert abs(np.mean(counts) - n * p) < 4 * np.sqrt(n * p * (1 - p) / len(counts))
+        assert chisquare(where).pvalue > 1e-3
+    assert len(few_of(rng, 0, 0.5)) == 0 and len(few_of(rng, 10, 0.0)) == 0
+    assert np.array_equal(few_of(rng, 7, 1.0), np.arange(7))
