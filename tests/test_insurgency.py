@@ -477,17 +477,3 @@ def test_a_model_part_figure_bounds_the_model_from_above_only():
 def test_bad_place_targets_are_refused(kw, message):
     with pytest.raises(ValueError, match=message):
         _target(quantity="members", date="2018-06", **kw)
-
-
-@pytest.mark.parametrize("k", [0, 1, 2, insurgency.FEW, insurgency.FEW + 1, 50])
-def test_integers_draws_what_one_numpy_call_draws(k):
-    """``insurgency.integers`` (a few draws one by one) leaves the stream as NumPy's one call
-    would: the same numbers, and the same next draws (the 32-bit draws' buffer included)."""
-    for high in (1, 7, 2**40):
-        ours, numpy = np.random.default_rng(5), np.random.default_rng(5)
-        assert np.array_equal(insurgency.integers(ours, high, k), numpy.integers(0, high, k))
-        assert ours.random() == numpy.random() and ours.integers(0, 9) == numpy.integers(0, 9)
-    bounds = np.arange(1, k + 1, dtype=np.int64) * 3
-    ours, numpy = np.random.default_rng(6), np.random.default_rng(6)
-    assert np.array_equal(insurgency.integers(ours, bounds), numpy.integers(0, bounds))
-    assert ours.random() == numpy.random()

@@ -10,13 +10,14 @@ from types import SimpleNamespace
 
 import mesa
 import numpy as np
+import pytest
 from regroup.config.scenario import with_overrides
 from regroup.config.schema import Scenario
 from regroup.core.model import RegroupModel
 from regroup.core.population import Member, Population
 from regroup.core.states import FREE_STATES, State, membership
 from regroup.core.ties import Ties, union_find
-from regroup.core.world import World
+from regroup.core.world import FEW, World
 from regroup.mechanisms import prison
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -181,3 +182,19 @@ def test_few_of_has_the_law_of_a_uniform_draw_for_each_person():
         assert chisquare(where).pvalue > 1e-3
     assert len(few_of(rng, 0, 0.5)) == 0 and len(few_of(rng, 10, 0.0)) == 0
     assert np.array_equal(few_of(rng, 7, 1.0), np.arange(7))
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, FEW, FEW + 1, 50])
+def test_integers_draws_what_one_numpy_call_draws(k):
+    """``World.integers`` (a few draws one by one) leaves the stream as NumPy's one call
+    would: the same numbers, and the same next draws (the 32-bit draws' buffer included)."""
+    for high in (1, 7, 2**40):
+        ours, numpy = np.random.default_rng(5), np.random.default_rng(5)
+        world = SimpleNamespace(rng=ours)  # all World.integers reads
+        assert np.array_equal(World.integers(world, high, k), numpy.integers(0, high, k))
+        assert ours.random() == numpy.random() and ours.integers(0, 9) == numpy.integers(0, 9)
+    bounds = np.arange(1, k + 1, dtype=np.int64) * 3
+    ours, numpy = np.random.default_rng(6), np.random.default_rng(6)
+    world = SimpleNamespace(rng=ours)
+    assert np.array_equal(World.integers(world, bounds), numpy.integers(0, bounds))
+    assert ours.random() == numpy.random()

@@ -38,6 +38,9 @@ SCALED_UNITS = (PERSONS, USD)
 CATEGORIES = {None: (), "region": Region, "place": Place}  # what an output can be split by
 
 
+FEW = 3  # draws that cost less one by one than in one sized call (World.integers)
+
+
 @dataclass(frozen=True)
 class Output:
     """One output a mechanism writes: a value per month, or per month and category ``by``
@@ -268,6 +271,20 @@ class World:
         if k == 0:
             return NOBODY
         return _distinct(self.rng.random(k), n)
+
+    def integers(self, high: int | np.ndarray, k: int | None = None) -> np.ndarray:
+        """``rng.integers(0, high, k)``; without ``k``, ``rng.integers(0, high)`` for an array
+        of bounds ``high`` (a draw below each): the same numbers, from the same stream. A few
+        (``FEW``) are drawn one by one, as NumPy's call for an array costs as much as four or
+        five scalar ones."""
+        rng = self.rng
+        n = len(high) if k is None else k
+        if n > FEW:
+            return rng.integers(0, high) if k is None else rng.integers(0, high, k)
+        out = np.empty(n, dtype=np.int64)
+        for j in range(n):
+            out[j] = rng.integers(0, high[j] if k is None else high)
+        return out
 
     def chance(self, idx: np.ndarray, p) -> np.ndarray:
         """The subset of ``idx`` for which an event of probability ``p`` happens."""

@@ -29,7 +29,6 @@ from regroup.core.states import (
 )
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms.demography import schedule_children
-from regroup.mechanisms.insurgency import integers
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -231,22 +230,22 @@ def commanders(w: World) -> np.ndarray:
 def _tie_units(w: World, idx: np.ndarray) -> None:
     """Fighters in units of ``unit_size`` by region and place, each unit under a commander;
     women and minors in families with a fighter or settler of their region, where that is."""
-    pop, rng = w.pop, w.rng
+    pop = w.pop
     fighters, family = _split(idx.view(np.uint64), pop.role)
     if len(fighters):
-        unit = integers(rng, max(1, len(fighters) // w.population.unit_size), len(fighters))
+        unit = w.integers(max(1, len(fighters) // w.population.unit_size), len(fighters))
         a, b, heads, pools, pool_start, pool_size = _units(
             fighters, unit, command_roles(w), pop.state, pop.region, pop.place
         )
         if len(pools):  # each unit's first member reports to a commander (drawn from its pool)
             a = np.concatenate((a, heads))
-            b = np.concatenate((b, pools[pool_start + integers(rng, pool_size)]))
+            b = np.concatenate((b, pools[pool_start + w.integers(pool_size)]))
         w.ties.add(a, b, tie_kinds.UNIT)
     # families live with a fighter or settler of their region, where that member is
     if len(family) and len(fighters):
         family, homes, home_start, home_size = _families(family, fighters, pop.region)
         if len(family):
-            head = homes[home_start + integers(rng, home_size)]
+            head = homes[home_start + w.integers(home_size)]
             w.ties.add(family, head, tie_kinds.FAMILY)
             _live_with(family, head, pop.place, pop.home)
 

@@ -250,23 +250,6 @@ def cells(w: World) -> np.ndarray:
     return in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, REGION)
 
 
-FEW = 3  # draws that cost less one by one than in one sized call (see integers)
-
-
-def integers(rng: np.random.Generator, high: int | np.ndarray, k: int | None = None) -> np.ndarray:
-    """``rng.integers(0, high, k)``; without ``k``, ``rng.integers(0, high)`` for an array of
-    bounds ``high`` (a draw below each): the same numbers, from the same stream. A few
-    (``FEW``) are drawn one by one, as NumPy's call for an array costs as much as four or
-    five scalar ones."""
-    n = len(high) if k is None else k
-    if n > FEW:
-        return rng.integers(0, high) if k is None else rng.integers(0, high, k)
-    out = np.empty(n, dtype=np.int64)
-    for j in range(n):
-        out[j] = rng.integers(0, high[j] if k is None else high)
-    return out
-
-
 # ----------------------------------------------------------------------------- rosters
 class Roster:
     """The rows that may meet a condition (``meets``), in increasing order, so that a rule
@@ -381,7 +364,7 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         heads = w.chance(heads, linkage)
         if len(heads) and n_targets[place]:
             ends[0].append(heads)
-            ends[1].append(targets[place, integers(rng, n_targets[place], len(heads))])
+            ends[1].append(targets[place, w.integers(n_targets[place], len(heads))])
     w.ties.add(np.concatenate(ends[0]), np.concatenate(ends[1]), tie_kinds.INSURGENT_CELL)
     mem.network.include(w, np.concatenate(by_place))
 

@@ -37,7 +37,7 @@ from regroup.core import ties as tie_kinds
 from regroup.core.population import NOBODY, Field
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.world import PERSONS, Output, as_compared
-from regroup.mechanisms.insurgency import Roster, bits, in_places, integers
+from regroup.mechanisms.insurgency import Roster, bits, in_places
 from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
 
 if TYPE_CHECKING:
@@ -220,14 +220,14 @@ def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
     """``idx`` arrive in theatre ``dest``: remobilised there; those who join the affiliate's
     network (``theatres.joins_affiliate``) are tied to a member of it already there
     (``there``; chained to each other if there is none)."""
-    pop, rng, network = w.pop, w.rng, w.memory(Travel).affiliated
+    pop, network = w.pop, w.memory(Travel).affiliated
     pop.move(idx, State.REMOBILISED, w.t, place=dest)
     joining = _join(idx, w.draw(len(idx)), w.group(Theatres).joins_affiliate, pop.affiliated)
     network.include(w, joining)
     if len(there) == 0:
         w.ties.chain(joining, np.zeros(len(joining), dtype=np.int8), tie_kinds.AFFILIATE)
     elif len(joining):
-        w.ties.add(joining, there[integers(rng, len(there), len(joining))], tie_kinds.AFFILIATE)
+        w.ties.add(joining, there[w.integers(len(there), len(joining))], tie_kinds.AFFILIATE)
 
 
 def step(w: World) -> None:
