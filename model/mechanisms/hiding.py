@@ -209,47 +209,71 @@ def catch(w: World, idx: np.ndarray) -> None:
 
 def step(w: World) -> None:
     h, t, pop = w.group(Hiding), w.t, w.pop
-    # those sought; and monitored returnees (and released prisoners, whom only intelligence
+    # those sought, and monitored returnees (and released prisoners, whom only intelligence
     # sharing brings under watch): the extremist among them may be caught acting
-    extremist_from = as_compared(w.extremist_from, pop.ideology)
-    sought, watched = _sought_and_watched(
-        pop.state, pop.entered, pop.monitored, pop.ideology, extremist_from, t, pop.n
-    )
-    sought_draw, watched_draw = w.draw(len(sought)), w.draw(len(watched))
-    caught = _caught(  # the rows unsigned: no negative-index wraparound at each read (35% off)
-        sought.view(np.uint64), watched.view(np.uint64), sought_draw, watched_draw, pop.state,
-        pop.place, pop.known, pop.ideology, w.coverage("intelligence_sharing"),
-        w.policy.intelligence_gain, h.detection, h.unknown_factor, h.abroad_factor,
-        h.monitored_detection,
-    )  # fmt: skip
-    catch(w, caught)
+    catch(w, _caught(w, h))
 
     living, support = np.float32(h.living_cost_usd), np.float32(h.support_usd)
     _spend(pop.state, pop.role, pop.funds, pop.n, living, support, np.float32(h.crime_income_usd))
 
-    # those hiding since before this month: the locals among them may die in the
-    # insurgency, the rest (one lookup for both) may drift into crime
-    hiding = pop.where(*HIDING_STATES, t=t).view(np.uint64)  # unsigned: no wraparound check
-    local = _hiding_locally(hiding, pop.state)
-    killed = w.chance(local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
+    # those hiding since before this month (those caught have left): the locals may die in
+    # the insurgency; the others may drift into crime if exposed
+    hiding = pop.where(*HIDING_STATES, t=t)
+    local = _still_in(hiding, pop.state, _HIDING_LOCAL_BIT)
+    killed = _happening(w, local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
     pop.move(killed, State.DEAD, t)
     w.count("killed_in_insurgency", len(killed))
 
+    hiding = _still_in(hiding, pop.state, _HIDING_BITS)  # the dead left out
     broke_below = as_compared(h.living_cost_usd, pop.funds)
-    drift = (pop.state, pop.documents, pop.region, pop.funds, broke_below, h.crime_drift)
-    drifted = _drifting(hiding, w.draw(len(hiding) - len(killed)), *drift)
+    tempted = _happening(w, hiding, h.crime_drift)  # drift if exposed
+    drifted = _exposed(tempted, pop.documents, pop.region, pop.funds, broke_below)
     pop.move(drifted, State.CRIMINAL, t)
+
+
+def _caught(w: World, h: Hiding) -> np.ndarray:
+    """Those caught this month: the sought (in ``SOUGHT`` since before this month), each with
+    their :func:`detection`, then the monitored extremists among those watched (in
+    ``WATCHED`` since before this month), each with ``hiding.monitored_detection`` x
+    :func:`_intelligence` x ideology; each part in row order.
+
+    Thinned, not a draw each (4.3 M draws a run, 1% of them caught), and over every row, so
+    that nobody is looked up but the candidates: each row is a candidate with the highest
+    probability anyone can have (:func:`_highest`; how many is one binomial draw, who a
+    uniform sample of that many), and a candidate is caught with their own probability over
+    the highest (0 for those neither sought nor watched). So each person is caught with
+    their own probability, independently, as with a draw each."""
+    pop = w.pop
+    sharing, gain = w.coverage("intelligence_sharing"), w.policy.intelligence_gain
+    rates = (h.detection, h.unknown_factor, h.abroad_factor, h.monitored_detection)
+    highest = _highest(sharing, gain, *rates)
+    draw = w.draw(2 * int(w.rng.binomial(pop.n, highest)))  # who, then whether caught
+    extremist_from = as_compared(w.extremist_from, pop.ideology)
+    return _thinned(
+        draw, highest, pop.n, w.t, pop.state, pop.entered, pop.place, pop.known, pop.monitored,
+        pop.ideology, extremist_from, sharing, gain, *rates,
+    )  # fmt: skip
+
+
+def _happening(w: World, rows: np.ndarray, p: float) -> np.ndarray:
+    """The rows of ``rows`` to whom an event of probability ``p`` happens this month, each
+    independently (as ``w.chance``), in their order: a rare event over many people, so how
+    many is one binomial draw and who a uniform sample of that many (:func:`_sample`), not a
+    draw each."""
+    if len(rows) == 0:  # nobody: nothing drawn
+        return rows
+    return _picked(rows, w.draw(int(w.rng.binomial(len(rows), min(p, 1.0)))))
 
 
 # Compiled passes over the people each rule is about.
 _HIDING_ABROAD = int(State.HIDING_ABROAD)
-_HIDING_LOCAL = int(State.HIDING_LOCAL)
+_HIDING_LOCAL_BIT = code_bits(State.HIDING_LOCAL)
+_SOUGHT_BITS = code_bits(*SOUGHT)
+_WATCHED_BITS = code_bits(*WATCHED)
 _HIDING_BITS = code_bits(*HIDING_STATES)  # a set of codes as an integer's bits
 _FREE_BITS = code_bits(*FREE_STATES)
 _COMMAND_BITS = code_bits(*COMMAND_ROLES)
 _CRIMINAL_BIT = 1 << int(State.CRIMINAL)
-_SOUGHT_BITS = code_bits(*SOUGHT)
-_WATCHED_BITS = code_bits(*WATCHED)
 _LOCAL = int(Region.LOCAL)
 _CONFLICT_BITS = code_bits(*CONFLICT_PLACES)
 
@@ -325,46 +349,47 @@ def _detection(idx, state, place, known, sharing, gain, base, unknown, abroad): 
 
 
 @njit(cache=True)
-def _sought_and_watched(
-    state, entered, monitored, ideology, extremist_from, t, n
-):  # pragma: no cover
-    """Those the authorities look for (in ``SOUGHT``), and the monitored extremists among
-    those they may watch (in ``WATCHED``), each in that state since before month ``t`` (as
-    ``pop.where(..., t=t)`` selects them), in row order. One branch-free pass over every
-    row, then one to list them: late in a run both sets are large (criminals, the
-    released), and merging the rows grouped by state cost twice as much."""
-    hit = np.empty(n, dtype=np.uint8)
-    n_sought = n_watched = 0
-    for i in range(n):
-        s = np.int64(state[i])
-        before = np.int64(entered[i] < t)
-        sought = (_SOUGHT_BITS >> s) & before
-        extremist = np.int64(monitored[i]) & np.int64(ideology[i] >= extremist_from)
-        watched = (_WATCHED_BITS >> s) & before & extremist
-        hit[i] = (sought & 1) | ((watched & 1) << 1)
-        n_sought += sought & 1
-        n_watched += watched & 1
-    sought_rows = np.empty(n_sought + 1, dtype=np.intp)
-    watched_rows = np.empty(n_watched + 1, dtype=np.intp)
-    j = k = 0
-    for i in range(n):  # writes every row, keeps those hit
-        sought_rows[j] = i
-        watched_rows[k] = i
-        j += hit[i] & 1
-        k += hit[i] >> 1
-    return sought_rows[:n_sought], watched_rows[:n_watched]
+def _highest(sharing, gain, base, unknown, abroad, acting):  # pragma: no cover - compiled
+    """The highest probability of being caught anyone can have, at most 1: the highest
+    :func:`detection` (:func:`_highest_detection`), or ``acting`` x the highest intelligence
+    factor x the highest ideology (1) of a monitored extremist."""
+    by_known, by_abroad = _factors(unknown, abroad)
+    highest = _highest_detection(sharing, gain, base, by_known, by_abroad)
+    for q in range(len(sharing)):
+        highest = max(highest, acting * _intelligence_in(q, sharing, gain) * 1.0)
+    return min(1.0, highest)
 
 
 @njit(cache=True)
-def _caught(
-    sought,
-    watched,
-    sought_draw,
-    watched_draw,
+def _sample(n, u):  # pragma: no cover - compiled
+    """``len(u)`` distinct numbers of ``0..n-1``, each set of that many equally likely (Floyd's
+    algorithm, a draw of ``u`` each), in increasing order."""
+    k = len(u)
+    taken = np.zeros(n, dtype=np.bool_)
+    out = np.empty(k, dtype=np.intp)
+    for j in range(k):
+        top = n - k + j  # a number of 0..top, or top itself if already taken
+        pick = min(np.int64(u[j] * (top + 1)), top)
+        if taken[pick]:
+            pick = top
+        taken[pick] = True
+        out[j] = pick
+    return np.sort(out)
+
+
+@njit(cache=True)
+def _thinned(
+    draw,
+    highest,
+    n,
+    t,
     state,
+    entered,
     place,
     known,
+    monitored,
     ideology,
+    extremist_from,
     sharing,
     gain,
     base,
@@ -372,29 +397,33 @@ def _caught(
     abroad,
     acting,
 ):  # pragma: no cover - compiled
-    """Those caught: the ``j``-th of ``sought`` if ``sought_draw[j]`` falls below their
-    :func:`detection`, then the ``k``-th of ``watched`` if ``watched_draw[k]`` falls below
-    ``acting`` (``hiding.monitored_detection``) x :func:`_intelligence` x ideology; each in
-    order. A draw at or above the highest detection (:func:`_highest_detection`) catches
-    nobody: most draws, whose person's attributes are then not looked up."""
+    """:func:`_caught` from its draws: the first half of ``draw`` picks the candidates among
+    rows ``0..n-1`` (:func:`_sample`); the ``j``-th is caught if the ``j``-th of the second
+    half x ``highest`` falls below their probability of being caught."""
     by_known, by_abroad = _factors(unknown, abroad)
-    highest = _highest_detection(sharing, gain, base, by_known, by_abroad)
-    caught = np.empty(len(sought) + len(watched), dtype=np.intp)
-    c = 0
-    for j in range(len(sought)):
-        if not sought_draw[j] < highest:  # a branch: few are caught
+    k = len(draw) // 2
+    picks = _sample(n, draw[:k])
+    caught = np.empty(k, dtype=np.intp)
+    acted = np.empty(k, dtype=np.intp)  # the watched caught acting
+    a = b = 0
+    for j in range(k):
+        i = picks[j]
+        s = np.int64(state[i])
+        if not entered[i] < t:
             continue
-        i = sought[j]
-        p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
-        if sought_draw[j] < p:
-            caught[c] = i
-            c += 1
-    for k in range(len(watched)):
-        i = watched[k]
-        if watched_draw[k] < acting * _intelligence(i, place, sharing, gain) * ideology[i]:
-            caught[c] = i
-            c += 1
-    return caught[:c]
+        if (_SOUGHT_BITS >> s) & 1:
+            p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
+            if draw[k + j] * highest < p:
+                caught[a] = i
+                a += 1
+        elif (_WATCHED_BITS >> s) & 1 and monitored[i] and ideology[i] >= extremist_from:
+            if (
+                draw[k + j] * highest
+                < acting * _intelligence(i, place, sharing, gain) * ideology[i]
+            ):
+                acted[b] = i
+                b += 1
+    return np.concatenate((caught[:a], acted[:b]))
 
 
 @njit(cache=True)
@@ -443,33 +472,32 @@ def first_back_home(idx: np.ndarray, returned: np.ndarray, t: int) -> None:  # p
 
 
 @njit(cache=True)
-def _hiding_locally(hiding, state):  # pragma: no cover - compiled
-    """Those of ``hiding`` hiding locally (HIDING_LOCAL), in order."""
-    out = np.empty(len(hiding), dtype=np.intp)
+def _still_in(rows, state, bits):  # pragma: no cover - compiled
+    """Those of ``rows`` in one of the states ``bits`` (a set of codes as an integer's bits),
+    in order."""
+    out = np.empty(len(rows), dtype=np.intp)
     k = 0
-    for i in hiding:  # branch-free: writes every one, keeps the locals
+    for i in rows:  # branch-free: writes every one, keeps those in the states
         out[k] = i
-        k += state[i] == _HIDING_LOCAL
+        k += (bits >> np.int64(state[i])) & 1
     return out[:k]
 
 
 @njit(cache=True)
-def _drifting(hiding, draw, state, documents, region, funds, living, rate):  # pragma: no cover
-    """Those of ``hiding`` still hiding (the dead left out: ``draw`` holds one draw for each
-    of the others, in order) whose draw falls below their monthly probability of drifting
-    into crime: ``hiding.crime_drift`` for foreigners without papers and those who cannot
-    meet the cost of living, else 0. The draw is tested first: most are above the rate,
-    and their person's attributes are then not looked up."""
-    out = np.empty(len(draw), dtype=np.intp)
-    k = j = 0
-    for i in hiding:
-        if not (_HIDING_BITS >> np.int64(state[i])) & 1:  # killed in the insurgency
-            continue
-        u = draw[j]
-        j += 1
-        if not u < rate:  # few drift in a month: a well-predicted branch
-            continue
-        if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:  # exposed
+def _picked(rows, u):  # pragma: no cover - compiled
+    """``len(u)`` of ``rows`` picked at random (:func:`_sample`, a draw of ``u`` each), in
+    their order."""
+    return rows[_sample(len(rows), u)]
+
+
+@njit(cache=True)
+def _exposed(rows, documents, region, funds, living):  # pragma: no cover - compiled
+    """Those of ``rows`` exposed to crime: foreigners without papers, and those who cannot
+    meet the cost of living (funds below ``living``), in order."""
+    out = np.empty(len(rows), dtype=np.intp)
+    k = 0
+    for i in rows:
+        if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:
             out[k] = i
             k += 1
     return out[:k]
