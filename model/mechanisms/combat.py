@@ -12,6 +12,7 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import RegionFactors, RoleProbs, Strict, param, table
 from regroup.core.states import FIGHTING, FIGHTING_BITS, State
 from regroup.core.world import PERSONS, Output
+from regroup.mechanisms.hiding import sample
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -120,14 +121,18 @@ def step(w: World) -> None:
     idx = pop.where(State.ACTIVE, t=t)
     if len(idx) == 0:
         return
+    hazard, exposure = w.table(c.death_hazard), exposures(w)
+    highest = _highest(hazard, exposure, intensity)
+    draw = w.draw(2 * int(w.rng.binomial(len(idx), highest)))  # who, then whether killed
     dead = _fight(
         idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read and write
-        w.draw(len(idx)),
+        draw,
+        highest,
         pop.role,
         pop.region,
         pop.skill,
-        w.table(c.death_hazard),
-        exposures(w),
+        hazard,
+        exposure,
         intensity,
         c.skill_gain_per_month * intensity,
     )
@@ -139,24 +144,45 @@ ACTIVE = int(State.ACTIVE)
 
 
 @njit(cache=True)
+def _highest(hazard, exposure, intensity):  # pragma: no cover - compiled
+    """The highest monthly death probability at the front: the largest role's hazard x
+    region's exposure x ``intensity`` (as :func:`_fight` computes a person's), at most 1."""
+    highest = 0.0
+    for h in hazard:
+        for e in exposure:
+            highest = max(highest, h * e * intensity)
+    return min(1.0, highest)
+
+
+@njit(cache=True)
 def _fight(  # pragma: no cover - compiled
-    idx, u, role, region, skill, hazard, exposure, intensity, skill_gain
+    idx, draw, highest, role, region, skill, hazard, exposure, intensity, skill_gain
 ):
-    """The people of ``idx`` killed this month (draw ``u`` below the role's hazard times the
-    region's exposure times the intensity), in order; the fighters among the others gain
-    ``skill_gain`` (up to 1), in place, in float64 as the NumPy expression did."""
-    dead = np.empty(len(idx), dtype=np.intp)
-    k = 0
+    """The people of ``idx`` killed this month, in order; the fighters among the others gain
+    ``skill_gain`` (up to 1), in place, in float64 as the NumPy expression did. Thinned, not
+    a draw each: the first half of ``draw`` picks the candidates among ``idx`` (``sample``),
+    each person one with the ``highest`` death probability anyone has (their number a
+    binomial draw); the ``j``-th candidate dies if the ``j``-th of the second half x
+    ``highest`` falls below their role's hazard x their region's exposure x the intensity:
+    so each dies with their own probability, independently, as with a draw each."""
+    k = len(draw) // 2
+    picks = sample(len(idx), draw[:k])  # in increasing order
+    dead = np.empty(k, dtype=np.intp)
+    c = nxt = 0
     for j in range(len(idx)):
         i = idx[j]
         r = role[i]
-        if u[j] < hazard[r] * exposure[region[i]] * intensity:
-            dead[k] = i
-            k += 1
-        elif FIGHTING[r]:
+        if nxt < k and picks[nxt] == j:  # a candidate
+            u = draw[k + nxt]
+            nxt += 1
+            if u * highest < hazard[r] * exposure[region[i]] * intensity:
+                dead[c] = i
+                c += 1
+                continue
+        if FIGHTING[r]:
             gained = skill[i] + skill_gain
             skill[i] = 1.0 if 1.0 < gained else gained  # np.minimum(1.0, gained)
-    return dead[:k]
+    return dead[:c]
 
 
 @njit(cache=True)

@@ -258,7 +258,7 @@ def _caught(w: World, h: Hiding) -> np.ndarray:
 def _happening(w: World, rows: np.ndarray, p: float) -> np.ndarray:
     """The rows of ``rows`` to whom an event of probability ``p`` happens this month, each
     independently (as ``w.chance``), in their order: a rare event over many people, so how
-    many is one binomial draw and who a uniform sample of that many (:func:`_sample`), not a
+    many is one binomial draw and who a uniform sample of that many (:func:`sample`), not a
     draw each."""
     if len(rows) == 0:  # nobody: nothing drawn
         return rows
@@ -361,7 +361,7 @@ def _highest(sharing, gain, base, unknown, abroad, acting):  # pragma: no cover 
 
 
 @njit(cache=True)
-def _sample(n, u):  # pragma: no cover - compiled
+def sample(n: int, u: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
     """``len(u)`` distinct numbers of ``0..n-1``, each set of that many equally likely (Floyd's
     algorithm, a draw of ``u`` each), in increasing order."""
     k = len(u)
@@ -398,11 +398,11 @@ def _thinned(
     acting,
 ):  # pragma: no cover - compiled
     """:func:`_caught` from its draws: the first half of ``draw`` picks the candidates among
-    rows ``0..n-1`` (:func:`_sample`); the ``j``-th is caught if the ``j``-th of the second
+    rows ``0..n-1`` (:func:`sample`); the ``j``-th is caught if the ``j``-th of the second
     half x ``highest`` falls below their probability of being caught."""
     by_known, by_abroad = _factors(unknown, abroad)
     k = len(draw) // 2
-    picks = _sample(n, draw[:k])
+    picks = sample(n, draw[:k])
     caught = np.empty(k, dtype=np.intp)
     acted = np.empty(k, dtype=np.intp)  # the watched caught acting
     a = b = 0
@@ -485,9 +485,9 @@ def _still_in(rows, state, bits):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _picked(rows, u):  # pragma: no cover - compiled
-    """``len(u)`` of ``rows`` picked at random (:func:`_sample`, a draw of ``u`` each), in
+    """``len(u)`` of ``rows`` picked at random (:func:`sample`, a draw of ``u`` each), in
     their order."""
-    return rows[_sample(len(rows), u)]
+    return rows[sample(len(rows), u)]
 
 
 @njit(cache=True)
