@@ -12,7 +12,6 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import RegionFactors, RoleProbs, Strict, param, table
 from regroup.core.states import FIGHTING, FIGHTING_BITS, State
 from regroup.core.world import PERSONS, Output
-from regroup.mechanisms.hiding import sample
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -123,10 +122,12 @@ def step(w: World) -> None:
         return
     hazard, exposure = w.table(c.death_hazard), exposures(w)
     highest = _highest(hazard, exposure, intensity)
-    draw = w.draw(2 * int(w.rng.binomial(len(idx), highest)))  # who, then whether killed
+    picks = w.few_of(len(idx), highest)  # the candidates
+    thin = w.draw(len(picks))  # whether each is killed
     dead = _fight(
         idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read and write
-        draw,
+        picks,
+        thin,
         highest,
         pop.role,
         pop.region,
@@ -156,24 +157,23 @@ def _highest(hazard, exposure, intensity):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _fight(  # pragma: no cover - compiled
-    idx, draw, highest, role, region, skill, hazard, exposure, intensity, skill_gain
+    idx, picks, thin, highest, role, region, skill, hazard, exposure, intensity, skill_gain
 ):
     """The people of ``idx`` killed this month, in order; the fighters among the others gain
     ``skill_gain`` (up to 1), in place, in float64 as the NumPy expression did. Thinned, not
-    a draw each: the first half of ``draw`` picks the candidates among ``idx`` (``sample``),
+    a draw each: ``picks`` are the candidates' positions in ``idx`` (``World.few_of``),
     each person one with the ``highest`` death probability anyone has (their number a
-    binomial draw); the ``j``-th candidate dies if the ``j``-th of the second half x
-    ``highest`` falls below their role's hazard x their region's exposure x the intensity:
+    binomial draw); the ``j``-th candidate dies if ``thin[j]`` x ``highest`` falls below
+    their role's hazard x their region's exposure x the intensity:
     so each dies with their own probability, independently, as with a draw each."""
-    k = len(draw) // 2
-    picks = sample(len(idx), draw[:k])  # in increasing order
+    k = len(picks)
     dead = np.empty(k, dtype=np.intp)
     c = nxt = 0
     for j in range(len(idx)):
         i = idx[j]
         r = role[i]
         if nxt < k and picks[nxt] == j:  # a candidate
-            u = draw[k + nxt]
+            u = thin[nxt]
             nxt += 1
             if u * highest < hazard[r] * exposure[region[i]] * intensity:
                 dead[c] = i

@@ -247,10 +247,11 @@ def _caught(w: World, h: Hiding) -> np.ndarray:
     sharing, gain = w.coverage("intelligence_sharing"), w.policy.intelligence_gain
     rates = (h.detection, h.unknown_factor, h.abroad_factor, h.monitored_detection)
     highest = _highest(sharing, gain, *rates)
-    draw = w.draw(2 * int(w.rng.binomial(pop.n, highest)))  # who, then whether caught
+    picks = w.few_of(pop.n, highest)  # the candidates
+    thin = w.draw(len(picks))  # whether each is caught
     extremist_from = as_compared(w.extremist_from, pop.ideology)
     return _thinned(
-        draw, highest, pop.n, w.t, pop.state, pop.entered, pop.place, pop.known, pop.monitored,
+        picks, thin, highest, w.t, pop.state, pop.entered, pop.place, pop.known, pop.monitored,
         pop.ideology, extremist_from, sharing, gain, *rates,
     )  # fmt: skip
 
@@ -258,11 +259,9 @@ def _caught(w: World, h: Hiding) -> np.ndarray:
 def _happening(w: World, rows: np.ndarray, p: float) -> np.ndarray:
     """The rows of ``rows`` to whom an event of probability ``p`` happens this month, each
     independently (as ``w.chance``), in their order: a rare event over many people, so how
-    many is one binomial draw and who a uniform sample of that many (:func:`sample`), not a
-    draw each."""
-    if len(rows) == 0:  # nobody: nothing drawn
-        return rows
-    return _picked(rows, w.draw(int(w.rng.binomial(len(rows), min(p, 1.0)))))
+    many is one binomial draw and who a uniform sample of that many (``World.few_of``), not
+    a draw each."""
+    return rows[w.few_of(len(rows), p)]
 
 
 # Compiled passes over the people each rule is about.
@@ -361,27 +360,10 @@ def _highest(sharing, gain, base, unknown, abroad, acting):  # pragma: no cover 
 
 
 @njit(cache=True)
-def sample(n: int, u: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    """``len(u)`` distinct numbers of ``0..n-1``, each set of that many equally likely (Floyd's
-    algorithm, a draw of ``u`` each), in increasing order."""
-    k = len(u)
-    taken = np.zeros(n, dtype=np.bool_)
-    out = np.empty(k, dtype=np.intp)
-    for j in range(k):
-        top = n - k + j  # a number of 0..top, or top itself if already taken
-        pick = min(np.int64(u[j] * (top + 1)), top)
-        if taken[pick]:
-            pick = top
-        taken[pick] = True
-        out[j] = pick
-    return np.sort(out)
-
-
-@njit(cache=True)
 def _thinned(
-    draw,
+    picks,
+    thin,
     highest,
-    n,
     t,
     state,
     entered,
@@ -397,12 +379,11 @@ def _thinned(
     abroad,
     acting,
 ):  # pragma: no cover - compiled
-    """:func:`_caught` from its draws: the first half of ``draw`` picks the candidates among
-    rows ``0..n-1`` (:func:`sample`); the ``j``-th is caught if the ``j``-th of the second
-    half x ``highest`` falls below their probability of being caught."""
+    """:func:`_caught` from its draws: the candidates ``picks`` (rows, in order,
+    ``World.few_of``); the ``j``-th is caught if ``thin[j]`` x ``highest`` falls below their
+    probability of being caught."""
     by_known, by_abroad = _factors(unknown, abroad)
-    k = len(draw) // 2
-    picks = sample(n, draw[:k])
+    k = len(picks)
     caught = np.empty(k, dtype=np.intp)
     acted = np.empty(k, dtype=np.intp)  # the watched caught acting
     a = b = 0
@@ -413,14 +394,11 @@ def _thinned(
             continue
         if (_SOUGHT_BITS >> s) & 1:
             p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
-            if draw[k + j] * highest < p:
+            if thin[j] * highest < p:
                 caught[a] = i
                 a += 1
         elif (_WATCHED_BITS >> s) & 1 and monitored[i] and ideology[i] >= extremist_from:
-            if (
-                draw[k + j] * highest
-                < acting * _intelligence(i, place, sharing, gain) * ideology[i]
-            ):
+            if thin[j] * highest < acting * _intelligence(i, place, sharing, gain) * ideology[i]:
                 acted[b] = i
                 b += 1
     return np.concatenate((caught[:a], acted[:b]))
@@ -481,13 +459,6 @@ def _still_in(rows, state, bits):  # pragma: no cover - compiled
         out[k] = i
         k += (bits >> np.int64(state[i])) & 1
     return out[:k]
-
-
-@njit(cache=True)
-def _picked(rows, u):  # pragma: no cover - compiled
-    """``len(u)`` of ``rows`` picked at random (:func:`sample`, a draw of ``u`` each), in
-    their order."""
-    return rows[sample(len(rows), u)]
 
 
 @njit(cache=True)
