@@ -221,7 +221,7 @@ class Escape(Strict):
     )
 
 
-class Disillusioned:
+class NewlyDisillusioned:
     """Per run: the rows made disillusioned on leaving the territory since recruitment last
     took them (:func:`newly_disillusioned`; the would-be public defectors it keeps)."""
 
@@ -232,7 +232,7 @@ class Disillusioned:
 def newly_disillusioned(w: World) -> np.ndarray:
     """The rows made disillusioned on leaving since the last call (repeats allowed, in no
     particular order); the list starts again empty."""
-    mem = w.memory(Disillusioned)
+    mem = w.memory(NewlyDisillusioned)
     rows = np.concatenate(mem.rows) if len(mem.rows) > 1 else mem.rows[0] if mem.rows else NOBODY
     mem.rows = []
     return rows
@@ -254,7 +254,7 @@ def leave_territory(w: World, idx: np.ndarray) -> None:
         pop.disposition,
     )
     if len(disillusioned):
-        w.memory(Disillusioned).rows.append(disillusioned)
+        w.memory(NewlyDisillusioned).rows.append(disillusioned)
     if w.t <= w.month(e.theft_until):
         thieves = w.chance(idx, e.theft_share)
         take_group_funds(w, thieves)
