@@ -89,13 +89,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=120, help="runs of the main sample")
     parser.add_argument("--scale", type=float, default=10.0, help="scale of the main samples")
     args = parser.parse_args(argv)
+    if args.runs < 2 or not args.scale > 0:
+        parser.error(
+            f"--runs must be at least 2 and --scale above 0 (got {args.runs}, {args.scale})"
+        )
     if args.mode == "save":
         saved = {"runs": args.runs, "scale": args.scale, "data": sample(args.runs, 0, args.scale)}
         write_json(saved, args.file)
         return 0
-    saved = json.loads(args.file.read_text())
-    after = sample(saved["runs"], CHECK_SEEDS, saved["scale"])
-    found = compare(saved["data"], after)
+    try:
+        saved = json.loads(args.file.read_text())
+        runs, scale, before = saved["runs"], saved["scale"], saved["data"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        parser.error(f"{args.file}: not samples written by 'save' ({type(exc).__name__}: {exc})")
+    after = sample(runs, CHECK_SEEDS, scale)
+    found = compare(before, after)
     level = LEVEL / len(found)
     print(f"{len(found)} statistics; each must have p >= {level:.2e}")
     for p, key, a, b in found[:12]:

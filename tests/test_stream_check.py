@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from regroup.config.scenario import with_overrides
 
 from benchmarks import stream
@@ -29,3 +30,17 @@ def test_the_same_code_passes_and_a_changed_rule_fails(tmp_path, monkeypatch, ca
     monkeypatch.setattr(stream, "samples", changed)
     assert stream.main(["check", str(file)]) == 1
     assert "statistics differ" in capsys.readouterr().out
+
+
+def test_bad_arguments_and_files_are_refused_by_name(tmp_path, capsys):
+    missing, broken = tmp_path / "missing.json", tmp_path / "broken.json"
+    broken.write_text('{"runs": 12}')
+    for argv, named in (
+        (["check", str(missing)], "missing.json"),
+        (["check", str(broken)], "broken.json"),
+        (["save", str(tmp_path / "x.json"), "--runs", "1"], "--runs"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            stream.main(argv)
+        assert exit_.value.code == 2 and named in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
