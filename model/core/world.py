@@ -286,11 +286,11 @@ class World:
             out[j] = rng.integers(0, high[j] if k is None else high)
         return out
 
-    def chance(self, idx: np.ndarray, p) -> np.ndarray:
-        """The subset of ``idx`` for which an event of probability ``p`` happens."""
-        if len(idx) == 0:
-            return idx
-        return idx[self.rng.random(len(idx)) < p]
+    def chance(self, idx: np.ndarray, p: float) -> np.ndarray:
+        """The subset of ``idx`` (in its order) to whom an event of probability ``p`` happens,
+        each independently: :meth:`few_of` over them (for a probability per person, thin
+        those picked at the highest)."""
+        return idx[self.few_of(len(idx), p)]
 
     def table(self, table: BaseModel, local: float | None = None) -> np.ndarray:
         """A per-role or per-region parameter table as an array indexed by code.

@@ -243,17 +243,17 @@ def step(w: World) -> None:
     if f == 0.0:
         return
     t, pop = w.t, w.pop
-    # each a share of a group, drawn as how many, then who (few_of: no draw per member)
+    # each a share of a group (w.chance: how many, then who; no draw per member)
     active = pop.where(State.ACTIVE, t=t)
-    overrun(w, active[w.few_of(len(active), f)])
+    overrun(w, w.chance(active, f))
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
     rest = _local_loyal_fighters(w, active)
-    withdrawn = rest[w.few_of(len(rest), withdrawal_share(w))]
+    withdrawn = w.chance(rest, withdrawal_share(w))
     underground(w, withdrawn)
     w.count("withdrawn", len(withdrawn))
 
     prisoners = pop.where(State.GROUP_PRISON, t=t)
-    held = prisoners[w.few_of(len(prisoners), f)]
+    held = w.chance(prisoners, f)
     if len(held):
         left = execute(w, held)
         leave_territory(w, left)

@@ -220,13 +220,13 @@ def step(w: World) -> None:
     # the insurgency; the others may drift into crime if exposed
     hiding = pop.where(*HIDING_STATES, t=t)
     local = _still_in(hiding, pop.state, _HIDING_LOCAL_BIT)
-    killed = _happening(w, local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
+    killed = w.chance(local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
     pop.move(killed, State.DEAD, t)
     w.count("killed_in_insurgency", len(killed))
 
     hiding = _still_in(hiding, pop.state, _HIDING_BITS)  # the dead left out
     broke_below = as_compared(h.living_cost_usd, pop.funds)
-    tempted = _happening(w, hiding, h.crime_drift)  # drift if exposed
+    tempted = w.chance(hiding, h.crime_drift)  # drift if exposed
     drifted = _exposed(tempted, pop.documents, pop.region, pop.funds, broke_below)
     pop.move(drifted, State.CRIMINAL, t)
 
@@ -254,14 +254,6 @@ def _caught(w: World, h: Hiding) -> np.ndarray:
         picks, thin, highest, w.t, pop.state, pop.entered, pop.place, pop.known, pop.monitored,
         pop.ideology, extremist_from, sharing, gain, *rates,
     )  # fmt: skip
-
-
-def _happening(w: World, rows: np.ndarray, p: float) -> np.ndarray:
-    """The rows of ``rows`` to whom an event of probability ``p`` happens this month, each
-    independently (as ``w.chance``), in their order: a rare event over many people, so how
-    many is one binomial draw and who a uniform sample of that many (``World.few_of``), not
-    a draw each."""
-    return rows[w.few_of(len(rows), p)]
 
 
 # Compiled passes over the people each rule is about.

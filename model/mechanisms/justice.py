@@ -148,17 +148,17 @@ def step(w: World) -> None:
     j, t, pop = w.group(Justice), w.t, w.pop
     held = pop.where(State.DETAINED, t=t)
     if len(held):
-        # foreigners are sent home, a rare event (few_of: no draw for each): those caught at
+        # foreigners are sent home, a rare event (w.chance: no draw for each): those caught at
         # the border by deportation; the others by their region's repatriation, drawn for the
         # few reached at the largest region's probability, then thinned to their own
         border, foreign, camp = _in_custody(held.view(np.uint64), pop.custody, pop.region)
         repatriation = w.table(j.repatriation, local=0.0)
         most = float(repatriation.max())
-        deported = border[w.few_of(len(border), 1.0 / j.deportation_months)]
-        reached = foreign[w.few_of(len(foreign), most)]
+        deported = w.chance(border, 1.0 / j.deportation_months)
+        reached = w.chance(foreign, most)
         repatriated = reached[w.draw(len(reached)) * most < repatriation[pop.region[reached]]]
         arrive_home(w, np.sort(np.concatenate((deported, repatriated))))
-        released = camp[w.few_of(len(camp), j.camp_release)]
+        released = w.chance(camp, j.camp_release)
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
 

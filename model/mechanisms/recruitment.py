@@ -389,7 +389,7 @@ def public_defections(w: World, now: Census | None = None) -> None:
     # lifts the deterrence most), then thinned to each one's own where the lever varies
     voice = w.coverage("defector_voice")
     most = r.speak_rate * (1.0 - r.legal_deterrence * (1.0 - float(voice.max())))
-    speak = idx[w.few_of(len(idx), most)]
+    speak = w.chance(idx, most)
     if len(speak) and voice.min() != voice.max():
         deterred = r.legal_deterrence * (1.0 - w.coverage_of("defector_voice", speak))
         speak = speak[w.draw(len(speak)) * most < r.speak_rate * (1.0 - deterred)]
