@@ -158,7 +158,13 @@ def membership(kind: type[IntEnum], *codes: int) -> np.ndarray:
     return table
 
 
+# The sets above as tables by code (``membership``) and, for compiled bit tests, as bits.
 FIGHTING = membership(Role, *FIGHTING_ROLES)
 FIGHTING_BITS = code_bits(*FIGHTING_ROLES)  # the same as an integer's bits (compiled bit tests)
+COMMANDING = membership(Role, *COMMAND_ROLES)
+COMMAND_BITS = code_bits(*COMMAND_ROLES)
+CIVILIAN = membership(Role, *CIVILIAN_ROLES)
+FREE = membership(State, *FREE_STATES)
+FREE_BITS = code_bits(*FREE_STATES)
 IN_CONFLICT = membership(Place, *CONFLICT_PLACES)
 IN_THE_REGION = membership(Place, *THE_REGION)

@@ -13,7 +13,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.population import Rows
-from regroup.core.states import FREE_STATES, Disposition, code_bits
+from regroup.core.states import FREE_BITS, Disposition
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -117,7 +117,6 @@ class FreeRows(Rows):
     FIELDS = {**Rows.FIELDS, "tied": np.uint8}
 
 
-FREE = code_bits(*FREE_STATES)  # the free states as bits (bit ``code`` each)
 DISTURBED = int(Disposition.DISTURBED)
 
 
@@ -130,7 +129,7 @@ def _own_bits(  # pragma: no cover - compiled
     """For each row ``i < n``: ``inside[i]``, free, and ``own[i]``, bit 1 free, bit 2 free
     extremist, bit 4 free dedicated (0 for the others)."""
     for i in range(n):
-        free = (FREE >> np.int64(state[i])) & 1
+        free = (FREE_BITS >> np.int64(state[i])) & 1
         extremist = np.int64(ideology[i] >= extremist_from)
         dedicated = extremist & np.int64(loyalty[i] >= loyal_from)
         inside[i] = free

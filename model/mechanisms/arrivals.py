@@ -16,7 +16,7 @@ from numba import njit
 from regroup.core import ties as tie_kinds
 from regroup.core.population import appended
 from regroup.core.states import (
-    COMMAND_ROLES,
+    COMMANDING,
     FAMILY_ROLES,
     FIGHTING_ROLES,
     FOREIGN_REGIONS,
@@ -33,7 +33,7 @@ from regroup.mechanisms.demography import schedule_children
 if TYPE_CHECKING:
     from regroup.core.world import World
 
-IN_FAMILY, COMMANDING = membership(Role, *FAMILY_ROLES), membership(Role, *COMMAND_ROLES)
+IN_FAMILY = membership(Role, *FAMILY_ROLES)
 IN_UNITS = membership(Role, *FIGHTING_ROLES, Role.SETTLER)  # fighters and settlers
 OUTPUTS = {
     "arrived_foreign": Output(PERSONS, "Foreign recruits who arrived.", flow=True),

@@ -21,13 +21,11 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
 from regroup.core.population import marked
 from regroup.core.states import (
-    CIVILIAN_ROLES,
+    CIVILIAN,
     FIGHTING_BITS,
     Custody,
     Region,
-    Role,
     State,
-    membership,
 )
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import insurgency, prison
@@ -38,7 +36,6 @@ from regroup.mechanisms.security import execute
 if TYPE_CHECKING:
     from regroup.core.world import World
 
-TO_CAMP = membership(Role, *CIVILIAN_ROLES)
 # codes as plain ints: NumPy compares an array with an IntEnum member 4x slower
 ACTIVE, LOCAL = int(State.ACTIVE), int(Region.LOCAL)
 OUTPUTS = {
@@ -284,7 +281,7 @@ def _fates(  # pragma: no cover - compiled
         elif u_taken[j] < captured:
             taken[b] = i
             b += 1
-            if TO_CAMP[r]:
+            if CIVILIAN[r]:
                 to_camp[c] = i
                 c += 1
             else:

@@ -20,13 +20,12 @@ from regroup.config.fields import (
     table,
 )
 from regroup.core.population import NOBODY, Field
-from regroup.core.states import CIVILIAN_ROLES, Role, State, membership
+from regroup.core.states import CIVILIAN, Role, State
 from regroup.core.world import as_compared
 
 if TYPE_CHECKING:
     from regroup.core.world import World
 
-CIVILIAN = membership(Role, *CIVILIAN_ROLES)
 FIELDS = {"wish": Field(np.float32)}  # the wish to leave, 0-1
 ACTIVE = int(State.ACTIVE)
 

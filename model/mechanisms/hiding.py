@@ -13,9 +13,9 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.states import (
-    COMMAND_ROLES,
+    COMMAND_BITS,
     CONFLICT_PLACES,
-    FREE_STATES,
+    FREE_BITS,
     HIDING_STATES,
     Region,
     State,
@@ -262,8 +262,6 @@ _HIDING_LOCAL_BIT = code_bits(State.HIDING_LOCAL)
 _SOUGHT_BITS = code_bits(*SOUGHT)
 _WATCHED_BITS = code_bits(*WATCHED)
 _HIDING_BITS = code_bits(*HIDING_STATES)  # a set of codes as an integer's bits
-_FREE_BITS = code_bits(*FREE_STATES)
-_COMMAND_BITS = code_bits(*COMMAND_ROLES)
 _CRIMINAL_BIT = 1 << int(State.CRIMINAL)
 _LOCAL = int(Region.LOCAL)
 _CONFLICT_BITS = code_bits(*CONFLICT_PLACES)
@@ -406,7 +404,7 @@ def _spend(state, role, funds, n, living, support, income):  # pragma: no cover 
     for i in range(n):
         s = np.int64(state[i])
         hiding = np.float32((_HIDING_BITS >> s) & 1)
-        command = np.float32((_FREE_BITS >> s) & (_COMMAND_BITS >> np.int64(role[i])) & 1)
+        command = np.float32((FREE_BITS >> s) & (COMMAND_BITS >> np.int64(role[i])) & 1)
         criminal = np.float32((_CRIMINAL_BIT >> s) & 1)
         left = funds[i] - (living * hiding + support * command)
         funds[i] = (left if not left < 0 else np.float32(0.0)) + income * criminal

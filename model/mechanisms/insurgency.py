@@ -40,17 +40,16 @@ from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import Field, appended
 from regroup.core.states import (
-    COMMAND_ROLES,
+    COMMAND_BITS,
+    COMMANDING,
     FIGHTING,
-    FREE_STATES,
-    IN_THE_REGION,
+    FIGHTING_BITS,
+    FREE_BITS,
     THE_REGION,
     Custody,
     Place,
-    Role,
     State,
     code_bits,
-    membership,
 )
 from regroup.core.world import INDEX, PERSONS, USD, Output, as_compared
 from regroup.mechanisms import prison
@@ -63,7 +62,6 @@ if TYPE_CHECKING:
     from regroup.core.world import World
 
 N_PLACES = len(Place)
-COMMANDING = membership(Role, *COMMAND_ROLES)
 NO_CELL = -1
 FIELDS = {"insurgent_cell": Field(np.int32, NO_CELL)}  # the cell joined last (-1: none)
 OUTPUTS = {
@@ -219,15 +217,8 @@ class Insurgency(Strict):
 
 
 # ----------------------------------------------------------------------------- definitions
-def bits(table: np.ndarray) -> int:
-    """A membership table (:func:`membership`) as the bits of an integer (bit ``code`` set for
-    each code in it), for branch-free tests in compiled code."""
-    return code_bits(*np.flatnonzero(table))
-
-
-IN_GROUP = bits(membership(State, State.ACTIVE, State.REMOBILISED))  # territory or a cell
-FREE, FIGHTERS, COMMAND = bits(membership(State, *FREE_STATES)), bits(FIGHTING), bits(COMMANDING)
-REGION = bits(IN_THE_REGION)
+IN_GROUP = code_bits(State.ACTIVE, State.REMOBILISED)  # in the territory or a cell
+REGION = code_bits(*THE_REGION)
 assert THE_REGION == (0, 1), "the cells' kernels count Iraq and Syria as places 0 and 1"
 REMOBILISED, DEAD = int(State.REMOBILISED), int(State.DEAD)
 
@@ -492,8 +483,8 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma
     for i in range(n):
         s = np.int64(state[i])
         in_group = (IN_GROUP >> s) & 1
-        member = in_group | ((FREE >> s) & 1 & np.int64(loyalty[i] >= loyal_from))
-        fighter = in_group & ((FIGHTERS >> np.int64(role[i])) & 1)
+        member = in_group | ((FREE_BITS >> s) & 1 & np.int64(loyalty[i] >= loyal_from))
+        fighter = in_group & ((FIGHTING_BITS >> np.int64(role[i])) & 1)
         code[i] = np.int64(place[i]) * 4 + fighter * 2 + member
     tally = np.zeros((4, N_PLACES * 4), dtype=np.int64)
     for i in range(n):
@@ -518,8 +509,8 @@ def _commands(i, state, role, loyalty, loyal_from):  # pragma: no cover - compil
     """1 if row ``i`` commands where it is (free, of a commanding role and loyal), else 0
     (branch-free)."""
     return (
-        (FREE >> np.int64(state[i]))
-        & (COMMAND >> np.int64(role[i]))
+        (FREE_BITS >> np.int64(state[i]))
+        & (COMMAND_BITS >> np.int64(role[i]))
         & 1
         & np.int64(loyalty[i] >= loyal_from)
     )
@@ -534,7 +525,7 @@ def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from):  # pragma:
         out[k] = i
         k += (
             (REGION >> np.int64(place[i]))
-            & (FIGHTERS >> np.int64(role[i]))
+            & (FIGHTING_BITS >> np.int64(role[i]))
             & 1
             & np.int64(loyalty[i] >= loyal_from)
         )

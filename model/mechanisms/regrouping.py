@@ -29,8 +29,8 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field, Rows
 from regroup.core.states import (
-    COMMAND_ROLES,
-    FREE_STATES,
+    COMMANDING,
+    FREE,
     OTHER_THEATRES,
     Place,
     Region,
@@ -250,8 +250,6 @@ def _tally(linked, state, role, region, imprisoned):  # pragma: no cover - compi
     return by_state, by_role, by_region, by_imprisoned
 
 
-IS_FREE = membership(State, *FREE_STATES)
-IS_COMMAND = membership(Role, *COMMAND_ROLES)
 MINOR, WOMAN = int(Role.MINOR), int(Role.WOMAN)
 HIDING_ABROAD, REMOBILISED = int(State.HIDING_ABROAD), int(State.REMOBILISED)
 
@@ -270,7 +268,7 @@ def sort_rows(
     )
     return _sort_rows(
         pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
-        loyalty, skill, funds, rows.inside, rows.position, IS_FREE, IS_COMMAND, IN_OTHER_THEATRE,
+        loyalty, skill, funds, rows.inside, rows.position, FREE, COMMANDING, IN_OTHER_THEATRE,
         w.t, w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),

@@ -35,10 +35,10 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import NOBODY, Field
-from regroup.core.states import Place, Region, Role, State
+from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
 from regroup.core.world import PERSONS, Output, as_compared
-from regroup.mechanisms.insurgency import Roster, bits, in_places
-from regroup.mechanisms.regrouping import IN_OTHER_THEATRE, territory_gone
+from regroup.mechanisms.insurgency import Roster, in_places
+from regroup.mechanisms.regrouping import territory_gone
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -47,7 +47,7 @@ FIELDS = {"affiliated": Field(np.bool_)}  # tied into an affiliate's network on 
 WOMAN, MINOR = int(Role.WOMAN), int(Role.MINOR)
 RELEASED, REMOBILISED = int(State.RELEASED), int(State.REMOBILISED)
 LIBYA, AFGHANISTAN = int(Place.LIBYA), int(Place.AFGHANISTAN)
-OTHER_THEATRES = bits(IN_OTHER_THEATRE)
+IN_OTHER_THEATRES = code_bits(*OTHER_THEATRES)  # Libya and Afghanistan, as bits
 OUTPUTS = {
     "theatre_travellers": Output(
         PERSONS, "Members who travelled to another theatre, by destination.", flow=True, by="place"
@@ -201,7 +201,7 @@ def attrition(w: World) -> None:
     ``theatres.death``."""
     pop = w.pop
     if pop.count(State.REMOBILISED):  # (nobody before the insurgency)
-        idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, OTHER_THEATRES)
+        idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_OTHER_THEATRES)
     else:
         idx = NOBODY
     killed = w.chance(idx, w.group(Theatres).death)

@@ -12,7 +12,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.population import Rows
-from regroup.core.states import FREE_STATES, Role, State, code_bits
+from regroup.core.states import FREE_BITS, FREE_STATES, Role, State, code_bits
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -77,7 +77,6 @@ class Parts(Rows):
     ties are asked about, ``own`` holds each person's part (pupil, trainer)."""
 
 
-FREE = code_bits(*FREE_STATES)  # the states as bits (bit ``code`` each)
 AROUND = code_bits(*TRAINERS)
 MINOR = int(Role.MINOR)
 PUPIL, TRAINER = 1, 2  # the bits of a part
@@ -109,7 +108,7 @@ def _parts(  # pragma: no cover - compiled
     for i in range(n):
         s = np.int64(state[i])
         pupil = (
-            ((FREE >> s) & 1)
+            ((FREE_BITS >> s) & 1)
             & np.int64(role[i] == MINOR)
             & np.int64(t - birth[i] >= fighting_age_months)
         )
@@ -119,7 +118,7 @@ def _parts(  # pragma: no cover - compiled
             & np.int64(loyalty[i] >= loyal_from)
             & np.int64(skill[i] >= qualified_from)
         )
-        inside[i] = ((FREE >> s) & 1) if all_free else pupil | trainer
+        inside[i] = ((FREE_BITS >> s) & 1) if all_free else pupil | trainer
         part[i] = pupil | (trainer << 1)
         pupils += pupil
     return pupils
