@@ -12,7 +12,7 @@ from conftest import SHORT_END, Trace
 from regroup.config.fields import month_index
 from regroup.core import ties as tie_kinds
 from regroup.core.model import RegroupModel
-from regroup.core.states import Custody, Region, Role, State
+from regroup.core.states import Custody, Disposition, Region, Role, State, membership
 from regroup.mechanisms import (
     combat,
     demography,
@@ -20,6 +20,7 @@ from regroup.mechanisms import (
     hiding,
     justice,
     prison,
+    recruitment,
     regrouping,
     security,
 )
@@ -426,3 +427,25 @@ def test_fields_and_outputs_are_declared_once_with_a_unit():
             outputs.add(name)
     m = RegroupModel()
     assert set(m.pop.fields) == fields and set(vars(m.series)) == outputs
+
+
+def test_the_roster_of_would_be_speakers_misses_nobody(fresh_model, monkeypatch):
+    """recruitment keeps a roster of the disillusioned (fed by escape, the one rule that
+    makes people so, and by new rows) instead of a pass over every row. Each month its
+    answer must be the pass's: disillusioned, in a state they can be heard from, not yet
+    spoken. A rule that set a disposition without feeding the roster would fail this."""
+    can_speak = membership(State, *recruitment.SPEAKERS)
+    answered = []
+    look = recruitment.speakers
+
+    def checked(w):
+        got = look(w)
+        pop, n = w.pop, w.pop.n
+        wanted = (pop.disposition[:n] == Disposition.DISILLUSIONED) & ~pop.spoke[:n]
+        assert np.array_equal(got, np.flatnonzero(wanted & can_speak.take(pop.state[:n]))), w.t
+        answered.append(len(got))
+        return got
+
+    monkeypatch.setattr(recruitment, "speakers", checked)
+    fresh_model().run()
+    assert len(answered) > 100 and sum(answered) > 0
