@@ -391,6 +391,23 @@ def test_no_regroup_event_while_the_group_holds_territory(fresh_model):
     assert m.regroup_month is None
 
 
+def test_the_territory_counts_as_lost_only_after_the_group_held_it(fresh_model):
+    """Before the group took territory (its control is below the threshold at the start too)
+    nothing that needs the territory lost may start: no regrouping, cells, travel abroad or
+    rejoining in the first months."""
+    m = fresh_model()
+    s, below = m.world.schedule, m.world.lost_below
+    lost = []
+    for t in range(m.months):
+        m.t = t
+        lost.append(m.world.territory_lost)
+    lost = np.array(lost)
+    peak = np.maximum.accumulate(s.control)
+    assert s.control[0] < below and not lost[0]  # not yet taken: not lost
+    assert np.array_equal(lost, (s.control < below) & (peak >= below))
+    assert lost.any() and not lost[s.control >= below].any()
+
+
 # ----------------------------------------------------------------------------- ownership
 
 

@@ -217,8 +217,11 @@ class World:
 
     @property
     def territory_lost(self) -> bool:
-        """Whether the group counts as having lost its territory this month."""
-        return self.schedule.control[self.t] < self.lost_below
+        """Whether the group has lost its territory this month after holding it: its control
+        is below ``regroup.territory_lost_below`` and its peak so far reached that (not in the
+        first months, before the group took any)."""
+        t, s = self.t, self.schedule
+        return s.control[t] < self.lost_below <= s.control[t] + s.loss[t]
 
     def extremist(self, ideology: np.ndarray) -> np.ndarray:
         """Boolean per value: the ideology of an extremist (``regroup.ideology_threshold``)."""

@@ -53,7 +53,6 @@ from regroup.core.states import (
 )
 from regroup.core.world import INDEX, PERSONS, USD, Output, as_compared
 from regroup.mechanisms import prison
-from regroup.mechanisms.regrouping import territory_gone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -463,7 +462,7 @@ def counter_insurgency(w: World) -> np.ndarray:
 def step(w: World) -> None:
     if w.schedule.loss[w.t] > 0:  # some territory lost since the peak: areas to operate in
         join(w)
-    if territory_gone(w):  # held, then lost
+    if w.territory_lost:  # held, then lost
         prison_breaks(w)
     fund(w, counter_insurgency(w))
     members, fighters = members_and_fighters_by_place(w)

@@ -211,14 +211,6 @@ def memory(w: World) -> Pools:
     return w.memory(Pools)
 
 
-def territory_gone(w: World) -> bool:
-    """Whether the territory is lost this month (``World.territory_lost``) after the group
-    held it (its peak so far reached ``regroup.territory_lost_below``): not in the first
-    months, before the group took any."""
-    t, s = w.t, w.schedule
-    return w.territory_lost and s.control[t] + s.loss[t] >= w.lost_below
-
-
 def composition(w: World) -> Composition:
     """The connected pool's composition by month (see :class:`Composition`)."""
     c = w.memory(Composition)
@@ -363,7 +355,7 @@ def step(w: World) -> None:
     pools.largest_anchor = int(largest_anchor)
     largest = out.persons("largest_pool", size)
     pools.momentum = largest / g.critical_mass
-    if pools.regroup_month is None and largest >= g.critical_mass and territory_gone(w):
+    if pools.regroup_month is None and largest >= g.critical_mass and w.territory_lost:
         pools.regroup_month = t
         pools.regroup_place = int(where)  # the place whose potential crossed
 

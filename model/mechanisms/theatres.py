@@ -1,7 +1,7 @@
 """Travel to other theatres (issue 10; seed 003: "any piece of land from the Middle East to
 the Philippines will do").
 
-Once the group has held and lost its territory (``regrouping.territory_gone``), each month
+Once the group has held and lost its territory (``World.territory_lost``), each month
 dedicated fighters (ideology and loyalty at or above their thresholds; not women, minors
 only of fighting age) who are free and hiding — locally in Iraq or Syria, or abroad — travel
 to another theatre with probability ``theatres.travel_rate``; dedicated fighters released
@@ -38,7 +38,6 @@ from regroup.core.population import NOBODY, Field
 from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms.insurgency import Roster, in_places
-from regroup.mechanisms.regrouping import territory_gone
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -232,7 +231,7 @@ def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
 
 def step(w: World) -> None:
     attrition(w)
-    if not territory_gone(w):
+    if not w.territory_lost:
         return
     going = travellers(w)
     if len(going) == 0:
