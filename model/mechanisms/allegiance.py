@@ -121,7 +121,10 @@ DISTURBED = int(Disposition.DISTURBED)
 
 
 # Sequential, branch-free passes over every row: faster here than gathering the free (a
-# third of the rows) by index.
+# third of the rows) by index. A choice per row is a blend (``x * c + y * (1 - c)``, exact for
+# finite values), not ``x if c else y``: with the free spread at random over the rows, a
+# branch mispredicts and stops the compiler's vectorisation; so does float64 arithmetic on
+# the float32 values (the parameters are converted once).
 @njit(cache=True)
 def _own_bits(  # pragma: no cover - compiled
     state, ideology, loyalty, n, extremist_from, loyal_from, inside, own
@@ -156,23 +159,27 @@ def _reinforce(  # pragma: no cover - compiled
     pulled toward 1 by a tie to a free extremist (ideology) or dedicated member (loyalty,
     also by the brand, worth ``brand_pull``), less for the disturbed; else decaying
     (``src``-``dst``: the ties between two free people; ``tied``: scratch bytes per row,
-    zero on entry and on return). The same arithmetic, in the same order and precision, as
-    the NumPy expressions it replaced (results are bit-identical)."""
+    zero on entry and on return). The NumPy expressions it replaced, in the same order, but
+    in float32 (the values' own precision) instead of float64."""
     for e in range(len(src)):  # the own bits of the free one is tied to
         s, d = src[e], dst[e]
         tied[s] |= own[d]
         tied[d] |= own[s]
-    one = np.float32(1.0)
-    for k in range(n):  # computed for everyone, kept for the free
-        reach = disturbed_factor if disposition[k] == DISTURBED else 1.0
-        to_extremist = np.float64((tied[k] >> 1) & 1)  # 1.0 if tied to a free extremist
-        to_dedicated = np.float64((tied[k] >> 2) & 1)  # 1.0 if tied to a dedicated member
-        tied[k] = 0
+    one, zero = np.float32(1.0), np.float32(0.0)  # in float32, as the values are stored
+    reached, reinforced = np.float32(disturbed_factor), np.float32(tie_reinforcement)
+    brand, ideology_loss = np.float32(brand_pull), np.float32(ideology_decay)
+    loyalty_loss = np.float32(loyalty_decay)
+    for k in range(n):  # computed for everyone, kept for the free (blends, see above)
+        disturbed = np.float32(disposition[k] == DISTURBED)
+        reach = reached * disturbed + one * (one - disturbed)
+        to_extremist = np.float32((tied[k] >> 1) & 1)  # 1 if tied to a free extremist
+        to_dedicated = np.float32((tied[k] >> 2) & 1)  # 1 if tied to a dedicated member
         i, lo = ideology[k], loyalty[k]
-        i_new = i + reach * tie_reinforcement * to_extremist * (one - i)
-        i_new -= ideology_decay * (1.0 - to_extremist)
-        pull = reach * (tie_reinforcement * to_dedicated + brand_pull)
-        lo_new = lo + pull * (one - lo) - loyalty_decay * (1.0 - to_dedicated)
-        free = own[k] & 1
-        ideology[k] = min(max(i_new, 0.0), 1.0) if free else i  # np.clip(., 0, 1), -0.0 too
-        loyalty[k] = min(max(lo_new, 0.0), 1.0) if free else lo
+        i_new = i + reach * reinforced * to_extremist * (one - i)
+        i_new -= ideology_loss * (one - to_extremist)
+        pull = reach * (reinforced * to_dedicated + brand)
+        lo_new = lo + pull * (one - lo) - loyalty_loss * (one - to_dedicated)
+        free = np.float32(own[k] & 1)
+        ideology[k] = min(max(i_new, zero), one) * free + i * (one - free)  # np.clip(., 0, 1)
+        loyalty[k] = min(max(lo_new, zero), one) * free + lo * (one - free)
+    tied[:n] = 0
