@@ -254,18 +254,33 @@ class Population:
         given)."""
         if len(idx) == 0:  # most moves of a month are of nobody; skip the writes
             return
-        idx = np.asarray(idx)
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"Population.move takes row indices, not {idx.dtype} values")
-        idx = idx.astype(np.intp, copy=False)
+        if type(idx) is not np.ndarray or idx.dtype != INDEX:  # most are row indices already
+            idx = np.asarray(idx)
+            if idx.dtype.kind not in "iu":
+                raise TypeError(f"Population.move takes row indices, not {idx.dtype} values")
+            idx = idx.astype(np.intp, copy=False)
         if place is not None:
             self.place[idx] = place
         if self._groups is not None:
             self._moved.append(idx)
             self._moved_count += len(idx)
-        _move(
+        move_rows(
             idx, int(state), t, int(custody), self.state, self.entered, self.custody, self._counts
         )
+
+    def moved(self, idx: np.ndarray) -> None:
+        """Note the rows ``idx`` (row indices as ``np.intp``) as moved: for a compiled kernel
+        that moved them itself with :func:`move_rows` (given :attr:`counts_by_state`), which
+        saves a rule :meth:`move`'s call."""
+        if self._groups is not None and len(idx):
+            self._moved.append(idx)
+            self._moved_count += len(idx)
+
+    @property
+    def counts_by_state(self) -> np.ndarray:
+        """People per state (indexed by code), kept up to date by :meth:`add` and :meth:`move`:
+        for a compiled kernel that moves rows with :func:`move_rows` (then :meth:`moved`)."""
+        return self._counts
 
 
 class Rows:
@@ -303,10 +318,14 @@ def _wanted(states: tuple[State, ...]) -> int:
     return _WANTED[states]
 
 
+INDEX = np.dtype(np.intp)  # the type of the row indices that move() keeps
+
+
 @njit(cache=True)
-def _move(idx, new, t, custody, state, entered, custody_of, counts):  # pragma: no cover
+def move_rows(idx, new, t, custody, state, entered, custody_of, counts):  # pragma: no cover
     """Rows ``idx`` (repeats allowed) into state ``new`` since month ``t``, with ``custody``;
-    ``counts`` (people per state) follows."""
+    ``counts`` (people per state) follows. :meth:`Population.move`'s writes, for a compiled
+    rule that moves people itself (then :meth:`Population.moved`)."""
     for i in idx:
         counts[state[i]] -= 1
         state[i] = new

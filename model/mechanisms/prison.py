@@ -14,7 +14,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field, Rows
+from regroup.core.population import NOBODY, Field, Rows, move_rows
 from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
 from regroup.core.world import PERSONS, Output
 
@@ -163,34 +163,41 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     """Imprison ``idx`` in the region (DETAINED) or at home (PRISON_HOME) with a sentence."""
     if len(idx) == 0:
         return
-    p, pop, t = w.group(Prison), w.pop, w.t
-    years = p.sentence_home_years if home else p.sentence_region_years
-    low, span = float(years.low), float(years.high) - float(years.low)
-    state = State.PRISON_HOME if home else State.DETAINED
-    cells = max(1, (pop.count(state) + len(idx)) // p.cell_size)
-    draw = w.draw(2 * len(idx))  # each one's sentence, then cell
-    kept = np.float32(1.0 - p.seizure_share)
+    inmates, pop = w.memory(Inmates), w.pop
+    terms = inmates.terms[home] if home in inmates.terms else inmates.admission(w, home)
+    rows = np.array(idx, dtype=np.intp)  # kept: the next step adds them to its inmates
     _admission(
-        idx, t, low, span, draw, cells, home, kept, pop.place, pop.home, pop.release, pop.cell,
-        pop.known, pop.ever_imprisoned, pop.funds,
+        rows, w.t, w.draw(2 * len(rows)), terms, pop.place, pop.home, pop.release, pop.cell,
+        pop.known, pop.ever_imprisoned, pop.funds, pop.state, pop.entered, pop.custody,
+        pop.counts_by_state,
     )  # fmt: skip
-    pop.move(idx, state, t, Custody.PRISON if not home else Custody.NONE)
-    w.memory(Inmates).admitted.append(idx.copy())  # the next step adds them to its inmates
+    pop.moved(rows)
+    inmates.admitted.append(rows)
+
+
+# the terms of an admission (Inmates.admission), as _admission reads them
+LOW, SPAN, CELL_SIZE, KEPT, HOME, STATE, CUSTODY = range(7)
 
 
 @njit(cache=True)
 def _admission(
-    idx, t, low, span, draw, cells, home, kept, place, home_place, release, cell_label, known,
-    ever, funds,
+    idx, t, draw, terms, place, home_place, release, cell_label, known, ever, funds, state,
+    entered, custody, counts,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """Admission of each ``idx[j]``: the month the sentence (uniform between ``low`` and
-    ``low + span`` years, from ``draw[j]``) ends; where held (``place``): the home country at
-    home, otherwise where caught in a conflict place (Iraq, Syria, another theatre), and a
-    local caught outside them is handed over to Iraq or Syria; one of that place's facility's
-    ``cells`` (uniform, from ``draw[k + j]``; cells never mix prisoners of two countries);
-    known; ``kept`` of their money left after the seizure. Everyone's values are read before
-    any is written, as NumPy's fancy indexing does when a row repeats."""
+    """Admission of each ``idx[j]`` on the ``terms`` of :meth:`Inmates.admission`: the month
+    the sentence (uniform between ``low`` and ``low + span`` years, from ``draw[j]``) ends;
+    where held (``place``): the home country at home, otherwise where caught in a conflict
+    place (Iraq, Syria, another theatre), and a local caught outside them is handed over to
+    Iraq or Syria; one of that place's facility's cells (as many as the prisoners in the
+    state with those admitted, per ``cell_size``, at least one; uniform, from
+    ``draw[k + j]``; cells never mix prisoners of two countries); known; ``kept`` of their
+    money left after the seizure; then moved into the prison's state and custody
+    (:func:`move_rows`, ``counts`` following). Everyone's values are read before any is
+    written, as NumPy's fancy indexing does when a row repeats."""
     k = len(idx)
+    low, span, home = terms[LOW], terms[SPAN], terms[HOME] != 0
+    kept, into, code = np.float32(terms[KEPT]), np.int64(terms[STATE]), np.int64(terms[CUSTODY])
+    cells = max(1, (counts[into] + k) // np.int64(terms[CELL_SIZE]))
     held_at = np.empty(k, dtype=place.dtype)
     left = np.empty(k, dtype=funds.dtype)
     for j in range(k):
@@ -206,6 +213,7 @@ def _admission(
         ever[i] = True
         funds[i] = left[j]
         place[i] = held_at[j]
+    move_rows(idx, into, t, code, state, entered, custody, counts)
 
 
 def isolation(w: World, idx: np.ndarray) -> np.ndarray:
@@ -262,6 +270,22 @@ class Inmates(Rows):
         self.rows = NOBODY
         self.admitted: list[np.ndarray] = []  # rows admitted since the last update
         self.seen = 0  # rows at the last update
+        self.terms: dict[bool, np.ndarray] = {}  # of an admission at home, in the region
+
+    def admission(self, w: World, home: bool) -> np.ndarray:
+        """The terms of an admission at home or in the region for the run (kept): the
+        sentence's lowest years and span, ``cell_size``, the share of money kept after the
+        seizure (a float32), whether at home, the state and custody of those admitted; as
+        one array for :func:`_admission`."""
+        p = w.group(Prison)
+        years = p.sentence_home_years if home else p.sentence_region_years
+        low, span = float(years.low), float(years.high) - float(years.low)
+        state = State.PRISON_HOME if home else State.DETAINED
+        custody = Custody.NONE if home else Custody.PRISON
+        kept = np.float32(1.0 - p.seizure_share)
+        terms = [low, span, p.cell_size, kept, home, state, custody]
+        self.terms[home] = np.array(terms, dtype=np.float64)
+        return self.terms[home]
 
     def update(self, pop: Population) -> np.ndarray:
         """Serving a sentence now, in increasing order: in a regional prison (not a camp or
