@@ -124,17 +124,38 @@ class Member(mesa.Agent):
         )
 
 
+class Grouping(NamedTuple):
+    """The rows grouped by state in ``month`` (:meth:`Population.group_by_state`), when there
+    were ``rows`` rows: those in state ``s`` are ``order[start[s]:start[s + 1]]``, in
+    increasing order (the dead not grouped); ``size``: the people per state then, ``then``:
+    each row's state then, ``left``: the moves out of each state until then, ``early``:
+    whether every row had entered its state before ``month``."""
+
+    month: int
+    rows: int
+    order: np.ndarray
+    start: np.ndarray
+    size: np.ndarray
+    then: np.ndarray
+    left: np.ndarray
+    early: bool
+
+
 class Population:
     """Growable per-person arrays; rows are never removed (the dead keep their row)."""
 
     def __init__(self, capacity: int = 1024, fields: dict[str, Field] | None = None) -> None:
         self.n = 0
-        # the rows grouped by state once a month (see where()): (month, rows, order, start,
-        # size, each row's state then), and the rows moved since (each move's indices)
-        self._groups: tuple | None = None
+        # the rows grouped by state once a month (see where()), and the rows moved since
+        # (each move's indices)
+        self._groups: Grouping | None = None
         self._moved: list[np.ndarray] = []
         self._moved_count = 0
-        self._counts = np.zeros(len(State), dtype=np.int64)  # rows in each state (count())
+        # per state: the rows in it (count()), and the moves out of it so far (a group is
+        # whole while none has left it since the grouping: see where())
+        self._tally = np.zeros((2, len(State)), dtype=np.int64)
+        self._counts = self._tally[PEOPLE]
+        self._latest = -ALWAYS  # the latest month a row entered its state
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
             setattr(self, name, np.full(capacity, f.initial, dtype=f.dtype))
@@ -160,6 +181,8 @@ class Population:
             getattr(self, name)[rows] = value
         self.n += count
         self._counts += np.bincount(self.state[rows], minlength=len(State))
+        if count:
+            self._latest = max(self._latest, int(self.entered[rows].max()))
         return np.arange(rows.start, rows.stop)
 
     def count(self, *states: State) -> int:
@@ -203,15 +226,16 @@ class Population:
         late = ALWAYS if t is None else t
         if self._groups is None:  # never grouped (a population outside a model's run)
             return _where(self.state, self.entered, wanted, late, self.n)
-        _, rows, order, start, size, then = self._groups
+        _, rows, order, start, size, then, left, early = self._groups
         much = self._much_moved()  # then one pass over every row is faster
         if t is not None or much:
             moved = NOBODY  # with t, those moved since the grouping entered in month t
         else:
             moved = self._moved_since()
         return _select(
-            order, start, size, then, moved, wanted, self.state, self.entered, late, self.n, much
-        )
+            order, start, size, then, moved, wanted, self.state, self.entered, late, self.n, much,
+            self._tally[LEFT], left, early or t is None,
+        )  # fmt: skip
 
     def _much_moved(self) -> bool:
         """Whether many rows (an eighth) have moved since the last grouping."""
@@ -230,16 +254,18 @@ class Population:
         grouping and the rows moved and added since, or from every row when many moved. The
         model does it first thing each month, so that the month's selections without ``t``
         merge in only this month's moves."""
-        if self._groups is not None and self._groups[0] == t:
+        if self._groups is not None and self._groups.month == t:
             return
         if self._groups is None or self._much_moved():
             order, start = _group_by_state(self.state, self.n, len(State))
         else:
-            _, rows, order, start, _, then = self._groups
-            moved = self._moved_since()
-            order, start = _update_groups(order, start, then, moved, self.state, rows, self.n)
-        size = self._counts.copy()
-        self._groups = (t, self.n, order, start, size, self.state[: self.n].copy())
+            g, moved = self._groups, self._moved_since()
+            order, start = _update_groups(
+                g.order, g.start, g.then, moved, self.state, g.rows, self.n
+            )
+        size, left, early = self._counts.copy(), self._tally[LEFT].copy(), self._latest < t
+        then = self.state[: self.n].copy()
+        self._groups = Grouping(t, self.n, order, start, size, then, left, early)
         self._moved, self._moved_count = [], 0
 
     def move(
@@ -264,23 +290,28 @@ class Population:
         if self._groups is not None:
             self._moved.append(idx)
             self._moved_count += len(idx)
+        if t > self._latest:
+            self._latest = t
         move_rows(
-            idx, int(state), t, int(custody), self.state, self.entered, self.custody, self._counts
+            idx, int(state), t, int(custody), self.state, self.entered, self.custody, self._tally
         )
 
-    def moved(self, idx: np.ndarray) -> None:
-        """Note the rows ``idx`` (row indices as ``np.intp``) as moved: for a compiled kernel
-        that moved them itself with :func:`move_rows` (given :attr:`counts_by_state`), which
-        saves a rule :meth:`move`'s call."""
+    def moved(self, idx: np.ndarray, t: int) -> None:
+        """Note the rows ``idx`` (row indices as ``np.intp``) as moved in month ``t``: for a
+        compiled kernel that moved them itself with :func:`move_rows` (given :attr:`tally`),
+        which saves a rule :meth:`move`'s call."""
         if self._groups is not None and len(idx):
             self._moved.append(idx)
             self._moved_count += len(idx)
+        if len(idx) and t > self._latest:
+            self._latest = t
 
     @property
-    def counts_by_state(self) -> np.ndarray:
-        """People per state (indexed by code), kept up to date by :meth:`add` and :meth:`move`:
-        for a compiled kernel that moves rows with :func:`move_rows` (then :meth:`moved`)."""
-        return self._counts
+    def tally(self) -> np.ndarray:
+        """Per state (indexed by code): the people in it (row PEOPLE) and the moves out of it
+        so far (row LEFT), kept up to date by :meth:`add` and :meth:`move`; for a compiled
+        kernel that moves rows with :func:`move_rows` (then :meth:`moved`)."""
+        return self._tally
 
 
 class Rows:
@@ -305,6 +336,7 @@ class Rows:
 
 
 EVERY_STATE = (1 << len(State)) - 1  # every state's bit
+PEOPLE, LEFT = 0, 1  # the rows of Population.tally
 LOCAL = int(Region.LOCAL)
 ALWAYS = 1 << 20  # a month after every month a member can have entered a state
 NOBODY = np.empty(0, dtype=np.intp)
@@ -322,16 +354,18 @@ INDEX = np.dtype(np.intp)  # the type of the row indices that move() keeps
 
 
 @njit(cache=True)
-def move_rows(idx, new, t, custody, state, entered, custody_of, counts):  # pragma: no cover
+def move_rows(idx, new, t, custody, state, entered, custody_of, tally):  # pragma: no cover
     """Rows ``idx`` (repeats allowed) into state ``new`` since month ``t``, with ``custody``;
-    ``counts`` (people per state) follows. :meth:`Population.move`'s writes, for a compiled
-    rule that moves people itself (then :meth:`Population.moved`)."""
+    ``tally`` (:attr:`Population.tally`: people per state, moves out of each) follows.
+    :meth:`Population.move`'s writes, for a compiled rule that moves people itself (then
+    :meth:`Population.moved`)."""
     for i in idx:
-        counts[state[i]] -= 1
+        tally[PEOPLE, state[i]] -= 1
+        tally[LEFT, state[i]] += 1
         state[i] = new
         entered[i] = t
         custody_of[i] = custody
-    counts[new] += len(idx)
+    tally[PEOPLE, new] += len(idx)
 
 
 @njit(cache=True)
@@ -513,15 +547,18 @@ def _by_state(rows, state, states):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _where_grouped(order, start, wanted, state, entered, t, rows, n):  # pragma: no cover
+def _where_grouped(order, start, wanted, whole, state, entered, t, rows, n):  # pragma: no cover
     """:func:`_where` for ``t`` from rows grouped by state when there were ``rows`` rows: each
-    wanted state's group, kept if still in that state since before ``t``, merged in order;
-    then the rows added since."""
+    wanted state's group, kept if still in that state since before ``t`` (all of it for the
+    states whose bit is set in ``whole``), merged in order; then the rows added since."""
     out = np.empty(0, dtype=np.intp)
     for s in range(len(start) - 1):
         if not (wanted >> s) & 1:
             continue
         group = order[start[s] : start[s + 1]]
+        if (whole >> s) & 1:
+            out = _merge(out, group.copy())
+            continue
         keep = np.empty(len(group), dtype=np.intp)
         k = 0
         for i in group:
@@ -537,10 +574,13 @@ def _where_grouped(order, start, wanted, state, entered, t, rows, n):  # pragma:
 
 @njit(cache=True)
 def _select(
-    order, start, size, then, moved, wanted, state, entered, t, n, much
+    order, start, size, then, moved, wanted, state, entered, t, n, much, left, left_then, early
 ):  # pragma: no cover - compiled
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
-    state's ``size``; ``then`` their states at the grouping): the wanted states' groups, the
+    state's ``size``; ``then`` their states at the grouping): the wanted states' groups (a
+    group is taken whole, without a look at its rows, when none has left the state since the
+    grouping, ``left`` the moves out of each state now and ``left_then`` at the grouping, and
+    all its rows had ``early`` entered it before ``t``), the
     rows of ``moved`` (repeats allowed) now wanted and in another state than ``then``, the
     rows added since; or, for the dead (not grouped), when the wanted states held more than
     half the rows, or when ``much`` has moved since the grouping, one pass over every row
@@ -552,7 +592,10 @@ def _select(
         total += ((wanted >> s) & 1) * size[s]
     if much or (wanted >> UNGROUPED) & 1 or 2 * total > rows:
         return _where(state, entered, wanted, t, n)
-    out = _where_grouped(order, start, wanted, state, entered, t, rows, n)
+    whole = 0
+    for s in range(len(size)):
+        whole |= np.int64(early and left[s] == left_then[s]) << s
+    out = _where_grouped(order, start, wanted, whole, state, entered, t, rows, n)
     extra = np.empty(len(moved), dtype=np.intp)
     k = 0
     for i in moved:

@@ -14,7 +14,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field, Rows, move_rows
+from regroup.core.population import NOBODY, PEOPLE, Field, Rows, move_rows
 from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
 from regroup.core.world import PERSONS, Output
 
@@ -169,9 +169,9 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     _admission(
         rows, w.t, w.draw(2 * len(rows)), terms, pop.place, pop.home, pop.release, pop.cell,
         pop.known, pop.ever_imprisoned, pop.funds, pop.state, pop.entered, pop.custody,
-        pop.counts_by_state,
+        pop.tally,
     )  # fmt: skip
-    pop.moved(rows)
+    pop.moved(rows, w.t)
     inmates.admitted.append(rows)
 
 
@@ -182,7 +182,7 @@ LOW, SPAN, CELL_SIZE, KEPT, HOME, STATE, CUSTODY = range(7)
 @njit(cache=True)
 def _admission(
     idx, t, draw, terms, place, home_place, release, cell_label, known, ever, funds, state,
-    entered, custody, counts,
+    entered, custody, tally,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Admission of each ``idx[j]`` on the ``terms`` of :meth:`Inmates.admission`: the month
     the sentence (uniform between ``low`` and ``low + span`` years, from ``draw[j]``) ends;
@@ -192,12 +192,12 @@ def _admission(
     state with those admitted, per ``cell_size``, at least one; uniform, from
     ``draw[k + j]``; cells never mix prisoners of two countries); known; ``kept`` of their
     money left after the seizure; then moved into the prison's state and custody
-    (:func:`move_rows`, ``counts`` following). Everyone's values are read before any is
-    written, as NumPy's fancy indexing does when a row repeats."""
+    (:func:`move_rows`; ``tally``: :attr:`Population.tally`). Everyone's values are read
+    before any is written, as NumPy's fancy indexing does when a row repeats."""
     k = len(idx)
     low, span, home = terms[LOW], terms[SPAN], terms[HOME] != 0
     kept, into, code = np.float32(terms[KEPT]), np.int64(terms[STATE]), np.int64(terms[CUSTODY])
-    cells = max(1, (counts[into] + k) // np.int64(terms[CELL_SIZE]))
+    cells = max(1, (tally[PEOPLE, into] + k) // np.int64(terms[CELL_SIZE]))
     held_at = np.empty(k, dtype=place.dtype)
     left = np.empty(k, dtype=funds.dtype)
     for j in range(k):
@@ -213,7 +213,7 @@ def _admission(
         ever[i] = True
         funds[i] = left[j]
         place[i] = held_at[j]
-    move_rows(idx, into, t, code, state, entered, custody, counts)
+    move_rows(idx, into, t, code, state, entered, custody, tally)
 
 
 def isolation(w: World, idx: np.ndarray) -> np.ndarray:
