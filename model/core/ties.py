@@ -464,19 +464,24 @@ def _refresh(  # pragma: no cover - compiled
             if before[src[i] if e & 1 else dst[i]]:
                 k = _take_out(i, pos, a_tie, a_src, a_dst, k)
             e = after[e]
-    for j in range(c):  # the people who joined: in with their remaining ties to people inside
+    # the people who joined: in with their remaining ties to people inside, a tie between
+    # two who joined when met from its smaller end (none of their ties was in the answer, and
+    # the ties cut are not alive: so ``pos`` need not be read, a cache miss)
+    for j in range(c):
         v = changed[j]
         if not inside[v]:
             continue
         for e in range(start[v], start[v + 1]) if v < people else range(0):
             u, i = other[e], index[e]
-            if inside[max(u, ~u)] and pos[i] == OUT:
+            w = max(u, ~u)
+            if inside[w] and alive[i] and (before[w] or w > v):
                 s, d = (v, u) if u >= 0 else (~u, v)
                 k = _put_in(i, s, d, pos, a_tie, a_src, a_dst, k)
         e = head[v]
         while e >= 0:
             i = e >> 1
-            if inside[src[i] if e & 1 else dst[i]] and pos[i] == OUT:
+            w = src[i] if e & 1 else dst[i]
+            if inside[w] and alive[i] and (before[w] or w > v):
                 k = _put_in(i, src[i], dst[i], pos, a_tie, a_src, a_dst, k)
             e = after[e]
     for i in range(last, m):  # added since
