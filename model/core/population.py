@@ -154,7 +154,7 @@ class Population:
         # per state: the rows in it (count()), and the moves out of it so far (a group is
         # whole while none has left it since the grouping: see where())
         self._tally = np.zeros((2, len(State)), dtype=np.int64)
-        self._counts = self._tally[PEOPLE]
+        self._counts, self._left = self._tally[PEOPLE], self._tally[LEFT]
         self._latest = -ALWAYS  # the latest month a row entered its state
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
@@ -221,18 +221,25 @@ class Population:
         dead, or for states that held most people, looks at every row once, which is faster
         than merging their groups.
         """
-        wanted = _wanted(states)
-        if t is not None:
-            self.group_by_state(t)
-        late = ALWAYS if t is None else t
-        if self._groups is None:  # never grouped (a population outside a model's run)
-            return _where(self.state, self.entered, wanted, late, self.n)
+        wanted = _WANTED[states] if states in _WANTED else _wanted(states)
         g = self._groups
-        much = self._much_moved()  # then one pass over every row is faster
-        moved = NOBODY if much else self._moved_since()
+        if t is None:
+            late = ALWAYS
+        else:
+            late = t
+            if g is None or g.month != t:
+                self.group_by_state(t)
+                g = self._groups
+        if g is None:  # never grouped (a population outside a model's run)
+            return _where(self.state, self.entered, wanted, late, self.n)
+        much = self._moved_count > self.n // 8  # then one pass over every row is faster
+        if much:
+            moved = NOBODY
+        else:
+            moved = self._moved[0] if len(self._moved) == 1 else self._moved_since()
         return _select(
             g.order, g.start, g.size, g.then, moved, t is None, wanted, self.state, self.entered,
-            late, self.n, much, self._tally[LEFT], g.left, g.early or t is None,
+            late, self.n, much, self._left, g.left, g.early or t is None,
         )  # fmt: skip
 
     def _much_moved(self) -> bool:
@@ -261,7 +268,7 @@ class Population:
             order, start = _update_groups(
                 g.order, g.start, g.then, moved, self.state, g.rows, self.n
             )
-        size, left, early = self._counts.copy(), self._tally[LEFT].copy(), self._latest < t
+        size, left, early = self._counts.copy(), self._left.copy(), self._latest < t
         then = self.state[: self.n].copy()
         self._groups = Grouping(t, self.n, order, start, size, then, left, early)
         self._moved, self._moved_count = [], 0
