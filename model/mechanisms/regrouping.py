@@ -30,7 +30,7 @@ from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field, Rows
 from regroup.core.states import (
     COMMANDING,
-    FREE,
+    FREE_BITS,
     OTHER_THEATRES,
     Place,
     Region,
@@ -260,7 +260,7 @@ def sort_rows(
     )
     return _sort_rows(
         pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
-        loyalty, skill, funds, rows.inside, rows.position, FREE, COMMANDING, IN_OTHER_THEATRE,
+        loyalty, skill, funds, rows.inside, rows.position, COMMANDING, IN_OTHER_THEATRE,
         w.t, w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
@@ -270,25 +270,27 @@ def sort_rows(
 @njit(cache=True)
 def _sort_rows(  # pragma: no cover - compiled
     state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, position,
-    is_free, is_command, in_other_theatre, t, fighting_age, extremist_from, loyal_from,
+    is_command, in_other_theatre, t, fighting_age, extremist_from, loyal_from,
     qualified_from, leader_funds,
 ):  # fmt: skip
-    """In one pass over the rows, each list in increasing order: the free members (by
-    state; also whether each row is free, ``row_free``, and a free row's ``position`` among
-    them, written in place); the pool (free dedicated fighters: extremist, loyal and
-    qualified, not women, and minors only once of ``fighting_age`` months, as
-    ``demography.of_fighting_age``); the funded anchors (free leaders and Amni members, and
-    dedicated fighters abroad: hiding abroad, or remobilised in another theatre; holding
-    ``leader_funds``); the backing (free, loyal non-fighters: supporters if in a funded
-    component); and the number of rivals (free, extremist, qualified, disloyal fighters); the
-    pool counted by region of origin and by place."""
+    """Each list in increasing order: the free members (by state; also whether each row is
+    free, ``row_free``, and a free row's ``position`` among them, written in place); the
+    pool (free dedicated fighters: extremist, loyal and qualified, not women, and minors
+    only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the funded
+    anchors (free leaders and Amni members, and dedicated fighters abroad: hiding abroad, or
+    remobilised in another theatre; holding ``leader_funds``); the backing (free, loyal
+    non-fighters: supporters if in a funded component); and the number of rivals (free,
+    extremist, qualified, disloyal fighters); the pool counted by region of origin and by
+    place."""
     state, role, place = state.view(np.uint8), role.view(np.uint8), place.view(np.uint8)
     region = region.view(np.uint8)  # unsigned codes: tables read without wraparound checks
+    for i in range(len(state)):  # apart from the appends below, as it vectorises
+        row_free[i] = (FREE_BITS >> np.int64(state[i])) & 1
     free = np.empty(len(state) + 1, dtype=np.intp)
     nf = 0
     for i in range(len(state)):  # without branches: each row written, kept if free
-        free[nf], position[i], row_free[i] = i, nf, is_free[state[i]]
-        nf += is_free[state[i]]
+        free[nf], position[i] = i, nf
+        nf += row_free[i]
     pool = np.empty(nf + 1, dtype=np.intp)
     anchors = np.empty(nf + 1, dtype=np.intp)
     backing = np.empty(nf + 1, dtype=np.intp)
