@@ -103,23 +103,24 @@ def _parts(  # pragma: no cover - compiled
     """For each row ``i < n``, in one pass over the rows: ``part[i]``, bit 1 a pupil (a free
     minor of fighting age), bit 2 a trainer (dedicated and qualified, free or in the
     territory), and ``inside[i]``, free if ``all_free``, else a pupil or a trainer. Returns
-    the pupils."""
+    the pupils. Without branches and in narrow types (booleans, 32-bit bit tests, the month
+    of birth against the last month of birth of fighting age as an int16), which the
+    compiler vectorises."""
+    born_by = np.int16(np.floor(t - fighting_age_months))  # of age: t - birth >= the age
+    free_bits, around, one = np.uint32(FREE_BITS), np.uint32(AROUND), np.uint32(1)
     pupils = 0
     for i in range(n):
-        s = np.int64(state[i])
-        pupil = (
-            ((FREE_BITS >> s) & 1)
-            & np.int64(role[i] == MINOR)
-            & np.int64(t - birth[i] >= fighting_age_months)
-        )
+        s = np.uint32(state[i])
+        free = ((free_bits >> s) & one) != 0
+        pupil = free & (role[i] == MINOR) & (birth[i] <= born_by)
         trainer = (
-            ((AROUND >> s) & 1)
-            & np.int64(ideology[i] >= extremist_from)
-            & np.int64(loyalty[i] >= loyal_from)
-            & np.int64(skill[i] >= qualified_from)
+            (((around >> s) & one) != 0)
+            & (ideology[i] >= extremist_from)
+            & (loyalty[i] >= loyal_from)
+            & (skill[i] >= qualified_from)
         )
-        inside[i] = ((FREE_BITS >> s) & 1) if all_free else pupil | trainer
-        part[i] = pupil | (trainer << 1)
+        inside[i] = (free & all_free) | ((pupil | trainer) & ~all_free)
+        part[i] = np.uint8(pupil) | (np.uint8(trainer) << np.uint8(1))
         pupils += pupil
     return pupils
 
