@@ -29,14 +29,14 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field, Rows
 from regroup.core.states import (
-    COMMANDING,
+    COMMAND_BITS,
     FREE_BITS,
     OTHER_THEATRES,
     Place,
     Region,
     Role,
     State,
-    membership,
+    code_bits,
 )
 from regroup.core.ties import union_find
 from regroup.core.world import PERSONS, USD, Output, as_compared
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from regroup.core.world import World
 
 N_REGIONS, N_PLACES, N_STATES, N_ROLES = len(Region), len(Place), len(State), len(Role)
-IN_OTHER_THEATRE = membership(Place, *OTHER_THEATRES)
+IN_OTHER_THEATRE = code_bits(*OTHER_THEATRES)  # places, as bits
 # The region of origin of a person recruited in a place after the territory is lost (the
 # place's own region; Turkey counts with Europe, Libya with North Africa, Afghanistan other).
 REGION_OF_PLACE = np.array(
@@ -260,7 +260,7 @@ def sort_rows(
     )
     return _sort_rows(
         pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
-        loyalty, skill, funds, rows.inside, rows.position, COMMANDING, IN_OTHER_THEATRE,
+        loyalty, skill, funds, rows.inside, rows.position,
         w.t, w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
@@ -270,8 +270,7 @@ def sort_rows(
 @njit(cache=True)
 def _sort_rows(  # pragma: no cover - compiled
     state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, position,
-    is_command, in_other_theatre, t, fighting_age, extremist_from, loyal_from,
-    qualified_from, leader_funds,
+    t, fighting_age, extremist_from, loyal_from, qualified_from, leader_funds,
 ):  # fmt: skip
     """Each list in increasing order: the free members (by state; also whether each row is
     free, ``row_free``, and a free row's ``position`` among them, written in place); the
@@ -282,33 +281,50 @@ def _sort_rows(  # pragma: no cover - compiled
     non-fighters: supporters if in a funded component); and the number of rivals (free,
     extremist, qualified, disloyal fighters); the pool counted by region of origin and by
     place."""
-    state, role, place = state.view(np.uint8), role.view(np.uint8), place.view(np.uint8)
-    region = region.view(np.uint8)  # unsigned codes: tables read without wraparound checks
-    for i in range(len(state)):  # apart from the appends below, as it vectorises
-        row_free[i] = (FREE_BITS >> np.int64(state[i])) & 1
-    free = np.empty(len(state) + 1, dtype=np.intp)
+    n = len(state)
+    born_by = np.int16(np.floor(t - fighting_age))  # of age: t - birth >= fighting_age
+    free_bits, command_bits, other_theatre, one = (
+        np.uint32(FREE_BITS), np.uint32(COMMAND_BITS), np.uint32(IN_OTHER_THEATRE), np.uint32(1)
+    )  # fmt: skip
+    # each row's kind, in a pass without branches or 64-bit arithmetic (booleans, 32-bit bit
+    # tests), which the compiler vectorises: bit 1 in the pool, 2 a rival, 4 backing, 8 an
+    # anchor (kept for the free only)
+    kind = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        s, r = state[i], role[i]
+        fighter = (r != WOMAN) & ((r != MINOR) | (birth[i] <= born_by))
+        loyal = loyalty[i] >= loyal_from
+        extremist = fighter & (ideology[i] >= extremist_from) & (skill[i] >= qualified_from)
+        elsewhere = ((other_theatre >> np.uint32(place[i])) & one) != 0
+        abroad = (s == HIDING_ABROAD) | ((s == REMOBILISED) & elsewhere)
+        command = ((command_bits >> np.uint32(r)) & one) != 0
+        anchor = (command | (abroad & extremist & loyal)) & (funds[i] >= leader_funds)
+        row_free[i] = ((free_bits >> np.uint32(s)) & one) != 0
+        kind[i] = (
+            np.uint8(extremist & loyal)
+            | (np.uint8(extremist & ~loyal) << np.uint8(1))
+            | (np.uint8(loyal & ~fighter) << np.uint8(2))
+            | (np.uint8(anchor) << np.uint8(3))
+        )
+    free = np.empty(n + 1, dtype=np.intp)
     nf = 0
-    for i in range(len(state)):  # without branches: each row written, kept if free
+    for i in range(n):  # without branches: each row written, kept if free
         free[nf], position[i] = i, nf
         nf += row_free[i]
     pool = np.empty(nf + 1, dtype=np.intp)
     anchors = np.empty(nf + 1, dtype=np.intp)
     backing = np.empty(nf + 1, dtype=np.intp)
     npool = na = nb = rivals = 0
+    for i in free[:nf].view(np.uint64):  # unsigned: no negative-index wraparound at each read
+        k = kind[i]
+        pool[npool], backing[nb], anchors[na] = i, i, i  # kept as they qualify
+        npool += k & 1
+        rivals += (k >> 1) & 1
+        nb += (k >> 2) & 1
+        na += (k >> 3) & 1
     by_region = np.zeros(N_REGIONS, dtype=np.int64)
     by_place = np.zeros(N_PLACES, dtype=np.int64)
-    for i in free[:nf].view(np.uint64):  # unsigned: no negative-index wraparound at each read
-        s, r = state[i], role[i]
-        fighter = (r != WOMAN) & ((r != MINOR) | (t - birth[i] >= fighting_age))
-        loyal = loyalty[i] >= loyal_from
-        extremist = fighter & (ideology[i] >= extremist_from) & (skill[i] >= qualified_from)
-        abroad = (s == HIDING_ABROAD) | ((s == REMOBILISED) & in_other_theatre[place[i]])
-        anchor = is_command[r] | (abroad & extremist & loyal)
-        pool[npool], backing[nb], anchors[na] = i, i, i  # kept as they qualify
-        npool += extremist & loyal
-        rivals += extremist & ~loyal
-        nb += loyal & ~fighter
-        na += anchor & (funds[i] >= leader_funds)
+    region, place = region.view(np.uint8), place.view(np.uint8)  # tables read unsigned
     for i in pool[:npool].view(np.uint64):
         by_region[region[i]] += 1
         by_place[place[i]] += 1
