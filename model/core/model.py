@@ -277,12 +277,17 @@ def _count(state, role, region, place, n, out, by_place, by_origin):  # pragma: 
     into ``by_place`` and by state x region of origin into ``by_origin``: each row's
     combination of the four codes in one pass (which the compiler vectorises), the rows
     counted by combination (four interleaved tables, so that a run of people alike does not
-    wait on one counter), then the three tables summed from that count."""
+    wait on one counter), then the three tables summed from that count. The combinations
+    (8,400) are numbered in 16 unsigned bits: narrow vectors for the first pass, and no
+    negative-index check at each count."""
     roles, regions, places = out.shape[1], by_origin.shape[1], by_place.shape[1]
     combos = out.shape[0] * roles * regions * places
-    key = np.empty(n, dtype=np.int32)
+    assert combos <= 1 << 16
+    key = np.empty(n, dtype=np.uint16)
+    r1, r2, r3 = np.uint16(roles), np.uint16(regions), np.uint16(places)
     for i in range(n):
-        key[i] = ((np.int32(state[i]) * roles + role[i]) * regions + region[i]) * places + place[i]
+        code = (np.uint16(state[i]) * r1 + np.uint16(role[i])) * r2 + np.uint16(region[i])
+        key[i] = code * r3 + np.uint16(place[i])
     tally = np.zeros((4, combos), dtype=np.int32)
     for i in range(n):
         tally[i & 3, key[i]] += 1
