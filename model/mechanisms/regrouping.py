@@ -253,15 +253,12 @@ def sort_rows(
     anchors, the backing, the number of rivals, and the pool by region and by place
     (:func:`_sort_rows`; whether each row is free and a free row's position among the free in
     ``w.memory(FreePositions)``)."""
-    pop, n, rows = w.pop, w.pop.n, w.memory(FreePositions)
+    pop, rows = w.pop, w.memory(FreePositions)
     rows.fit(pop)
-    ideology, loyalty, skill, funds = (
-        pop.view(k) for k in ("ideology", "loyalty", "skill", "funds")
-    )
+    ideology, loyalty, skill, funds = pop.ideology, pop.loyalty, pop.skill, pop.funds
     return _sort_rows(
-        pop.state[:n], pop.role[:n], pop.place[:n], pop.region[:n], pop.birth[:n], ideology,
-        loyalty, skill, funds, rows.inside, rows.position,
-        w.t, w.population.fighting_age_years * 12,
+        pop.n, pop.state, pop.role, pop.place, pop.region, pop.birth, ideology, loyalty, skill,
+        funds, rows.inside, rows.position, w.t, w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
     )  # fmt: skip
@@ -269,19 +266,18 @@ def sort_rows(
 
 @njit(cache=True)
 def _sort_rows(  # pragma: no cover - compiled
-    state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, position,
+    n, state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, position,
     t, fighting_age, extremist_from, loyal_from, qualified_from, leader_funds,
 ):  # fmt: skip
-    """Each list in increasing order: the free members (by state; also whether each row is
-    free, ``row_free``, and a free row's ``position`` among them, written in place); the
-    pool (free dedicated fighters: extremist, loyal and qualified, not women, and minors
-    only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the funded
-    anchors (free leaders and Amni members, and dedicated fighters abroad: hiding abroad, or
-    remobilised in another theatre; holding ``leader_funds``); the backing (free, loyal
-    non-fighters: supporters if in a funded component); and the number of rivals (free,
-    extremist, qualified, disloyal fighters); the pool counted by region of origin and by
-    place."""
-    n = len(state)
+    """Of rows ``0..n-1``, each list in increasing order: the free members (by state; also
+    whether each row is free, ``row_free``, and a free row's ``position`` among them, written
+    in place); the pool (free dedicated fighters: extremist, loyal and qualified, not women,
+    and minors only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the
+    funded anchors (free leaders and Amni members, and dedicated fighters abroad: hiding
+    abroad, or remobilised in another theatre; holding ``leader_funds``); the backing (free,
+    loyal non-fighters: supporters if in a funded component); and the number of rivals
+    (free, extremist, qualified, disloyal fighters); the pool counted by region of origin
+    and by place."""
     born_by = np.int16(np.floor(t - fighting_age))  # of age: t - birth >= fighting_age
     free_bits, command_bits, other_theatre, one = (
         np.uint32(FREE_BITS), np.uint32(COMMAND_BITS), np.uint32(IN_OTHER_THEATRE), np.uint32(1)
