@@ -290,35 +290,52 @@ def _speakers(roster, fresh, seen, n, state, disposition, spoke):  # pragma: no 
     """The roster of the disillusioned (``roster``, increasing) brought up to date with the
     rows made disillusioned since (``fresh``, repeats allowed) and the disillusioned among the
     rows ``seen..n-1`` added since: those still disillusioned, alive and not yet spoken; and
-    of them the would-be speakers (in a SPEAKERS state). Both in row order."""
+    of them the would-be speakers (in a SPEAKERS state). Both in row order.
+
+    The few new rows are merged in first (most months none); then one branch-free pass over
+    the roster, by unsigned row numbers (no negative-index wraparound at each read): every
+    row is written at each list's next slot, which advances only if it belongs there."""
     added = np.empty(n - seen, dtype=np.intp)
     k = 0
     for i in range(seen, n):
         added[k] = i
         k += disposition[i] == _DISILLUSIONED
-    extra = np.sort(np.concatenate((fresh, added[:k])))
-    kept = np.empty(len(roster) + len(extra), dtype=np.intp)
-    out = np.empty(len(roster) + len(extra), dtype=np.intp)
-    a = b = m = j = 0
+    if len(fresh) or k:
+        roster = _merged(roster, np.sort(np.concatenate((fresh, added[:k]))))
+    kept = np.empty(len(roster), dtype=np.intp)
+    out = np.empty(len(roster), dtype=np.intp)
+    m = j = 0
+    for i in roster.view(np.uint64):
+        s = np.int32(state[i])
+        keep = (
+            np.int32(disposition[i] == _DISILLUSIONED)
+            & (1 - np.int32(spoke[i]))
+            & np.int32(s != _DEAD)
+        )
+        kept[m] = out[j] = i
+        m += keep
+        j += keep & ((SPEAKING >> s) & 1)
+    return kept[:m], out[:j]
+
+
+@njit(cache=True)
+def _merged(rows, extra):  # pragma: no cover - compiled
+    """The rows of ``rows`` (increasing, no repeats) and ``extra`` (increasing, repeats
+    allowed), in increasing order, each once."""
+    out = np.empty(len(rows) + len(extra), dtype=np.intp)
+    a = b = m = 0
     last = -1
-    while a < len(roster) or b < len(extra):  # the two merged, each row once
-        if b == len(extra) or (a < len(roster) and roster[a] <= extra[b]):
-            i = roster[a]
+    while a < len(rows) or b < len(extra):
+        if b == len(extra) or (a < len(rows) and rows[a] <= extra[b]):
+            i = rows[a]
             a += 1
         else:
             i = extra[b]
             b += 1
-        if i == last:
-            continue
-        last = i
-        s = np.int32(state[i])
-        if disposition[i] != _DISILLUSIONED or spoke[i] or s == _DEAD:
-            continue
-        kept[m] = i
-        m += 1
-        out[j] = i
-        j += (SPEAKING >> s) & 1
-    return kept[:m], out[:j]
+        if i != last:
+            out[m] = last = i
+            m += 1
+    return out[:m]
 
 
 @njit(cache=True)
