@@ -117,18 +117,52 @@ def _deradicalise(
 
 
 @njit(cache=True)
-def _joining(out, chosen, draw, place, coverage, base, effect, most):  # pragma: no cover
-    """Those of ``out`` who reintegrate this month, of the ``chosen`` positions (each
-    reached with the largest monthly probability ``most``): those whose ``draw`` falls below
-    their own probability, ``base`` + ``effect`` x the programme coverage where they are
-    (``coverage`` per place), over ``most`` (thinning), in the order of ``out``."""
+def _joining(
+    returned, released, chosen, draw, place, coverage, base, effect, most
+):  # pragma: no cover - compiled
+    """Those who reintegrate this month, of the ``chosen`` positions (increasing) among the
+    ``returned`` and ``released`` together in row order (each reached with the largest
+    monthly probability ``most``): those whose ``draw`` falls below their own probability,
+    ``base`` + ``effect`` x the programme coverage where they are (``coverage`` per place),
+    over ``most`` (thinning), in row order."""
     joined = np.empty(len(chosen), dtype=np.intp)
     k = 0
     for j in range(len(chosen)):
-        i = out[chosen[j]]
+        i = _at(chosen[j], returned, released)
         joined[k] = i
         k += draw[j] * most < base + effect * coverage[place[i]]
     return joined[:k]
+
+
+@njit(cache=True, inline="always")
+def _at(q, first, second):  # pragma: no cover - compiled
+    """The row at position ``q`` of ``first`` and ``second`` (each increasing, no row in
+    both) taken together in row order, without merging them: how many of the first ``q``
+    come from ``first`` by bisection."""
+    lo, hi = max(0, q - len(second)), min(q, len(first))
+    while lo < hi:  # the first a with first[a] after the q-th row (more taken from first)
+        a = (lo + hi) // 2
+        if first[a] < second[q - a - 1]:
+            lo = a + 1
+        else:
+            hi = a
+    b = q - lo
+    if b == len(second) or (lo < len(first) and first[lo] < second[b]):
+        return first[lo]
+    return second[b]
+
+
+@njit(cache=True)
+def _without(rows, gone):  # pragma: no cover - compiled
+    """The rows of ``rows`` not in ``gone`` (both increasing), in order."""
+    out = np.empty(len(rows), dtype=np.intp)
+    k = g = 0
+    for i in rows:
+        while g < len(gone) and gone[g] < i:
+            g += 1
+        out[k] = i
+        k += not (g < len(gone) and gone[g] == i)
+    return out[:k]
 
 
 @njit(cache=True)
@@ -168,18 +202,20 @@ def step(w: World) -> None:
         )  # fmt: skip
     # returnees and released prisoners (since before this month) reintegrate: a rare event,
     # drawn for the few reached at the largest probability, then thinned to each one's own
-    out = pop.where(State.RETURNED, State.RELEASED, t=t)
+    # (the two looked up apart: positions among them together are found without merging)
+    returned, released = pop.where(State.RETURNED, t=t), pop.where(State.RELEASED, t=t)
     most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
-    chosen = w.few_of(len(out), most)
+    chosen = w.few_of(len(returned) + len(released), most)
     joined = _joining(
-        out, chosen, w.draw(len(chosen)), pop.place, coverage, r.base_rate, r.programme_effect,
-        most,
+        returned, released, chosen, w.draw(len(chosen)), pop.place, coverage, r.base_rate,
+        r.programme_effect, most,
     )  # fmt: skip
     pop.move(joined, State.REINTEGRATED, t)
 
     # the released and the reintegrated, both since before this month (not those who
     # reintegrated just now), may reoffend: risk at most the rate (ideology at most 1)
-    released = pop.where(State.RELEASED, t=t)
+    if len(joined):  # the released but those who reintegrated just now
+        released = _without(released, joined)
     reintegrated = pop.where(State.REINTEGRATED, t=t)
     rate = np.float32(r.reoffending)
     chosen = w.few_of(len(released) + len(reintegrated), float(rate))
