@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import RegionFactors, RoleProbs, Strict, param, table
-from regroup.core.states import FIGHTING, FIGHTING_BITS, State
+from regroup.core.states import FIGHTING_BITS, State
 from regroup.core.world import PERSONS, Output
 
 if TYPE_CHECKING:
@@ -165,24 +165,31 @@ def _fight(  # pragma: no cover - compiled
     each person one with the ``highest`` death probability anyone has (their number a
     binomial draw); the ``j``-th candidate dies if ``thin[j]`` x ``highest`` falls below
     their role's hazard x their region's exposure x the intensity:
-    so each dies with their own probability, independently, as with a draw each."""
+    so each dies with their own probability, independently, as with a draw each.
+    The candidates are judged first, then one pass without a branch gives every fighter the
+    skill (a blend: ``gained x f + skill x (1 - f)``, exact, with ``f`` 1 for a fighting
+    role, a bit test), and the dead get their skill back: a branch per row on whether one
+    is a candidate or a fighter stopped the pass's vectorisation (warm at month 55, 150 ->
+    70 us)."""
     k = len(picks)
     dead = np.empty(k, dtype=np.intp)
-    c = nxt = 0
-    for j in range(len(idx)):
-        i = idx[j]
-        r = role[i]
-        if nxt < k and picks[nxt] == j:  # a candidate
-            u = thin[nxt]
-            nxt += 1
-            if u * highest < hazard[r] * exposure[region[i]] * intensity:
-                dead[c] = i
-                c += 1
-                continue
-        if FIGHTING[r]:
-            gained = skill[i] + skill_gain
-            skill[i] = 1.0 if 1.0 < gained else gained  # np.minimum(1.0, gained)
-    return dead[:c]
+    c = 0
+    for j in range(k):  # branch-free: writes every candidate, keeps those killed
+        i = idx[picks[j]]
+        dead[c] = i
+        c += thin[j] * highest < hazard[role[i]] * exposure[region[i]] * intensity
+    dead = dead[:c]
+    before = np.empty(c, dtype=skill.dtype)
+    for j in range(c):
+        before[j] = skill[dead[j]]
+    for i in idx:
+        f = np.float64((FIGHTING_BITS >> np.int64(role[i])) & 1)
+        s = skill[i]
+        gained = s + skill_gain
+        skill[i] = (1.0 if 1.0 < gained else gained) * f + s * (1.0 - f)  # np.minimum(1.0, gained)
+    for j in range(c):  # the dead gained nothing
+        skill[dead[j]] = before[j]
+    return dead
 
 
 @njit(cache=True)

@@ -269,14 +269,18 @@ def _push(  # pragma: no cover - compiled
     narratives on the disloyal, territorial loss, the war on civilians, despair on leaders),
     times the role's sensitivity and the region's factor; it adds to the wish to leave (up to
     1) and erodes loyalty and ideology (down to 0). The arithmetic and precision of the NumPy
-    expressions it replaces (float32 where they were), so results are bit-identical."""
+    expressions it replaces (float32 where they were), so results are bit-identical. The
+    push of the war and of despair is by role only, so it is worked out per role first (a
+    role has at most one of the two: adding the other's 0 changed nothing); the pass over
+    the rows then has no branch left (the ternaries per row stopped its vectorisation)."""
     one = np.float32(1.0)
+    by_role = np.empty(len(sensitivity))
+    for r in range(len(sensitivity)):
+        by_role[r] = np.float64(CIVILIAN[r]) * war_push + np.float64(r == LEADER) * despair_push
     for i in active:
         r = role[i]
         c = loyalty[i]
-        push = sensitivity[r] * (narratives * (one - c) + territorial_loss)
-        push += (1.0 if CIVILIAN[r] else 0.0) * war_push
-        push += (1.0 if r == LEADER else 0.0) * despair_push
+        push = sensitivity[r] * (narratives * (one - c) + territorial_loss) + by_role[r]
         push *= region_factor[region[i]]
         wish[i] = _at_most_1(wish[i] + push)
         loyalty[i] = _at_least_0(c - loyalty_loss * push)
