@@ -196,10 +196,11 @@ def region_factor(w: World) -> np.ndarray:
 
 
 class Territory:
-    """Those in the territory (ACTIVE) since before month ``t`` who wanted to leave when first
-    asked that month (:func:`leavers`), in row order: a later question in the month keeps
-    those not moved since (:func:`_still_settled`) instead of testing every member's wish
-    again. The wish to leave changes only in the push, which forgets them."""
+    """Those in the territory (ACTIVE) since before month ``t`` who wanted to leave after the
+    month's push (:func:`leavers`), in row order: the push finds them as it goes, and each
+    question in the month keeps those not moved since (:func:`_still_settled`) instead of
+    testing every member's wish. The wish to leave changes only in the push; without a push
+    this month (the model run without this mechanism) the first question tests them."""
 
     def __init__(self) -> None:
         self.t = -1  # the month they are for (-1: none yet)
@@ -212,7 +213,8 @@ def step(w: World) -> None:
         return
     narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
     despair = s.control[t] < d.leader_despair_control  # leaders judge the territory lost
-    _push(
+    territory = w.memory(Territory)
+    territory.leavers = _push(
         # unsigned rows: Numba then skips the wraparound of a negative index at each of the
         # kernel's reads and writes (30-40% of its time, measured at months 20-60)
         pop.where(State.ACTIVE).view(np.uint64),
@@ -229,14 +231,17 @@ def step(w: World) -> None:
         d.leader_despair_push if despair else 0.0,
         d.loyalty_loss,
         d.ideology_loss,
+        pop.entered,
+        t,
+        as_compared(d.leave_threshold, pop.wish),
     )
-    w.memory(Territory).t = -1  # the wishes have changed
+    territory.t = t
 
 
 def leavers(w: World) -> np.ndarray:
     """The members in the territory (ACTIVE) since before this month who want to leave, in
     row order: ``wants_to_leave(w, w.pop.where(State.ACTIVE, t=w.t))``, from the month's
-    :class:`Territory` once asked (security asks, then escape)."""
+    :class:`Territory` (found by the push; security asks, then escape)."""
     territory, pop = w.memory(Territory), w.pop
     if territory.t != w.t:
         territory.leavers = wants_to_leave(w, pop.where(State.ACTIVE, t=w.t))
@@ -264,6 +269,9 @@ def _push(  # pragma: no cover - compiled
     despair_push,
     loyalty_loss,
     ideology_loss,
+    entered,
+    t,
+    threshold,
 ):
     """In place, for everyone in the territory (``active``): the month's push to leave (the
     narratives on the disloyal, territorial loss, the war on civilians, despair on leaders),
@@ -272,11 +280,15 @@ def _push(  # pragma: no cover - compiled
     expressions it replaces (float32 where they were), so results are bit-identical. The
     push of the war and of despair is by role only, so it is worked out per role first (a
     role has at most one of the two: adding the other's 0 changed nothing); the pass over
-    the rows then has no branch left (the ternaries per row stopped its vectorisation)."""
+    the rows then has no branch left (the ternaries per row stopped its vectorisation).
+    Returns those of ``active`` there since before month ``t`` (``entered``) whose wish now
+    reaches ``threshold``, in order: the month's would-be leavers (:class:`Territory`)."""
     one = np.float32(1.0)
     by_role = np.empty(len(sensitivity))
     for r in range(len(sensitivity)):
         by_role[r] = np.float64(CIVILIAN[r]) * war_push + np.float64(r == LEADER) * despair_push
+    out = np.empty(len(active), dtype=np.intp)
+    k = 0
     for i in active:
         r = role[i]
         c = loyalty[i]
@@ -285,6 +297,9 @@ def _push(  # pragma: no cover - compiled
         wish[i] = _at_most_1(wish[i] + push)
         loyalty[i] = _at_least_0(c - loyalty_loss * push)
         ideology[i] = _at_least_0(ideology[i] - ideology_loss * push)
+        out[k] = i  # branch-free: writes every row, keeps the would-be leavers
+        k += (wish[i] >= threshold) & (entered[i] < t)
+    return out[:k]
 
 
 @njit(cache=True, inline="always")
