@@ -154,15 +154,19 @@ def _at(q, first, second):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _without(rows, gone):  # pragma: no cover - compiled
-    """The rows of ``rows`` not in ``gone`` (both increasing), in order."""
+    """The rows of ``rows`` not in ``gone`` (both increasing, no repeats; ``gone`` a few), in
+    order: the stretches between them copied whole, each found by bisection."""
+    at = np.searchsorted(rows, gone)
     out = np.empty(len(rows), dtype=np.intp)
-    k = g = 0
-    for i in rows:
-        while g < len(gone) and gone[g] < i:
-            g += 1
-        out[k] = i
-        k += not (g < len(gone) and gone[g] == i)
-    return out[:k]
+    k = done = 0
+    for j in range(len(gone)):
+        p = at[j]
+        if p < len(rows) and rows[p] == gone[j]:
+            out[k : k + p - done] = rows[done:p]
+            k += p - done
+            done = p + 1
+    out[k : k + len(rows) - done] = rows[done:]
+    return out[: k + len(rows) - done]
 
 
 @njit(cache=True)
