@@ -345,6 +345,22 @@ def test_children_come_of_age_in_their_month(fresh_model):
         assert parent in m.ties.neighbours(kid)
 
 
+def test_births_come_due_in_the_order_scheduled_across_merges():
+    """Births keeps most children in order of month (merged in batches): each month's parents
+    are those a pass over every child scheduled finds, in the order scheduled."""
+    rng = np.random.default_rng(5)
+    births, months, parents = demography.Births(), [], []
+    for t in range(120):
+        assert births.due(t).tolist() == [q for m, q in zip(months, parents, strict=True) if m == t]
+        k = int(rng.integers(0, demography.MERGE_FROM // 3))
+        month = (t + 1 + rng.integers(0, 40, k)).astype(np.int32)
+        parent = rng.integers(0, 10**6, k)
+        births.add(month, parent, t)
+        months += month.tolist()
+        parents += parent.tolist()
+    assert len(births.sorted_month) > 0  # merged at least once
+
+
 # ----------------------------------------------------------------------------- regroup
 
 

@@ -36,11 +36,36 @@ HELD, INSIDE = membership(State, *HELD_BY_STATES), membership(State, *IN_TERRITO
 
 
 class Births:
-    """The members' children still to come of age: the month each does, and their parent."""
+    """The members' children still to come of age: the month each does, and their parent.
+    The latest scheduled are in ``month`` and ``parent``, in the order scheduled; once they
+    are ``MERGE_FROM`` they are merged into the others (``sorted_month``, ``sorted_parent``),
+    kept in order of month (those of a month in the order scheduled), where a month's are
+    found by binary search: a month's parents (:func:`_due`) without a pass over every child
+    still to come, nor a sort at each schedule."""
 
     def __init__(self) -> None:
         self.month = np.zeros(0, np.int32)
         self.parent = np.zeros(0, np.int64)
+        self.sorted_month = np.zeros(0, np.int32)
+        self.sorted_parent = np.zeros(0, np.int64)
+
+    def add(self, month: np.ndarray, parent: np.ndarray, t: int) -> None:
+        """Children of ``parent`` who come of age in ``month`` (each after month ``t``)."""
+        self.month = np.concatenate([self.month, month])
+        self.parent = np.concatenate([self.parent, parent])
+        if len(self.month) >= MERGE_FROM:
+            self.sorted_month, self.sorted_parent = _merged(
+                self.sorted_month, self.sorted_parent, self.month, self.parent, t
+            )
+            self.month, self.parent = self.month[:0], self.parent[:0]
+
+    def due(self, t: int) -> np.ndarray:
+        """The parents of the children who come of age in month ``t``, in the order
+        scheduled."""
+        return _due(self.sorted_month, self.sorted_parent, self.month, self.parent, t)
+
+
+MERGE_FROM = 2048  # the latest scheduled passed over each month (~1 us), before a merge
 
 
 def schedule_children(w: World, parents: np.ndarray, per_member: float) -> None:
@@ -51,8 +76,7 @@ def schedule_children(w: World, parents: np.ndarray, per_member: float) -> None:
     parent = np.repeat(parents, k)
     age_now = rng.uniform(0, p.fighting_age_years, len(parent))
     month = w.t + np.ceil((p.fighting_age_years - age_now) * 12).astype(np.int32)
-    births.month = np.concatenate([births.month, month])
-    births.parent = np.concatenate([births.parent, parent])
+    births.add(month, parent, w.t)
 
 
 def of_fighting_age(w: World, idx: np.ndarray) -> np.ndarray:
@@ -61,8 +85,7 @@ def of_fighting_age(w: World, idx: np.ndarray) -> np.ndarray:
 
 
 def step(w: World) -> None:
-    births = w.memory(Births)
-    parent = _due(births.month, births.parent, w.t)
+    parent = w.memory(Births).due(w.t)
     if len(parent) == 0:
         return
     pop, p, rng, t = w.pop, w.population, w.rng, w.t
@@ -96,14 +119,44 @@ MINOR, CAMP, NO_CUSTODY = int(Role.MINOR), int(Custody.CAMP), int(Custody.NONE)
 
 
 @njit(cache=True)
-def _due(month, parent, t):  # pragma: no cover - compiled
-    """The parents of the children who come of age in month ``t``, in the order scheduled."""
-    out = np.empty(len(month), dtype=np.int64)
-    k = 0
+def _due(sorted_month, sorted_parent, month, parent, t):  # pragma: no cover - compiled
+    """The parents of the children who come of age in month ``t``, in the order scheduled:
+    those of ``sorted_month`` (in order of month: two binary searches), then those of the
+    latest scheduled, ``month`` (a pass)."""
+    lo = np.searchsorted(sorted_month, t, side="left")
+    hi = np.searchsorted(sorted_month, t, side="right")
+    out = np.empty(hi - lo + len(month), dtype=np.int64)
+    out[: hi - lo] = sorted_parent[lo:hi]
+    k = hi - lo
     for i in range(len(month)):  # branch-free: writes every parent, keeps those due
         out[k] = parent[i]
         k += month[i] == t
     return out[:k]
+
+
+@njit(cache=True)
+def _merged(sorted_month, sorted_parent, month, parent, t):  # pragma: no cover - compiled
+    """The children still to come of age from month ``t`` on (``sorted_month``,
+    ``sorted_parent``: in order of month) with those scheduled since (``month``, ``parent``)
+    merged in: in order of month, those of a month in the order scheduled (the earlier
+    first)."""
+    order = np.argsort(month, kind="mergesort")  # stable
+    first = np.searchsorted(sorted_month, t, side="left")  # those due before ``t`` are gone
+    old_month, old_parent = sorted_month[first:], sorted_parent[first:]
+    n = len(old_month) + len(month)
+    out_month, out_parent = np.empty(n, dtype=month.dtype), np.empty(n, dtype=parent.dtype)
+    a = j = 0  # the next of the earlier; the next place to fill
+    for b in order:  # each later one after the earlier due by its month, copied in a block
+        end = np.searchsorted(old_month, month[b], side="right")
+        out_month[j : j + end - a] = old_month[a:end]
+        out_parent[j : j + end - a] = old_parent[a:end]
+        j += end - a
+        a = end
+        out_month[j], out_parent[j] = month[b], parent[b]
+        j += 1
+    out_month[j:] = old_month[a:]
+    out_parent[j:] = old_parent[a:]
+    return out_month, out_parent
 
 
 ACTIVE, DEAD, DETAINED = int(State.ACTIVE), int(State.DEAD), int(State.DETAINED)
