@@ -661,8 +661,9 @@ def _distinct(rows):  # pragma: no cover - compiled
     rows = np.sort(rows)
     k = 0
     for j in range(len(rows)):
-        rows[k] = rows[j]
-        k += (j == 0) or rows[j] != rows[j - 1]
+        if k == 0 or rows[j] != rows[k - 1]:  # (compared with the last kept: moved down)
+            rows[k] = rows[j]
+            k += 1
     return rows[:k]
 
 

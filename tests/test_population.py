@@ -1,0 +1,72 @@
+"""The per-person arrays' selections by state: the month's grouping kept up to date from the
+rows moved and added, groups taken whole or copied but for the rows moved since."""
+
+from __future__ import annotations
+
+import numpy as np
+from regroup.core.population import (
+    LEFT,
+    PEOPLE,
+    Population,
+    _distinct,
+    _group_by_state,
+    _update_groups,
+    move_rows,
+)
+from regroup.core.states import Custody, State
+
+
+def test_where_matches_a_test_of_every_row_as_people_move_month_by_month():
+    """Month by month as a model runs it (grouped first thing, rows added entering in the
+    month): each selection, with and without the month, equals a test of every row, whether
+    nobody, a few or many left the wanted states since the grouping, moves into the same state
+    and repeats included, and moves made by a compiled kernel (``move_rows``, then ``moved``)."""
+    pop = Population(capacity=64)
+    rng = np.random.default_rng(3)
+    pop.add(3000, state=rng.integers(1, len(State), 3000), entered=rng.integers(0, 10, 3000))
+    wanted = [(s,) for s in State] + [(State.RELEASED, State.REINTEGRATED)]
+    for t in range(10, 22):
+        pop.group_by_state(t)
+        for _ in range(4):
+            for states in wanted:
+                expected = np.isin(pop.view("state"), states)
+                assert np.array_equal(pop.where(*states), np.flatnonzero(expected))
+                before = expected & (pop.view("entered") < t)
+                assert np.array_equal(pop.where(*states, t=t), np.flatnonzero(before))
+                assert pop.count(*states) == np.count_nonzero(expected)
+            state = State(int(rng.integers(1, len(State))))
+            moved = rng.choice(pop.where(state), min(pop.count(state), int(rng.integers(0, 30))))
+            pop.move(np.r_[moved, moved[:3]], State(int(rng.integers(1, len(State)))), t)
+            rows = rng.choice(pop.n, 5).astype(np.intp)
+            move_rows(rows, int(State.DETAINED), t, int(Custody.PRISON), pop.state, pop.entered,
+                      pop.custody, pop.tally)  # fmt: skip
+            pop.moved(rows, t)
+        k = int(rng.integers(0, 40))
+        pop.add(k, state=rng.integers(1, len(State), k), entered=t)
+    assert np.array_equal(pop.tally[PEOPLE], np.bincount(pop.view("state"), minlength=len(State)))
+    assert pop.tally[LEFT].sum() > 0
+
+
+def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
+    """The groups brought up to date from the moved and added rows (each old group copied in
+    runs between the rows that left or entered it) are those of a grouping from scratch."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        rows = int(rng.integers(0, 400))
+        n = rows + int(rng.integers(0, 40))
+        then = rng.integers(0, len(State), rows).astype(np.int8)
+        state = np.r_[then, rng.integers(0, len(State), n - rows)].astype(np.int8)
+        order, start = _group_by_state(then, rows, len(State))
+        moved = rng.integers(0, n, int(rng.integers(0, 80))).astype(np.intp)  # repeats
+        state[moved] = rng.integers(0, len(State), len(moved))  # some back where they were
+        got = _update_groups(order, start, then, moved, state, rows, n)
+        fresh = _group_by_state(state, n, len(State))
+        assert np.array_equal(got[0], fresh[0]) and np.array_equal(got[1], fresh[1])
+
+
+def test_distinct_rows_are_sorted_once_each():
+    """Repeats next to each other and apart are dropped (the kept ones move down in place)."""
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        rows = rng.integers(0, 30, int(rng.integers(0, 40))).astype(np.intp)
+        assert np.array_equal(_distinct(rows.copy()), np.unique(rows))
