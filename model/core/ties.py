@@ -12,53 +12,32 @@ INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a comm
 
 class _Answer:
     """The ties among a set of people (those between two of its members), kept from one
-    question to the next, in one array of four rows (``ties``, so that a compiled update
-    takes it as one argument): each stored tie's position in the answer (row POS: OUT if not
-    in it, GONE if cut) and the answer's ties (rows TIE, ends SRC-DST, the first ``k``), so
-    that the ties of the people who joined or left the set, those cut and those added since
-    can be put in or taken out (a tie taken out is replaced by the answer's last) without
-    copying the rest; ``inside[:n]`` is the set (with room for people added later, outside
-    it so far), ``kept`` holds ``k``, the ties stored (``m``) and the ties cut (noted in
-    ``Ties._cuts``) when it was last brought up to date (KEPT_K, KEPT_M, KEPT_CUTS), and
-    ``changed`` is room for the people who joined or left."""
+    question to the next: each stored tie's position in the answer (``pos``, OUT if not in
+    it, GONE if cut) and the answer's ties (``tie``, ends ``src``-``dst``, the first ``k``),
+    so that the ties of the people who joined or left the set, those cut and those added
+    since can be put in or taken out (a tie taken out is replaced by the answer's last)
+    without copying the rest; ``inside[:n]`` is the set (with room for people added later,
+    outside it so far), ``m`` the ties stored and ``cuts`` the ties cut (noted in
+    ``Ties._cuts``) when it was last brought up to date."""
 
     def __init__(self, capacity: int) -> None:
         self.inside = np.zeros(0, dtype=np.bool_)
-        self.changed = np.zeros(0, dtype=np.intp)
         self.n = 0
-        self.ties = np.full((4, capacity), -1, dtype=np.int32)
-        self.kept = np.array([-1, 0, 0], dtype=np.int64)  # k < 0: never answered
+        self.pos = np.full(capacity, -1, dtype=np.int32)
+        self.tie = np.empty(capacity, dtype=np.int32)
+        self.src = np.empty(capacity, dtype=np.int32)
+        self.dst = np.empty(capacity, dtype=np.int32)
+        self.k = -1  # never answered: found from every tie
+        self.m = 0
+        self.cuts = 0
 
-    @property
-    def k(self) -> int:
-        """The number of ties in the answer."""
-        return int(self.kept[KEPT_K])
-
-    @property
-    def src(self) -> np.ndarray:
-        return self.ties[SRC]
-
-    @property
-    def dst(self) -> np.ndarray:
-        return self.ties[DST]
-
-    @property
-    def tie(self) -> np.ndarray:
-        return self.ties[TIE]
-
-    def fit(self, capacity: int, n: int) -> None:
-        """Room for ``capacity`` stored ties and ``n`` people (the new ones outside the set)."""
-        if self.ties.shape[1] < capacity:
-            old = self.ties
-            self.ties = np.full((4, capacity), -1, dtype=np.int32)
-            self.ties[:, : old.shape[1]] = old
-        if len(self.inside) < n:
-            self.inside = np.concatenate([self.inside, np.zeros(n, dtype=np.bool_)])
-            self.changed = np.empty(len(self.inside), dtype=np.intp)
-
-
-POS, TIE, SRC, DST = range(4)  # the rows of _Answer.ties
-KEPT_K, KEPT_M, KEPT_CUTS = range(3)  # the entries of _Answer.kept
+    def grow(self, capacity: int) -> None:
+        """Room for ``capacity`` stored ties."""
+        for name in ("pos", "tie", "src", "dst"):
+            old = getattr(self, name)
+            new = np.full(capacity, -1, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
 
 
 class Ties:
@@ -246,13 +225,19 @@ class Ties:
         self._link(n)
         if last is None or last.n > n:
             last = self._answers[key] = _Answer(len(self._src))
-        last.fit(len(self._src), n)
-        last.n = n
-        _refresh(
-            inside, last.inside[:n], last.ties, last.kept, last.changed, self._cuts, self._ncuts,
-            self._start, self._tie, self._other, self._head, self._next, self._src, self._dst,
-            self._alive, self._m,
+        if len(last.pos) < len(self._src):
+            last.grow(len(self._src))
+        if len(last.inside) < n:  # room for more people, outside the set so far
+            last.inside = np.concatenate([last.inside, np.zeros(n, dtype=np.bool_)])
+        last.n, before, words = n, last.inside[:n], n // 8 * 8
+        a, b = np.ascontiguousarray(inside[:words]), before[:words]
+        last.k = _refresh(
+            inside, before, a.view(np.uint64), b.view(np.uint64), last.pos, last.tie,
+            last.src, last.dst, last.k, self._cuts[last.cuts : self._ncuts], self._start,
+            self._tie, self._other, self._head, self._next, self._src, self._dst, self._alive,
+            self._built, last.m, self._m,
         )  # fmt: skip
+        last.m, last.cuts = self._m, self._ncuts
         return last
 
     # ------------------------------------------------------------------ upkeep
@@ -404,36 +389,29 @@ def _touching(members, start, tie, alive, head, after):  # pragma: no cover - co
 
 @njit(cache=True)
 def _refresh(  # pragma: no cover - compiled
-    inside, before, answer, kept, changed, cuts, ncuts, start, index, other, head, after, src,
-    dst, alive, m,
+    inside, before, inside_words, before_words, pos, a_tie, a_src, a_dst, k, cut, start, index,
+    other, head, after, src, dst, alive, built, last, m,
 ):  # fmt: skip
-    """Bring the answer ``answer`` (rows POS, TIE, SRC, DST of :class:`_Answer`: each stored
-    tie's position in it, else OUT, or GONE if cut; its ties and their ends, the first ``k``)
-    about the set ``before`` (found when ``last`` ties were stored and ``cuts[:seen]`` had
-    been cut: ``kept`` holds ``k``, ``k`` < 0 if never, ``last`` and ``seen``) up to date for
-    the set ``inside`` (and ``before`` and ``kept`` with it): the remaining ties among
-    ``inside`` of the ``m`` stored. Takes out the ties cut since (``cuts[seen:ncuts]``) and
-    the indexed ties (person ``v``'s ``index[start[v]:start[v + 1]]``, to
-    ``other[start[v]:start[v + 1]]``) and the later ones (linked from ``head[v]`` by
-    ``after``, see :meth:`Ties._link`) of the people who left, puts in those of the people
-    who joined (listed in ``changed``, room for every person), and checks those added since;
-    when many people changed, checks every tie. The other end and ``pos`` are read first, as
-    a tie's entries are scattered over memory. The sets are compared eight people at a
-    time."""
-    pos, a_tie, a_src, a_dst = answer[POS], answer[TIE], answer[SRC], answer[DST]
-    k, last, seen = kept[KEPT_K], kept[KEPT_M], kept[KEPT_CUTS]
-    kept[KEPT_M], kept[KEPT_CUTS] = m, ncuts
+    """Bring the answer ``a_tie``, ``a_src``-``a_dst`` (its first ``k``; ``pos``: each
+    stored tie's position in it, else OUT, or GONE if cut) about the set ``before`` (found when
+    ``last`` ties were stored, ``k`` < 0 if never) up to date for the set ``inside`` (and
+    ``before`` with it): the remaining ties among ``inside`` of the ``m`` stored. Takes out
+    the ties ``cut`` since and the indexed ties (numbered below ``built``, person ``v``'s
+    ``index[start[v]:start[v + 1]]``, to ``other[start[v]:start[v + 1]]``) and the later
+    ones (linked from ``head[v]`` by ``after``, see :meth:`Ties._link`) of the people who
+    left, puts in those of the people who joined, and checks those added since; when many
+    people changed, checks every tie. The other end and ``pos`` are read
+    first, as a tie's entries are scattered over memory. The sets are compared eight people
+    at a time (``*_words``). Returns the answer's new size."""
     n = len(inside)
-    words = n // 8
-    inside_words = inside[: 8 * words].view(np.uint64)
-    before_words = before[: 8 * words].view(np.uint64)
+    changed = np.empty(n, dtype=np.intp)
     c = 0
-    for w in range(words):
+    for w in range(len(inside_words)):
         if inside_words[w] != before_words[w]:
             for v in range(8 * w, 8 * w + 8):
                 changed[c] = v
                 c += inside[v] != before[v]
-    for v in range(8 * words, n):
+    for v in range(8 * len(inside_words), n):
         changed[c] = v
         c += inside[v] != before[v]
     if k < 0 or c > n // 8:  # from every tie
@@ -445,10 +423,9 @@ def _refresh(  # pragma: no cover - compiled
             pos[i] = k if keep else (OUT if alive[i] else GONE)
             k += keep
         before[:] = inside
-        kept[KEPT_K] = k
-        return
+        return k
     people = len(start) - 1
-    for i in cuts[seen:ncuts]:
+    for i in cut:
         k = _take_out(i, pos, a_tie, a_src, a_dst, k)
         pos[i] = GONE
     for j in range(c):  # the people who left: out with their ties
@@ -493,7 +470,7 @@ def _refresh(  # pragma: no cover - compiled
                 k = _take_out(i, pos, a_tie, a_src, a_dst, k)
     for j in range(c):
         before[changed[j]] = inside[changed[j]]
-    kept[KEPT_K] = k
+    return k
 
 
 @njit(cache=True, inline="always")
