@@ -1,5 +1,5 @@
 """The per-person arrays' selections by state: the month's grouping kept up to date from the
-rows moved and added, groups taken whole or copied but for the rows moved since."""
+rows moved and added, groups taken whole when nobody left them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from regroup.core.population import (
     LEFT,
     PEOPLE,
     Population,
-    _distinct,
     _group_by_state,
     _update_groups,
     move_rows,
@@ -62,11 +61,3 @@ def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
         got = _update_groups(order, start, then, moved, state, rows, n)
         fresh = _group_by_state(state, n, len(State))
         assert np.array_equal(got[0], fresh[0]) and np.array_equal(got[1], fresh[1])
-
-
-def test_distinct_rows_are_sorted_once_each():
-    """Repeats next to each other and apart are dropped (the kept ones move down in place)."""
-    rng = np.random.default_rng(8)
-    for _ in range(200):
-        rows = rng.integers(0, 30, int(rng.integers(0, 40))).astype(np.intp)
-        assert np.array_equal(_distinct(rows.copy()), np.unique(rows))

@@ -216,10 +216,9 @@ class Population:
         state but the dead: the last grouping is brought up to date from the rows moved and
         added since. A call looks only at the wanted states' groups, at the rows moved since
         (:meth:`move` keeps them) and at the rows added since; with ``t``, a row moved since
-        entered its state in month ``t`` and is left out anyway. Only the rows moved since can
-        have left a group, so a group is copied but for them (:func:`_select`). A call for the
-        dead, or for states that held most people, looks at every row once, which is faster
-        than merging their groups.
+        entered its state in month ``t`` and is left out anyway. A call for the dead, or for
+        states that held most people, looks at every row once, which is faster than merging
+        their groups.
         """
         wanted = _WANTED[states] if states in _WANTED else _wanted(states)
         g = self._groups
@@ -233,13 +232,13 @@ class Population:
         if g is None:  # never grouped (a population outside a model's run)
             return _where(self.state, self.entered, wanted, late, self.n)
         much = self._moved_count > self.n // 8  # then one pass over every row is faster
-        if much:
-            moved = NOBODY
+        if t is not None or much:
+            moved = NOBODY  # with t, those moved since the grouping entered in month t
         else:
             moved = self._moved[0] if len(self._moved) == 1 else self._moved_since()
         return _select(
-            g.order, g.start, g.size, g.then, moved, t is None, wanted, self.state, self.entered,
-            late, self.n, much, self._left, g.left, g.early or t is None,
+            g.order, g.start, g.size, g.then, moved, wanted, self.state, self.entered, late,
+            self.n, much, self._left, g.left, g.early or t is None,
         )  # fmt: skip
 
     def _much_moved(self) -> bool:
@@ -552,15 +551,10 @@ def _by_state(rows, state, states):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _where_grouped(
-    order, start, wanted, whole, early, gone, gone_head, state, entered, t, rows, n
-):  # pragma: no cover - compiled
+def _where_grouped(order, start, wanted, whole, state, entered, t, rows, n):  # pragma: no cover
     """:func:`_where` for ``t`` from rows grouped by state when there were ``rows`` rows: each
     wanted state's group, kept if still in that state since before ``t`` (all of it for the
-    states whose bit is set in ``whole``; when every row had ``early`` entered its state
-    before ``t``, all but those of ``gone`` that fail the test, the rows moved since that
-    were in state ``s`` then being ``gone[gone_head[s]:gone_head[s + 1]]``, in order),
-    merged in order; then the rows added since."""
+    states whose bit is set in ``whole``), merged in order; then the rows added since."""
     out = np.empty(0, dtype=np.intp)
     for s in range(len(start) - 1):
         if not (wanted >> s) & 1:
@@ -568,10 +562,6 @@ def _where_grouped(
         group = order[start[s] : start[s + 1]]
         if (whole >> s) & 1:
             out = _merge(out, group.copy())
-            continue
-        if early:
-            moved = gone[gone_head[s] : gone_head[s + 1]]
-            out = _merge(out, _without(group, moved, s, state, entered, t))
             continue
         keep = np.empty(len(group), dtype=np.intp)
         k = 0
@@ -587,37 +577,17 @@ def _where_grouped(
 
 
 @njit(cache=True)
-def _without(group, moved, s, state, entered, t):  # pragma: no cover - compiled
-    """The rows of ``group`` (grouped in state ``s``, increasing), but those of ``moved`` (a
-    part of it, increasing) no longer in ``s`` since before ``t``: the others are copied in
-    runs (:func:`_first_at_least`)."""
-    out = np.empty(len(group), dtype=np.intp)
-    w = a = 0
-    for i in moved:
-        p = _first_at_least(group, a, len(group), i)
-        out[w : w + p - a] = group[a:p]
-        w += p - a
-        out[w] = i
-        w += np.int64(state[i] == s) & np.int64(entered[i] < t)
-        a = p + 1
-    out[w : w + len(group) - a] = group[a:]
-    return out[: w + len(group) - a]
-
-
-@njit(cache=True)
 def _select(
-    order, start, size, then, moved, joining, wanted, state, entered, t, n, much, left,
-    left_then, early,
-):  # pragma: no cover - compiled  # fmt: skip
+    order, start, size, then, moved, wanted, state, entered, t, n, much, left, left_then, early
+):  # pragma: no cover - compiled
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
     state's ``size``; ``then`` their states at the grouping): the wanted states' groups (a
     group is taken whole, without a look at its rows, when none has left the state since the
     grouping, ``left`` the moves out of each state now and ``left_then`` at the grouping, and
-    all its rows had ``early`` entered it before ``t``; otherwise, if ``early``, all but the
-    rows of ``moved`` that fail the test), with ``joining`` (without ``t``) the rows of
-    ``moved`` (repeats allowed) now wanted and in another state than ``then``, the rows added
-    since; or, for the dead (not grouped), when the wanted states held more than half the
-    rows, or when ``much`` has moved since the grouping, one pass over every row
+    all its rows had ``early`` entered it before ``t``), the
+    rows of ``moved`` (repeats allowed) now wanted and in another state than ``then``, the
+    rows added since; or, for the dead (not grouped), when the wanted states held more than
+    half the rows, or when ``much`` has moved since the grouping, one pass over every row
     (:func:`_where`, compiled in here: a separate call of it would be first loaded in
     whichever month of a run first needs it, rarely)."""
     rows = len(then)
@@ -629,20 +599,7 @@ def _select(
     whole = 0
     for s in range(len(size)):
         whole |= np.int64(early and left[s] == left_then[s]) << s
-    gone = np.empty(len(moved), dtype=np.intp)  # the moved rows in a wanted group not whole
-    g = 0
-    if early:
-        partial = wanted & ~whole
-        for i in moved:
-            if i < rows:
-                gone[g] = i
-                g += (partial >> np.int64(then[i])) & 1
-    gone, gone_head = _by_state(_distinct(gone[:g]), then, len(size))
-    out = _where_grouped(
-        order, start, wanted, whole, early, gone, gone_head, state, entered, t, rows, n
-    )
-    if not joining:  # with t, those moved since the grouping entered in month t
-        return out
+    out = _where_grouped(order, start, wanted, whole, state, entered, t, rows, n)
     extra = np.empty(len(moved), dtype=np.intp)
     k = 0
     for i in moved:
@@ -653,18 +610,6 @@ def _select(
     if k == 0:
         return out
     return _merge(out, np.unique(extra[:k]))
-
-
-@njit(cache=True)
-def _distinct(rows):  # pragma: no cover - compiled
-    """``rows`` sorted, each once (``np.unique`` without its overhead on a few rows)."""
-    rows = np.sort(rows)
-    k = 0
-    for j in range(len(rows)):
-        if k == 0 or rows[j] != rows[k - 1]:  # (compared with the last kept: moved down)
-            rows[k] = rows[j]
-            k += 1
-    return rows[:k]
 
 
 @njit(cache=True)
