@@ -181,7 +181,10 @@ class Population:
             getattr(self, name)[rows] = value
         self.n += count
         self._counts += np.bincount(self.state[rows], minlength=len(State))
-        if count:
+        entered = values.get("entered", self.fields["entered"].initial)
+        if count and isinstance(entered, (int, np.integer)):  # most additions: one month
+            self._latest = max(self._latest, int(entered))
+        elif count:
             self._latest = max(self._latest, int(self.entered[rows].max()))
         return np.arange(rows.start, rows.stop)
 
