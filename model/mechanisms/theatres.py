@@ -175,11 +175,23 @@ def libya_share(w: World) -> np.ndarray:
 
 
 def travellers(w: World) -> np.ndarray:
-    """Those who travel to another theatre this month (before the destination is drawn)."""
+    """Those who travel to another theatre this month (before the destination is drawn):
+    dedicated fighters hiding or released, each with their travel rate. Thinned, not a draw
+    each (as :func:`regroup.mechanisms.combat._fight`): candidates at the highest rate
+    (``World.few_of``), each kept if a dedicated fighter and a further draw falls below
+    their own rate over the highest; only the candidates' rows are read."""
     th, t, pop = w.group(Theatres), w.t, w.pop
     hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, State.RELEASED, t=t)
-    idx, rate = _dedicated_fighters(
+    released = th.travel_rate * th.released_factor
+    highest = max(th.travel_rate, released)
+    picks = w.few_of(len(hiding), highest)
+    if len(picks) == 0:
+        return NOBODY
+    return _dedicated_travellers(
         hiding.view(np.uint64),  # unsigned: no negative-index wraparound at each read
+        picks,
+        w.draw(len(picks)),
+        highest,
         pop.state,
         pop.role,
         pop.birth,
@@ -190,9 +202,8 @@ def travellers(w: World) -> np.ndarray:
         as_compared(w.extremist_from, pop.ideology),
         as_compared(w.loyal_from, pop.loyalty),
         th.travel_rate,
-        th.travel_rate * th.released_factor,
+        released,
     )
-    return idx[w.draw(len(idx)) < rate]
 
 
 def attrition(w: World) -> None:
@@ -255,24 +266,44 @@ def step(w: World) -> None:
 
 # ----------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _dedicated_fighters(  # pragma: no cover - compiled
-    idx, state, role, birth, ideology, loyalty, t, of_age, extremist, loyal, rate, released
+def _dedicated_travellers(  # pragma: no cover - compiled
+    idx,
+    picks,
+    thin,
+    highest,
+    state,
+    role,
+    birth,
+    ideology,
+    loyalty,
+    t,
+    of_age,
+    extremist,
+    loyal,
+    rate,
+    released,
 ):
-    """The rows of ``idx`` who are dedicated fighters (ideology and loyalty at or above
-    ``extremist`` and ``loyal``; not women; minors only if at least ``of_age`` months old in
-    month ``t``), in order, and each one's travel rate (``released`` for those released from
-    prison, else ``rate``)."""
-    out = np.empty(len(idx), dtype=np.intp)
-    rates = np.empty(len(idx), dtype=np.float64)
+    """The candidates (``picks``, positions in ``idx``) who travel, in order: those who are
+    dedicated fighters (ideology and loyalty at or above ``extremist`` and ``loyal``; not
+    women; minors only if at least ``of_age`` months old in month ``t``) and whose draw
+    ``thin`` times ``highest`` falls below their travel rate (``released`` for those
+    released from prison, else ``rate``). Each candidate was picked with probability
+    ``highest``, so each dedicated fighter travels with their own rate, independently."""
+    out = np.empty(len(picks), dtype=np.intp)
     k = 0
-    for i in idx:  # loyalty first: most fail there, and skip the other lookups
-        if loyalty[i] >= loyal and ideology[i] >= extremist:
-            r = role[i]
-            if r != WOMAN and (r != MINOR or t - birth[i] >= of_age):
-                out[k] = i
-                rates[k] = released if state[i] == RELEASED else rate
-                k += 1
-    return out[:k], rates[:k]
+    for j in range(len(picks)):
+        i = idx[picks[j]]
+        r = role[i]
+        own = released if state[i] == RELEASED else rate
+        out[k] = i
+        k += (
+            (loyalty[i] >= loyal)
+            & (ideology[i] >= extremist)
+            & (r != WOMAN)
+            & ((r != MINOR) | (t - birth[i] >= of_age))
+            & (thin[j] * highest < own)
+        )
+    return out[:k]
 
 
 @njit(cache=True)
