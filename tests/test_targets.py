@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 from regroup.config.errors import ConfigError
+from regroup.config.fields import month_index
 from regroup.config.targets import Target, Who, load_targets
 from regroup.core.states import FIGHTING_ROLES, Role, State
 from regroup.results.outcomes import outcome_row
@@ -164,6 +165,14 @@ def test_quantities_follow_their_definitions(cached_run) -> None:
     by_origin = t("in_states", date="2018-06", states=["active"], who=Who(origin="foreign"))
     by_origin += t("in_states", date="2018-06", states=["active"], who=Who(origin="local"))
     assert by_origin == pytest.approx(t("in_states", date="2018-06", states=["active"]))
-    share = t("defections_share", window=["2014-01", "2015-08"], part=["2015-01", "2015-08"])
+    # the share of a window's public defections made in a part of it (at this small scale the
+    # brief's window, 2014-01 to 2015-08, may hold none: a wider one is used)
+    window, part = ["2014-01", "2017-12"], ["2015-01", "2015-08"]
+    spoke = m.series.public_defections
+    a, b, c, d = (month_index(date, m.p.time.start) for date in (*window, *part))
+    share = t("defections_share", window=window, part=part)
+    assert spoke[a : b + 1].sum() > 0
+    assert share == pytest.approx(spoke[c : d + 1].sum() / spoke[a : b + 1].sum())
     assert 0 <= share <= 1
+    assert np.isnan(t("defections_share", window=["2013-01", "2013-01"], part=["2013-01"] * 2))
     assert set(QUANTITIES) >= {"killed", "returned", "in_states", "defections_share"}
