@@ -221,7 +221,9 @@ class Population:
         (:meth:`move` keeps them) and at the rows added since; with ``t``, a row moved since
         entered its state in month ``t`` and is left out anyway. A call for the dead, or for
         states that held most people, looks at every row once, which is faster than merging
-        their groups.
+        their groups. So ``state`` and ``entered`` are written only by :meth:`move` (or a
+        kernel's :func:`move_rows`, then :meth:`moved`): a grouped row written directly would
+        stay in its old group (a state's group untouched by moves is taken whole).
         """
         wanted = _WANTED[states] if states in _WANTED else _wanted(states)
         g = self._groups
