@@ -164,7 +164,7 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     if len(idx) == 0:
         return
     inmates, pop = w.memory(Inmates), w.pop
-    terms = inmates.terms[home] if home in inmates.terms else inmates.admission(w, home)
+    terms = inmates.admission(w, home)
     rows = np.array(idx, dtype=np.intp)  # kept: the next step adds them to its inmates
     _admission(
         rows, w.t, w.draw(2 * len(rows)), terms, pop.place, pop.home, pop.release, pop.cell,
@@ -276,7 +276,9 @@ class Inmates(Rows):
         """The terms of an admission at home or in the region for the run (kept): the
         sentence's lowest years and span, ``cell_size``, the share of money kept after the
         seizure (a float32), whether at home, the state and custody of those admitted; as
-        one array for :func:`_admission`."""
+        one array for :func:`_admission` (made at the first admission of each kind)."""
+        if home in self.terms:
+            return self.terms[home]
         p = w.group(Prison)
         years = p.sentence_home_years if home else p.sentence_region_years
         low, span = float(years.low), float(years.high) - float(years.low)
