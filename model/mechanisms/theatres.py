@@ -37,6 +37,7 @@ from regroup.core import ties as tie_kinds
 from regroup.core.population import NOBODY, Field
 from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
 from regroup.core.world import PERSONS, Output, as_compared
+from regroup.mechanisms.demography import born_by
 from regroup.mechanisms.insurgency import Roster, in_places
 
 if TYPE_CHECKING:
@@ -197,8 +198,7 @@ def travellers(w: World) -> np.ndarray:
         pop.birth,
         pop.ideology,
         pop.loyalty,
-        t,
-        w.population.fighting_age_years * 12,
+        born_by(w),
         as_compared(w.extremist_from, pop.ideology),
         as_compared(w.loyal_from, pop.loyalty),
         th.travel_rate,
@@ -276,8 +276,7 @@ def _dedicated_travellers(  # pragma: no cover - compiled
     birth,
     ideology,
     loyalty,
-    t,
-    of_age,
+    born_by,
     extremist,
     loyal,
     rate,
@@ -285,7 +284,7 @@ def _dedicated_travellers(  # pragma: no cover - compiled
 ):
     """The candidates (``picks``, positions in ``idx``) who travel, in order: those who are
     dedicated fighters (ideology and loyalty at or above ``extremist`` and ``loyal``; not
-    women; minors only if at least ``of_age`` months old in month ``t``) and whose draw
+    women; minors only if born by the month ``born_by``, of fighting age) and whose draw
     ``thin`` times ``highest`` falls below their travel rate (``released`` for those
     released from prison, else ``rate``). Each candidate was picked with probability
     ``highest``, so each dedicated fighter travels with their own rate, independently."""
@@ -300,7 +299,7 @@ def _dedicated_travellers(  # pragma: no cover - compiled
             (loyalty[i] >= loyal)
             & (ideology[i] >= extremist)
             & (r != WOMAN)
-            & ((r != MINOR) | (t - birth[i] >= of_age))
+            & ((r != MINOR) | (birth[i] <= born_by))
             & (thin[j] * highest < own)
         )
     return out[:k]

@@ -13,6 +13,7 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core.population import Rows
 from regroup.core.states import FREE_BITS, FREE_STATES, Role, State, code_bits
+from regroup.mechanisms.demography import born_by
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -56,8 +57,7 @@ def step(w: World) -> None:
         pop.loyalty,
         pop.skill,
         pop.n,
-        w.t,
-        w.population.fighting_age_years * 12,
+        born_by(w),
         np.float32(w.extremist_from),
         np.float32(w.loyal_from),
         np.float32(w.qualified_from),
@@ -91,8 +91,7 @@ def _parts(  # pragma: no cover - compiled
     loyalty,
     skill,
     n,
-    t,
-    fighting_age_months,
+    born_by,
     extremist_from,
     loyal_from,
     qualified_from,
@@ -101,12 +100,11 @@ def _parts(  # pragma: no cover - compiled
     part,
 ):
     """For each row ``i < n``, in one pass over the rows: ``part[i]``, bit 1 a pupil (a free
-    minor of fighting age), bit 2 a trainer (dedicated and qualified, free or in the
-    territory), and ``inside[i]``, free if ``all_free``, else a pupil or a trainer. Returns
-    the pupils. Without branches and in narrow types (booleans, 32-bit bit tests, the month
-    of birth against the last month of birth of fighting age as an int16), which the
-    compiler vectorises."""
-    born_by = np.int16(np.floor(t - fighting_age_months))  # of age: t - birth >= the age
+    minor of fighting age: born by the month ``born_by``, see ``demography.born_by``), bit 2
+    a trainer (dedicated and qualified, free or in the territory), and ``inside[i]``, free if
+    ``all_free``, else a pupil or a trainer. Returns the pupils. Without branches and in
+    narrow types (booleans, 32-bit bit tests, the month of birth against ``born_by``, both
+    int16), which the compiler vectorises."""
     free_bits, around, one = np.uint32(FREE_BITS), np.uint32(AROUND), np.uint32(1)
     pupils = 0
     for i in range(n):
