@@ -14,6 +14,7 @@ from regroup.core import ties as tie_kinds
 from regroup.core.model import RegroupModel
 from regroup.core.states import Custody, Disposition, Region, Role, State, membership
 from regroup.mechanisms import (
+    camps,
     combat,
     demography,
     escape,
@@ -482,3 +483,24 @@ def test_the_roster_of_would_be_speakers_misses_nobody(fresh_model, monkeypatch)
     monkeypatch.setattr(recruitment, "speakers", checked)
     fresh_model().run()
     assert len(answered) > 100 and sum(answered) > 0
+
+
+def test_the_roster_of_those_held_in_camps_misses_nobody(fresh_model, monkeypatch):
+    """camps keeps a roster of those held in a camp (fed by camps.detain, the one rule that
+    sends people there, and by new rows: children born in a camp) instead of a pass over
+    every row. Each month its answer must be the pass's: DETAINED in custody CAMP, in row
+    order. A rule that sent people to a camp without camps.detain would fail this."""
+    answered = []
+    look = camps.Held.update
+
+    def checked(self, pop):
+        got = look(self, pop)
+        n = pop.n
+        wanted = (pop.state[:n] == State.DETAINED) & (pop.custody[:n] == Custody.CAMP)
+        assert np.array_equal(got, np.flatnonzero(wanted))
+        answered.append(len(got))
+        return got
+
+    monkeypatch.setattr(camps.Held, "update", checked)
+    fresh_model().run()
+    assert len(answered) > 100 and max(answered) > 0

@@ -11,6 +11,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
+from regroup.core.population import NOBODY, Population
 from regroup.core.states import Custody, Place, Region, State
 from regroup.core.world import PERSONS, Output
 
@@ -72,53 +73,75 @@ LOCAL = int(Region.LOCAL)  # as the compiled kernels read them
 DETAINED, CAMP = int(State.DETAINED), int(Custody.CAMP)
 
 
-EIGHT_CAMPS = np.uint64(CAMP * 0x0101010101010101)  # CAMP in each byte of a word
-LOW_BITS = np.uint64(0x7F7F7F7F7F7F7F7F)
+class Held:
+    """Per run: the rows held in a camp (DETAINED, custody CAMP) in increasing order, as
+    last counted, the rows looked at so far (``seen``) and those sent to a camp since (by
+    :func:`detain`). People enter a camp only by :func:`detain` or born in one (new rows, from
+    ``demography``): the roster is brought up to date from its own rows still held, those
+    sent since and the rows added since, without a pass over every row (a move out of a camp
+    writes another custody)."""
+
+    def __init__(self) -> None:
+        self.rows = NOBODY
+        self.seen = 0
+        self.sent: list[np.ndarray] = []
+
+    def update(self, pop: Population) -> np.ndarray:
+        """The rows held in a camp now (see the class), in increasing order."""
+        sent = np.sort(np.concatenate(self.sent)) if self.sent else NOBODY
+        self.rows = _roster(self.rows, sent, self.seen, pop.n, pop.state, pop.custody)
+        self.seen, self.sent = pop.n, []
+        return self.rows
+
+
+def detain(w: World, idx: np.ndarray) -> None:
+    """Send ``idx`` (row indices) to a camp this month: DETAINED in custody CAMP (the way
+    into a camp other than birth, see :class:`Held`)."""
+    w.pop.move(idx, State.DETAINED, w.t, Custody.CAMP)
+    if len(idx):
+        w.memory(Held).sent.append(idx)
 
 
 @njit(cache=True)
-def _in_camps(state, custody, n):  # pragma: no cover - compiled
-    """Rows ``0..n-1`` held in a camp (DETAINED, custody CAMP), in increasing order.
-
-    Few rows are (one in fifteen at most): the custody codes are read eight at a time (a
-    64-bit word), and a word with no byte equal to CAMP is skipped (exact: a byte's high bit
-    is set in ``zero`` only if the byte of ``v`` is 0, as the low seven bits of each byte
-    are added apart and cannot carry into the next); the rows of the other words are tested
-    one by one, branch-free."""
-    held = np.empty(n + 1, dtype=np.intp)
-    k = 0
-    words = n // 8
-    for j, word in enumerate(custody[: 8 * words].view(np.uint64)):
-        v = word ^ EIGHT_CAMPS  # a zero byte where the custody is CAMP
-        zero = ~(((v & LOW_BITS) + LOW_BITS) | v | LOW_BITS)
-        if zero != 0:
-            for i in range(8 * j, 8 * j + 8):
-                held[k] = i
-                k += np.int64(custody[i] == CAMP) & np.int64(state[i] == DETAINED)
-    for i in range(8 * words, n):
-        held[k] = i
-        k += np.int64(custody[i] == CAMP) & np.int64(state[i] == DETAINED)
-    return held[:k]
+def _roster(rows, sent, seen, n, state, custody):  # pragma: no cover - compiled
+    """The rows held in a camp (DETAINED, custody CAMP), in increasing order, of: ``rows``
+    (the last roster, each below ``seen``) merged with ``sent`` (increasing, repeats allowed;
+    those from ``seen`` on are among the next), then the rows ``seen..n-1``. Branch-free
+    appends (each row written, kept if held and not the one kept before it)."""
+    out = np.empty(len(rows) + len(sent) + n - seen, dtype=np.intp)
+    k = a = b = 0
+    last = -1
+    while a < len(rows) or (b < len(sent) and sent[b] < seen):
+        if b == len(sent) or sent[b] >= seen or (a < len(rows) and rows[a] <= sent[b]):
+            i = rows[a]
+            a += 1
+        else:
+            i = sent[b]
+            b += 1
+        out[k] = i
+        k += (i != last) & (state[i] == DETAINED) & (custody[i] == CAMP)
+        last = i
+    for i in range(seen, n):
+        out[k] = i
+        k += (state[i] == DETAINED) & (custody[i] == CAMP)
+    return out[:k]
 
 
 @njit(cache=True)
 def _camp_month(
-    state,
-    custody,
+    held,
     region,
     entered,
     ideology,
     loyalty,
     funds,
-    n,
     t,
     radicalisation,
     zeal_weight,
     fee,
     loyal_from,
 ):  # pragma: no cover - compiled
-    """A month in the camps, over rows ``0..n-1``; returns how many are held, and those able
-    to leave.
+    """A month in the camps for those ``held`` (increasing); returns those able to leave.
 
     Each detainee's ideology and loyalty are pulled by ``radicalisation`` of the gap toward
     the mix of their annex (locals and foreigners are held apart), weighted ``1 + zeal_weight
@@ -126,9 +149,8 @@ def _camp_month(
     (in float64, in row order). Able to leave: the detainees held since before month ``t``
     who can pay the ``fee`` or are loyal (loyalty, after the pull, at least ``loyal_from``:
     the group's networks pay), in row order. ``fee`` and ``loyal_from`` come as float32, as
-    NumPy compares a float32 array with a number. :func:`_in_camps` finds the detainees, one
-    pass over them sums the mix, one pulls and selects."""
-    held = _in_camps(state, custody, n)
+    NumPy compares a float32 array with a number. One pass over the detainees sums the
+    mix, one pulls and selects."""
     k = len(held)
     rows = held.view(np.uint64)  # unsigned: no negative-index wraparound at each read (10% off)
     total = np.zeros(2)
@@ -148,7 +170,7 @@ def _camp_month(
             x[i] = min(max(x[i] + radicalisation * (mix[v, annex] - x[i]), 0.0), 1.0)
         able[m] = i  # writes every one, keeps those able (branch-free)
         m += (entered[i] < t) & ((funds[i] >= fee) | (loyalty[i] >= loyal_from))
-    return k, able[:m]
+    return able[:m]
 
 
 @njit(cache=True)
@@ -175,13 +197,14 @@ def step(w: World) -> None:
     c, t, pop = w.group(Camps), w.t, w.pop
     # radicalisation toward the camp's mix; smuggling out: paying their way, or helped by
     # the group's networks if loyal (w.loyal)
-    fee = np.float32(c.smuggling_fee_usd)
-    held, able = _camp_month(
-        pop.state, pop.custody, pop.region, pop.entered, pop.ideology, pop.loyalty, pop.funds,
-        pop.n, t, c.radicalisation, np.float32(c.zeal_weight), fee, np.float32(w.loyal_from),
-    )  # fmt: skip
-    if held == 0:
+    held = w.memory(Held).update(pop)
+    if len(held) == 0:
         return
+    fee = np.float32(c.smuggling_fee_usd)
+    able = _camp_month(
+        held, pop.region, pop.entered, pop.ideology, pop.loyalty, pop.funds, t,
+        c.radicalisation, np.float32(c.zeal_weight), fee, np.float32(w.loyal_from),
+    )  # fmt: skip
     out = w.chance(able, c.smuggling)
     w.count("smuggled_from_camps", len(out))
     if len(out) == 0:

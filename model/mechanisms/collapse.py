@@ -23,12 +23,11 @@ from regroup.core.population import marked
 from regroup.core.states import (
     CIVILIAN,
     FIGHTING_BITS,
-    Custody,
     Region,
     State,
 )
 from regroup.core.world import PERSONS, Output, as_compared
-from regroup.mechanisms import insurgency, prison
+from regroup.mechanisms import camps, insurgency, prison
 from regroup.mechanisms.combat import exposures
 from regroup.mechanisms.escape import leave_territory
 from regroup.mechanisms.security import execute
@@ -229,7 +228,7 @@ def overrun(w: World, idx: np.ndarray) -> None:
     w.count("killed_at_collapse", len(dead))
     if len(taken):
         leave_territory(w, taken)
-        pop.move(to_camp, State.DETAINED, t, Custody.CAMP)
+        camps.detain(w, to_camp)
         prison.admit(w, to_prison, home=False)
         pop.known[taken] = True
     underground(w, slipping)
