@@ -17,7 +17,7 @@ from regroup.core.model import RegroupModel
 from regroup.core.population import Member, Population
 from regroup.core.states import FREE_STATES, State, membership
 from regroup.core.ties import Ties, union_find
-from regroup.core.world import FEW, World
+from regroup.core.world import FEW, World, _distinct
 from regroup.mechanisms import prison
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -182,6 +182,20 @@ def test_few_of_has_the_law_of_a_uniform_draw_for_each_person():
         assert chisquare(where).pvalue > 1e-3
     assert len(few_of(rng, 0, 0.5)) == 0 and len(few_of(rng, 10, 0.0)) == 0
     assert np.array_equal(few_of(rng, 7, 1.0), np.arange(7))
+
+
+@pytest.mark.parametrize(("n", "k"), [(100, 5), (40_000, 300), (2_000, 300), (300, 300)])
+def test_distinct_positions_are_floyds_in_order(n, k):
+    """``_distinct`` takes the positions Floyd's algorithm takes (written plainly here) and
+    returns them in order, whichever way it keeps and orders them: looked up among a few,
+    flagged then sorted, or flagged then read off the flags."""
+    u = np.random.default_rng(n + k).random(k)
+    taken: list[int] = []
+    for q in range(k):
+        top = n - k + q
+        i = min(int(u[q] * (top + 1)), top)
+        taken.append(top if i in taken else i)
+    assert np.array_equal(_distinct(u, n), np.sort(taken))
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, FEW, FEW + 1, 50])

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
-from regroup.core.population import NOBODY
+from regroup.core.population import NOBODY, marked
 from regroup.core.states import IN_CONFLICT, Place, Region
 
 if TYPE_CHECKING:
@@ -342,7 +342,10 @@ def _lookup(table, codes, idx):  # pragma: no cover - compiled
 def _distinct(u, n):  # pragma: no cover - compiled
     """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
     uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
-    looked up among those taken so far while they are few (no flag per position to clear)."""
+    looked up among those taken so far while they are few (no flag per position to clear);
+    with a flag per position, the taken are read off the flags in order when they are many
+    (a thirty-second of the positions or more: a pass over the flags costs less than the
+    sort)."""
     k = len(u)
     few = k <= 64
     taken = np.zeros(0 if few else n, dtype=np.bool_)
@@ -360,4 +363,6 @@ def _distinct(u, n):  # pragma: no cover - compiled
                 i = top
             taken[i] = True
         out[q] = i
-    return np.sort(out)
+    if few or 32 * k < n:
+        return np.sort(out)
+    return marked(taken.view(np.uint8), k)
