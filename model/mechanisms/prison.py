@@ -401,17 +401,14 @@ def _cells(cell):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _sentences(  # pragma: no cover - compiled
-    idx, state, entered, release, role, ever_released, t, execution, leader_factor
-):
+def _sentences(idx, state, entered, release, ever_released, t):  # pragma: no cover - compiled
     """Of the prisoners ``idx``, those settled before month ``t``: whose sentence has ended
     (their rows, marked ``ever_released``), and those in the region's prisons (DETAINED) who
-    may be executed (their positions in ``idx``, and each one's monthly risk: leaders'
-    ``leader_factor`` times higher); also whether each prisoner stays (not released)."""
+    may be executed (their positions in ``idx``; each one's risk is looked up only for those
+    the draws pick, :func:`_executions`); also whether each prisoner stays (not released)."""
     k = len(idx)
     released = np.empty(k, dtype=np.intp)
     regional = np.empty(k, dtype=np.intp)
-    risk = np.empty(k, dtype=np.float64)
     stays = np.ones(k, dtype=np.bool_)
     a = b = 0
     for j in range(k):
@@ -423,25 +420,28 @@ def _sentences(  # pragma: no cover - compiled
             ever_released[i] = True
             stays[j] = False
             a += 1
-        elif state[i] == DETAINED:
+        else:  # writes each one serving on, keeps those in the region's prisons
             regional[b] = j
-            risk[b] = execution * (leader_factor if role[i] == LEADER else 1.0)
-            b += 1
-    return released[:a], regional[:b], risk[:b], stays
+            b += state[i] == DETAINED
+    return released[:a], regional[:b], stays
 
 
 @njit(cache=True)
-def _executions(idx, stays, regional, risk, picked, thin, top):  # pragma: no cover - compiled
+def _executions(
+    idx, stays, regional, role, picked, thin, execution, leader_factor, top
+):  # pragma: no cover - compiled
     """The rows executed (of the ``regional`` positions ``picked`` at the highest risk
-    ``top``, those whose ``thin`` draw falls below their own ``risk`` over ``top``), no
-    longer marked as staying in ``stays``."""
+    ``top``, those whose ``thin`` draw falls below their own risk over ``top``: ``execution``
+    a month, leaders' ``leader_factor`` times higher), no longer marked as staying in
+    ``stays``."""
     executed = np.empty(len(picked), dtype=np.intp)
     e = 0
     for m in range(len(picked)):
-        b = picked[m]
-        if thin[m] < risk[b] / top:
-            executed[e] = idx[regional[b]]
-            stays[regional[b]] = False
+        j = regional[picked[m]]
+        risk = execution * (leader_factor if role[idx[j]] == LEADER else 1.0)
+        if thin[m] < risk / top:
+            executed[e] = idx[j]
+            stays[j] = False
             e += 1
     return executed[:e]
 
@@ -610,17 +610,18 @@ def step(w: World) -> None:
     p, t, pop = w.group(Prison), w.t, w.pop
     idx = w.memory(Inmates).update(pop)
     rows = idx.view(np.uint64)  # unsigned for the kernels: no negative-index wraparound
-    released, regional, risk, stays = _sentences(
-        rows, pop.state, pop.entered, pop.release, pop.role, pop.ever_released, t, p.execution,
-        p.leader_execution_factor,
-    )  # fmt: skip
+    released, regional, stays = _sentences(
+        rows, pop.state, pop.entered, pop.release, pop.ever_released, t
+    )
     pop.move(released, State.RELEASED, t)
     monitor_released(w, released)  # under watch only with intelligence sharing
 
     top = min(p.execution * max(p.leader_execution_factor, 1.0), 1.0)  # the highest risk
     picked = w.few_of(len(regional), top)  # who may be executed, at the highest risk
     thin = w.draw(len(picked))  # each kept at their own risk
-    executed = _executions(idx, stays, regional, risk, picked, thin, top)
+    executed = _executions(
+        idx, stays, regional, pop.role, picked, thin, p.execution, p.leader_execution_factor, top
+    )
     pop.move(executed, State.DEAD, t)
     w.count("executed_by_states", len(executed))
     left = len(idx) - len(released) - len(executed)  # those who stay
