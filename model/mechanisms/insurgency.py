@@ -274,6 +274,11 @@ class Roster:
         if len(rows):
             self._rows = _union(self.rows(w), rows)
 
+    def update(self, rows: np.ndarray) -> None:
+        """The rows of :meth:`rows` with those that now meet the condition, as a caller's
+        pass over them merged them (increasing, without repeats)."""
+        self._rows = rows
+
 
 # ----------------------------------------------------------------------------- cells
 class Cells:
@@ -312,16 +317,14 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     also the first to rejoin an open cell left empty) is tied with probability
     ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
     members of its other cells."""
-    pop = w.pop
-    # by place, each out of any cell it was in (a member caught and freed again joins a new one)
-    by_place = _newcomers(idx, pop.place, pop.insurgent_cell)
-    if len(by_place[0]) + len(by_place[1]) == 0:
+    if len(idx) == 0:
         return
-    rng, mem = w.rng, w.memory(Cells)
-    k = cell_agents(w)
-    linkage = w.group(Insurgency).cell_linkage
-    # by place: the members of its open cell, and the commanders and members of cells there
-    old, n_old, targets, n_targets = _link_targets(
+    pop, mem = w.pop, w.memory(Cells)
+    # by place, each out of any cell it was in (a member caught and freed again joins a new
+    # one); by place, the members of its open cell, and the commanders and members of cells
+    # there; and the network with the newcomers
+    iraq, syria, old, n_old, targets, n_targets, network = _newcomers_and_targets(
+        idx,
         mem.network.rows(w).view(np.uint64),  # unsigned: no negative-index wraparound
         pop.state,
         pop.role,
@@ -331,8 +334,13 @@ def form_cells(w: World, idx: np.ndarray) -> None:
         mem.open,
         as_compared(w.loyal_from, pop.loyalty),
     )
+    if len(iraq) + len(syria) == 0:
+        return
+    mem.network.update(network)
+    rng, k = w.rng, cell_agents(w)
+    linkage = w.group(Insurgency).cell_linkage
     ends = [], []  # the ties, place by place, added at once
-    for place, new in zip(THE_REGION, by_place, strict=True):
+    for place, new in zip(THE_REGION, (iraq, syria), strict=True):
         if len(new) == 0:
             continue
         rng.shuffle(new)  # the order rng.permutation(len(new)) gives, in place
@@ -356,7 +364,6 @@ def form_cells(w: World, idx: np.ndarray) -> None:
             ends[0].append(heads)
             ends[1].append(targets[place, w.integers(n_targets[place], len(heads))])
     w.ties.add(np.concatenate(ends[0]), np.concatenate(ends[1]), tie_kinds.INSURGENT_CELL)
-    mem.network.include(w, np.concatenate(by_place))
 
 
 def fund(w: World, members: np.ndarray | None = None) -> None:
@@ -544,6 +551,26 @@ def _newcomers(idx, place, cell):  # pragma: no cover - compiled
             n[p] += 1
             cell[i] = NO_CELL
     return out[0, : n[0]], out[1, : n[1]]
+
+
+@njit(cache=True)
+def _newcomers_and_targets(
+    idx, rows, state, role, cell, place, loyalty, open_ids, loyal_from
+):  # pragma: no cover - compiled
+    """:func:`_newcomers` of ``idx``; the network ``rows`` (increasing) with them
+    (:func:`_union`); and over it, :func:`_link_targets` (the newcomers count in neither of
+    its lists: out of any cell, and a commander among them was in ``rows`` already). With
+    no newcomers in Iraq or Syria, nothing is looked at (all empty)."""
+    iraq, syria = _newcomers(idx, place, cell)
+    network = rows.view(np.intp)
+    if len(iraq) + len(syria):
+        network = _union(network, np.concatenate((iraq, syria)))
+    else:  # nobody joins: no lists needed
+        network = network[:0]
+    old, n_old, targets, n_targets = _link_targets(
+        network.view(np.uint64), state, role, cell, place, loyalty, open_ids, loyal_from
+    )
+    return iraq, syria, old, n_old, targets, n_targets, network
 
 
 @njit(cache=True)
