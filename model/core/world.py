@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
-from regroup.core.population import NOBODY, marked
+from regroup.core.population import NOBODY
 from regroup.core.states import IN_CONFLICT, Place, Region
 
 if TYPE_CHECKING:
@@ -338,31 +338,46 @@ def _lookup(table, codes, idx):  # pragma: no cover - compiled
     return out
 
 
+# The lowest set bit of a 64-bit word times this de Bruijn number has the bit's position in
+# its top six bits (a table lookup instead of a loop over the bits).
+DE_BRUIJN = np.uint64(0x03F79D71B4CB0A89)
+BIT_AT = np.zeros(64, dtype=np.int64)
+BIT_AT[[((1 << b) * int(DE_BRUIJN) % (1 << 64)) >> 58 for b in range(64)]] = np.arange(64)
+
+
 @njit(cache=True)
 def _distinct(u, n):  # pragma: no cover - compiled
     """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
     uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
-    looked up among those taken so far while they are few (no flag per position to clear);
-    with a flag per position, the taken are read off the flags in order when they are many
-    (a thirty-second of the positions or more: a pass over the flags costs less than the
-    sort)."""
+    looked up among those taken so far while they are few; for more, the positions taken are
+    bits of ``n / 64`` words (tested and set without a branch), read out in order a set bit
+    at a time (:data:`BIT_AT`), instead of a flag per position and a sort, whose comparisons
+    of random positions mispredict (a thousand of 105k positions: 57 -> 17 us)."""
     k = len(u)
-    few = k <= 64
-    taken = np.zeros(0 if few else n, dtype=np.bool_)
     out = np.empty(k, dtype=np.intp)
-    for q in range(k):
-        top = n - k + q  # a position in 0..top, or top itself if that one is taken
-        i = min(np.intp(u[q] * (top + 1)), top)
-        if few:
+    if k <= 64:
+        for q in range(k):
+            top = n - k + q  # a position in 0..top, or top itself if that one is taken
+            i = min(np.intp(u[q] * (top + 1)), top)
             for r in range(q):
                 if out[r] == i:
                     i = top
                     break
-        else:
-            if taken[i]:
-                i = top
-            taken[i] = True
-        out[q] = i
-    if few or 32 * k < n:
+            out[q] = i
         return np.sort(out)
-    return marked(taken.view(np.uint8), k)
+    bits = np.zeros((n + 63) >> 6, dtype=np.uint64)
+    one = np.uint64(1)
+    for q in range(k):
+        top = n - k + q
+        i = min(np.intp(u[q] * (top + 1)), top)
+        i += (top - i) * np.intp((bits[i >> 6] >> np.uint64(i & 63)) & one)
+        bits[i >> 6] |= one << np.uint64(i & 63)
+    m = 0
+    for word in range(len(bits)):
+        b = bits[word]
+        while b:
+            low = b & (~b + one)  # the lowest set bit
+            out[m] = (word << 6) + BIT_AT[(low * DE_BRUIJN) >> np.uint64(58)]
+            b ^= low
+            m += 1
+    return out
