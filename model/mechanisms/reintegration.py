@@ -128,14 +128,14 @@ def _joining(
     joined = np.empty(len(chosen), dtype=np.intp)
     k = 0
     for j in range(len(chosen)):
-        i = _at(chosen[j], returned, released)
+        i = row_at(chosen[j], returned, released)
         joined[k] = i
         k += draw[j] * most < base + effect * coverage[place[i]]
     return joined[:k]
 
 
 @njit(cache=True, inline="always")
-def _at(q, first, second):  # pragma: no cover - compiled
+def row_at(q, first, second):  # pragma: no cover - compiled
     """The row at position ``q`` of ``first`` and ``second`` (each increasing, no row in
     both) taken together in row order, without merging them: how many of the first ``q``
     come from ``first`` by bisection."""

@@ -39,6 +39,7 @@ from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms.demography import born_by
 from regroup.mechanisms.insurgency import Roster, in_places
+from regroup.mechanisms.reintegration import row_at
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -182,14 +183,18 @@ def travellers(w: World) -> np.ndarray:
     (``World.few_of``), each kept if a dedicated fighter and a further draw falls below
     their own rate over the highest; only the candidates' rows are read."""
     th, t, pop = w.group(Theatres), w.t, w.pop
-    hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, State.RELEASED, t=t)
+    # those hiding, and the released, looked up apart (one group each, cheaper than merging
+    # them): the positions among them together are found without merging
+    hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, t=t)
+    from_prison = pop.where(State.RELEASED, t=t)
     released = th.travel_rate * th.released_factor
     highest = max(th.travel_rate, released)
-    picks = w.few_of(len(hiding), highest)
+    picks = w.few_of(len(hiding) + len(from_prison), highest)
     if len(picks) == 0:
         return NOBODY
     return _dedicated_travellers(
-        hiding.view(np.uint64),  # unsigned: no negative-index wraparound at each read
+        hiding,
+        from_prison,
         picks,
         w.draw(len(picks)),
         highest,
@@ -267,7 +272,8 @@ def step(w: World) -> None:
 # ----------------------------------------------------------------------------- kernels
 @njit(cache=True)
 def _dedicated_travellers(  # pragma: no cover - compiled
-    idx,
+    hiding,
+    from_prison,
     picks,
     thin,
     highest,
@@ -282,16 +288,17 @@ def _dedicated_travellers(  # pragma: no cover - compiled
     rate,
     released,
 ):
-    """The candidates (``picks``, positions in ``idx``) who travel, in order: those who are
-    dedicated fighters (ideology and loyalty at or above ``extremist`` and ``loyal``; not
-    women; minors only if born by the month ``born_by``, of fighting age) and whose draw
-    ``thin`` times ``highest`` falls below their travel rate (``released`` for those
-    released from prison, else ``rate``). Each candidate was picked with probability
-    ``highest``, so each dedicated fighter travels with their own rate, independently."""
+    """The candidates (``picks``, positions among ``hiding`` and ``from_prison`` together in
+    row order) who travel, in order: those who are dedicated fighters (ideology and loyalty
+    at or above ``extremist`` and ``loyal``; not women; minors only if born by the month
+    ``born_by``, of fighting age) and whose draw ``thin`` times ``highest`` falls below their
+    travel rate (``released`` for those released from prison, else ``rate``). Each candidate
+    was picked with probability ``highest``, so each dedicated fighter travels with their own
+    rate, independently."""
     out = np.empty(len(picks), dtype=np.intp)
     k = 0
     for j in range(len(picks)):
-        i = idx[picks[j]]
+        i = row_at(picks[j], hiding, from_prison)
         r = role[i]
         own = released if state[i] == RELEASED else rate
         out[k] = i
