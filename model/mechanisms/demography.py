@@ -74,9 +74,20 @@ def schedule_children(w: World, parents: np.ndarray, per_member: float) -> None:
     p, rng, births = w.population, w.rng, w.memory(Births)
     k = rng.poisson(per_member, len(parents))
     parent = np.repeat(parents, k)
-    age_now = rng.uniform(0, p.fighting_age_years, len(parent))
-    month = w.t + np.ceil((p.fighting_age_years - age_now) * 12).astype(np.int32)
-    births.add(month, parent, w.t)
+    age_now = rng.random(len(parent))  # uniform within 0-fighting age (scaled in _coming_of_age)
+    births.add(_coming_of_age(age_now, w.t, p.fighting_age_years), parent, w.t)
+
+
+@njit(cache=True)
+def _coming_of_age(u, t, fighting_age):  # pragma: no cover - compiled
+    """The month each child comes of age (int32): ``t`` plus the months, rounded up, from an
+    age uniform within 0-``fighting_age`` years (``Generator.uniform(0, fighting_age)``'s
+    scaling of a uniform draw ``u``) to ``fighting_age``."""
+    month = np.empty(len(u), dtype=np.int32)
+    for j in range(len(u)):
+        age = 0.0 + (fighting_age - 0.0) * u[j]
+        month[j] = t + np.int32(np.ceil((fighting_age - age) * 12))
+    return month
 
 
 def of_fighting_age(w: World, idx: np.ndarray) -> np.ndarray:
@@ -99,8 +110,8 @@ def step(w: World) -> None:
     pop, p, rng, t = w.pop, w.population, w.rng, w.t
     k = len(parent)
     state = _child_states(parent, pop.state, pop.region, pop.returned, w.schedule.control[t] > 0)
-    ideology_spread = rng.uniform(-0.1, 0.1, k)  # the spread of the children's ideology,
-    loyalty_spread = rng.uniform(-0.1, 0.1, k)  # then of their loyalty
+    ideology_spread = rng.random(k)  # the spread of the children's ideology, then of their
+    loyalty_spread = rng.random(k)  # loyalty, within +-SPREAD (scaled in _from_parents)
     birth = int(t - p.fighting_age_years * 12)
     idx = w.add(k, state=state, role=MINOR, entered=t, joined=t, birth=birth)
     _from_parents(
@@ -124,6 +135,7 @@ def step(w: World) -> None:
 
 
 MINOR, CAMP, NO_CUSTODY = int(Role.MINOR), int(Custody.CAMP), int(Custody.NONE)
+SPREAD = 0.1  # children's ideology and loyalty: their parent's (times commitment) +- this
 
 
 @njit(cache=True)
@@ -220,7 +232,9 @@ def _from_parents(  # pragma: no cover - compiled
     Syria; in Turkey if abroad while the parent is in the region; otherwise with the parent.
     Custody: a camp for those held. Region and home: the parent's. Month back home: ``t`` for
     those at home, else -1. Ideology and loyalty: the parent's times ``commitment`` plus the
-    spread, within 0-1 (the NumPy arithmetic, bit for bit, stored as float32)."""
+    spread, uniform within +-``SPREAD`` (``Generator.uniform``'s scaling of the uniform
+    draws ``ideology_spread`` and ``loyalty_spread``), within 0-1 (the NumPy arithmetic, bit
+    for bit, stored as float32)."""
     for j in range(len(idx)):
         i, q = idx[j], parent[j]
         s = state[i]
@@ -233,5 +247,7 @@ def _from_parents(  # pragma: no cover - compiled
         custody[i] = CAMP if s == DETAINED else NO_CUSTODY
         region[i], home[i] = region[q], home[q]
         returned[i] = t if s == RETURNED else -1
-        ideology[i] = np.float32(min(max(ideology[q] * commitment + ideology_spread[j], 0.0), 1.0))
-        loyalty[i] = np.float32(min(max(loyalty[q] * commitment + loyalty_spread[j], 0.0), 1.0))
+        spread_i = -SPREAD + (SPREAD - -SPREAD) * ideology_spread[j]
+        spread_l = -SPREAD + (SPREAD - -SPREAD) * loyalty_spread[j]
+        ideology[i] = np.float32(min(max(ideology[q] * commitment + spread_i, 0.0), 1.0))
+        loyalty[i] = np.float32(min(max(loyalty[q] * commitment + spread_l, 0.0), 1.0))
