@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import Field
+from regroup.core.population import NOBODY, Field
 from regroup.core.states import Custody, Disposition, State
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
@@ -99,6 +99,17 @@ def reachable(w: World) -> np.ndarray:
     return held_in(w.pop, Custody.PRISON, *free)
 
 
+class Reach:
+    """Per run: the programmes' coverage per place as last seen (``World.coverage``: the
+    same array from the lever's start on), whether it reaches anyone (``World.lever_on``),
+    and the largest monthly probability of reintegrating under it."""
+
+    def __init__(self) -> None:
+        self.coverage: np.ndarray | None = None
+        self.on = False
+        self.most = 0.0
+
+
 DANGEROUS = int(Disposition.DANGEROUS)  # for kernels
 
 
@@ -153,39 +164,44 @@ def row_at(q, first, second):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _without(rows, gone):  # pragma: no cover - compiled
-    """The rows of ``rows`` not in ``gone`` (both increasing, no repeats; ``gone`` a few), in
-    order: the stretches between them copied whole, each found by bisection."""
-    at = np.searchsorted(rows, gone)
-    out = np.empty(len(rows), dtype=np.intp)
-    k = done = 0
-    for j in range(len(gone)):
+def _positions(rows, some):  # pragma: no cover - compiled
+    """The positions in ``rows`` of those of ``some`` among them (both increasing, no
+    repeats; ``some`` a few), in order, each found by bisection."""
+    at = np.searchsorted(rows, some)
+    out = np.empty(len(some), dtype=np.intp)
+    k = 0
+    for j in range(len(some)):
         p = at[j]
-        if p < len(rows) and rows[p] == gone[j]:
-            out[k : k + p - done] = rows[done:p]
-            k += p - done
-            done = p + 1
-    out[k : k + len(rows) - done] = rows[done:]
-    return out[: k + len(rows) - done]
+        if p < len(rows) and rows[p] == some[j]:
+            out[k] = p
+            k += 1
+    return out[:k]
 
 
 @njit(cache=True)
 def _reoffending(
-    released, reintegrated, chosen, draw, ideology, reoffended, rate, reintegrated_risk
+    released, gone, reintegrated, chosen, draw, ideology, reoffended, rate, reintegrated_risk
 ):  # pragma: no cover - compiled
-    """Those who reoffend this month, of the ``chosen`` positions among ``released`` then
-    ``reintegrated`` (each reached with the largest monthly risk, ``rate``): those whose
-    ``draw`` falls below their own risk over ``rate`` (thinning). The risk is ``rate``
-    (float32, as NumPy multiplies a float32 array by a number) times ideology, times
-    ``reintegrated_risk`` for the reintegrated; they are marked as ``reoffended``."""
+    """Those who reoffend this month, of the ``chosen`` positions (increasing) among
+    ``released`` but those at positions ``gone`` (increasing: the released who reintegrated
+    just now, skipped without copying the others) then ``reintegrated`` (each reached with
+    the largest monthly risk, ``rate``): those whose ``draw`` falls below their own risk over
+    ``rate`` (thinning). The risk is ``rate`` (float32, as NumPy multiplies a float32 array by
+    a number) times ideology, times ``reintegrated_risk`` for the reintegrated; they are
+    marked as ``reoffended``."""
     out = np.empty(len(chosen), dtype=np.intp)
-    k = 0
+    still = len(released) - len(gone)
+    k = skipped = 0
     for j in range(len(chosen)):
         q = chosen[j]
-        if q < len(released):
-            i, factor = released[q], 1.0
+        if q < still:
+            p = q + skipped  # the q-th kept: past every gone position at or before it
+            while skipped < len(gone) and gone[skipped] <= p:
+                skipped += 1
+                p += 1
+            i, factor = released[p], 1.0
         else:
-            i, factor = reintegrated[q - len(released)], reintegrated_risk
+            i, factor = reintegrated[q - still], reintegrated_risk
         out[k] = i
         k += draw[j] * rate < (rate * ideology[i]) * factor
     for i in out[:k]:
@@ -195,8 +211,11 @@ def _reoffending(
 
 def step(w: World) -> None:
     r, t, pop = w.group(Reintegration), w.t, w.pop
-    coverage = w.coverage("reintegration")
-    if w.lever_on("reintegration"):
+    coverage, reach = w.coverage("reintegration"), w.memory(Reach)
+    if reach.coverage is not coverage:  # (the lever's start, or the run's first month)
+        reach.coverage, reach.on = coverage, bool(coverage.any())
+        reach.most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
+    if reach.on:
         # the share reached where each is: the lever's region value in the conflict places,
         # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
         # misses those who pass it
@@ -208,23 +227,21 @@ def step(w: World) -> None:
     # drawn for the few reached at the largest probability, then thinned to each one's own
     # (the two looked up apart: positions among them together are found without merging)
     returned, released = pop.where(State.RETURNED, t=t), pop.where(State.RELEASED, t=t)
-    most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
-    chosen = w.few_of(len(returned) + len(released), most)
+    chosen = w.few_of(len(returned) + len(released), reach.most)
     joined = _joining(
         returned, released, chosen, w.draw(len(chosen)), pop.place, coverage, r.base_rate,
-        r.programme_effect, most,
+        r.programme_effect, reach.most,
     )  # fmt: skip
     pop.move(joined, State.REINTEGRATED, t)
 
     # the released and the reintegrated, both since before this month (not those who
     # reintegrated just now), may reoffend: risk at most the rate (ideology at most 1)
-    if len(joined):  # the released but those who reintegrated just now
-        released = _without(released, joined)
+    gone = _positions(released, joined) if len(joined) else NOBODY  # reintegrated just now
     reintegrated = pop.where(State.REINTEGRATED, t=t)
     rate = np.float32(r.reoffending)
-    chosen = w.few_of(len(released) + len(reintegrated), float(rate))
+    chosen = w.few_of(len(released) - len(gone) + len(reintegrated), float(rate))
     offended = _reoffending(
-        released, reintegrated, chosen, w.draw(len(chosen)), pop.ideology, pop.reoffended,
-        rate, r.reintegrated_risk,
+        released, gone, reintegrated, chosen, w.draw(len(chosen)), pop.ideology,
+        pop.reoffended, rate, r.reintegrated_risk,
     )  # fmt: skip
     catch(w, offended)
