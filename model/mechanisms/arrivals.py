@@ -92,17 +92,16 @@ def new_members(
     a, p = w.attributes, w.population
     k = len(role)
     rng = w.rng
-    u_place = rng.random(k) if place is None else None  # Iraq or Syria
-    # uniform draws scaled in _attributes as rng.uniform scales them (a NumPy call less each)
-    draws = (
-        rng.random(k),  # ideology,
-        rng.random(k),  # loyalty,
-        rng.random(k),  # skill: the role's value plus noise within +-NOISE
-        rng.standard_exponential(k),  # wealth (rng.exponential(1.0, k): the same numbers)
-        rng.random(k),  # known
-        rng.random(k),  # documents
-        rng.random(k),  # a minor's age, within population.minor_age_years
-    )
+    # uniform draws scaled in _attributes as rng.uniform scales them (a NumPy call less each);
+    # those in a row taken by one call and split (rng.random(a + b) draws the numbers of
+    # rng.random(a) then rng.random(b))
+    parts = 3 if place is not None else 4
+    first = split(rng.random(parts * k), parts)
+    u_place = None if place is not None else first.pop(0)  # Iraq or Syria
+    wealth = rng.standard_exponential(k)  # (rng.exponential(1.0, k): the same numbers)
+    known, documents, age = split(rng.random(3 * k), 3)
+    ideology, loyalty, skill = first  # skill: the role's value plus noise within +-NOISE
+    draws = (ideology, loyalty, skill, wealth, known, documents, age)  # age: of a minor
     idx = w.add(k, state=state, role=role, region=region, entered=t, joined=t)
     pop = w.pop
     if u_place is None:
@@ -131,6 +130,12 @@ def new_members(
         pop.birth,
     )
     return idx
+
+
+def split(u: np.ndarray, parts: int) -> list[np.ndarray]:
+    """``u`` (draws taken by one call) as ``parts`` consecutive parts of equal size (views)."""
+    k = len(u) // parts
+    return [u[j * k : (j + 1) * k] for j in range(parts)]
 
 
 @njit(cache=True)
@@ -430,9 +435,9 @@ def _arrive(w: World, count: int, regions: np.ndarray, region_cdf, role_cdf) -> 
     drawn from the cumulative shares, as ``Generator.choice`` draws them."""
     if count == 0:
         return NOBODY
-    rng = w.rng
-    region = _choose(region_cdf, rng.random(count), regions)
-    role = _choose(role_cdf, rng.random(count), ROLES)
+    u_region, u_role = split(w.rng.random(2 * count), 2)
+    region = _choose(region_cdf, u_region, regions)
+    role = _choose(role_cdf, u_role, ROLES)
     idx = new_members(w, region, role, State.ACTIVE, w.t)
     _tie_units(w, idx)
     return idx
