@@ -63,10 +63,12 @@ class Ties:
     def __init__(self, capacity: int = 4096) -> None:
         self._m = 0  # ties stored, gone ones included
         self._gone = 0  # cut ties still stored
-        self._src = np.zeros(capacity, dtype=np.intp)
-        self._dst = np.zeros(capacity, dtype=np.intp)
-        self._kind = np.zeros(capacity, dtype=np.int8)
-        self._alive = np.zeros(capacity, dtype=np.bool_)
+        # the storage (read only below ``_m``): not filled, so that its pages are touched only
+        # as ties are stored
+        self._src = np.empty(capacity, dtype=np.intp)
+        self._dst = np.empty(capacity, dtype=np.intp)
+        self._kind = np.empty(capacity, dtype=np.int8)
+        self._alive = np.empty(capacity, dtype=np.bool_)
         self._built = 0  # ties (by number) in the index
         self._start = np.zeros(1, dtype=np.intp)
         self._tie = np.zeros(0, dtype=np.int32)
@@ -123,7 +125,7 @@ class Ties:
             cap = max(self._m + len(a), 2 * len(self._src))
             for name in ("_src", "_dst", "_kind", "_alive"):
                 old = getattr(self, name)
-                new = np.zeros(cap, dtype=old.dtype)
+                new = np.empty(cap, dtype=old.dtype)
                 new[: self._m] = old[: self._m]
                 setattr(self, name, new)
             m = _append(a, b, kind, self._src, self._dst, self._kind, self._alive, self._m)
@@ -256,8 +258,10 @@ class Ties:
     def _link(self, people: int) -> None:
         """Link the tail's ties added since last linked, person by person (see the class),
         with room for at least ``people`` people."""
-        if len(self._next) < 2 * len(self._src):
-            self._next = np.resize(self._next, 2 * len(self._src))
+        if len(self._next) < 2 * len(self._src):  # (only the tail's entries are ever read)
+            more = np.empty(2 * len(self._src), dtype=np.int32)
+            more[: len(self._next)] = self._next
+            self._next = more
         while True:
             if len(self._head) < people:  # (the new people have no ties linked yet)
                 more = max(people - len(self._head), len(self._head))
@@ -512,8 +516,9 @@ def _any_neighbour(flag, src, dst):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _find(root, x):  # pragma: no cover - compiled
-    """The root of ``x``'s tree, halving the path on the way."""
+def find_root(root, x):  # pragma: no cover - compiled
+    """The root of ``x``'s tree (``root``: each node's parent, a root its own), halving the
+    path on the way."""
     while root[x] != x:
         root[x] = root[root[x]]
         x = root[x]
@@ -521,13 +526,22 @@ def _find(root, x):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _join(root, x, y):  # pragma: no cover - compiled
-    """Merge the trees of ``x`` and ``y``: the larger root is hooked onto the smaller."""
-    x, y = _find(root, x), _find(root, y)
-    if x < y:
-        root[y] = x
-    elif y < x:
-        root[x] = y
+def join_roots(root, x, y):  # pragma: no cover - compiled
+    """Merge the trees of ``x`` and ``y`` (``root``: each node's parent, smaller than the
+    node, a root its own), by Rem's algorithm with splicing: walking up from both at once,
+    the node whose parent is the larger is re-pointed to the other's parent, until the two
+    walks meet or one reaches its root, which is hooked on. Every parent stays smaller than
+    its children, so a root is always its tree's smallest node. (Fewer steps than finding
+    both roots first: the walks stop where the trees meet, and re-pointing shortens them.)"""
+    while root[x] != root[y]:
+        if root[x] < root[y]:
+            x, y = y, x
+        if root[x] == x:  # x is a root, larger than y's parent: hooked onto it
+            root[x] = root[y]
+            return
+        up = root[x]
+        root[x] = root[y]
+        x = up
 
 
 @njit(cache=True)
@@ -558,15 +572,15 @@ def union_find(k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of nodes ``0..k-1`` joined by edges ``a[i]-b[i]``: the smallest
     node of each component, per node.
 
-    Union-find whose roots are always their tree's smallest node (the larger of two roots is
-    hooked onto the smaller), with path halving; at the end every node points to its root
+    Union-find whose roots are always their tree's smallest node (:func:`join_roots`); at
+    the end every node points to its root
     (in increasing order, each node's parent is smaller and already final).
     """
     root = np.arange(k)
     up = root.view(np.uint64)  # unsigned: no negative-index wraparound at each read
     a, b = a.view(np.uint64), b.view(np.uint64)
     for i in range(len(a)):
-        _join(up, a[i], b[i])
+        join_roots(up, a[i], b[i])
     for v in range(k):
         up[v] = up[up[v]]
     return root

@@ -38,7 +38,7 @@ from regroup.core.states import (
     State,
     code_bits,
 )
-from regroup.core.ties import union_find
+from regroup.core.ties import find_root, join_roots
 from regroup.core.world import PERSONS, USD, Output, as_compared
 
 if TYPE_CHECKING:
@@ -193,13 +193,14 @@ class Composition:
         self.loyalty = np.zeros(months)
 
 
-class FreePositions(Rows):
-    """:class:`~regroup.core.population.Rows` whose ``inside`` marks the free, and
-    ``position``, a free row's position among the free (:func:`_sort_rows`); ``slot``, per
-    position among the free, the number of a funded component whose first member is there
-    (-1 elsewhere, between months: :func:`_pools`)."""
+class FreeRoots(Rows):
+    """:class:`~regroup.core.population.Rows` whose ``inside`` marks the free; ``root``, a free
+    row's parent in the union-find of the components of the free (each free row its own on
+    entry to :func:`_components`, written by :func:`_sort_rows`; other rows' values are
+    stale, never read); ``slot``, per row, the number of a funded component whose first
+    member it is (-1 elsewhere, between months: :func:`_pools`)."""
 
-    FIELDS = {"inside": np.bool_, "position": np.int32, "slot": np.int32}
+    FIELDS = {"inside": np.bool_, "root": np.int32, "slot": np.int32}
 
     def fit(self, pop: Population) -> None:
         if self._made < pop.capacity:
@@ -251,14 +252,14 @@ def sort_rows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
     """The rows regrouping looks at this month: the free members, the pool, the funded
     anchors, the backing, the number of rivals, and the pool by region and by place
-    (:func:`_sort_rows`; whether each row is free and a free row's position among the free in
-    ``w.memory(FreePositions)``)."""
-    pop, rows = w.pop, w.memory(FreePositions)
+    (:func:`_sort_rows`; whether each row is free, and each free row its own root, in
+    ``w.memory(FreeRoots)``)."""
+    pop, rows = w.pop, w.memory(FreeRoots)
     rows.fit(pop)
     ideology, loyalty, skill, funds = pop.ideology, pop.loyalty, pop.skill, pop.funds
     return _sort_rows(
         pop.n, pop.state, pop.role, pop.place, pop.region, pop.birth, ideology, loyalty, skill,
-        funds, rows.inside, rows.position, w.t, w.population.fighting_age_years * 12,
+        funds, rows.inside, rows.root, w.t, w.population.fighting_age_years * 12,
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
     )  # fmt: skip
@@ -266,12 +267,12 @@ def sort_rows(
 
 @njit(cache=True)
 def _sort_rows(  # pragma: no cover - compiled
-    n, state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, position,
+    n, state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, root,
     t, fighting_age, extremist_from, loyal_from, qualified_from, leader_funds,
 ):  # fmt: skip
     """Of rows ``0..n-1``, each list in increasing order: the free members (by state; also
-    whether each row is free, ``row_free``, and a free row's ``position`` among them, written
-    in place); the pool (free dedicated fighters: extremist, loyal and qualified, not women,
+    whether each row is free, ``row_free``, and each free row its own ``root``, written in
+    place); the pool (free dedicated fighters: extremist, loyal and qualified, not women,
     and minors only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the
     funded anchors (free leaders and Amni members, and dedicated fighters abroad: hiding
     abroad, or remobilised in another theatre; holding ``leader_funds``); the backing (free,
@@ -305,7 +306,7 @@ def _sort_rows(  # pragma: no cover - compiled
     free = np.empty(n + 1, dtype=np.intp)
     nf = 0
     for i in range(n):  # without branches: each row written, kept if free
-        free[nf], position[i] = i, nf
+        free[nf] = i
         nf += row_free[i]
     pool = np.empty(nf + 1, dtype=np.intp)
     anchors = np.empty(nf + 1, dtype=np.intp)
@@ -313,6 +314,7 @@ def _sort_rows(  # pragma: no cover - compiled
     npool = na = nb = rivals = 0
     for i in free[:nf].view(np.uint64):  # unsigned: no negative-index wraparound at each read
         k = kind[i]
+        root[i] = i
         pool[npool], backing[nb], anchors[na] = i, i, i  # kept as they qualify
         npool += k & 1
         rivals += (k >> 1) & 1
@@ -332,7 +334,7 @@ def step(w: World) -> None:
     for name in OUTPUTS:  # this month's count, from nothing (even if counted before)
         out.raw[name][t] = 0
     n = pop.n
-    free, cand, anchors, backing, rivals, pool_by_region, pool_by_place = sort_rows(w)
+    _, cand, anchors, backing, rivals, pool_by_region, pool_by_place = sort_rows(w)
     w.record("rival_pool", rivals)
     place = pop.view("place")
     w.record("pool", len(cand))
@@ -344,12 +346,11 @@ def step(w: World) -> None:
     pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
     if len(anchors) == 0 or len(cand) == 0:
         return
-    rows = w.memory(FreePositions)
+    rows = w.memory(FreeRoots)
     src, dst = w.ties.inside(rows.inside[:n], key="free")  # as allegiance asks this month
     found = _pools(
-        len(free), src, dst, rows.position, rows.slot, cand, anchors, backing, place,
-        pop.region, pop.funds,
-    )  # fmt: skip
+        src, dst, rows.root, rows.slot, cand, anchors, backing, place, pop.region, pop.funds
+    )
     linked, backing, size, where, by_place, potential, by_region = found[:7]
     supporters, funds_by_region, funds_by_place, largest_anchor = found[7:]
     connected[linked] = True
@@ -375,59 +376,61 @@ def step(w: World) -> None:
 
 
 @njit(cache=True)
-def _in_funded(rows, position, label, slot):  # pragma: no cover - compiled
-    """The free ``rows`` whose component (``label``, by ``position`` among the free) is
-    funded (has a ``slot``), in order."""
+def _in_funded(rows, root, slot):  # pragma: no cover - compiled
+    """The free ``rows`` whose component (by its ``root``) is funded (has a ``slot``), in
+    order."""
     out = np.empty(len(rows), dtype=np.intp)
     k = 0
     for i in rows.view(np.uint64):  # unsigned: no negative-index wraparound at each read
         out[k] = i
-        k += slot[label[position[i]]] >= 0
+        k += slot[find_root(root, i)] >= 0
     return out[:k]
 
 
 @njit(cache=True)
-def _components(free, src, dst, position, place):  # pragma: no cover - compiled
-    """Per free member (by ``position`` among the ``free`` of them): the position of the first
-    member of its component of the ties ``src``-``dst`` among the free, counting only the
-    ties within a place (as ``Ties.components`` labels them). (The ties' positions are
-    gathered first, in a loop without branches: the joins then wait on fewer cache misses.)"""
-    a = np.empty(len(src), dtype=np.intp)
-    b = np.empty(len(src), dtype=np.intp)
+def _components(src, dst, root, place):  # pragma: no cover - compiled
+    """Join, in the union-find ``root`` over the rows (each free row its own root on entry),
+    the ends of the ties ``src``-``dst`` among the free that lie within a place: a
+    component's root is then its first member, the free row with the smallest index. (The
+    ties within a place are gathered first, in a loop without branches: the joins then wait
+    on fewer cache misses.)"""
+    a = np.empty(len(src), dtype=np.uint32)
+    b = np.empty(len(src), dtype=np.uint32)
     k = 0
     for e in range(len(src)):
         s, d = np.uint32(src[e]), np.uint32(dst[e])  # unsigned: no wraparound at each read
-        a[k], b[k] = position[s], position[d]  # written for every tie, kept within a place
+        a[k], b[k] = s, d  # written for every tie, kept within a place
         k += place[s] == place[d]
-    return union_find(free, a[:k], b[:k])
+    for e in range(k):
+        join_roots(root, a[e], b[e])
 
 
 @njit(cache=True)
 def _pools(  # pragma: no cover - compiled
-    components, src, dst, position, slot, pool, anchors, backing, place, region, funds
+    src, dst, root, slot, pool, anchors, backing, place, region, funds
 ):  # fmt: skip
     """The funded pools, from each free member's component (:func:`_components` of the ties
-    ``src``-``dst`` among the free, by ``position`` among them, one of ``components``; the
-    funded ones numbered in ``slot``, by the position of their first member, -1 elsewhere on
-    entry and on return): the pool members in a component with a funded anchor (``linked``)
-    and the backing there (the supporters); the largest component (the first of the
-    largest), its size, place, supporters and richest anchor (the first of the richest); per
-    place, the linked members and the largest component (the potential); per region of
-    origin, the largest count of one component's members from that region; the funds of the
-    linked by region, and of the linked and the supporters by place (summed in order in
-    float64, as ``np.bincount`` sums weights)."""
-    label = _components(components, src, dst, position, place).view(np.uint64)
-    position = position.view(np.uint32)  # unsigned: no negative-index wraparound at each read
+    ``src``-``dst`` among the free, in the union-find ``root``, each free row its own on
+    entry; the funded components numbered in ``slot``, by their first member, -1 elsewhere
+    on entry and on return): the pool members in a component with a funded anchor
+    (``linked``) and the backing there (the supporters); the largest component (the first
+    of the largest), its size, place, supporters and richest anchor (the first of the
+    richest); per place, the linked members and the largest component (the potential); per
+    region of origin, the largest count of one component's members from that region; the
+    funds of the linked by region, and of the linked and the supporters by place (summed in
+    order in float64, as ``np.bincount`` sums weights)."""
+    root = root.view(np.uint32)  # unsigned: no negative-index wraparound at each read
+    _components(src, dst, root, place)
     anchors = anchors.view(np.uint64)
     first = np.empty(len(anchors), dtype=np.int64)  # each funded component's first member
     funded = 0
     for i in anchors:
-        c = label[position[i]]
+        c = find_root(root, i)
         if slot[c] < 0:
             slot[c], first[funded] = funded, c
             funded += 1
-    linked = _in_funded(pool, position, label, slot)
-    supporters = _in_funded(backing, position, label, slot)
+    linked = _in_funded(pool, root, slot)
+    supporters = _in_funded(backing, root, slot)
     size = np.zeros(funded, dtype=np.int64)
     where = np.zeros(funded, dtype=np.int64)
     per_region = np.zeros((funded, N_REGIONS), dtype=np.int64)
@@ -436,7 +439,7 @@ def _pools(  # pragma: no cover - compiled
     funds_by_place = np.zeros(N_PLACES)
     backing_by_place = np.zeros(N_PLACES)
     for i in linked.view(np.uint64):
-        c = slot[label[position[i]]]
+        c = slot[find_root(root, i)]
         size[c] += 1
         where[c] = place[i]
         per_region[c, region[i]] += 1
@@ -456,10 +459,10 @@ def _pools(  # pragma: no cover - compiled
     with_biggest = 0
     for i in supporters.view(np.uint64):
         backing_by_place[place[i]] += funds[i]
-        with_biggest += slot[label[position[i]]] == biggest
+        with_biggest += slot[find_root(root, i)] == biggest
     richest = -1
     for i in anchors:  # the first of the richest anchors of the largest component
-        if slot[label[position[i]]] == biggest and (richest < 0 or funds[i] > funds[richest]):
+        if slot[find_root(root, i)] == biggest and (richest < 0 or funds[i] > funds[richest]):
             richest = np.intp(i)
     slot[first[:funded]] = -1
     return (
