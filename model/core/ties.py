@@ -276,13 +276,16 @@ class Ties:
     def _index(self) -> None:
         """Rebuild the index when the ties added since it was built outnumber half of those
         in it (the tail's linked lists cost more lookups than the index, not a pass over the
-        tail). The cut ties stay stored and indexed (every walk skips them) unless they are
-        a quarter of the list: compacting renumbers the ties, which drops the kept answers
-        (each answered again from every tie)."""
+        tail): the index's entries are copied in runs, and only the tail's are sorted in. The
+        cut ties stay stored and indexed (every walk skips them) unless they are a quarter of
+        the list: compacting renumbers the ties, which drops the kept answers (each answered
+        again from every tie) and the index (built again from every tie)."""
         if self._m - self._built > TAIL + self._built // 2:
             if self._gone > self._m // 4:
                 self._compact()
-            self._start, self._tie, self._other = _build_index(self._src, self._dst, self._m)
+            self._start, self._tie, self._other = _build_index(
+                self._start, self._tie, self._other, self._built, self._src, self._dst, self._m
+            )
             self._built = self._m
             self._head[:], self._linked = -1, self._m
 
@@ -291,29 +294,41 @@ TAIL = 2048  # ties that may always wait outside the index
 
 
 @njit(cache=True)
-def _build_index(src, dst, m):  # pragma: no cover - compiled
-    """Each person's ties among the first ``m`` (a counting sort of both ends): person ``v``'s
-    ties are ``tie[start[v]:start[v + 1]]``, in increasing order, their other ends
-    ``other[start[v]:start[v + 1]]`` (``~end`` for a tie's first end, ``src``: its side)."""
-    top = 0
-    for i in range(m):
+def _build_index(start, tie, other, built, src, dst, m):  # pragma: no cover - compiled
+    """Each person's ties among the first ``m`` (``src``-``dst``), from the index of the first
+    ``built`` (``start``, ``tie``, ``other``: none if ``built`` is 0) and a counting sort of the
+    ends of those added since: person ``v``'s ties are ``tie[start[v]:start[v + 1]]``, in
+    increasing order (the indexed ones, copied in one run per person, then those added since),
+    their other ends ``other[start[v]:start[v + 1]]`` (``~end`` for a tie's first end, ``src``:
+    its side). Copying the indexed entries in runs costs less than sorting them in again, as
+    each would be written to a scattered place."""
+    known = len(start) - 1  # people in the index
+    top = known - 1
+    for i in range(built, m):
         top = max(top, src[i], dst[i])
-    start = np.zeros(top + 2, dtype=np.intp)
-    for i in range(m):
-        start[src[i] + 1] += 1
-        start[dst[i] + 1] += 1
+    size = np.zeros(top + 2, dtype=np.intp)  # each person's ties, then where they start
+    for i in range(built, m):
+        size[src[i] + 1] += 1
+        size[dst[i] + 1] += 1
+    for v in range(known):
+        size[v + 1] += start[v + 1] - start[v]
     for v in range(top + 1):
-        start[v + 1] += start[v]
-    fill = start[:-1].copy()
-    tie = np.empty(2 * m, dtype=np.int32)
-    other = np.empty(2 * m, dtype=np.int32)
-    for i in range(m):
+        size[v + 1] += size[v]
+    new_tie = np.empty(2 * m, dtype=np.int32)
+    new_other = np.empty(2 * m, dtype=np.int32)
+    fill = size[:-1].copy()
+    for v in range(known):  # the indexed ties, in a run per person
+        shift = fill[v] - start[v]
+        for j in range(start[v], start[v + 1]):
+            new_tie[j + shift], new_other[j + shift] = tie[j], other[j]
+        fill[v] = start[v + 1] + shift
+    for i in range(built, m):  # then the ties added since, in order
         s, d = src[i], dst[i]
-        tie[fill[s]], other[fill[s]] = i, d
+        new_tie[fill[s]], new_other[fill[s]] = i, d
         fill[s] += 1
-        tie[fill[d]], other[fill[d]] = i, ~s
+        new_tie[fill[d]], new_other[fill[d]] = i, ~s
         fill[d] += 1
-    return start, tie, other
+    return size, new_tie, new_other
 
 
 @njit(cache=True)
