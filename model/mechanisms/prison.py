@@ -517,8 +517,8 @@ def _influence(
 ):  # pragma: no cover - compiled
     """Pull each prisoner ``idx[j]``'s ideology and loyalty toward the cell's mix (weighted
     ``1 + zeal_weight x ideology``, the committed set the tone) by the share ``pull`` of the
-    gap where the prison is (per place), less ``disengagement``, within 0-1; the cells as
-    :func:`cells` gives them."""
+    gap where the prison is (per place), less ``disengagement`` (both float32: computed as the
+    views are kept), within 0-1; the cells as :func:`cells` gives them."""
     k = len(idx)
     views = np.empty((2, k), dtype=np.float32)  # ideology, loyalty of each prisoner
     for j in range(k):
@@ -534,13 +534,14 @@ def _influence(
     for g in range(len(start)):
         mix[0, g], mix[1, g] = sums[1, g] / sums[0, g], sums[2, g] / sums[0, g]
     held_at, cell_of = place.view(np.uint8), group.view(np.uint64)  # unsigned: no wraparound
-    for j in range(k):
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for j in range(k):  # in float32, as the views are kept (float64 halves the vector width)
         i = idx[j]
-        g, where = cell_of[j], held_at[i]
+        g, share = cell_of[j], pull[held_at[i]]
         x = views[0, j]
-        ideology[i] = min(max(x + pull[where] * (mix[0, g] - x) - disengagement, 0.0), 1.0)
+        ideology[i] = min(max(x + share * (mix[0, g] - x) - disengagement, zero), one)
         x = views[1, j]
-        loyalty[i] = min(max(x + pull[where] * (mix[1, g] - x) - disengagement, 0.0), 1.0)
+        loyalty[i] = min(max(x + share * (mix[1, g] - x) - disengagement, zero), one)
 
 
 @njit(cache=True)
@@ -593,16 +594,20 @@ class CellRates:
         self.coverage: np.ndarray | None = None
         self.pull = self.chance = np.empty(0)  # radicalisation, tie formation per place
         self.top = 0.0  # the highest chance of tie formation
+        self.disengagement = np.float32(0.0)
 
     def of(self, w: World) -> CellRates:
         """The rates this month (``prison.radicalisation`` and ``prison.tie_formation`` where
-        isolation does not reach, :func:`isolation_by_place`)."""
+        isolation does not reach, :func:`isolation_by_place`; ``prison.disengagement``). The
+        pull and the disengagement are float32, as the views they change are kept."""
         coverage = w.coverage("prison_measures")
         if coverage is not self.coverage:
             p, open_share = w.group(Prison), 1.0 - isolation_by_place(w)
             self.coverage = coverage
-            self.pull, self.chance = p.radicalisation * open_share, p.tie_formation * open_share
+            self.pull = (p.radicalisation * open_share).astype(np.float32)
+            self.chance = p.tie_formation * open_share
             self.top = float(self.chance.max())
+            self.disengagement = np.float32(p.disengagement)
         return self
 
 
@@ -633,7 +638,7 @@ def step(w: World) -> None:
     thin = w.draw(len(picked))  # each kept at their own rate
     forming, order, group, start, size, idx = _in_cells(
         rows, stays, pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin, rates.pull,
-        rates.chance, rates.top, np.float32(p.zeal_weight), p.disengagement,
+        rates.chance, rates.top, np.float32(p.zeal_weight), rates.disengagement,
     )  # fmt: skip
     if len(forming):
         w.ties.add(
