@@ -17,7 +17,7 @@ from regroup.core.model import RegroupModel
 from regroup.core.population import Member, Population
 from regroup.core.states import FREE_STATES, State, membership
 from regroup.core.ties import Ties, union_find
-from regroup.core.world import FEW, World, _distinct
+from regroup.core.world import World, _distinct
 from regroup.mechanisms import prison
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -198,17 +198,21 @@ def test_distinct_positions_are_floyds_in_order(n, k):
     assert np.array_equal(_distinct(u, n), np.sort(taken))
 
 
-@pytest.mark.parametrize("k", [0, 1, 2, FEW, FEW + 1, 50])
-def test_integers_draws_what_one_numpy_call_draws(k):
-    """``World.integers`` (a few draws one by one) leaves the stream as NumPy's one call
-    would: the same numbers, and the same next draws (the 32-bit draws' buffer included)."""
-    for high in (1, 7, 2**40):
+def test_integers_are_uniform_below_their_bounds_from_one_draw_each():
+    """``World.integers`` draws each value uniformly below its bound (one bound for ``k``,
+    or one each), from one uniform number each: the values' frequencies (chi-squared), the
+    largest value just below the bound, and the stream left as after ``k`` uniform numbers."""
+    for high in (1, 2, 7, 37):
         ours, numpy = np.random.default_rng(5), np.random.default_rng(5)
-        world = SimpleNamespace(rng=ours)  # all World.integers reads
-        assert np.array_equal(World.integers(world, high, k), numpy.integers(0, high, k))
-        assert ours.random() == numpy.random() and ours.integers(0, 9) == numpy.integers(0, 9)
-    bounds = np.arange(1, k + 1, dtype=np.int64) * 3
-    ours, numpy = np.random.default_rng(6), np.random.default_rng(6)
-    world = SimpleNamespace(rng=ours)
-    assert np.array_equal(World.integers(world, bounds), numpy.integers(0, bounds))
-    assert ours.random() == numpy.random()
+        x = World.integers(SimpleNamespace(rng=ours), high, 20_000)
+        assert x.min() >= 0 and x.max() == high - 1
+        if high > 1:
+            assert chisquare(np.bincount(x, minlength=high)).pvalue > 1e-3
+        numpy.random(20_000)
+        assert ours.random() == numpy.random()
+    bounds = np.repeat(np.arange(1, 6, dtype=np.int64), 20_000)
+    x = World.integers(SimpleNamespace(rng=np.random.default_rng(6)), bounds)
+    assert np.all((x >= 0) & (x < bounds))
+    for b in range(2, 6):
+        assert chisquare(np.bincount(x[bounds == b], minlength=b)).pvalue > 1e-3
+    assert len(World.integers(SimpleNamespace(rng=np.random.default_rng(7)), 3, 0)) == 0
