@@ -40,6 +40,7 @@ from regroup.core.states import (
 )
 from regroup.core.ties import find_root, join_roots
 from regroup.core.world import PERSONS, USD, Output, as_compared
+from regroup.mechanisms.demography import born_by
 
 if TYPE_CHECKING:
     from regroup.core.population import Population
@@ -259,7 +260,7 @@ def sort_rows(
     ideology, loyalty, skill, funds = pop.ideology, pop.loyalty, pop.skill, pop.funds
     return _sort_rows(
         pop.n, pop.state, pop.role, pop.place, pop.region, pop.birth, ideology, loyalty, skill,
-        funds, rows.inside, rows.root, w.t, w.population.fighting_age_years * 12,
+        funds, rows.inside, rows.root, born_by(w),
         as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
         as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
     )  # fmt: skip
@@ -268,18 +269,17 @@ def sort_rows(
 @njit(cache=True)
 def _sort_rows(  # pragma: no cover - compiled
     n, state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, root,
-    t, fighting_age, extremist_from, loyal_from, qualified_from, leader_funds,
+    born_by, extremist_from, loyal_from, qualified_from, leader_funds,
 ):  # fmt: skip
     """Of rows ``0..n-1``, each list in increasing order: the free members (by state; also
     whether each row is free, ``row_free``, and each free row its own ``root``, written in
     place); the pool (free dedicated fighters: extremist, loyal and qualified, not women,
-    and minors only once of ``fighting_age`` months, as ``demography.of_fighting_age``); the
+    and minors only if born by ``born_by``, :func:`~regroup.mechanisms.demography.born_by`); the
     funded anchors (free leaders and Amni members, and dedicated fighters abroad: hiding
     abroad, or remobilised in another theatre; holding ``leader_funds``); the backing (free,
     loyal non-fighters: supporters if in a funded component); and the number of rivals
     (free, extremist, qualified, disloyal fighters); the pool counted by region of origin
     and by place."""
-    born_by = np.int16(np.floor(t - fighting_age))  # of age: t - birth >= fighting_age
     free_bits, command_bits, other_theatre, one = (
         np.uint32(FREE_BITS), np.uint32(COMMAND_BITS), np.uint32(IN_OTHER_THEATRE), np.uint32(1)
     )  # fmt: skip
