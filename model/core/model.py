@@ -168,6 +168,8 @@ class RegroupModel(mesa.Model):
         self.world.t = value
 
     def step(self) -> None:
+        if not self.running:  # a finished run (see run)
+            return
         w = self.world
         w.t = t = self.steps - 1
         self.pop.group_by_state(t)
@@ -188,9 +190,17 @@ class RegroupModel(mesa.Model):
             self.running = False
 
     def run(self) -> RegroupModel:
-        """Run every month from ``time.start`` to ``time.end``."""
+        """Run every month from ``time.start`` to ``time.end``.
+
+        The run over, the model lets go of Mesa's step wrapper: Mesa keeps ``step`` (and the
+        user's step it wraps) as bound methods on the instance, a reference cycle that only a
+        full garbage collection freed, so a loop of runs (a sweep, a calibration) kept up to
+        nine finished models alive (at full scale, 668 MB resident after 12 runs instead of
+        460 MB). A finished model's ``step`` then does nothing, as before it failed."""
         while self.running:
             self.step()
+        for bound in ("step", "_user_step"):
+            vars(self).pop(bound, None)
         # Mesa 3.3 keeps a per-model id counter in a class attribute, which would keep every
         # model that made agents alive (mesa issue #3179).
         mesa.Agent._ids.pop(self, None)
