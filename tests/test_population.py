@@ -55,9 +55,9 @@ def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
         n = rows + int(rng.integers(0, 40))
         then = rng.integers(0, len(State), rows).astype(np.int8)
         state = np.r_[then, rng.integers(0, len(State), n - rows)].astype(np.int8)
-        order, start = _group_by_state(then, rows, len(State))
+        order, start = _group_by_state(then, rows, np.bincount(then, minlength=len(State)))
         moved = rng.integers(0, n, int(rng.integers(0, 80))).astype(np.intp)  # repeats
         state[moved] = rng.integers(0, len(State), len(moved))  # some back where they were
         got = _update_groups(order, start, then, moved, state, rows, n)
-        fresh = _group_by_state(state, n, len(State))
+        fresh = _group_by_state(state, n, np.bincount(state, minlength=len(State)))
         assert np.array_equal(got[0], fresh[0]) and np.array_equal(got[1], fresh[1])
