@@ -11,6 +11,7 @@ from regroup.core.population import (
     _group_by_state,
     _update_groups,
     move_rows,
+    row_at,
 )
 from regroup.core.states import Custody, State
 
@@ -61,3 +62,14 @@ def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
         got = _update_groups(order, start, then, moved, state, rows, n)
         fresh = _group_by_state(state, n, np.bincount(state, minlength=len(State)))
         assert np.array_equal(got[0], fresh[0]) and np.array_equal(got[1], fresh[1])
+
+
+def test_row_at_is_the_row_at_a_position_of_two_lists_merged():
+    """``row_at(q, first, second)`` is the q-th row of the two increasing lists taken
+    together, for every q, whether either list is empty, short or interleaved."""
+    rng = np.random.default_rng(4)
+    for n, share in ((0, 0.5), (1, 0.5), (40, 0.0), (40, 1.0), (300, 0.1), (300, 0.7)):
+        rows = np.sort(rng.choice(1000, n, replace=False))
+        in_first = rng.random(n) < share
+        first, second = rows[in_first], rows[~in_first]
+        assert [row_at(q, first, second) for q in range(n)] == list(rows)

@@ -427,6 +427,24 @@ def appended(rows, met, offset):  # pragma: no cover - compiled
     return out[:k]
 
 
+@njit(cache=True, inline="always")
+def row_at(q, first, second):  # pragma: no cover - compiled
+    """The row at position ``q`` of ``first`` and ``second`` (each increasing, no row in
+    both) taken together in row order, without merging them: how many of the first ``q``
+    come from ``first`` by bisection."""
+    lo, hi = max(0, q - len(second)), min(q, len(first))
+    while lo < hi:  # the first a with first[a] after the q-th row (more taken from first)
+        a = (lo + hi) // 2
+        if first[a] < second[q - a - 1]:
+            lo = a + 1
+        else:
+            hi = a
+    b = q - lo
+    if b == len(second) or (lo < len(first) and first[lo] < second[b]):
+        return first[lo]
+    return second[b]
+
+
 @njit(cache=True)
 def marked(hit, k):  # pragma: no cover - compiled
     """The rows ``i`` whose ``hit[i]`` is 1 (``k`` of them), in increasing order: every row

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import NOBODY, Field
+from regroup.core.population import NOBODY, Field, row_at
 from regroup.core.states import Custody, Disposition, State
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
@@ -143,24 +143,6 @@ def _joining(
         joined[k] = i
         k += draw[j] * most < base + effect * coverage[place[i]]
     return joined[:k]
-
-
-@njit(cache=True, inline="always")
-def row_at(q, first, second):  # pragma: no cover - compiled
-    """The row at position ``q`` of ``first`` and ``second`` (each increasing, no row in
-    both) taken together in row order, without merging them: how many of the first ``q``
-    come from ``first`` by bisection."""
-    lo, hi = max(0, q - len(second)), min(q, len(first))
-    while lo < hi:  # the first a with first[a] after the q-th row (more taken from first)
-        a = (lo + hi) // 2
-        if first[a] < second[q - a - 1]:
-            lo = a + 1
-        else:
-            hi = a
-    b = q - lo
-    if b == len(second) or (lo < len(first) and first[lo] < second[b]):
-        return first[lo]
-    return second[b]
 
 
 @njit(cache=True)

@@ -34,12 +34,11 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field
+from regroup.core.population import NOBODY, Field, row_at
 from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms.demography import born_by
 from regroup.mechanisms.insurgency import Roster, in_places
-from regroup.mechanisms.reintegration import row_at
 
 if TYPE_CHECKING:
     from regroup.core.world import World
