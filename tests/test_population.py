@@ -4,6 +4,7 @@ rows moved and added, groups taken whole when nobody left them."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from regroup.core.population import (
     LEFT,
     PEOPLE,
@@ -73,3 +74,16 @@ def test_row_at_is_the_row_at_a_position_of_two_lists_merged():
         in_first = rng.random(n) < share
         first, second = rows[in_first], rows[~in_first]
         assert [row_at(q, first, second) for q in range(n)] == list(rows)
+
+
+def test_a_state_written_around_move_stops_the_grouping():
+    """The grouping takes each state's size from the counts that ``move`` keeps: a state
+    written directly makes them wrong, and the grouping raises instead of writing past its
+    groups (every row of the last state moved to the first, counts unchanged)."""
+    state = np.repeat(np.arange(len(State), dtype=np.int8), 50)
+    counts = np.bincount(state, minlength=len(State))
+    order, start = _group_by_state(state, len(state), counts)
+    assert np.array_equal(np.diff(start), np.where(np.arange(len(State)) == State.DEAD, 0, 50))
+    state[state == len(State) - 1] = 0
+    with pytest.raises(RuntimeError, match="other than by Population.move"):
+        _group_by_state(state, len(state), counts)

@@ -470,12 +470,14 @@ def _group_by_state(state, n, counts):  # pragma: no cover - compiled
     :attr:`Population.tally`), the dead left out: the rows in state ``s`` are
     ``order[start[s]:start[s + 1]]``, in increasing order. Branch-free: each row is written
     at its state's next place, the dead all at one place past the end (an ``if`` on the
-    dead, a third of the rows spread at random, cost a third more)."""
+    dead, a third of the rows spread at random, cost a third more). Should a state have been
+    written other than by :meth:`Population.move` (its count then wrong), the writes stay
+    inside ``order`` (room for ``n`` rows past the groups) and the grouping raises."""
     states = len(counts)
     start = np.zeros(states + 1, dtype=np.int64)
     for s in range(states):
         start[s + 1] = start[s] + counts[s] * np.int64(s != UNGROUPED)
-    order = np.empty(start[-1] + 1, dtype=np.intp)
+    order = np.empty(start[-1] + n + 1, dtype=np.intp)
     fill = start[:-1].copy()
     fill[UNGROUPED] = start[-1]
     step = np.ones(states, dtype=np.int64)
@@ -484,6 +486,9 @@ def _group_by_state(state, n, counts):  # pragma: no cover - compiled
         s = state[i]
         order[fill[s]] = i
         fill[s] += step[s]
+    for s in range(states):
+        if s != UNGROUPED and fill[s] != start[s + 1]:
+            raise RuntimeError("a state was written other than by Population.move")
     return order[: start[-1]], start
 
 
