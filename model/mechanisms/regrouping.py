@@ -250,11 +250,10 @@ HIDING_ABROAD, REMOBILISED = int(State.HIDING_ABROAD), int(State.REMOBILISED)
 
 def sort_rows(
     w: World,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
-    """The rows regrouping looks at this month: the free members, the pool, the funded
-    anchors, the backing, the number of rivals, and the pool by region and by place
-    (:func:`_sort_rows`; whether each row is free, and each free row its own root, in
-    ``w.memory(FreeRoots)``)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
+    """The rows regrouping looks at this month: the pool, the funded anchors, the backing,
+    the number of rivals, and the pool by region and by place (:func:`_sort_rows`; whether
+    each row is free, and each free row its own root, in ``w.memory(FreeRoots)``)."""
     pop, rows = w.pop, w.memory(FreeRoots)
     rows.fit(pop)
     ideology, loyalty, skill, funds = pop.ideology, pop.loyalty, pop.skill, pop.funds
@@ -271,15 +270,14 @@ def _sort_rows(  # pragma: no cover - compiled
     n, state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, root,
     born_by, extremist_from, loyal_from, qualified_from, leader_funds,
 ):  # fmt: skip
-    """Of rows ``0..n-1``, each list in increasing order: the free members (by state; also
-    whether each row is free, ``row_free``, and each free row its own ``root``, written in
-    place); the pool (free dedicated fighters: extremist, loyal and qualified, not women,
-    and minors only if born by ``born_by``, :func:`~regroup.mechanisms.demography.born_by`); the
-    funded anchors (free leaders and Amni members, and dedicated fighters abroad: hiding
-    abroad, or remobilised in another theatre; holding ``leader_funds``); the backing (free,
-    loyal non-fighters: supporters if in a funded component); and the number of rivals
-    (free, extremist, qualified, disloyal fighters); the pool counted by region of origin
-    and by place."""
+    """Of rows ``0..n-1``, each list in increasing order (written in place: whether each row
+    is free by state, ``row_free``, and each free row its own ``root``): the pool (free
+    dedicated fighters: extremist, loyal and qualified, not women, and minors only if born
+    by ``born_by``, :func:`~regroup.mechanisms.demography.born_by`); the funded anchors (free
+    leaders and Amni members, and dedicated fighters abroad: hiding abroad, or remobilised in
+    another theatre; holding ``leader_funds``); the backing (free, loyal non-fighters:
+    supporters if in a funded component); and the number of rivals (free, extremist,
+    qualified, disloyal fighters); the pool counted by region of origin and by place."""
     free_bits, command_bits, other_theatre, one = (
         np.uint32(FREE_BITS), np.uint32(COMMAND_BITS), np.uint32(IN_OTHER_THEATRE), np.uint32(1)
     )  # fmt: skip
@@ -326,7 +324,7 @@ def _sort_rows(  # pragma: no cover - compiled
     for i in pool[:npool].view(np.uint64):
         by_region[region[i]] += 1
         by_place[place[i]] += 1
-    return free[:nf], pool[:npool], anchors[:na], backing[:nb], rivals, by_region, by_place
+    return pool[:npool], anchors[:na], backing[:nb], rivals, by_region, by_place
 
 
 def step(w: World) -> None:
@@ -334,7 +332,7 @@ def step(w: World) -> None:
     for name in OUTPUTS:  # this month's count, from nothing (even if counted before)
         out.raw[name][t] = 0
     n = pop.n
-    _, cand, anchors, backing, rivals, pool_by_region, pool_by_place = sort_rows(w)
+    cand, anchors, backing, rivals, pool_by_region, pool_by_place = sort_rows(w)
     w.record("rival_pool", rivals)
     place = pop.view("place")
     w.record("pool", len(cand))
