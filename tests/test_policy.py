@@ -142,12 +142,12 @@ def test_coverage_is_the_region_value_in_conflict_places_and_home_elsewhere(fres
     assert not w.coverage("reintegration").any() and not w.lever_on("reintegration")
     at_month(m, "2019-01")
     expected = [0.2 if place in CONFLICT_PLACES else 0.7 for place in Place]
-    assert w.coverage("reintegration").tolist() == expected
+    assert w.coverage("reintegration").tolist() == expected and w.lever_on("reintegration")
     assert w.levers.reintegration.tolist() == expected
     assert Levers.names() == POLICY_LEVERS  # the world knows every lever of the schema
     for other in POLICY_LEVERS:
         if other != "reintegration":
-            assert not w.coverage(other).any()
+            assert not w.coverage(other).any() and not w.lever_on(other)
     idx = np.concatenate([add(m, 2, State.RETURNED, EUROPE), add(m, 3, State.RELEASED, IRAQ)])
     assert w.coverage_of("reintegration", idx).tolist() == [0.7, 0.7, 0.2, 0.2, 0.2]
 

@@ -163,6 +163,7 @@ class World:
             name: by_place(getattr(p.policy, name).region, getattr(p.policy, name).home)
             for name in Levers.names()
         }
+        self._lever_reaches = {name: bool(v.any()) for name, v in self._lever_values.items()}
         self._levers_now: tuple[int, Levers] = (-1, Levers())
         self._groups = {type(g): g for g in dict(p).values() if isinstance(g, BaseModel)}
         self._memory: dict[type, Any] = {}
@@ -200,8 +201,9 @@ class World:
         return _lookup(self.coverage(lever), self.pop.place, idx.astype(np.intp, copy=False))
 
     def lever_on(self, lever: str) -> bool:
-        """Whether ``lever`` reaches anyone this month (mechanisms skip their work if not)."""
-        return bool(self.coverage(lever).any())
+        """Whether ``lever`` reaches anyone this month (mechanisms skip their work if not): its
+        coverage is not zero everywhere (known for the run) and it has started."""
+        return self._lever_reaches[lever] and self.t >= self._lever_from[lever]
 
     @property
     def levers(self) -> Levers:

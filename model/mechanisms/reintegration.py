@@ -101,12 +101,11 @@ def reachable(w: World) -> np.ndarray:
 
 class Reach:
     """Per run: the programmes' coverage per place as last seen (``World.coverage``: the
-    same array from the lever's start on), whether it reaches anyone (``World.lever_on``),
-    and the largest monthly probability of reintegrating under it."""
+    same array from the lever's start on), and the largest monthly probability of
+    reintegrating under it."""
 
     def __init__(self) -> None:
         self.coverage: np.ndarray | None = None
-        self.on = False
         self.most = 0.0
 
 
@@ -195,9 +194,9 @@ def step(w: World) -> None:
     r, t, pop = w.group(Reintegration), w.t, w.pop
     coverage, reach = w.coverage("reintegration"), w.memory(Reach)
     if reach.coverage is not coverage:  # (the lever's start, or the run's first month)
-        reach.coverage, reach.on = coverage, bool(coverage.any())
+        reach.coverage = coverage
         reach.most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
-    if reach.on:
+    if w.lever_on("reintegration"):
         # the share reached where each is: the lever's region value in the conflict places,
         # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
         # misses those who pass it
