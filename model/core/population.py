@@ -225,7 +225,7 @@ class Population:
         kernel's :func:`move_rows`, then :meth:`moved`): a grouped row written directly would
         stay in its old group (a state's group untouched by moves is taken whole).
         """
-        wanted = _wanted(states)
+        wanted = _WANTED.get(states) or _wanted(states)
         g = self._groups
         if t is None:
             late = ALWAYS
@@ -236,7 +236,7 @@ class Population:
                 g = self._groups
         if g is None:  # never grouped (a population outside a model's run)
             return _where(self.state, self.entered, wanted, late, self.n)
-        much = self._much_moved()  # then one pass over every row is faster
+        much = self._moved_count > self.n // 8  # then one pass over every row is faster
         if t is not None or much:
             moved = NOBODY  # with t, those moved since the grouping entered in month t
         else:
@@ -245,10 +245,6 @@ class Population:
             g.order, g.start, g.size, g.then, moved, wanted, self.state, self.entered, late,
             self.n, much, self._left, g.left, g.early or t is None,
         )  # fmt: skip
-
-    def _much_moved(self) -> bool:
-        """Whether many rows (an eighth) have moved since the last grouping."""
-        return self._moved_count > self.n // 8
 
     def _moved_since(self) -> np.ndarray:
         """The rows moved since the last grouping (repeats allowed), as one array."""
