@@ -151,6 +151,9 @@ class Population:
         self._groups: Grouping | None = None
         self._moved: list[np.ndarray] = []
         self._moved_count = 0
+        # a bit per grouped row, set for the rows moved since the grouping (the first
+        # ``_marked`` of them so far: where() marks the others)
+        self._marks, self._marked = np.zeros(0, dtype=np.uint64), 0
         # per state: the rows in it (count()), and the moves out of it so far (a group is
         # whole while none has left it since the grouping: see where())
         self._tally = np.zeros((2, len(State)), dtype=np.int64)
@@ -237,14 +240,14 @@ class Population:
         if g is None:  # never grouped (a population outside a model's run)
             return _where(self.state, self.entered, wanted, late, self.n)
         much = self._moved_count > self.n // 8  # then one pass over every row is faster
-        if t is not None or much:
-            moved = NOBODY  # with t, those moved since the grouping entered in month t
-        else:
-            moved = self._moved_since()
-        return _select(
-            g.order, g.start, g.size, g.then, moved, wanted, self.state, self.entered, late,
-            self.n, much, self._left, g.left, g.early or t is None,
+        moved = NOBODY if much else self._moved_since()
+        rows = _select(
+            g.order, g.start, g.size, g.then, moved, self._marks, self._marked, wanted,
+            self.state, self.entered, late, self.n, much, self._left, g.left,
+            g.early or t is None,
         )  # fmt: skip
+        self._marked = len(moved)
+        return rows
 
     def _moved_since(self) -> np.ndarray:
         """The rows moved since the last grouping (repeats allowed), as one array."""
@@ -273,6 +276,7 @@ class Population:
         then = self.state[: self.n].copy()
         self._groups = Grouping(t, self.n, order, start, size, then, left, early)
         self._moved, self._moved_count = [], 0
+        self._marks, self._marked = np.zeros((self.n + 63) >> 6, dtype=np.uint64), 0
 
     def move(
         self,
@@ -583,11 +587,18 @@ def _by_state(rows, state, states):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _where_grouped(order, start, wanted, whole, state, entered, t, rows, n):  # pragma: no cover
+def _where_grouped(
+    order, start, wanted, whole, marks, early, state, entered, t, rows, n
+):  # pragma: no cover - compiled
     """:func:`_where` for ``t`` from rows grouped by state when there were ``rows`` rows: each
     wanted state's group, kept if still in that state since before ``t`` (all of it for the
-    states whose bit is set in ``whole``), merged in order; then the rows added since."""
+    states whose bit is set in ``whole``), merged in order; then the rows added since. With
+    ``early`` (every grouped row had entered its state before ``t``), only the rows moved
+    since the grouping (their bits set in ``marks``) are looked up: the others are still in
+    their group's state since before ``t`` (``move`` is the only writer of states), and a
+    bit in 14 kB is cheaper to read than a row's state and month scattered over 300 kB."""
     out = np.empty(0, dtype=np.intp)
+    one = np.uint64(1)
     for s in range(len(start) - 1):
         if not (wanted >> s) & 1:
             continue
@@ -597,10 +608,18 @@ def _where_grouped(order, start, wanted, whole, state, entered, t, rows, n):  # 
             continue
         keep = np.empty(len(group), dtype=np.intp)
         k = 0
-        for i in group:
-            if state[i] == s and entered[i] < t:
+        if early:
+            for i in group:
                 keep[k] = i
-                k += 1
+                if (marks[i >> 6] >> np.uint64(i & 63)) & one:  # moved: rarely
+                    k += state[i] == s and entered[i] < t
+                else:
+                    k += 1
+        else:
+            for i in group:
+                if state[i] == s and entered[i] < t:
+                    keep[k] = i
+                    k += 1
         out = _merge(out, keep[:k])
     if rows == n:
         return out
@@ -610,19 +629,41 @@ def _where_grouped(order, start, wanted, whole, state, entered, t, rows, n):  # 
 
 @njit(cache=True)
 def _select(
-    order, start, size, then, moved, wanted, state, entered, t, n, much, left, left_then, early
+    order,
+    start,
+    size,
+    then,
+    moved,
+    marks,
+    marked,
+    wanted,
+    state,
+    entered,
+    t,
+    n,
+    much,
+    left,
+    left_then,
+    early,
 ):  # pragma: no cover - compiled
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
     state's ``size``; ``then`` their states at the grouping): the wanted states' groups (a
     group is taken whole, without a look at its rows, when none has left the state since the
     grouping, ``left`` the moves out of each state now and ``left_then`` at the grouping, and
     all its rows had ``early`` entered it before ``t``), the
-    rows of ``moved`` (repeats allowed) now wanted and in another state than ``then``, the
+    rows of ``moved`` (every row moved since the grouping, repeats allowed; the first
+    ``marked`` already have their bit set in ``marks``, the others get it) now wanted and in
+    another state than ``then`` (not with ``t``: they entered it in month ``t``), the
     rows added since; or, for the dead (not grouped), when the wanted states held more than
     half the rows, or when ``much`` has moved since the grouping, one pass over every row
     (:func:`_where`, compiled in here: a separate call of it would be first loaded in
     whichever month of a run first needs it, rarely)."""
     rows = len(then)
+    one = np.uint64(1)
+    for j in range(marked, len(moved)):
+        i = moved[j]
+        if i < rows:
+            marks[i >> 6] |= one << np.uint64(i & 63)
     total = 0
     for s in range(len(size)):
         total += ((wanted >> s) & 1) * size[s]
@@ -631,7 +672,9 @@ def _select(
     whole = 0
     for s in range(len(size)):
         whole |= np.int64(early and left[s] == left_then[s]) << s
-    out = _where_grouped(order, start, wanted, whole, state, entered, t, rows, n)
+    out = _where_grouped(order, start, wanted, whole, marks, early, state, entered, t, rows, n)
+    if t < ALWAYS:  # with t, a row moved since the grouping entered its state in month t
+        return out
     extra = np.empty(len(moved), dtype=np.intp)
     k = 0
     for i in moved:
