@@ -155,89 +155,97 @@ class Theatres(Strict):
 
 
 class Travel:
-    """What travel remembers in a run: the members of the affiliates' networks, and the share
-    of each region of origin's travellers who go to Libya."""
+    """What travel remembers in a run: the members of the affiliates' networks, and the
+    parameters as the rules take them (:func:`travel`; they do not change during a run)."""
 
     def __init__(self) -> None:
         self.affiliated = Roster(lambda pop, rows: pop.affiliated[rows])
-        self.to_libya: np.ndarray | None = None
+        self.to_libya: np.ndarray | None = None  # by region of origin
+        self.rate = self.released = self.highest = self.joins = self.death = 0.0
+        self.extremist = self.loyal = np.float32(0)
 
 
-def libya_share(w: World) -> np.ndarray:
-    """The probability that a traveller goes to Libya, by region of origin."""
-    travel = w.memory(Travel)
-    if travel.to_libya is None:  # the parameters do not change during a run
-        th = w.group(Theatres)
+def travel(w: World) -> Travel:
+    """The run's :class:`Travel`, its parameters set on first use: the probability of going
+    to Libya by region of origin; the travel rates of those hiding and of the released, and
+    the higher of them; the share joining an affiliate's network; the death rate there; the
+    dedicated's thresholds as the rows' values are compared with them."""
+    mem = w.memory(Travel)
+    if mem.to_libya is None:
+        th, pop = w.group(Theatres), w.pop
         by_region = np.full(len(Region), th.libya_others)
         by_region[Region.NORTH_AFRICA] = th.libya_north_africa
         by_region[Region.FORMER_SOVIET] = th.libya_former_soviet
-        travel.to_libya = by_region
-    return travel.to_libya
+        mem.to_libya = by_region
+        mem.rate, mem.released = th.travel_rate, th.travel_rate * th.released_factor
+        mem.highest = max(mem.rate, mem.released)
+        mem.joins, mem.death = th.joins_affiliate, th.death
+        mem.extremist = as_compared(w.extremist_from, pop.ideology)
+        mem.loyal = as_compared(w.loyal_from, pop.loyalty)
+    return mem
 
 
-def travellers(w: World) -> np.ndarray:
+def travellers(w: World, mem: Travel) -> np.ndarray:
     """Those who travel to another theatre this month (before the destination is drawn):
     dedicated fighters hiding or released, each with their travel rate. Thinned, not a draw
     each (as :func:`regroup.mechanisms.combat._fight`): candidates at the highest rate
     (``World.few_of``), each kept if a dedicated fighter and a further draw falls below
     their own rate over the highest; only the candidates' rows are read."""
-    th, t, pop = w.group(Theatres), w.t, w.pop
+    t, pop = w.t, w.pop
     # those hiding, and the released, looked up apart (one group each, cheaper than merging
     # them): the positions among them together are found without merging
     hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, t=t)
     from_prison = pop.where(State.RELEASED, t=t)
-    released = th.travel_rate * th.released_factor
-    highest = max(th.travel_rate, released)
-    picks = w.few_of(len(hiding) + len(from_prison), highest)
+    picks = w.few_of(len(hiding) + len(from_prison), mem.highest)
     if len(picks) == 0:
         return NOBODY
     return _dedicated_travellers(
         hiding,
         from_prison,
         picks,
-        w.draw(len(picks)),
-        highest,
+        w.rng.random(len(picks)),
+        mem.highest,
         pop.state,
         pop.role,
         pop.birth,
         pop.ideology,
         pop.loyalty,
         born_by(w),
-        as_compared(w.extremist_from, pop.ideology),
-        as_compared(w.loyal_from, pop.loyalty),
-        th.travel_rate,
-        released,
+        mem.extremist,
+        mem.loyal,
+        mem.rate,
+        mem.released,
     )
 
 
-def attrition(w: World) -> None:
+def attrition(w: World, mem: Travel) -> None:
     """Members in another theatre since before this month are killed there at
     ``theatres.death``."""
     pop = w.pop
-    if pop.count(State.REMOBILISED):  # (nobody before the insurgency)
+    killed = NOBODY  # (nobody remobilised before the insurgency: nobody to draw for)
+    if pop.count(State.REMOBILISED):
         idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_OTHER_THEATRES)
-    else:
-        idx = NOBODY
-    killed = w.chance(idx, w.group(Theatres).death)
+        killed = w.chance(idx, mem.death)
     if len(killed) == 0:  # nobody to move, and a count of nobody by place, as ever
         w.count("killed_in_theatres", NOBODY_BY_PLACE)
         return
     pop.move(killed, State.DEAD, w.t)
-    w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=len(Place)))
+    w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=N_PLACES))
 
 
-NOBODY_BY_PLACE = np.zeros(len(Place), dtype=np.int64)  # np.bincount of nobody, by place
+N_PLACES = len(Place)
+NOBODY_BY_PLACE = np.zeros(N_PLACES, dtype=np.int64)  # np.bincount of nobody, by place
 NOBODY_BY_PLACE.flags.writeable = False
 
 
-def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
+def arrive(w: World, mem: Travel, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
     """``idx`` arrive in theatre ``dest``: remobilised there; those who join the affiliate's
-    network (``theatres.joins_affiliate``) are tied to a member of it already there
-    (``there``; chained to each other if there is none)."""
-    pop, network = w.pop, w.memory(Travel).affiliated
+    network (``theatres.joins_affiliate``; marked ``affiliated``, added to the network's
+    roster by the caller) are tied to a member of it already there (``there``; chained to
+    each other if there is none)."""
+    pop = w.pop
     pop.move(idx, State.REMOBILISED, w.t, place=dest)
-    joining = _join(idx, w.draw(len(idx)), w.group(Theatres).joins_affiliate, pop.affiliated)
-    network.include(w, joining)
+    joining = _join(idx, w.rng.random(len(idx)), mem.joins, pop.affiliated)
     if len(there) == 0:
         w.ties.chain(joining, np.zeros(len(joining), dtype=np.int8), tie_kinds.AFFILIATE)
     elif len(joining):
@@ -245,26 +253,35 @@ def arrive(w: World, idx: np.ndarray, dest: Place, there: np.ndarray) -> None:
 
 
 def step(w: World) -> None:
-    attrition(w)
+    mem = travel(w)
+    attrition(w, mem)
     if not w.territory_lost:
         return
-    going = travellers(w)
+    going = travellers(w, mem)
     if len(going) == 0:
         return
     pop = w.pop
-    to_libya, to_afghanistan = _destinations(going, w.draw(len(going)), libya_share(w), pop.region)
-    # each theatre's network before anyone arrives (arrivals in one are not in the other's)
-    in_libya, in_afghanistan = _affiliates_in_theatres(
-        w.memory(Travel).affiliated.rows(w), pop.state, pop.place, pop.affiliated
+    # the destinations, and each theatre's network before anyone arrives (arrivals in one
+    # are not in the other's), in one pass
+    arriving, to_libya, network, in_libya = _destinations(
+        going,
+        w.rng.random(len(going)),
+        mem.to_libya,
+        pop.region,
+        mem.affiliated.rows(w),
+        pop.state,
+        pop.place,
+        pop.affiliated,
     )
-    by_destination = np.zeros(len(Place), dtype=np.int64)
+    by_destination = np.zeros(N_PLACES, dtype=np.int64)
     for dest, idx, there in (
-        (Place.LIBYA, to_libya, in_libya),
-        (Place.AFGHANISTAN, to_afghanistan, in_afghanistan),
+        (Place.LIBYA, arriving[:to_libya], network[:in_libya]),
+        (Place.AFGHANISTAN, arriving[to_libya:], network[in_libya:]),
     ):
         if len(idx):
-            arrive(w, idx, dest, there)
+            arrive(w, mem, idx, dest, there)
         by_destination[dest] = len(idx)
+    mem.affiliated.include(w, arriving[pop.affiliated[arriving]])  # those who joined, at once
     w.count("theatre_travellers", by_destination)
 
 
@@ -312,17 +329,36 @@ def _dedicated_travellers(  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _destinations(going, u, libya, region):  # pragma: no cover - compiled
-    """Those of ``going`` who go to Libya (draw ``u`` below the share ``libya`` for their
-    region of origin), then the others (to Afghanistan), each in order."""
-    out = np.empty((2, len(going)), dtype=np.intp)
-    n = np.zeros(2, dtype=np.int64)
+def _destinations(  # pragma: no cover - compiled
+    going, u, libya, region, network, state, place, affiliated
+):
+    """Where ``going`` go: those whose draw ``u`` falls below the share ``libya`` for their
+    region of origin to Libya, the others to Afghanistan; and the rows of ``network``
+    (increasing) in an affiliate's network in each theatre: in an organised group there,
+    tied into the network on arrival. Returns ``going`` with Libya's first and how many go
+    there, then the network's rows in Libya and in Afghanistan and how many are in Libya
+    (each part in order)."""
+    arriving, afghanistan = np.empty(len(going), dtype=np.intp), np.empty_like(going)
+    a = b = 0
     for j in range(len(going)):
         i = going[j]
-        d = np.int64(not u[j] < libya[region[i]])  # 0: Libya, 1: Afghanistan
-        out[d, n[d]] = i
-        n[d] += 1
-    return out[0, : n[0]], out[1, : n[1]]
+        to_libya = np.int64(u[j] < libya[region[i]])
+        arriving[a], afghanistan[b] = i, i
+        a += to_libya
+        b += 1 - to_libya
+    arriving[a:] = afghanistan[:b]
+    there, afghanistan = np.empty(len(network), dtype=np.intp), np.empty_like(network)
+    c = d = 0
+    for i in network:
+        if state[i] == REMOBILISED and affiliated[i]:
+            if place[i] == LIBYA:
+                there[c] = i
+                c += 1
+            elif place[i] == AFGHANISTAN:
+                afghanistan[d] = i
+                d += 1
+    there[c : c + d] = afghanistan[:d]
+    return arriving, a, there[: c + d], c
 
 
 @njit(cache=True)
@@ -338,20 +374,3 @@ def _join(idx, u, share, affiliated):  # pragma: no cover - compiled
         out[k] = i
         k += joins
     return out[:k]
-
-
-@njit(cache=True)
-def _affiliates_in_theatres(rows, state, place, affiliated):  # pragma: no cover - compiled
-    """The rows of ``rows`` (increasing) in an affiliate's network in Libya, then those in
-    Afghanistan: in an organised group there, tied into the network on arrival."""
-    libya, afghanistan = np.empty(len(rows), dtype=np.intp), np.empty(len(rows), dtype=np.intp)
-    a = b = 0
-    for i in rows:
-        if state[i] == REMOBILISED and affiliated[i]:
-            if place[i] == LIBYA:
-                libya[a] = i
-                a += 1
-            elif place[i] == AFGHANISTAN:
-                afghanistan[b] = i
-                b += 1
-    return libya[:a], afghanistan[:b]
