@@ -93,28 +93,30 @@ def new_members(
     k = len(role)
     rng = w.rng
     # uniform draws scaled in _attributes as rng.uniform scales them (a NumPy call less each);
-    # those in a row taken by one call and split (rng.random(a + b) draws the numbers of
-    # rng.random(a) then rng.random(b))
+    # those in a row taken by one call, a row each (rng.random(a + b) draws the numbers of
+    # rng.random(a) then rng.random(b)): (Iraq or Syria,) ideology, loyalty, skill (the
+    # role's value plus noise within +-NOISE); then known, documents, age (of a minor)
     parts = 3 if place is not None else 4
-    first = split(rng.random(parts * k), parts)
-    u_place = None if place is not None else first.pop(0)  # Iraq or Syria
+    first = rng.random(parts * k).reshape(parts, k)
     wealth = rng.standard_exponential(k)  # (rng.exponential(1.0, k): the same numbers)
-    known, documents, age = split(rng.random(3 * k), 3)
-    ideology, loyalty, skill = first  # skill: the role's value plus noise within +-NOISE
-    draws = (ideology, loyalty, skill, wealth, known, documents, age)  # age: of a minor
+    later = rng.random(3 * k).reshape(3, k)
     idx = w.add(k, state=state, role=role, region=region, entered=t, joined=t)
     pop = w.pop
-    if u_place is None:
+    if place is not None:
         pop.place[idx] = place
         pop.home[idx] = place
     else:
-        _in_territory(idx, region, u_place, p.local_in_iraq, p.foreign_in_iraq, pop.place, pop.home)
+        _in_territory(
+            idx, region, first[0], p.local_in_iraq, p.foreign_in_iraq, pop.place, pop.home
+        )
     tables = traits(w)
     _attributes(
         idx,
         role,
         region,
-        *draws,
+        first[parts - 3 :],
+        wealth,
+        later,
         tables.by_role,
         tables.region_funds,
         a.documents_share,
@@ -130,12 +132,6 @@ def new_members(
         pop.birth,
     )
     return idx
-
-
-def split(u: np.ndarray, parts: int) -> list[np.ndarray]:
-    """``u`` (draws taken by one call) as ``parts`` consecutive parts of equal size (views)."""
-    k = len(u) // parts
-    return [u[j * k : (j + 1) * k] for j in range(parts)]
 
 
 @njit(cache=True)
@@ -157,13 +153,9 @@ def _attributes(  # pragma: no cover - compiled
     idx,
     role,
     region,
-    u_ideology,
-    u_loyalty,
-    u_skill,
+    u_traits,
     wealth,
-    u_known,
-    u_documents,
-    u_age,
+    u_later,
     by_role,
     region_funds,
     documents_share,
@@ -179,22 +171,23 @@ def _attributes(  # pragma: no cover - compiled
     birth,
 ):
     """New members' attributes from their draws, written for ``idx`` (of ``role`` and
-    ``region``): ideology, loyalty and skill, their role's value plus noise (uniform within
-    +-``NOISE``), within 0-1; funds, the role's mean times the region's factor times an
-    exponential draw; known to the authorities (by role); documents (foreigners only); the
-    month of birth (minors at an age uniform from ``age_from`` over ``age_range``, the others
-    at 25). Uniform draws ``u`` are scaled as ``Generator.uniform`` scales them (low + range *
-    u); values in the arrays' types, as NumPy's stores converted them."""
+    ``region``): ideology, loyalty and skill (uniform draws ``u_traits``, a row each), their
+    role's value plus noise (uniform within +-``NOISE``), within 0-1; funds, the role's mean
+    times the region's factor times an exponential draw; known to the authorities (by
+    role), documents (foreigners only) and the month of birth (minors at an age uniform from
+    ``age_from`` over ``age_range``, the others at 25), from the uniform draws ``u_later``,
+    a row each. Uniform draws ``u`` are scaled as ``Generator.uniform`` scales them (low +
+    range * u); values in the arrays' types, as NumPy's stores converted them."""
     for j in range(len(idx)):
         i = idx[j]
         r = role[j]
-        ideology[i] = np.float32(min(max(by_role[0, r] + _noise(u_ideology[j]), 0.0), 1.0))
-        loyalty[i] = np.float32(min(max(by_role[1, r] + _noise(u_loyalty[j]), 0.0), 1.0))
-        skill[i] = np.float32(min(max(by_role[2, r] + _noise(u_skill[j]), 0.0), 1.0))
+        ideology[i] = np.float32(min(max(by_role[0, r] + _noise(u_traits[0, j]), 0.0), 1.0))
+        loyalty[i] = np.float32(min(max(by_role[1, r] + _noise(u_traits[1, j]), 0.0), 1.0))
+        skill[i] = np.float32(min(max(by_role[2, r] + _noise(u_traits[2, j]), 0.0), 1.0))
         funds[i] = np.float32(wealth[j] * by_role[3, r] * region_funds[region[j]])
-        known[i] = u_known[j] < by_role[4, r]
-        documents[i] = (region[j] != _LOCAL) & (u_documents[j] < documents_share)
-        age = age_from + age_range * u_age[j] if r == _MINOR else 25.0
+        known[i] = u_later[0, j] < by_role[4, r]
+        documents[i] = (region[j] != _LOCAL) & (u_later[1, j] < documents_share)
+        age = age_from + age_range * u_later[2, j] if r == _MINOR else 25.0
         birth[i] = np.int16(t - age * 12)
 
 
@@ -239,20 +232,21 @@ def _tie_units(w: World, idx: np.ndarray) -> None:
     fighters, family = _split(idx.view(np.uint64), pop.role)
     if len(fighters):
         unit = w.integers(max(1, len(fighters) // w.population.unit_size), len(fighters))
-        a, b, heads, pools, pool_start, pool_size = _units(
+        ends, k, pools, pool = _units(
             fighters, unit, command_roles(w), pop.state, pop.region, pop.place
         )
         if len(pools):  # each unit's first member reports to a commander (drawn from its pool)
-            a = np.concatenate((a, heads))
-            b = np.concatenate((b, pools[pool_start + w.integers(pool_size)]))
-        w.ties.add(a, b, tie_kinds.UNIT)
+            ends[1, k:] = _drawn(pools, pool, w.rng.random(pool.shape[1]))
+            w.ties.add(ends[0], ends[1], tie_kinds.UNIT)
+        else:
+            w.ties.add(ends[0, :k], ends[1, :k], tie_kinds.UNIT)
     # families live with a fighter or settler of their region, where that member is
     if len(family) and len(fighters):
-        family, homes, home_start, home_size = _families(family, fighters, pop.region)
-        if len(family):
-            head = homes[home_start + w.integers(home_size)]
-            w.ties.add(family, head, tie_kinds.FAMILY)
-            _live_with(family, head, pop.place, pop.home)
+        homes, home = _families(family, fighters, pop.region)
+        if home.shape[1]:
+            head = _drawn(homes, home[1:], w.rng.random(home.shape[1]))
+            w.ties.add(home[0], head, tie_kinds.FAMILY)
+            _live_with(home[0], head, pop.place, pop.home)
 
 
 @njit(cache=True)
@@ -275,10 +269,12 @@ def _split(idx, role):  # pragma: no cover - compiled
 @njit(cache=True)
 def _units(fighters, unit, command, state, region, place):  # pragma: no cover - compiled
     """Fighters in units (``unit`` within their side: region of origin and place), in unit
-    order (stable): the ties of each to the next of its unit (two arrays of ends); each
-    unit's first member; and where each first member's commander is drawn from: the
+    order (stable). Returns the ties of each to the next of its unit, then each unit's first
+    member (``ends``, two rows: the ties' ends, then the first members in the first row)
+    and how many ties; and where each first member's commander is drawn from: the
     commanders (of ``command``, those in the territory) of its side, or all of them where
-    its side has none, as a start and a size in ``pools`` (empty if nobody commands)."""
+    its side has none, as a start and a size (``pool``, two rows) in ``pools`` (empty if
+    nobody commands)."""
     side = np.empty(len(fighters), dtype=np.int64)
     for j in range(len(fighters)):
         side[j] = np.int64(region[fighters[j]]) * PLACES + place[fighters[j]]
@@ -288,32 +284,45 @@ def _units(fighters, unit, command, state, region, place):  # pragma: no cover -
     by_unit, _ = _grouped(np.arange(len(unit)), unit, unit.max() + 1 if len(unit) else 1)
     order, _ = _grouped(by_unit, side[by_unit], SIDES)
     m = len(order)
-    a = np.empty(m, dtype=np.intp)
-    b = np.empty(m, dtype=np.intp)
-    heads = np.empty(m, dtype=np.intp)
-    head_side = np.empty(m, dtype=np.int64)
-    k = h = 0
+    h = 1 if m else 0  # the units: the first fighter, and each one of a new label
+    for j in range(1, m):
+        h += label[order[j]] != label[order[j - 1]]
+    k = m - h  # the ties
+    ends = np.empty((2, m), dtype=np.intp)
+    heads = ends[0, k:]
+    head_side = np.empty(h, dtype=np.int64)
+    tie = head = 0
     for j in range(m):
         i = order[j]
         if j > 0 and label[i] == label[order[j - 1]]:
-            a[k], b[k] = fighters[order[j - 1]], fighters[i]
-            k += 1
+            ends[0, tie], ends[1, tie] = fighters[order[j - 1]], fighters[i]
+            tie += 1
         else:
-            heads[h], head_side[h] = fighters[i], side[i]
-            h += 1
+            heads[head], head_side[head] = fighters[i], side[i]
+            head += 1
     # the commanders in the territory, grouped by side, then all of them in row order
     active = command[_in_state(command, state, _ACTIVE)]
     by_side, start = _grouped(active, _sides(active, region, place), SIDES)
     pools = np.concatenate((by_side, active)) if len(active) else active
-    pool_start = np.empty(h, dtype=np.int64)
-    pool_size = np.empty(h, dtype=np.int64)
+    pool = np.empty((2, h), dtype=np.int64)
     for j in range(h):
         s = head_side[j]
         if start[s + 1] > start[s]:
-            pool_start[j], pool_size[j] = start[s], start[s + 1] - start[s]
+            pool[0, j], pool[1, j] = start[s], start[s + 1] - start[s]
         else:
-            pool_start[j], pool_size[j] = len(active), len(active)
-    return a[:k].copy(), b[:k].copy(), heads[:h].copy(), pools, pool_start, pool_size
+            pool[0, j], pool[1, j] = len(active), len(active)
+    return ends, k, pools, pool
+
+
+@njit(cache=True)
+def _drawn(pools, pool, u):  # pragma: no cover - compiled
+    """One member drawn from each pool (``pool``: its start and size in ``pools``, two rows)
+    with a uniform draw ``u`` each, as :meth:`World.integers` draws a position below the
+    size: ``floor(u * size)``."""
+    out = np.empty(len(u), dtype=np.intp)
+    for j in range(len(u)):
+        out[j] = pools[pool[0, j] + np.intp(u[j] * pool[1, j])]
+    return out
 
 
 @njit(cache=True)
@@ -327,23 +336,26 @@ def _in_state(rows, state, code):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _families(family, fighters, region):  # pragma: no cover - compiled
-    """The members of ``family`` whose region of origin has fighters or settlers among
-    ``fighters``, grouped by region (in order within one), and for each, where its home is
-    drawn from: a start and a size in ``homes`` (``fighters`` grouped by region)."""
+    """``fighters`` grouped by region (``homes``), and the members of ``family`` whose region
+    of origin has fighters or settlers among them, grouped by region (in order within one),
+    each with where its home is drawn from: three rows, the members, then a start and a size
+    in ``homes``."""
     fam, fam_start = _grouped(family, _regions(family, region), N_REGIONS)
     homes, home_start = _grouped(fighters, _regions(fighters, region), N_REGIONS)
-    keep = np.empty(len(fam), dtype=np.intp)
-    start = np.empty(len(fam), dtype=np.int64)
-    size = np.empty(len(fam), dtype=np.int64)
+    k = 0
+    for r in range(N_REGIONS):
+        if home_start[r + 1] > home_start[r]:
+            k += fam_start[r + 1] - fam_start[r]
+    home = np.empty((3, k), dtype=np.int64)
     k = 0
     for r in range(N_REGIONS):
         theirs = home_start[r + 1] - home_start[r]
         if theirs == 0:
             continue
         for j in range(fam_start[r], fam_start[r + 1]):
-            keep[k], start[k], size[k] = fam[j], home_start[r], theirs
+            home[0, k], home[1, k], home[2, k] = fam[j], home_start[r], theirs
             k += 1
-    return keep[:k], homes, start[:k], size[:k]
+    return homes, home
 
 
 @njit(cache=True)
@@ -430,14 +442,23 @@ def _choose(cdf, u, labels):  # pragma: no cover - compiled
     return out
 
 
+@njit(cache=True)
+def _regions_and_roles(region_cdf, role_cdf, u, regions):  # pragma: no cover - compiled
+    """New members' regions (of ``regions``) and roles, drawn from their cumulative shares
+    with the first and the second half of the uniform draws ``u`` (:func:`_choose`)."""
+    k = len(u) // 2
+    drawn = np.empty((2, k), dtype=np.int8)
+    drawn[0] = _choose(region_cdf, u[:k], regions)
+    drawn[1] = _choose(role_cdf, u[k:], ROLES)
+    return drawn
+
+
 def _arrive(w: World, count: int, regions: np.ndarray, region_cdf, role_cdf) -> np.ndarray:
     """``count`` members arrive in the territory: their regions (of ``regions``) and roles
     drawn from the cumulative shares, as ``Generator.choice`` draws them."""
     if count == 0:
         return NOBODY
-    u_region, u_role = split(w.rng.random(2 * count), 2)
-    region = _choose(region_cdf, u_region, regions)
-    role = _choose(role_cdf, u_role, ROLES)
+    region, role = _regions_and_roles(region_cdf, role_cdf, w.rng.random(2 * count), regions)
     idx = new_members(w, region, role, State.ACTIVE, w.t)
     _tie_units(w, idx)
     return idx
@@ -445,11 +466,14 @@ def _arrive(w: World, count: int, regions: np.ndarray, region_cdf, role_cdf) -> 
 
 def step(w: World) -> None:
     p, t, s = w.population, w.t, w.schedule
+    control = s.control[t]
+    if control == 0:  # no territory: both means are 0 (a Poisson draw of 0 takes no number)
+        return
     rng = w.rng
     # travellers need a territory to travel to
-    open_share = (1 - s.border[t]) * min(1.0, s.control[t] / p.destination_control)
+    open_share = (1 - s.border[t]) * min(1.0, control / p.destination_control)
     foreign_mean = p.foreign_peak_recruits_per_month * w.out.raw["appeal"][t] * open_share
-    local_mean = p.local_recruits_per_month * s.control[t]
+    local_mean = p.local_recruits_per_month * control
     n_foreign = int(rng.poisson(w.agents(max(foreign_mean, 0.0))))
     n_local = int(rng.poisson(w.agents(local_mean)))
     if n_foreign == n_local == 0:
