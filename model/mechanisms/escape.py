@@ -221,18 +221,40 @@ class Escape(Strict):
     )
 
 
-class NewlyDisillusioned:
-    """Per run: the rows made disillusioned on leaving the territory since recruitment last
-    took them (:func:`newly_disillusioned`; the would-be public defectors it keeps)."""
+class Leaving:
+    """Per run: the parameters as the rules take them (:func:`leaving`; they do not change
+    during a run), and the rows made disillusioned on leaving the territory since
+    recruitment last took them (:func:`newly_disillusioned`; the would-be public defectors
+    it keeps)."""
 
     def __init__(self) -> None:
         self.rows: list[np.ndarray] = []
+        self.e: Escape | None = None
+        self.fee = self.extremist = self.loyal = np.float32(0)  # as the rows are compared
+        self.theft_until = 0  # a month index
+        self.go_home = np.zeros(0)  # by region of origin (locals 0)
+
+
+def leaving(w: World) -> Leaving:
+    """The run's :class:`Leaving`, its parameters set on first use: the escape group, the
+    lowest smuggler's fee and the dedicated's thresholds as the rows' values are compared
+    with them, the last month of theft, and the share of escaped foreigners who go home."""
+    mem = w.memory(Leaving)
+    if mem.e is None:
+        e, pop = w.group(Escape), w.pop
+        mem.fee = as_compared(e.smuggler_fee_usd.low, pop.funds)
+        mem.extremist = as_compared(w.extremist_from, pop.ideology)
+        mem.loyal = as_compared(w.loyal_from, pop.loyalty)
+        mem.theft_until = w.month(e.theft_until)
+        mem.go_home = w.table(e.go_home_share, local=0.0)
+        mem.e = e
+    return mem
 
 
 def newly_disillusioned(w: World) -> np.ndarray:
     """The rows made disillusioned on leaving since the last call (repeats allowed, in no
     particular order); the list starts again empty."""
-    mem = w.memory(NewlyDisillusioned)
+    mem = w.memory(Leaving)
     rows = np.concatenate(mem.rows) if len(mem.rows) > 1 else mem.rows[0] if mem.rows else NOBODY
     mem.rows = []
     return rows
@@ -240,67 +262,76 @@ def newly_disillusioned(w: World) -> np.ndarray:
 
 def leave_territory(w: World, idx: np.ndarray) -> None:
     """Set the disposition on leaving (Deen, seed 000); early leavers may take group funds."""
-    if len(idx) == 0:  # nothing to do, and nothing drawn
-        return
-    pop, e = w.pop, w.group(Escape)
+    if len(idx):  # (with nobody, nothing to do, and nothing drawn)
+        depart(w, leaving(w), idx)
+
+
+def depart(w: World, mem: Leaving, idx: np.ndarray) -> None:
+    """:func:`leave_territory` of ``idx`` (some)."""
+    pop = w.pop
     disillusioned = _dispose(
         idx,
-        w.draw(len(idx)),
-        e.trauma_share,
+        w.rng.random(len(idx)),
+        mem.e.trauma_share,
         pop.ideology,
         pop.loyalty,
-        as_compared(w.extremist_from, pop.ideology),
-        as_compared(w.loyal_from, pop.loyalty),
+        mem.extremist,
+        mem.loyal,
         pop.disposition,
     )
     if len(disillusioned):
-        w.memory(NewlyDisillusioned).rows.append(disillusioned)
-    if w.t <= w.month(e.theft_until):
-        thieves = w.chance(idx, e.theft_share)
-        take_group_funds(w, thieves)
+        mem.rows.append(disillusioned)
+    if w.t <= mem.theft_until:
+        take_group_funds(w, mem, w.chance(idx, mem.e.theft_share))
 
 
-def take_group_funds(w: World, idx: np.ndarray) -> None:
-    w.pop.funds[idx] += w.rng.exponential(w.group(Escape).group_funds_usd, len(idx))
+def take_group_funds(w: World, mem: Leaving, idx: np.ndarray) -> None:
+    w.pop.funds[idx] += w.rng.exponential(mem.e.group_funds_usd, len(idx))
 
 
-def cross_border(w: World, idx: np.ndarray) -> None:
+def cross_border(w: World, mem: Leaving, idx: np.ndarray) -> None:
     """At the border: capture (border custody), or evasion to hiding abroad or home."""
     if len(idx) == 0:
         return
-    e, t, pop = w.group(Escape), w.t, w.pop
-    captured = w.draw(len(idx)) < e.border_capture * w.schedule.border[t]
-    taken = idx[captured]
-    if len(taken):
-        local, foreign = pop.by_origin(taken)
-        pop.move(foreign, State.DETAINED, t, Custody.BORDER, place=Place.TURKEY)
-        prison.admit(w, local, home=False)
-        pop.known[taken] = True
-        w.count("border_captures", len(taken))
-    local, foreign = pop.by_origin(idx[~captured])
-    go_home = w.draw(len(foreign)) < w.table(e.go_home_share, local=0.0)[pop.region[foreign]]
-    justice.arrive_home(w, foreign[go_home])
-    pop.move(np.concatenate((foreign[~go_home], local)), State.HIDING_ABROAD, t, place=Place.TURKEY)
+    e, t, pop = mem.e, w.t, w.pop
+    at_border, taken, local_taken, foreign_free = _at_border(
+        idx, w.rng.random(len(idx)), e.border_capture * w.schedule.border[t], pop.region
+    )
+    if taken:
+        pop.move(at_border[local_taken:taken], State.DETAINED, t, Custody.BORDER, Place.TURKEY)
+        prison.admit(w, at_border[:local_taken], home=False)
+        pop.known[at_border[:taken]] = True
+        w.count("border_captures", taken)
+    # the others: foreigners (drawn in order) go home or hide abroad, locals hide abroad
+    away, home = _go_home(at_border[taken:], w.rng.random(foreign_free), mem.go_home, pop.region)
+    justice.arrive_home(w, away[:home])
+    pop.move(away[home:], State.HIDING_ABROAD, t, place=Place.TURKEY)
 
 
 def step(w: World) -> None:
     t, pop = w.t, w.pop
-    if pop.count(State.ACTIVE):  # (none once the territory is lost)
+    # (with nobody escaping before the leavers join them, the search is of nobody: those who
+    # start it this month search from the next)
+    active, escaping = pop.count(State.ACTIVE), pop.count(State.ESCAPING)
+    if not (active or escaping):  # (none once the territory is lost and the last left)
+        return
+    mem = leaving(w)
+    if active:
         leavers = disillusionment.leavers(w)
         if len(leavers):  # (with nobody, every draw below is of nobody)
-            leave(w, leavers)
-    if pop.count(State.ESCAPING):
-        search(w, pop.where(State.ESCAPING, t=t))
+            leave(w, mem, leavers)
+    if escaping:
+        search(w, mem, pop.where(State.ESCAPING, t=t))
 
 
-def slip_out(w: World, idx: np.ndarray, new_identity: bool) -> None:
+def slip_out(w: World, mem: Leaving, idx: np.ndarray, new_identity: bool) -> None:
     """``idx`` leave the territory with the group's funds: locals to hide at home, foreigners
     to Turkey with documents; with a ``new_identity`` foreigners are unknown from then on."""
     if len(idx) == 0:
         return
     pop, t = w.pop, w.t
-    leave_territory(w, idx)
-    take_group_funds(w, idx)
+    depart(w, mem, idx)
+    take_group_funds(w, mem, idx)
     local, foreign = pop.by_origin(idx)
     pop.move(local, State.HIDING_LOCAL, t)
     pop.move(foreign, State.HIDING_ABROAD, t, place=Place.TURKEY)
@@ -309,41 +340,48 @@ def slip_out(w: World, idx: np.ndarray, new_identity: bool) -> None:
         pop.known[foreign] = False
 
 
-def leave(w: World, leavers: np.ndarray) -> None:
+def leave(w: World, mem: Leaving, leavers: np.ndarray) -> None:
     """Members who want to leave the territory: Amni walk away, leaders bribe their way out,
     the others search for a smuggler if they can pay, or try alone."""
-    e, t, pop = w.group(Escape), w.t, w.pop
+    e, t, pop = mem.e, w.t, w.pop
     enforcement = w.schedule.enforcement[t]
-    amni, leaders, searching, poor = _ways_out(
-        leavers.view(np.uint64), pop.role, pop.funds, as_compared(e.smuggler_fee_usd.low, pop.funds)
+    ways, amni, leaders, searching, poor = _ways_out(
+        leavers.view(np.uint64), pop.role, pop.funds, mem.fee
     )
     # Amni walk away, unknown, with group funds
-    slip_out(w, w.chance(amni, e.amni_walkaway), new_identity=False)
+    slip_out(w, mem, w.chance(ways[0, :amni], e.amni_walkaway), new_identity=False)
     # leaders bribe their way out with group money; foreign leaders buy new documents
-    slip_out(w, w.chance(leaders, e.leader_bribe_success), new_identity=True)
+    slip_out(w, mem, w.chance(ways[1, :leaders], e.leader_bribe_success), new_identity=True)
 
     # everyone else: a smuggler if they can pay, otherwise on foot
+    searching = ways[2, :searching]
     pop.move(searching, State.ESCAPING, t)
-    on_foot = w.chance(poor, e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate)
+    on_foot = w.chance(
+        ways[3, :poor], e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate
+    )
     if len(on_foot):
-        caught = w.draw(len(on_foot)) < e.on_foot_detection * enforcement
-        pop.move(on_foot[caught], State.DEAD, t)
-        w.count("killed_escaping", int(np.count_nonzero(caught)))
+        caught = w.rng.random(len(on_foot)) < e.on_foot_detection * enforcement
+        killed = on_foot[caught]
+        if len(killed):  # (a count of nobody adds nothing)
+            pop.move(killed, State.DEAD, t)
+            w.count("killed_escaping", len(killed))
         on_foot = on_foot[~caught]
     leave_territory(w, np.concatenate((searching, on_foot)))
-    cross_border(w, on_foot)
+    cross_border(w, mem, on_foot)
 
 
-def search(w: World, esc: np.ndarray) -> None:
+def search(w: World, mem: Leaving, esc: np.ndarray) -> None:
     """The search for a smuggler, under way (``esc``: searching since before this month):
     Amni may catch the searchers; who finds one pays the fee if they can, and crosses unless
     the smuggler is Amni."""
     if len(esc) == 0:  # (with nobody, every draw below is of nobody)
         return
-    e, t, pop = w.group(Escape), w.t, w.pop
+    e, t, pop = mem.e, w.t, w.pop
     caught = detected(w, esc)
-    pop.move(esc[caught], State.DEAD, t)
-    w.count("killed_escaping", int(np.count_nonzero(caught)))
+    killed = esc[caught]
+    if len(killed):  # (a count of nobody adds nothing)
+        pop.move(killed, State.DEAD, t)
+        w.count("killed_escaping", len(killed))
     esc = esc[~caught]
     slowed = 1.0 - e.crackdown_search_effect * w.schedule.crackdown[t]
     found = w.chance(esc, slowed / e.search_months)
@@ -357,10 +395,12 @@ def search(w: World, esc: np.ndarray) -> None:
     paid = found[pays]
     pop.funds[paid] -= fee[pays]
     w.count("smuggler_payments", len(paid))
-    betrayed = w.draw(len(paid)) < e.amni_smuggler_share
-    pop.move(paid[betrayed], State.DEAD, t)
-    w.count("killed_escaping", int(np.count_nonzero(betrayed)))
-    cross_border(w, paid[~betrayed])
+    betrayed = w.rng.random(len(paid)) < e.amni_smuggler_share
+    killed = paid[betrayed]
+    if len(killed):
+        pop.move(killed, State.DEAD, t)
+        w.count("killed_escaping", len(killed))
+    cross_border(w, mem, paid[~betrayed])
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -388,25 +428,66 @@ def _dispose(  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _ways_out(leavers, role, funds, fee):  # pragma: no cover - compiled
-    """The ``leavers`` split by how they try to leave, each part in order: Amni members,
-    leaders, the others who can pay a smuggler's ``fee`` (funds at or above it), and the
-    others who cannot."""
-    k = len(leavers)
-    amni, leaders = np.empty(k, dtype=np.intp), np.empty(k, dtype=np.intp)
-    paying, poor = np.empty(k, dtype=np.intp), np.empty(k, dtype=np.intp)
+    """The ``leavers`` split by how they try to leave, a row each (in order), and how many in
+    each: Amni members, leaders, the others who can pay a smuggler's ``fee`` (funds at or
+    above it), and the others who cannot."""
+    ways = np.empty((4, len(leavers)), dtype=np.intp)
     a = b = c = d = 0
     for i in leavers:
         r = role[i]
         if r == AMNI:
-            amni[a] = i
+            ways[0, a] = i
             a += 1
         elif r == LEADER:
-            leaders[b] = i
+            ways[1, b] = i
             b += 1
         elif funds[i] >= fee:
-            paying[c] = i
+            ways[2, c] = i
             c += 1
         else:
-            poor[d] = i
+            ways[3, d] = i
             d += 1
-    return amni[:a], leaders[:b], paying[:c], poor[:d]
+    return ways, a, b, c, d
+
+
+@njit(cache=True)
+def _at_border(idx, u, capture, region):  # pragma: no cover - compiled
+    """``idx`` at the border, captured where their draw ``u`` falls below ``capture``: the
+    captured locals, the captured foreigners, the others' foreigners, then their locals,
+    each part in order; how many were captured, how many of them are locals, and how many
+    foreigners were not captured."""
+    n = len(idx)
+    parts = np.empty((4, n), dtype=np.intp)
+    k = np.zeros(4, dtype=np.int64)
+    for j in range(n):
+        i = idx[j]
+        p = 2 * np.int64(not u[j] < capture) + np.int64(region[i] != LOCAL)
+        parts[p, k[p]] = i
+        k[p] += 1
+    out = np.empty(n, dtype=np.intp)
+    at = 0
+    for p in (0, 1, 3, 2):  # captured locals, foreigners; the others' foreigners, locals
+        out[at : at + k[p]] = parts[p, : k[p]]
+        at += k[p]
+    return out, k[0] + k[1], k[0], k[3]
+
+
+@njit(cache=True)
+def _go_home(others, u, share, region):  # pragma: no cover - compiled
+    """Of those not captured (``others``: foreigners, then locals), the foreigners (one draw
+    ``u`` each, in order) whose draw falls below the ``share`` of their region of origin go
+    home; the other foreigners and the locals stay abroad. Returns those going home, then
+    the others (the foreigners first), and how many go home."""
+    n, foreign = len(others), len(u)
+    out = np.empty(n, dtype=np.intp)
+    stay = np.empty(n, dtype=np.intp)
+    h = s = 0
+    for j in range(foreign):
+        i = others[j]
+        home = np.int64(u[j] < share[region[i]])
+        out[h], stay[s] = i, i
+        h += home
+        s += 1 - home
+    out[h : h + s] = stay[:s]
+    out[h + s :] = others[foreign:]
+    return out, h
