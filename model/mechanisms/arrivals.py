@@ -229,7 +229,8 @@ def _tie_units(w: World, idx: np.ndarray) -> None:
     """Fighters in units of ``unit_size`` by region and place, each unit under a commander;
     women and minors in families with a fighter or settler of their region, where that is."""
     pop = w.pop
-    fighters, family = _split(idx.view(np.uint64), pop.role)
+    parts, n_units, n_family = _split(idx.view(np.uint64), pop.role)
+    fighters, family = parts[0, :n_units], parts[1, :n_family]
     if len(fighters):
         unit = w.integers(max(1, len(fighters) // w.population.unit_size), len(fighters))
         ends, k, pools, pool = _units(
@@ -252,18 +253,17 @@ def _tie_units(w: World, idx: np.ndarray) -> None:
 @njit(cache=True)
 def _split(idx, role):  # pragma: no cover - compiled
     """The rows of ``idx`` in units (fighters and settlers) and in families (women and
-    minors), each in order."""
-    units = np.empty(len(idx), dtype=np.intp)
-    family = np.empty(len(idx), dtype=np.intp)
+    minors), a row each (in order), and how many in each."""
+    parts = np.empty((2, len(idx)), dtype=np.intp)
     n_units = n_family = 0
     for i in idx:
         if IN_UNITS[role[i]]:
-            units[n_units] = i
+            parts[0, n_units] = i
             n_units += 1
         if IN_FAMILY[role[i]]:
-            family[n_family] = i
+            parts[1, n_family] = i
             n_family += 1
-    return units[:n_units], family[:n_family]
+    return parts, n_units, n_family
 
 
 @njit(cache=True)
