@@ -38,7 +38,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import Field, appended
+from regroup.core.population import NOBODY, Field, appended, move_rows
 from regroup.core.states import (
     COMMAND_BITS,
     COMMANDING,
@@ -220,6 +220,7 @@ IN_GROUP = code_bits(State.ACTIVE, State.REMOBILISED)  # in the territory or a c
 REGION = code_bits(*THE_REGION)
 assert THE_REGION == (0, 1), "the cells' kernels count Iraq and Syria as places 0 and 1"
 REMOBILISED, DEAD = int(State.REMOBILISED), int(State.DEAD)
+HIDING_LOCAL, NO_CUSTODY = int(State.HIDING_LOCAL), int(Custody.NONE)
 
 
 def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
@@ -229,9 +230,10 @@ def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
     elsewhere and loyal (able to be called on). Fighters: a fighting role in the territory or
     in an organised group."""
     pop = w.pop
-    return _members_and_fighters(
+    by_place = _members_and_fighters(
         pop.state, pop.role, pop.place, pop.loyalty, pop.n, as_compared(w.loyal_from, pop.loyalty)
     )
+    return by_place[0], by_place[1]
 
 
 def cells(w: World) -> np.ndarray:
@@ -286,7 +288,9 @@ class Cells:
     new members fill; -1: none) with how many agents have joined it; and who may be in the
     network: in a cell (only :func:`form_cells` puts a member in one), or of a commanding
     role (a member's role never changes); and who may command, apart (half as many rows
-    for :func:`fund` to look at)."""
+    for :func:`fund` to look at). Per run, set at the first use (:func:`_memory`): the
+    parameters, a cell's size in agents and the loyalty threshold as the kernels compare
+    it; and buffers the kernels write instead of returning new arrays (:meth:`grow`)."""
 
     def __init__(self) -> None:
         self.next_id = 0
@@ -299,17 +303,42 @@ class Cells:
             )
         )
         self.command = Roster(lambda pop, rows: COMMANDING.take(pop.role[rows]))
+        self.credited = np.zeros(N_PLACES)  # the month's income credited by place
+        self.made = 0  # the rows each buffer holds
+        self.grow(1)
+
+    def start(self, w: World) -> None:
+        """The run's constants."""
+        g = self.g = w.group(Insurgency)
+        self.size = max(1, int(round(w.agents(g.cell_size))))
+        self.loyal_from = as_compared(w.loyal_from, w.pop.loyalty)
+        # the fates' thresholds on one draw: killed, captured, dropping out
+        self.fates = (g.death, g.death + g.capture, g.death + g.capture + g.drop_out)
+
+    def grow(self, rows: int) -> None:
+        """Buffers for ``rows`` rows at least (twice as many, for the population's growth):
+        ``rows``, the rows kept by a pass; by place (Iraq, Syria), ``new``, the newcomers,
+        ``old``, the members of the open cell, ``targets``, the link targets; ``ties``, the
+        ends of the new ties."""
+        self.made = 2 * rows
+        self.rows = np.empty(self.made, dtype=np.intp)
+        self.new, self.old, self.targets, self.ties = np.empty((4, 2, self.made), dtype=np.intp)
+
+
+def _memory(w: World) -> Cells:
+    """The cells' memory, with the run's constants (set at the first use)."""
+    mem = w.memory(Cells)
+    if not mem.size:
+        mem.start(w)
+    return mem
 
 
 def cell_agents(w: World) -> int:
     """A cell's size in agents (``insurgency.cell_size`` persons, at least one agent)."""
-    mem = w.memory(Cells)
-    if not mem.size:  # a parameter: the same all run
-        mem.size = max(1, int(round(w.agents(w.group(Insurgency).cell_size))))
-    return mem.size
+    return _memory(w).size
 
 
-def form_cells(w: World, idx: np.ndarray) -> None:
+def form_cells(w: World, idx: np.ndarray, mem: Cells | None = None) -> None:
     """Tie the new cell members ``idx`` (remobilised in Iraq or Syria this month) into cells
     of their place: in a random order, they fill the place's open cell up to the cell size,
     then new cells. Members of one cell are tied in a chain; the first to join an open cell
@@ -317,86 +346,92 @@ def form_cells(w: World, idx: np.ndarray) -> None:
     also the first to rejoin an open cell left empty) is tied with probability
     ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
     members of its other cells."""
-    if len(idx) == 0:
+    k = len(idx)
+    if k == 0:
         return
-    pop, mem = w.pop, w.memory(Cells)
+    pop, rng, mem = w.pop, w.rng, mem or _memory(w)
+    if mem.made <= pop.n + k:
+        mem.grow(pop.n + k + 1)
+    new, old, targets, ties = mem.new, mem.old, mem.targets, mem.ties
     # by place, each out of any cell it was in (a member caught and freed again joins a new
     # one); by place, the members of its open cell, and the commanders and members of cells
     # there; and the network with the newcomers
-    iraq, syria, old, n_old, targets, n_targets, network = _newcomers_and_targets(
+    network, *counts = _newcomers_and_targets(
         idx,
-        mem.network.rows(w).view(np.uint64),  # unsigned: no negative-index wraparound
+        mem.network.rows(w),
         pop.state,
         pop.role,
         pop.insurgent_cell,
         pop.place,
         pop.loyalty,
         mem.open,
-        as_compared(w.loyal_from, pop.loyalty),
+        mem.loyal_from,
+        new,
+        old,
+        targets,
     )
-    if len(iraq) + len(syria) == 0:
+    if counts[0] + counts[1] == 0:
         return
     mem.network.update(network)
-    rng, k = w.rng, cell_agents(w)
-    linkage = w.group(Insurgency).cell_linkage
-    ends = [], []  # the ties, place by place, added at once
-    for place, new in zip(THE_REGION, (iraq, syria), strict=True):
-        if len(new) == 0:
+    size, linkage = mem.size, mem.g.cell_linkage
+    m = 0  # the ties written, place by place, added at once
+    for place in (0, 1):  # Iraq, Syria (as codes: an enum slows a compiled call)
+        n, n_old, n_targets = counts[place], counts[2 + place], counts[4 + place]
+        if n == 0:
             continue
-        rng.shuffle(new)  # the order rng.permutation(len(new)) gives, in place
+        rng.shuffle(new[place, :n])  # the order rng.permutation(n) gives, in place
         filled = int(mem.filled[place])
-        # the ties of the place's newcomers, in this order: each to the one before in its cell
-        a, b, heads = _fill(new, pop.insurgent_cell, filled, int(mem.open[place]), mem.next_id, k)
-        mem.next_id += (filled + len(new) - 1) // k + 1 - (1 if filled else 0)  # cells started
-        mem.open[place], mem.filled[place] = pop.insurgent_cell[new[-1]], (filled + len(new)) % k
-        if mem.filled[place] == 0:  # the last cell is full: the next member opens a new one
-            mem.open[place] = NO_CELL
-        ends[0].append(a)
-        ends[1].append(b)
-        if filled and n_old[place]:  # the open cell's first newcomer joins a remaining member
-            ends[0].append(heads[:1])
-            pick = rng.integers(0, n_old[place])  # as rng.integers(0, n_old[place], 1)
-            ends[1].append(old[place, pick : pick + 1])
-            heads = heads[1:]
-        # each head, at the linkage, to a commander or a member of another cell there
-        heads = w.chance(heads, linkage)
-        if len(heads) and n_targets[place]:
-            ends[0].append(heads)
-            ends[1].append(targets[place, w.integers(n_targets[place], len(heads))])
-    w.ties.add(np.concatenate(ends[0]), np.concatenate(ends[1]), tie_kinds.INSURGENT_CELL)
+        heads = (filled + n - 1) // size + 1  # the cells filled: each one's first newcomer
+        with_old = -1  # the member of the open cell its first newcomer joins, if any
+        if filled and n_old:
+            with_old = int(old[place, rng.integers(0, n_old)])  # as rng.integers(0, n_old, 1)
+            heads -= 1
+        # each (other) head, at the linkage, to a commander or a member of another cell there
+        linked = w.few_of(heads, linkage)
+        to = NOBODY
+        if len(linked) and n_targets:
+            to = targets[place, w.integers(n_targets, len(linked))]
+        mem.next_id, m = _fill(
+            new[place, :n], pop.insurgent_cell, mem.open, mem.filled, place, mem.next_id, size,
+            with_old, linked, to, ties, m,
+        )  # fmt: skip
+    w.ties.add(ties[0, :m], ties[1, :m], tie_kinds.INSURGENT_CELL)
 
 
-def fund(w: World, members: np.ndarray | None = None) -> None:
+def fund(w: World, members: np.ndarray | None = None, mem: Cells | None = None) -> None:
     """Each place's cells bring ``insurgency.income_usd`` a member, shared equally among the
     place's commanders (nobody gets it where there is none). ``members``: the cell members
     (:func:`cells`), if known."""
-    pop, income = w.pop, w.group(Insurgency).income_usd
+    pop, mem = w.pop, mem or _memory(w)
+    income = mem.g.income_usd
     if income <= 0:
         return
     members = cells(w) if members is None else members
     if len(members) == 0:
         return
-    credited = _fund(
-        members.view(np.uint64),  # unsigned: no negative-index wraparound at each read
-        w.memory(Cells).command.rows(w).view(np.uint64),
+    credited = mem.credited
+    if _fund(
+        members,
+        mem.command.rows(w),
         pop.state,
         pop.role,
         pop.place,
         pop.loyalty,
-        as_compared(w.loyal_from, pop.loyalty),
+        mem.loyal_from,
         pop.funds,
         income,
-    )
-    if credited.any():
-        w.count("insurgency_income", credited)
+        credited,
+    ):
+        w.count("insurgency_income", credited)  # (added to the output: not kept)
 
 
 # ----------------------------------------------------------------------------- the rules
-def prison_breaks(w: World) -> None:
+def prison_breaks(w: World, mem: Cells | None = None) -> None:
     """Breaks in each place of the region (Poisson, once the territory held is lost): each frees
     every person held there in a prison or camp with probability ``freed_share`` (per break);
     loyal fighters join cells, the others hide locally, in the same place."""
-    g, t, pop = w.group(Insurgency), w.t, w.pop
+    t, pop, mem = w.t, w.pop, mem or _memory(w)
+    g = mem.g
     rates = {Place.IRAQ: g.breaks_iraq_per_year, Place.SYRIA: g.breaks_syria_per_year}
     held = None
     for place in THE_REGION:
@@ -411,7 +446,7 @@ def prison_breaks(w: World) -> None:
         freed = w.chance(here, 1.0 - (1.0 - g.freed_share) ** k)
         to_cell = FIGHTING.take(pop.role[freed]) & w.loyal(pop.loyalty[freed])
         pop.move(freed[to_cell], State.REMOBILISED, t)
-        form_cells(w, freed[to_cell])
+        form_cells(w, freed[to_cell], mem)
         pop.move(freed[~to_cell], State.HIDING_LOCAL, t)
         w.count("prison_breaks", _at(place, k))
         w.count("freed_in_breaks", _at(place, len(freed)))
@@ -424,54 +459,55 @@ def _at(place: Place, value: float) -> np.ndarray:
     return out
 
 
-def join(w: World) -> None:
+def join(w: World, mem: Cells | None = None) -> None:
     """Loyal fighters hiding locally in Iraq or Syria join cells (once territory has been lost
     since the peak)."""
-    g, t, pop = w.group(Insurgency), w.t, w.pop
+    t, pop, mem = w.t, w.pop, mem or _memory(w)
     idx = pop.where(State.HIDING_LOCAL, t=t)
-    loyal_from = as_compared(w.loyal_from, pop.loyalty)
-    idx = _loyal_fighters_in_region(idx, pop.place, pop.role, pop.loyalty, loyal_from)
-    joining = w.chance(idx, g.join_rate)
+    if mem.made <= pop.n:
+        mem.grow(pop.n + 1)
+    rows = mem.rows
+    k = _loyal_fighters_in_region(idx, pop.place, pop.role, pop.loyalty, mem.loyal_from, rows)
+    joining = rows[w.few_of(k, mem.g.join_rate)]  # (w.chance of them)
     pop.move(joining, State.REMOBILISED, t)
-    form_cells(w, joining)
+    form_cells(w, joining, mem)
     w.count("joined_cells", len(joining))
 
 
-def counter_insurgency(w: World) -> np.ndarray:
+def counter_insurgency(w: World, mem: Cells | None = None) -> np.ndarray:
     """Cells lose members: killed, captured (prison in the region), or dropping out into
     local hiding (every member no longer loyal; the loyal at ``drop_out``). Returns the cell
     members who remain."""
-    g, t, pop = w.group(Insurgency), w.t, w.pop
-    idx = cells(w)
-    if len(idx) == 0:
-        return idx
-    u = w.draw(len(idx))
+    t, pop, mem = w.t, w.pop, mem or _memory(w)
+    idx = pop.where(State.REMOBILISED, t=t)
+    if mem.made <= pop.n:
+        mem.grow(pop.n + 1)
+    k = _in_places(idx, pop.place, REGION, mem.rows)  # the cell members (:func:`cells`)
+    if k == 0:
+        return NOBODY
+    u = w.draw(k)
     # the three compete in one draw: below death, killed; then captured; then dropping out
-    killed, captured, leaving, staying = _fates(
-        idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read
-        u,
-        pop.loyalty,
-        pop.insurgent_cell,
-        g.death,
-        g.death + g.capture,
-        g.death + g.capture + g.drop_out,
-        as_compared(w.loyal_from, pop.loyalty),
-    )
-    pop.move(killed, State.DEAD, t)
-    prison.admit(w, captured, home=False)
-    pop.move(leaving, State.HIDING_LOCAL, t)
-    w.count("killed_in_cells", len(killed))
-    w.count("captured_in_cells", len(captured))
-    w.count("left_cells", len(leaving))
-    return staying
+    # (the killed and those dropping out moved by _fates)
+    fates, killed, leaving, captured = _fates(
+        mem.rows[:k], u, pop.loyalty, pop.insurgent_cell, mem.fates, mem.loyal_from, t,
+        pop.state, pop.entered, pop.custody, pop.tally,
+    )  # fmt: skip
+    moved = killed + leaving
+    pop.moved(fates[:moved], t)
+    prison.admit(w, fates[moved : moved + captured], home=False)
+    w.count("killed_in_cells", killed)
+    w.count("captured_in_cells", captured)
+    w.count("left_cells", leaving)
+    return fates[moved + captured :]
 
 
 def step(w: World) -> None:
+    mem = _memory(w)
     if w.schedule.loss[w.t] > 0:  # some territory lost since the peak: areas to operate in
-        join(w)
+        join(w, mem)
     if w.territory_lost:  # held, then lost
-        prison_breaks(w)
-    fund(w, counter_insurgency(w))
+        prison_breaks(w, mem)
+    fund(w, counter_insurgency(w, mem), mem)
     members, fighters = members_and_fighters_by_place(w)
     w.record("members_by_place", members)
     w.record("fighters_by_place", fighters)
@@ -481,7 +517,7 @@ def step(w: World) -> None:
 @njit(cache=True)
 def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma: no cover
     """Members (in the territory or a cell, or free and loyal) and fighters (a fighting role
-    in the territory or a cell) among rows ``0..n-1``, counted by place.
+    in the territory or a cell) among rows ``0..n-1``, counted by place (rows 0 and 1).
 
     Branch-free: a first pass codes each row (place, member, fighter), a second counts the
     codes in four interleaved tallies (consecutive rows rarely wait for each other)."""
@@ -496,18 +532,27 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma
     for i in range(n):
         tally[i & 3, code[i]] += 1
     by_place = tally.sum(axis=0).reshape(N_PLACES, 4)
-    return by_place[:, 1] + by_place[:, 3], by_place[:, 3]  # a fighter is a member
+    out = np.empty((2, N_PLACES), dtype=np.int64)  # one array returned: members, fighters
+    out[0] = by_place[:, 1] + by_place[:, 3]  # a fighter is a member
+    out[1] = by_place[:, 3]
+    return out
 
 
 @njit(cache=True)
 def in_places(idx, place, where):  # pragma: no cover - compiled
     """The rows of ``idx`` whose place is one of ``where`` (bits), in order."""
     out = np.empty(len(idx), dtype=np.intp)
+    return out[: _in_places(idx, place, where, out)]
+
+
+@njit(cache=True)
+def _in_places(idx, place, where, out):  # pragma: no cover - compiled
+    """:func:`in_places` written into ``out``; returns how many."""
     k = 0
     for i in idx:
         out[k] = i
         k += (where >> np.int64(place[i])) & 1
-    return out[:k]
+    return k
 
 
 @njit(cache=True)
@@ -523,9 +568,9 @@ def _commands(i, state, role, loyalty, loyal_from):  # pragma: no cover - compil
 
 
 @njit(cache=True)
-def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from):  # pragma: no cover
-    """The rows of ``idx`` in Iraq or Syria with a fighting role and loyal, in order."""
-    out = np.empty(len(idx), dtype=np.intp)
+def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from, out):  # pragma: no cover
+    """The rows of ``idx`` in Iraq or Syria with a fighting role and loyal, in order, written
+    into ``out``; returns how many."""
     k = 0
     for i in idx:
         out[k] = i
@@ -535,83 +580,89 @@ def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from):  # pragma:
             & 1
             & np.int64(loyalty[i] >= loyal_from)
         )
-    return out[:k]
-
-
-@njit(cache=True)
-def _newcomers(idx, place, cell):  # pragma: no cover - compiled
-    """The rows of ``idx`` in Iraq and those in Syria, each in order, taken out of any cell
-    (``cell``) they were in."""
-    out = np.empty((2, len(idx)), dtype=np.intp)
-    n = np.zeros(2, dtype=np.int64)
-    for i in idx:
-        p = np.int64(place[i])
-        if p < 2:
-            out[p, n[p]] = i
-            n[p] += 1
-            cell[i] = NO_CELL
-    return out[0, : n[0]], out[1, : n[1]]
+    return k
 
 
 @njit(cache=True)
 def _newcomers_and_targets(
-    idx, rows, state, role, cell, place, loyalty, open_ids, loyal_from
+    idx, rows, state, role, cell, place, loyalty, open_ids, loyal_from, new, old, targets
 ):  # pragma: no cover - compiled
-    """:func:`_newcomers` of ``idx``; the network ``rows`` (increasing) with them
-    (:func:`_union`); and over it, :func:`_link_targets` (the newcomers count in neither of
-    its lists: out of any cell, and a commander among them was in ``rows`` already). With
-    no newcomers in Iraq or Syria, nothing is looked at (all empty)."""
-    iraq, syria = _newcomers(idx, place, cell)
-    network = rows.view(np.intp)
-    if len(iraq) + len(syria):
-        network = _union(network, np.concatenate((iraq, syria)))
-    else:  # nobody joins: no lists needed
-        network = network[:0]
-    old, n_old, targets, n_targets = _link_targets(
-        network.view(np.uint64), state, role, cell, place, loyalty, open_ids, loyal_from
+    """The rows of ``idx`` in Iraq and those in Syria, each in order, into ``new`` (rows 0 and
+    1), taken out of any cell (``cell``) they were in; the network ``rows`` (increasing)
+    with them (:func:`_union`); and over it, :func:`_link_targets` into ``old`` and
+    ``targets`` (the newcomers count in neither of its lists: out of any cell, and a
+    commander among them was in ``rows`` already). Returns the network and how many
+    newcomers, members of the open cell and link targets, each for Iraq, then Syria. With no
+    newcomers in Iraq or Syria, nothing is looked at (all empty)."""
+    n = np.zeros(2, dtype=np.int64)
+    for i in idx:
+        p = np.int64(place[i])
+        if p < 2:
+            new[p, n[p]] = i
+            n[p] += 1
+            cell[i] = NO_CELL
+    if n[0] + n[1] == 0:  # nobody joins: no lists needed
+        return rows[:0], 0, 0, 0, 0, 0, 0
+    network = _union(rows, np.concatenate((new[0, : n[0]], new[1, : n[1]])))
+    n_old, n_targets = _link_targets(
+        network, state, role, cell, place, loyalty, open_ids, loyal_from, old, targets
     )
-    return iraq, syria, old, n_old, targets, n_targets, network
+    return network, n[0], n[1], n_old[0], n_old[1], n_targets[0], n_targets[1]
 
 
 @njit(cache=True)
-def _fill(new, cell, filled, open_id, next_id, size):  # pragma: no cover - compiled
-    """Put ``new`` (in order) into cells of ``size``: the open cell ``open_id`` (which has
-    ``filled`` members, 0: none open), then new cells from ``next_id``; writes ``cell``.
-    Returns the ties of each member to the one before in its cell (ends ``a``, ``b``) and
-    the first newcomer of each cell (its head)."""
-    offset = 1 if filled else 0
-    a = np.empty(len(new), dtype=np.intp)
-    b = np.empty(len(new), dtype=np.intp)
+def _fill(
+    new, cell, open_ids, filled, place, next_id, size, old, linked, to, ties, m
+):  # pragma: no cover - compiled
+    """Put ``new`` (in order) into cells of ``size`` in ``place``: its open cell
+    (``open_ids``, with ``filled`` members; 0: none open), then new cells from ``next_id``;
+    writes ``cell``, and the place's open cell and how many it has. Writes the ties into
+    ``ties`` (ends in rows 0 and 1) from ``m``, in this order: each member to the one before
+    in its cell; the first newcomer to ``old`` (a member of the open cell; -1: none); the
+    heads (each cell's first newcomer, but for one tied to ``old``) at positions ``linked``
+    to ``to`` (none if empty). Returns the next cell number and the ties written."""
+    k = filled[place]
+    offset = 1 if k else 0
+    open_id = open_ids[place]
     heads = np.empty(len(new), dtype=np.intp)
-    ties = n_heads = 0
+    n_heads = 0
     for j in range(len(new)):
-        slot = filled + j
+        slot = k + j
         c = open_id if slot < size * offset else next_id + slot // size - offset
         cell[new[j]] = c
         if j and c == cell[new[j - 1]]:
-            a[ties], b[ties] = new[j - 1], new[j]
-            ties += 1
+            ties[0, m], ties[1, m] = new[j - 1], new[j]
+            m += 1
         else:
             heads[n_heads] = new[j]
             n_heads += 1
-    return a[:ties], b[:ties], heads[:n_heads]
+    first = 0
+    if old >= 0:
+        ties[0, m], ties[1, m] = heads[0], old
+        m += 1
+        first = 1
+    for q in range(len(to)):
+        ties[0, m], ties[1, m] = heads[first + linked[q]], to[q]
+        m += 1
+    filled[place] = (k + len(new)) % size
+    # the last cell is full: the next member opens a new one
+    open_ids[place] = cell[new[-1]] if filled[place] else NO_CELL
+    return next_id + (k + len(new) - 1) // size + 1 - offset, m
 
 
 @njit(cache=True)
 def _link_targets(
-    rows, state, role, cell, place, loyalty, open_ids, loyal_from
+    rows, state, role, cell, place, loyalty, open_ids, loyal_from, old, targets
 ):  # pragma: no cover
     """For Iraq and Syria (0 and 1), of ``rows`` (increasing): the members of the place's open
     cell (``open_ids``), and the link targets: the members of existing cells there and the
-    commanders there (:func:`_commands`), in order; each with its count.
+    commanders there (:func:`_commands`), in order, written into ``old`` and ``targets``;
+    returns how many of each by place.
 
     Branch-free (which rows count is too irregular to predict): each row is written at each
     list's next slot, which advances only if it counts there."""
-    m = len(rows)
-    old = np.empty((2, m + 1), dtype=np.intp)  # + 1: a last row that does not count
-    targets = np.empty((2, m + 1), dtype=np.intp)
     old_iraq = old_syria = targets_iraq = targets_syria = 0
-    for i in rows:
+    for i in rows.view(np.uint64):  # unsigned: no negative-index wraparound at each read
         p = np.int64(place[i])
         iraq, syria = np.int64(p == 0), np.int64(p == 1)
         in_cell = np.int64(state[i] == REMOBILISED) & np.int64(cell[i] != NO_CELL)
@@ -622,49 +673,59 @@ def _link_targets(
         old[0, old_iraq] = old[1, old_syria] = i
         old_iraq += iraq & in_cell & np.int64(cell[i] == open_ids[0])
         old_syria += syria & in_cell & np.int64(cell[i] == open_ids[1])
-    n_old = np.array([old_iraq, old_syria])
-    return old, n_old, targets, np.array([targets_iraq, targets_syria])
+    return (old_iraq, old_syria), (targets_iraq, targets_syria)
 
 
 @njit(cache=True)
 def _fund(
-    members, rows, state, role, place, loyalty, loyal_from, funds, income
+    members, rows, state, role, place, loyalty, loyal_from, funds, income, credited
 ):  # pragma: no cover - compiled
     """Credit each place's commanders (of ``rows``, those in Iraq or Syria who command there:
     :func:`_commands`; writes ``funds``) with ``income`` for each of its cell members
     ``members``, shared equally (in float32, as NumPy adds a float32 to float32 funds);
-    returns the income credited by place (none where there is no commander).
+    writes the income credited by place into ``credited`` (none where there is no
+    commander) and returns whether any was.
 
-    Branches test the place first: most rows fail early, and skip the other lookups."""
+    Branches test the place first: most rows fail early, and skip the other lookups. The
+    rows are read unsigned: no negative-index wraparound at each read."""
     n_members = np.zeros(N_PLACES, dtype=np.int64)
     n_heads = np.zeros(N_PLACES, dtype=np.int64)
-    for i in members:
+    for i in members.view(np.uint64):
         n_members[place[i]] += 1
     command = np.empty(len(rows), dtype=np.intp)
     k = 0
-    for i in rows:
+    for i in rows.view(np.uint64):
         if (REGION >> np.int64(place[i])) & 1 and _commands(i, state, role, loyalty, loyal_from):
             command[k] = i
             k += 1
             n_heads[place[i]] += 1
     command = command[:k]
-    credited = np.zeros(N_PLACES)
+    credited[:] = 0.0
     share = np.zeros(N_PLACES, dtype=np.float32)
+    any_credited = False
     for p in range(N_PLACES):
         if n_members[p] and n_heads[p]:
             credited[p] = income * n_members[p]  # per person of an agent: agents x scale cancel
             share[p] = np.float32(credited[p] / n_heads[p])
+            any_credited |= credited[p] != 0.0
     for i in command:
         if n_members[place[i]]:  # funds elsewhere untouched
             funds[i] += share[place[i]]
-    return credited
+    return any_credited
 
 
 @njit(cache=True)
-def _fates(idx, u, loyalty, cell, killed, captured, left, loyal_from):  # pragma: no cover
+def _fates(
+    idx, u, loyalty, cell, chances, loyal_from, t, state, entered, custody, tally
+):  # pragma: no cover - compiled
     """The cell members ``idx`` killed, captured, dropping out and staying, from their draws
-    ``u``: below ``killed``, killed; below ``captured``, captured; below ``left`` or no
-    longer loyal, dropping out. Those leaving a cell are taken out of it (``cell``)."""
+    ``u``: below ``chances[0]``, killed; below ``chances[1]``, captured; below
+    ``chances[2]`` or no longer loyal, dropping out. Those leaving a cell are taken out of it
+    (``cell``); the killed move to DEAD, those dropping out to local hiding, in month ``t``
+    (:func:`move_rows`; ``tally``: :attr:`Population.tally`). Returns them all in one array,
+    each part in order: the killed, those dropping out, the captured, those staying; and
+    how many killed, dropping out and captured."""
+    killed, captured, left = chances
     fates = np.empty((4, len(idx)), dtype=np.intp)
     n = np.zeros(4, dtype=np.int64)
     for j in range(len(idx)):
@@ -681,7 +742,14 @@ def _fates(idx, u, loyalty, cell, killed, captured, left, loyal_from):  # pragma
         n[fate] += 1
         if fate < 3:
             cell[i] = NO_CELL
-    return fates[0, : n[0]], fates[1, : n[1]], fates[2, : n[2]], fates[3, : n[3]]
+    out = np.empty(len(idx), dtype=np.intp)
+    at = 0
+    for fate in (0, 2, 1, 3):
+        out[at : at + n[fate]] = fates[fate, : n[fate]]
+        at += n[fate]
+    move_rows(out[: n[0]], DEAD, t, NO_CUSTODY, state, entered, custody, tally)
+    move_rows(out[n[0] : n[0] + n[2]], HIDING_LOCAL, t, NO_CUSTODY, state, entered, custody, tally)
+    return out, n[0], n[2], n[1]
 
 
 @njit(cache=True)
