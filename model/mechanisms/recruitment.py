@@ -59,6 +59,7 @@ SPEAKING = np.int32(code_bits(*SPEAKERS))
 REJOINING = np.int32(code_bits(*REMOBILISABLE))
 _DISILLUSIONED = int(Disposition.DISILLUSIONED)
 _DEAD, _LOCAL = int(State.DEAD), int(Region.LOCAL)
+NOVICE = int(Role.NOVICE)
 FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group
 OUTPUTS = {
     "appeal": Output(INDEX, "The group's appeal, relative to the peak of the caliphate (1)."),
@@ -206,24 +207,51 @@ class Recruitment(Strict):
     )
 
 
-class Brand:
-    """The brand's perceived effectiveness (0-1), remembered from month to month."""
+class Recruiting:
+    """What recruitment remembers, per run: its parameters (set at the first use,
+    :func:`_memory`); the brand's perceived effectiveness (0-1) from month to month; every
+    row that may speak publicly, in row order: the disillusioned who have not spoken (some
+    may be in a state out of SPEAKERS now; the dead, those who spoke and those disposed
+    otherwise since are dropped at each look), and how many rows it has looked at
+    (:func:`speakers`); and what the levers' coverage last seen gives: whether the
+    grievances lever's is one value everywhere (:func:`grievances_addressed`), the largest
+    probability to speak that the defector-voice lever allows and whether it varies by place
+    (:func:`public_defections`)."""
 
-    perceived = 0.0
-    month = -1
+    def __init__(self) -> None:
+        self.r: Recruitment | None = None
+        self.perceived, self.month = 0.0, -1
+        self.rows, self.seen = NOBODY, 0
+        self.grievances: np.ndarray | None = None
+        self.uniform = True
+        self.voice: np.ndarray | None = None
+        self.most, self.varies = 0.0, False
 
 
-def perceived_effectiveness(w: World) -> float:
+def _memory(w: World) -> Recruiting:
+    """Recruitment's memory, with the run's parameters (set at the first use)."""
+    mem = w.memory(Recruiting)
+    if mem.r is None:
+        r = mem.r = w.group(Recruitment)
+        mem.peak = r.brand + r.propaganda * 0.5 + r.grievance  # the appeal at the peak
+        mem.gain = np.float32(r.training_gain)  # as NumPy adds it to float32 skills
+    return mem
+
+
+def perceived_effectiveness(w: World, mem: Recruiting | None = None) -> float:
     """This month's perceived effectiveness of the brand: the territory held, or, when more,
     last month's perception decayed by ``recruitment.brand_decay`` and fed by the largest
     pool's activity (its size over the critical mass, last month, at most 1)."""
-    r, t, brand = w.group(Recruitment), w.t, w.memory(Brand)
-    if brand.month != t:
-        activity = min(1.0, regrouping.memory(w).momentum)
-        remembered = brand.perceived * (1.0 - r.brand_decay) + r.activity_effect * activity
-        brand.perceived = min(1.0, max(float(w.schedule.control[t]), remembered))
-        brand.month = t
-    return brand.perceived
+    t, mem = w.t, mem or _memory(w)
+    if mem.month != t:  # (min and max written out: a Python call each)
+        r, momentum = mem.r, regrouping.memory(w).momentum
+        activity = momentum if momentum < 1.0 else 1.0
+        remembered = mem.perceived * (1.0 - r.brand_decay) + r.activity_effect * activity
+        held = float(w.schedule.control[t])
+        perceived = remembered if remembered > held else held
+        mem.perceived = perceived if perceived < 1.0 else 1.0
+        mem.month = t
+    return mem.perceived
 
 
 class Census(NamedTuple):
@@ -240,19 +268,8 @@ def census(w: World) -> Census:
     how many are foreign), now: from the roster of the disillusioned and grouped lookups."""
     pop = w.pop
     active = pop.count(State.ACTIVE)  # (none once the territory is lost)
-    foreign = _foreign(pop.where(State.ACTIVE).view(np.uint64), pop.region) if active else 0
+    foreign = _foreign(pop.where(State.ACTIVE), pop.region) if active else 0
     return Census(speakers(w), pop.where(State.REMOBILISED), active, foreign)
-
-
-class Disillusioned:
-    """Per run: every row that may speak publicly, in row order: the disillusioned who have
-    not spoken (some may be in a state out of SPEAKERS now; the dead, those who spoke and
-    those disposed otherwise since are dropped at each look), and how many rows it has
-    looked at (:func:`speakers`)."""
-
-    def __init__(self) -> None:
-        self.rows = NOBODY
-        self.seen = 0
 
 
 def speakers(w: World) -> np.ndarray:
@@ -260,7 +277,7 @@ def speakers(w: World) -> np.ndarray:
     in row order. The disposition is set on leaving the territory (``escape``) or on joining:
     the roster of the disillusioned takes in those made so on leaving and the rows added
     since it last looked, instead of a pass over every row."""
-    pop, mem = w.pop, w.memory(Disillusioned)
+    pop, mem = w.pop, w.memory(Recruiting)  # (the roster needs no parameter)
     mem.rows, out = _speakers(
         mem.rows, newly_disillusioned(w), mem.seen, pop.n, pop.state, pop.disposition, pop.spoke
     )
@@ -272,16 +289,14 @@ def remobilisable(w: World) -> np.ndarray:
     """Those who may rejoin: in a REMOBILISABLE state since before this month, in a funded
     pool (``connected``, as of last month's count), in row order."""
     pop = w.pop
-    connected = pop.connected
-    words = connected[: len(connected) // 8 * 8].view(np.uint64)  # eight flags a word
-    return _rejoining(words, connected, pop.n, pop.state, pop.entered, np.int16(w.t))
+    return _rejoining(pop.connected, pop.n, pop.state, pop.entered, np.int16(w.t))
 
 
 @njit(cache=True)
 def _foreign(idx, region):  # pragma: no cover - compiled
-    """How many of ``idx`` are foreigners."""
+    """How many of ``idx`` are foreigners (read unsigned: no negative-index wraparound)."""
     k = 0
-    for i in idx:
+    for i in idx.view(np.uint64):
         k += region[i] != _LOCAL
     return k
 
@@ -340,12 +355,13 @@ def _merged(rows, extra):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _rejoining(words, connected, n, state, entered, t):  # pragma: no cover - compiled
-    """The rows ``0..n-1`` in a funded pool (``connected``; ``words``: the same flags eight to
-    a word) in a REMOBILISABLE state since before month ``t``, in order.
+def _rejoining(connected, n, state, entered, t):  # pragma: no cover - compiled
+    """The rows ``0..n-1`` in a funded pool (``connected``) in a REMOBILISABLE state since
+    before month ``t``, in order.
 
     The few connected (a few thousand of 110k) are found a word at a time: a word of eight
-    unconnected rows is skipped with one test."""
+    unconnected rows (the flags eight to a word) is skipped with one test."""
+    words = connected[: len(connected) // 8 * 8].view(np.uint64)
     out = np.empty(n, dtype=np.intp)
     k = 0
     whole = min(len(words), n // 8)
@@ -368,30 +384,23 @@ def _rejoins(i, connected, state, entered, t):  # pragma: no cover - compiled
     )
 
 
-def appeal(w: World, now: Census | None = None) -> float:
+def appeal(w: World, now: Census | None = None, mem: Recruiting | None = None) -> float:
     """The appeal this month, relative to its value at the peak of the caliphate (1)."""
-    r = w.group(Recruitment)
+    mem = mem or _memory(w)
+    r = mem.r
     if now is None:
         now = census(w)
-    foreign_share = now.foreign / max(1, now.active)
-    grievance = r.grievance * (1.0 - grievances_addressed(w))
-    spoken = w.out.persons("public_defections", w.out.total["public_defections"])
+    foreign_share = now.foreign / (now.active if now.active > 1 else 1)  # (max written out)
+    grievance = r.grievance * (1.0 - grievances_addressed(w, mem))
+    spoken = w.out.scaled(w.out.total["public_defections"])  # in persons
     counter = r.counter_narrative * spoken / (spoken + r.counter_half_saturation)
-    effective = perceived_effectiveness(w)
+    effective = perceived_effectiveness(w, mem)
     raw = r.brand * effective + r.propaganda * foreign_share + grievance - counter
-    peak = r.brand + r.propaganda * 0.5 + r.grievance
-    return max(0.0, raw / peak)
+    level = raw / mem.peak
+    return level if level > 0.0 else 0.0
 
 
-class Coverage:
-    """Per run: the grievances lever's coverage per place last seen, and whether it is one
-    value everywhere."""
-
-    coverage: np.ndarray | None = None
-    uniform = True
-
-
-def grievances_addressed(w: World) -> float:
+def grievances_addressed(w: World, mem: Recruiting | None = None) -> float:
     """The share of the appeal's grievance term addressed this month (``policy.grievances``).
 
     The appeal is one number for the whole group, so the lever's per-place coverage is
@@ -400,9 +409,9 @@ def grievances_addressed(w: World) -> float:
     places, the home value with the rest; with nobody free, the home value (recruits travel
     from home)."""
     coverage = w.coverage("grievances")
-    mem = w.memory(Coverage)
-    if coverage is not mem.coverage:  # the lever's values change at its start only
-        mem.coverage, mem.uniform = coverage, bool(coverage.min() == coverage.max())
+    mem = mem or _memory(w)
+    if coverage is not mem.grievances:  # the lever's values change at its start only
+        mem.grievances, mem.uniform = coverage, bool(coverage.min() == coverage.max())
     if mem.uniform:  # off, or one value everywhere
         return float(coverage[0])
     pop = w.pop
@@ -412,71 +421,91 @@ def grievances_addressed(w: World) -> float:
     return float(coverage[where].mean())
 
 
-def public_defections(w: World, now: Census | None = None) -> None:
+def public_defections(w: World, now: Census | None = None, mem: Recruiting | None = None) -> None:
     """Disillusioned former members out of the territory speak publicly; the legal deterrence
     is lifted for the share ``policy.defector_voice`` gives where each is (the law of the
     country they are in: the home value at home and in Turkey, the region value in Iraq's and
     Syria's prisons)."""
-    r, pop = w.group(Recruitment), w.pop
+    pop, mem = w.pop, mem or _memory(w)
+    r = mem.r
     idx = (census(w) if now is None else now).speakers
-    if len(idx) == 0:  # nobody to speak, nothing drawn
+    n = len(idx)
+    if n == 0:  # nobody to speak, nothing drawn
         return
     # a rare event: drawn for the few reached at the largest probability (where the lever
     # lifts the deterrence most), then thinned to each one's own where the lever varies
     voice = w.coverage("defector_voice")
-    most = r.speak_rate * (1.0 - r.legal_deterrence * (1.0 - float(voice.max())))
-    speak = w.chance(idx, most)
-    if len(speak) and voice.min() != voice.max():
+    if voice is not mem.voice:  # the lever's values change at its start only
+        mem.voice, mem.varies = voice, bool(voice.min() != voice.max())
+        mem.most = r.speak_rate * (1.0 - r.legal_deterrence * (1.0 - float(voice.max())))
+    most = mem.most
+    speak = idx[w.few_of(n, most)]  # (w.chance of them)
+    if mem.varies and len(speak):
         deterred = r.legal_deterrence * (1.0 - w.coverage_of("defector_voice", speak))
         speak = speak[w.draw(len(speak)) * most < r.speak_rate * (1.0 - deterred)]
     pop.spoke[speak] = True
     w.count("public_defections", len(speak))
 
 
-def remobilise(w: World, level: float) -> np.ndarray:
+def remobilise(
+    w: World, level: float, mem: Recruiting | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Free members in a funded pool (last month) rejoin; new recruits join the largest pool.
-    Returns both (now REMOBILISED)."""
-    r, t, pop = w.group(Recruitment), w.t, w.pop
+    Returns both (now REMOBILISED): those who rejoin, the recruits."""
+    t, pop, mem = w.t, w.pop, mem or _memory(w)
+    r = mem.r
     idx = remobilisable(w)
-    rejoin = w.chance(idx, r.remobilise_rate * level)
+    rejoin = idx[w.few_of(len(idx), r.remobilise_rate * level)]  # (w.chance of them)
     pop.move(rejoin, State.REMOBILISED, t)
     # new recruits join the largest pool, tied to the leader who anchors it
     pools = regrouping.memory(w)
     anchor = pools.largest_anchor
     if anchor < 0:
-        return rejoin
+        return rejoin, NOBODY
     # women in the pool's network recruit too, without being counted as fighters
-    mean = r.new_recruits_per_month * level * min(1.0, pools.momentum + pools.support)
+    reach = pools.momentum + pools.support
+    mean = r.new_recruits_per_month * level * (reach if reach < 1.0 else 1.0)
     k = int(w.rng.poisson(w.agents(mean)))
     if k == 0:
-        return rejoin
-    # recruited where the anchor is, with that place's region of origin (issue 10)
-    place = np.full(k, pop.place[anchor], dtype=np.int8)
+        return rejoin, NOBODY
+    # recruited where the anchor is, with that place's region of origin (issue 10); each
+    # array filled in place (np.full costs three calls)
+    place = np.empty(k, dtype=np.int8)
+    place[:] = pop.place[anchor]
     region = regrouping.REGION_OF_PLACE[place]
-    novices = np.full(k, Role.NOVICE, dtype=np.int8)
+    novices = np.empty(k, dtype=np.int8)
+    novices[:] = NOVICE
     idx = new_members(w, region, novices, State.REMOBILISED, t, place=place)
-    w.ties.add(idx, np.full(k, anchor), tie_kinds.RECRUITED)
+    anchors = np.empty(k, dtype=np.intp)
+    anchors[:] = anchor
+    w.ties.add(idx, anchors, tie_kinds.RECRUITED)
     w.count("new_recruits", k)
-    return np.concatenate((rejoin, idx))
+    return rejoin, idx
 
 
-def train(w: World, idx: np.ndarray) -> None:
-    """Training in a remobilised group builds the skill of ``idx``."""
-    _train(w.pop.skill, idx.view(np.uint64), np.float32(w.group(Recruitment).training_gain))
+def train(w: World, *groups: np.ndarray, mem: Recruiting | None = None) -> None:
+    """Training in a remobilised group builds the skill of the members of ``groups`` (each
+    an array of rows; none in two)."""
+    _train(w.pop.skill, groups, (mem or _memory(w)).gain)
 
 
 @njit(cache=True)
-def _train(skill, idx, gain):  # pragma: no cover - compiled
-    """Add ``gain`` to the skill of ``idx``, at most 1 (in float32, as NumPy adds a Python
-    float to a float32 array)."""
-    for i in idx:
-        skill[i] = min(np.float32(1.0), skill[i] + gain)
+def _train(skill, groups, gain):  # pragma: no cover - compiled
+    """Add ``gain`` to the skill of the rows of each of ``groups``, at most 1 (in float32,
+    as NumPy adds a Python float to a float32 array); rows read unsigned (no negative-index
+    wraparound)."""
+    for idx in groups:
+        for i in idx.view(np.uint64):
+            skill[i] = min(np.float32(1.0), skill[i] + gain)
 
 
 def step(w: World) -> None:
+    mem = _memory(w)
     now = census(w)  # nobody moves before remobilise: one look serves until then
-    public_defections(w, now)
-    level = appeal(w, now)
+    public_defections(w, now, mem)
+    level = appeal(w, now, mem)
     w.record("appeal", level)
-    joined = remobilise(w, level) if w.territory_lost else np.zeros(0, dtype=np.intp)
-    train(w, np.concatenate((now.remobilised, joined)))  # everyone REMOBILISED now
+    if w.territory_lost:  # everyone REMOBILISED now
+        train(w, now.remobilised, *remobilise(w, level, mem), mem=mem)
+    else:
+        train(w, now.remobilised, mem=mem)
