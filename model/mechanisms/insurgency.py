@@ -223,16 +223,17 @@ REMOBILISED, DEAD = int(State.REMOBILISED), int(State.DEAD)
 HIDING_LOCAL, NO_CUSTODY = int(State.HIDING_LOCAL), int(Custody.NONE)
 
 
-def members_and_fighters_by_place(w: World) -> tuple[np.ndarray, np.ndarray]:
+def members_and_fighters_by_place(
+    w: World, mem: Cells | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The group's members and its active fighters counted by place, in one pass over the rows.
 
     Members (the UN monitors' count): in its territory, in an organised group, or free
     elsewhere and loyal (able to be called on). Fighters: a fighting role in the territory or
     in an organised group."""
     pop = w.pop
-    by_place = _members_and_fighters(
-        pop.state, pop.role, pop.place, pop.loyalty, pop.n, as_compared(w.loyal_from, pop.loyalty)
-    )
+    loyal_from = mem.loyal_from if mem else as_compared(w.loyal_from, pop.loyalty)
+    by_place = _members_and_fighters(pop.state, pop.role, pop.place, pop.loyalty, pop.n, loyal_from)
     return by_place[0], by_place[1]
 
 
@@ -508,7 +509,7 @@ def step(w: World) -> None:
     if w.territory_lost:  # held, then lost
         prison_breaks(w, mem)
     fund(w, counter_insurgency(w, mem), mem)
-    members, fighters = members_and_fighters_by_place(w)
+    members, fighters = members_and_fighters_by_place(w, mem)
     w.record("members_by_place", members)
     w.record("fighters_by_place", fighters)
 
