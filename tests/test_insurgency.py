@@ -179,6 +179,29 @@ def test_cell_joiners_are_tied_into_cells_of_their_place(fresh_model):
     assert len(np.unique(_components(m, np.r_[iraq, more]))) == 5 + 1
 
 
+def test_a_large_batch_of_joiners_fills_cells_like_a_small_one(fresh_model):
+    """The kernels write into per-run buffers that grow with the population: a batch far
+    larger than the population the buffers were made for fills the open cell, then whole
+    cells, each a chain, as a small batch does."""
+    m = fresh_model({**CELLS, "insurgency.cell_linkage": 0.0})
+    at_month(m, "2019-06")
+    first = add(m, 3, State.REMOBILISED, Place.IRAQ)
+    insurgency.form_cells(m.world, first)  # one open cell of 3 (of 5)
+    m.t += 1
+    batch = add(m, 4 * m.pop.n + 1000, State.REMOBILISED, Place.IRAQ)
+    insurgency.form_cells(m.world, batch)  # as collapse forms them (not from a lookup)
+    joined = np.r_[first, batch]
+    cell = m.pop.insurgent_cell[joined]
+    ids, sizes = np.unique(cell, return_counts=True)
+    assert sizes.max() == 5 and np.count_nonzero(sizes < 5) <= 1  # only the last one open
+    assert len(ids) == -(-len(joined) // 5)
+    assert np.count_nonzero(cell[len(first) :] == cell[0]) == 2  # the open cell filled first
+    src, dst = _cell_ties(m)
+    assert len(src) == len(joined) - len(ids)  # a chain per cell: members - 1 ties each
+    np.testing.assert_array_equal(m.pop.insurgent_cell[src], m.pop.insurgent_cell[dst])
+    assert len(np.unique(_components(m, joined))) == len(ids)
+
+
 @pytest.mark.parametrize("linkage", [0.0, 1.0])
 def test_cell_linkage_ties_cells_to_a_commander_of_their_place(fresh_model, linkage):
     m = fresh_model({**CELLS, "insurgency.cell_linkage": linkage})
