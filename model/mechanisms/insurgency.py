@@ -340,13 +340,13 @@ def cell_agents(w: World) -> int:
 
 
 def form_cells(w: World, idx: np.ndarray, mem: Cells | None = None) -> None:
-    """Tie the new cell members ``idx`` (remobilised in Iraq or Syria this month) into cells
-    of their place: in a random order, they fill the place's open cell up to the cell size,
-    then new cells. Members of one cell are tied in a chain; the first to join an open cell
-    that still has members is tied to one of them. Each new cell's head (its first member;
-    also the first to rejoin an open cell left empty) is tied with probability
-    ``insurgency.cell_linkage`` to one person drawn from the place's commanders and the
-    members of its other cells."""
+    """Tie the new cell members ``idx`` (distinct rows, remobilised in Iraq or Syria this
+    month) into cells of their place: in a random order, they fill the place's open cell up
+    to the cell size, then new cells. Members of one cell are tied in a chain; the first to
+    join an open cell that still has members is tied to one of them. Each new cell's head
+    (its first member; also the first to rejoin an open cell left empty) is tied with
+    probability ``insurgency.cell_linkage`` to one person drawn from the place's commanders
+    and the members of its other cells."""
     k = len(idx)
     if k == 0:
         return

@@ -485,7 +485,7 @@ def remobilise(
 
 def train(w: World, *groups: np.ndarray, mem: Recruiting | None = None) -> None:
     """Training in a remobilised group builds the skill of the members of ``groups`` (each
-    an array of rows; none in two)."""
+    an array of row indices, np.intp; no row in two)."""
     _train(w.pop.skill, groups, (mem or _memory(w)).gain)
 
 
