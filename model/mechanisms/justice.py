@@ -100,15 +100,21 @@ class Justice(Strict):
 
 
 def arrive_home(w: World, idx: np.ndarray) -> None:
-    """Foreigners reach their home country: prosecuted and imprisoned, or free."""
-    if len(idx) == 0:
+    """Foreigners reach their home country: prosecuted and imprisoned, or free (and watched
+    or not, as :func:`watch` decides)."""
+    n = len(idx)
+    if n == 0:
         return
-    j, pop = w.group(Justice), w.pop
-    first_back_home(idx, pop.returned, w.t)
-    prosecuted, free = _split(idx, w.draw(len(idx)), j.prosecution)
-    prison.admit(w, prosecuted, home=True)
-    pop.move(free, State.RETURNED, w.t, place=pop.home[free])
-    watch(w, free)
+    j, pop, t = w.group(Justice), w.pop, w.t
+    rows, k = _arrive(idx, w.draw(n), j.prosecution, pop.returned, pop.home, pop.place, t)
+    prison.admit(w, rows[:k], home=True)  # the prosecuted
+    if k < n:  # the free, now at home
+        free = rows[k:]
+        pop.move(free, State.RETURNED, t)
+        _watch(
+            free, w.draw(2 * (n - k)), j.monitored, j.screening_pass, pop.disposition,
+            pop.monitored, pop.known,
+        )  # fmt: skip
 
 
 def watch(w: World, free: np.ndarray) -> None:
@@ -117,18 +123,10 @@ def watch(w: World, free: np.ndarray) -> None:
     if len(free) == 0:  # nobody to decide about (no draws are skipped: they would be empty)
         return
     j, pop = w.group(Justice), w.pop
-    monitored = w.draw(len(free))
-    passes = w.draw(len(free))
     _watch(
-        free,
-        monitored,
-        passes,
-        j.monitored,
-        j.screening_pass,
-        pop.disposition,
-        pop.monitored,
-        pop.known,
-    )
+        free, w.draw(2 * len(free)), j.monitored, j.screening_pass, pop.disposition,
+        pop.monitored, pop.known,
+    )  # fmt: skip
 
 
 def monitor_released(w: World, idx: np.ndarray) -> None:
@@ -144,28 +142,52 @@ def monitor_released(w: World, idx: np.ndarray) -> None:
         watch(w, idx[reached])
 
 
+class Court:
+    """Per run (``w.memory``): what :func:`step` reads each month, made in its first month
+    (:meth:`fit`): the repatriation probability by region (locals 0) and the largest of
+    them, the monthly probability of deportation, of release from a camp; and a buffer of
+    three rows of row indices for the month's selections, grown with the population."""
+
+    def __init__(self) -> None:
+        self.size = -1  # the buffer's length (-1: the run's values not made yet)
+        self.rows = np.empty((3, 0), dtype=np.intp)
+
+    def fit(self, w: World) -> None:
+        """Fill the run's values (first month) and grow the buffer past ``pop.n`` rows."""
+        if self.size < 0:
+            j = w.group(Justice)
+            self.repatriation = w.table(j.repatriation, local=0.0)
+            self.most = float(self.repatriation.max())
+            self.deportation = 1.0 / j.deportation_months
+            self.camp_release = j.camp_release
+        self.size = 2 * w.pop.n + 1024
+        self.rows = np.empty((3, self.size), dtype=np.intp)
+
+
 def step(w: World) -> None:
-    j, t, pop = w.group(Justice), w.t, w.pop
+    t, pop, court = w.t, w.pop, w.memory(Court)
+    if court.size < pop.n:
+        court.fit(w)
+    rows = court.rows
     held = pop.where(State.DETAINED, t=t)
     if len(held):
         # foreigners are sent home, a rare event (w.chance: no draw for each): those caught at
         # the border by deportation; the others by their region's repatriation, drawn for the
         # few reached at the largest region's probability, then thinned to their own
-        border, foreign, camp = _in_custody(held.view(np.uint64), pop.custody, pop.region)
-        repatriation = w.table(j.repatriation, local=0.0)
-        most = float(repatriation.max())
-        deported = w.chance(border, 1.0 / j.deportation_months)
-        reached = w.chance(foreign, most)
-        repatriated = reached[w.draw(len(reached)) * most < repatriation[pop.region[reached]]]
-        arrive_home(w, np.sort(np.concatenate((deported, repatriated))))
-        released = w.chance(camp, j.camp_release)
+        border, foreign, camp = _in_custody(held, pop.custody, pop.region, rows)
+        deported = w.chance(rows[0, :border], court.deportation)
+        reached = w.chance(rows[1, :foreign], court.most)
+        thin = w.draw(len(reached))
+        sent = _sent_home(deported, reached, thin, court.most, court.repatriation, pop.region)
+        arrive_home(w, sent)
+        released = w.chance(rows[2, :camp], court.camp_release)
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
 
     abroad = pop.where(State.HIDING_ABROAD, t=t)
     if len(abroad):
-        foreign = _foreign_with_papers(abroad.view(np.uint64), pop.documents, pop.region)
-        arrive_home(w, going_home(w, foreign))
+        foreign = _foreign_with_papers(abroad, pop.documents, pop.region, rows[0])
+        arrive_home(w, going_home(w, rows[0, :foreign]))
 
 
 _BORDER, _CAMP = int(Custody.BORDER), int(Custody.CAMP)
@@ -173,61 +195,91 @@ _LOCAL, _DANGEROUS = int(Region.LOCAL), int(Disposition.DANGEROUS)
 
 
 @njit(cache=True)
-def _in_custody(held, custody, region):  # pragma: no cover - compiled
-    """``held`` (detained in the region) by what may happen to them this month, each in
-    order: the foreigners caught at the border (to be deported), the other foreigners (to be
-    repatriated), and the locals held in a camp (to be released)."""
-    border = np.empty(len(held), dtype=np.intp)
-    foreign = np.empty(len(held), dtype=np.intp)
-    camp = np.empty(len(held), dtype=np.intp)
+def _in_custody(held, custody, region, out):  # pragma: no cover - compiled
+    """``held`` (detained in the region, increasing) by what may happen to them this month,
+    each in order into a row of ``out``: the foreigners caught at the border (to be deported,
+    row 0), the other foreigners (to be repatriated, row 1), and the locals held in a camp
+    (to be released, row 2); returns how many in each."""
     a = b = c = 0
-    for i in held:  # writes every row to each, keeps those wanted (branch-free)
+    for i in held.view(np.uint64):  # writes every row to each, keeps those wanted (branch-free)
         local, kind = region[i] == _LOCAL, custody[i]
-        border[a], foreign[b], camp[c] = i, i, i
+        out[0, a], out[1, b], out[2, c] = i, i, i
         a += (not local) & (kind == _BORDER)
         b += (not local) & (kind != _BORDER)
         c += local & (kind == _CAMP)
-    return border[:a], foreign[:b], camp[:c]
+    return a, b, c
 
 
 @njit(cache=True)
-def _split(idx, draws, share):  # pragma: no cover - compiled
-    """``idx`` split by ``draws`` (one each): those drawn below ``share``, and the rest; both
-    in the order of ``idx``."""
-    below = np.empty(len(idx), dtype=np.intp)
-    rest = np.empty(len(idx), dtype=np.intp)
+def _sent_home(deported, reached, thin, most, repatriation, region):  # pragma: no cover
+    """Those sent home this month, in increasing order: the ``deported``, and those
+    ``reached`` at the ``most`` likely region's repatriation whose draw (``thin``) x ``most``
+    falls below their own region's ``repatriation`` (both increasing, none in both)."""
+    kept = np.empty(len(reached), dtype=np.intp)
+    k = 0
+    for j in range(len(reached)):
+        i = reached[j]
+        kept[k] = i
+        k += thin[j] * most < repatriation[region[i]]
+    out = np.empty(len(deported) + k, dtype=np.intp)
     a = b = 0
-    for j in range(len(idx)):
+    for m in range(len(out)):  # merged in order
+        take = b == k or (a < len(deported) and deported[a] < kept[b])
+        if take:
+            out[m] = deported[a]
+            a += 1
+        else:
+            out[m] = kept[b]
+            b += 1
+    return out
+
+
+@njit(cache=True)
+def _arrive(idx, draws, share, returned, home, place, t):  # pragma: no cover - compiled
+    """Arrival home of the foreigners ``idx``, with a draw each: month ``t`` becomes the first
+    month back home of those not back before (:func:`first_back_home`); returns those drawn
+    below ``share`` (to be prosecuted), then the others (free, now in their ``home``
+    country), each part in the order of ``idx``, and how many are prosecuted."""
+    first_back_home(idx, returned, t)
+    n = len(idx)
+    out = np.empty(n, dtype=np.intp)
+    rest = np.empty(n, dtype=np.intp)
+    a = b = 0
+    for j in range(n):
         hit = draws[j] < share
-        below[a], rest[b] = idx[j], idx[j]
+        out[a], rest[b] = idx[j], idx[j]
         a += hit
         b += not hit
-    return below[:a], rest[:b]
+    out[a:] = rest[:b]
+    for i in rest[:b]:
+        place[i] = home[i]
+    return out, a
 
 
 @njit(cache=True)
-def _foreign_with_papers(idx, documents, region):  # pragma: no cover - compiled
-    """The foreigners among ``idx`` who have documents, in the order of ``idx``."""
-    out = np.empty(len(idx), dtype=np.intp)
+def _foreign_with_papers(idx, documents, region, out):  # pragma: no cover - compiled
+    """The foreigners among ``idx`` who have documents, in the order of ``idx``, into
+    ``out``; returns how many."""
     k = 0
-    for i in idx:
+    for i in idx.view(np.uint64):
         out[k] = i
         k += documents[i] & (region[i] != _LOCAL)
-    return out[:k]
+    return k
 
 
 @njit(cache=True)
 def _watch(
-    free, monitored_draws, pass_draws, share, screening_pass, disposition, monitored, known
-):  # pragma: no cover
-    """:func:`watch` with its two draws per person: monitored if the first draw is below
-    ``share``, except the 'dangerous', who are monitored unless the second is below
-    ``screening_pass``; the monitored become known."""
-    for j in range(len(free)):
+    free, draws, share, screening_pass, disposition, monitored, known
+):  # pragma: no cover - compiled
+    """:func:`watch` with two draws per person (the first ``len(free)`` of ``draws``, then the
+    next): monitored if the first is below ``share``, except the 'dangerous', who are
+    monitored unless the second is below ``screening_pass``; the monitored become known."""
+    n = len(free)
+    for j in range(n):
         i = free[j]
         if disposition[i] == _DANGEROUS:
-            watched = not pass_draws[j] < screening_pass
+            watched = not draws[n + j] < screening_pass
         else:
-            watched = monitored_draws[j] < share
+            watched = draws[j] < share
         monitored[i] = watched
         known[i] = known[i] | watched
