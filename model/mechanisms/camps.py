@@ -85,6 +85,7 @@ class Held:
         self.rows = NOBODY
         self.seen = 0
         self.sent: list[np.ndarray] = []
+        self.size = -1  # the length of ``able`` (-1: the run's values not made yet)
 
     def update(self, pop: Population) -> np.ndarray:
         """The rows held in a camp now (see the class), in increasing order."""
@@ -92,6 +93,19 @@ class Held:
         self.rows = _roster(self.rows, sent, self.seen, pop.n, pop.state, pop.custody)
         self.seen, self.sent = pop.n, []
         return self.rows
+
+    def fit(self, w: World) -> None:
+        """For :func:`step`: the run's parameters as its kernels read them (made in its first
+        month: the fee, weight and loyalty threshold as float32, see :func:`_camp_month`), and
+        ``able``, a buffer of row indices grown past ``pop.n`` rows."""
+        if self.size < 0:
+            c = w.group(Camps)
+            self.radicalisation, self.smuggling = c.radicalisation, c.smuggling
+            self.zeal_weight = np.float32(c.zeal_weight)
+            self.fee = np.float32(c.smuggling_fee_usd)
+            self.loyal_from = np.float32(w.loyal_from)
+        self.size = 2 * w.pop.n + 1024
+        self.able = np.empty(self.size, dtype=np.intp)
 
 
 def detain(w: World, idx: np.ndarray) -> None:
@@ -140,8 +154,10 @@ def _camp_month(
     zeal_weight,
     fee,
     loyal_from,
+    able,
 ):  # pragma: no cover - compiled
-    """A month in the camps for those ``held`` (increasing); returns those able to leave.
+    """A month in the camps for those ``held`` (increasing); those able to leave into
+    ``able``, returns how many.
 
     Each detainee's ideology and loyalty are pulled by ``radicalisation`` of the gap toward
     the mix of their annex (locals and foreigners are held apart), weighted ``1 + zeal_weight
@@ -151,7 +167,6 @@ def _camp_month(
     the group's networks pay), in row order. ``fee`` and ``loyal_from`` come as float32, as
     NumPy compares a float32 array with a number. One pass over the detainees sums the
     mix, one pulls and selects."""
-    k = len(held)
     rows = held.view(np.uint64)  # unsigned: no negative-index wraparound at each read (10% off)
     total = np.zeros(2)
     weighted = np.zeros((2, 2))  # ideology, loyalty x local, foreign
@@ -162,7 +177,6 @@ def _camp_month(
         weighted[0, annex] += weight * ideology[i]
         weighted[1, annex] += weight * loyalty[i]
     mix = weighted / np.maximum(total, 1e-12)
-    able = np.empty(k, dtype=np.intp)
     m = 0
     for i in rows:
         annex = np.int64(region[i] != LOCAL)
@@ -170,45 +184,48 @@ def _camp_month(
             x[i] = min(max(x[i] + radicalisation * (mix[v, annex] - x[i]), 0.0), 1.0)
         able[m] = i  # writes every one, keeps those able (branch-free)
         m += (entered[i] < t) & ((funds[i] >= fee) | (loyalty[i] >= loyal_from))
-    return able[:m]
+    return m
 
 
 @njit(cache=True)
 def _smuggled(out, region, funds, documents, fee):  # pragma: no cover - compiled
     """Those smuggled out (``out``) pay the ``fee`` (float32) if they can; returns the locals
-    and the foreigners among them, in order; the foreigners travel without documents."""
-    local = np.empty(len(out), dtype=np.intp)
+    then the foreigners among them, each part in order, and how many locals; the foreigners
+    travel without documents."""
+    rows = np.empty(len(out), dtype=np.intp)
     abroad = np.empty(len(out), dtype=np.intp)
     k = m = 0
     for i in out:
         if funds[i] >= fee:
             funds[i] -= fee
         if region[i] == LOCAL:
-            local[k] = i
+            rows[k] = i
             k += 1
         else:
             abroad[m] = i
             documents[i] = False
             m += 1
-    return local[:k], abroad[:m]
+    rows[k:] = abroad[:m]
+    return rows, k
 
 
 def step(w: World) -> None:
-    c, t, pop = w.group(Camps), w.t, w.pop
+    t, pop, camps = w.t, w.pop, w.memory(Held)
     # radicalisation toward the camp's mix; smuggling out: paying their way, or helped by
     # the group's networks if loyal (w.loyal)
-    held = w.memory(Held).update(pop)
+    held = camps.update(pop)
     if len(held) == 0:
         return
-    fee = np.float32(c.smuggling_fee_usd)
+    if camps.size < pop.n:
+        camps.fit(w)
     able = _camp_month(
         held, pop.region, pop.entered, pop.ideology, pop.loyalty, pop.funds, t,
-        c.radicalisation, np.float32(c.zeal_weight), fee, np.float32(w.loyal_from),
+        camps.radicalisation, camps.zeal_weight, camps.fee, camps.loyal_from, camps.able,
     )  # fmt: skip
-    out = w.chance(able, c.smuggling)
+    out = w.chance(camps.able[:able], camps.smuggling)
     w.count("smuggled_from_camps", len(out))
     if len(out) == 0:
         return
-    local, abroad = _smuggled(out, pop.region, pop.funds, pop.documents, fee)
-    pop.move(local, State.HIDING_LOCAL, t)
-    pop.move(abroad, State.HIDING_ABROAD, t, place=Place.TURKEY)
+    rows, local = _smuggled(out, pop.region, pop.funds, pop.documents, camps.fee)
+    pop.move(rows[:local], State.HIDING_LOCAL, t)
+    pop.move(rows[local:], State.HIDING_ABROAD, t, place=Place.TURKEY)
