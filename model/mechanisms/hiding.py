@@ -200,60 +200,80 @@ def catch(w: World, idx: np.ndarray) -> None:
             w.ties.cut(idx[share == value], float(value), w.rng)
     # held where caught in a conflict place (Iraq, Syria, another theatre), and locals
     # anywhere (handed over to Iraq or Syria); foreigners caught elsewhere go home to prison
-    there, home = _hand_over(idx, pop.region, pop.place, pop.returned, w.t)
-    prison.admit(w, there, home=False)
-    prison.admit(w, home, home=True)
+    rows, k = _hand_over(idx, pop.region, pop.place, pop.returned, w.t)
+    if k:
+        prison.admit(w, rows[:k], home=False)
+    prison.admit(w, rows[k:], home=True)
     if sharing is not None:  # without sharing nothing more is seized (funds x 1)
         pop.funds[idx] *= np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
 
 
+class Search:
+    """Per run (``w.memory``): what :func:`step` reads each month, made in its first month
+    (:meth:`fit`): the rates of being caught (:func:`_thinned`) and the highest of them
+    (for this month's coverage of intelligence sharing, ``sharing``), the thresholds as
+    compared with the people's values (``as_compared``), the month's money as float32, the
+    probability of death in the insurgency each month; and a buffer of row indices, grown
+    with the population."""
+
+    def __init__(self) -> None:
+        self.size = -1  # the buffer's length (-1: the run's values not made yet)
+        self.rows = np.empty(0, dtype=np.intp)
+        self.sharing: np.ndarray | None = None
+
+    def fit(self, w: World) -> None:
+        """Fill the run's values (first month) and grow the buffer past ``pop.n`` rows."""
+        if self.size < 0:
+            h, pop = w.group(Hiding), w.pop
+            self.rates = (h.detection, h.unknown_factor, h.abroad_factor, h.monitored_detection)
+            self.gain = w.policy.intelligence_gain
+            self.extremist_from = as_compared(w.extremist_from, pop.ideology)
+            self.broke_below = as_compared(h.living_cost_usd, pop.funds)
+            self.money = tuple(np.float32(x) for x in (h.living_cost_usd, h.support_usd))
+            self.income = np.float32(h.crime_income_usd)
+            self.death = h.insurgency_death * (1.0 + w.schedule.intensity)
+            self.crime_drift = h.crime_drift
+        self.size = 2 * w.pop.n + 1024
+        self.rows = np.empty(self.size, dtype=np.intp)
+
+    def aim(self, sharing: np.ndarray) -> None:
+        """The highest probability of being caught (:func:`_highest`) with ``sharing``."""
+        self.sharing = sharing
+        self.highest = _highest(sharing, self.gain, *self.rates)
+
+
 def step(w: World) -> None:
-    h, t, pop = w.group(Hiding), w.t, w.pop
+    t, pop, s = w.t, w.pop, w.memory(Search)
+    if s.size < pop.n:
+        s.fit(w)
     # those sought, and monitored returnees (and released prisoners, whom only intelligence
     # sharing brings under watch): the extremist among them may be caught acting
-    catch(w, _caught(w, h))
+    # (:func:`_thinned`: the candidates drawn at the highest probability anyone can have)
+    sharing = w.coverage("intelligence_sharing")
+    if sharing is not s.sharing:
+        s.aim(sharing)
+    picks = w.few_of(pop.n, s.highest)  # the candidates
+    caught = _thinned(
+        picks, w.draw(len(picks)), s.highest, t, pop.state, pop.entered, pop.place, pop.known,
+        pop.monitored, pop.ideology, s.extremist_from, sharing, s.gain, *s.rates, s.rows,
+    )  # fmt: skip
+    catch(w, s.rows[:caught])
 
-    living, support = np.float32(h.living_cost_usd), np.float32(h.support_usd)
-    _spend(pop.state, pop.role, pop.funds, pop.n, living, support, np.float32(h.crime_income_usd))
+    _spend(pop.state, pop.role, pop.funds, pop.n, *s.money, s.income)
 
     # those hiding since before this month (those caught have left): the locals may die in
     # the insurgency; the others may drift into crime if exposed
     hiding = pop.where(*HIDING_STATES, t=t)
-    local = _still_in(hiding, pop.state, _HIDING_LOCAL_BIT)
-    killed = w.chance(local, h.insurgency_death * (1.0 + w.schedule.intensity[t]))
+    local = _still_in(hiding, pop.state, _HIDING_LOCAL_BIT, s.rows)
+    killed = w.chance(s.rows[:local], s.death[t])
+    dead = len(killed)
     pop.move(killed, State.DEAD, t)
-    w.count("killed_in_insurgency", len(killed))
-
-    hiding = _still_in(hiding, pop.state, _HIDING_BITS)  # the dead left out
-    broke_below = as_compared(h.living_cost_usd, pop.funds)
-    tempted = w.chance(hiding, h.crime_drift)  # drift if exposed
-    drifted = _exposed(tempted, pop.documents, pop.region, pop.funds, broke_below)
+    w.count("killed_in_insurgency", dead)
+    tempted = w.few_of(len(hiding) - dead, s.crime_drift)  # among those still hiding
+    drifted = _drifting(
+        hiding, tempted, pop.state, pop.documents, pop.region, pop.funds, s.broke_below
+    )
     pop.move(drifted, State.CRIMINAL, t)
-
-
-def _caught(w: World, h: Hiding) -> np.ndarray:
-    """Those caught this month: the sought (in ``SOUGHT`` since before this month), each with
-    their :func:`detection`, then the monitored extremists among those watched (in
-    ``WATCHED`` since before this month), each with ``hiding.monitored_detection`` x
-    :func:`_intelligence` x ideology; each part in row order.
-
-    Thinned, not a draw each (4.3 M draws a run, 1% of them caught), and over every row, so
-    that nobody is looked up but the candidates: each row is a candidate with the highest
-    probability anyone can have (:func:`_highest`; how many is one binomial draw, who a
-    uniform sample of that many), and a candidate is caught with their own probability over
-    the highest (0 for those neither sought nor watched). So each person is caught with
-    their own probability, independently, as with a draw each."""
-    pop = w.pop
-    sharing, gain = w.coverage("intelligence_sharing"), w.policy.intelligence_gain
-    rates = (h.detection, h.unknown_factor, h.abroad_factor, h.monitored_detection)
-    highest = _highest(sharing, gain, *rates)
-    picks = w.few_of(pop.n, highest)  # the candidates
-    thin = w.draw(len(picks))  # whether each is caught
-    extremist_from = as_compared(w.extremist_from, pop.ideology)
-    return _thinned(
-        picks, thin, highest, w.t, pop.state, pop.entered, pop.place, pop.known, pop.monitored,
-        pop.ideology, extremist_from, sharing, gain, *rates,
-    )  # fmt: skip
 
 
 # Compiled passes over the people each rule is about.
@@ -368,13 +388,23 @@ def _thinned(
     unknown,
     abroad,
     acting,
+    out,
 ):  # pragma: no cover - compiled
-    """:func:`_caught` from its draws: the candidates ``picks`` (rows, in order,
-    ``World.few_of``); the ``j``-th is caught if ``thin[j]`` x ``highest`` falls below their
-    probability of being caught."""
+    """Those caught this month, into ``out`` (returns how many): the sought (in ``SOUGHT``
+    since before month ``t``), each with their :func:`detection`, then the monitored
+    extremists among those watched (in ``WATCHED`` since before ``t``), each with
+    ``hiding.monitored_detection`` (``acting``) x :func:`_intelligence` x ideology; each
+    part in row order.
+
+    Thinned, not a draw each (4.3 M draws a run, 1% of them caught), and over every row, so
+    that nobody is looked up but the candidates: each row is a candidate with the highest
+    probability anyone can have (``highest``, :func:`_highest`; how many is one binomial
+    draw, who a uniform sample of that many: the rows ``picks``, in order,
+    ``World.few_of``), and the ``j``-th candidate is caught if ``thin[j]`` x ``highest``
+    falls below their own probability (0 for those neither sought nor watched). So each
+    person is caught with their own probability, independently, as with a draw each."""
     by_known, by_abroad = _factors(unknown, abroad)
     k = len(picks)
-    caught = np.empty(k, dtype=np.intp)
     acted = np.empty(k, dtype=np.intp)  # the watched caught acting
     a = b = 0
     for j in range(k):
@@ -385,13 +415,14 @@ def _thinned(
         if (_SOUGHT_BITS >> s) & 1:
             p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
             if thin[j] * highest < p:
-                caught[a] = i
+                out[a] = i
                 a += 1
         elif (_WATCHED_BITS >> s) & 1 and monitored[i] and ideology[i] >= extremist_from:
             if thin[j] * highest < acting * _intelligence(i, place, sharing, gain) * ideology[i]:
                 acted[b] = i
                 b += 1
-    return np.concatenate((caught[:a], acted[:b]))
+    out[a : a + b] = acted[:b]
+    return a + b
 
 
 @njit(cache=True)
@@ -412,22 +443,24 @@ def _spend(state, role, funds, n, living, support, income):  # pragma: no cover 
 
 @njit(cache=True)
 def _hand_over(idx, region, place, returned, t):  # pragma: no cover - compiled
-    """The arrested ``idx`` split into those held in the region (a local, or caught in a
-    conflict place) and those sent home to prison, each in order; month ``t`` becomes the
-    first month back home of those sent home (:func:`first_back_home`)."""
-    there = np.empty(len(idx), dtype=np.intp)
+    """The arrested ``idx``: those held in the region (a local, or caught in a conflict
+    place), then those sent home to prison, each part in order, and how many are held in the
+    region; month ``t`` becomes the first month back home of those sent home
+    (:func:`first_back_home`)."""
+    out = np.empty(len(idx), dtype=np.intp)
     home = np.empty(len(idx), dtype=np.intp)
     k = m = 0
     for i in idx:
         in_conflict = (_CONFLICT_BITS >> np.int64(place[i])) & 1
         if (region[i] == _LOCAL) | (in_conflict == 1):
-            there[k] = i
+            out[k] = i
             k += 1
         else:
             home[m] = i
             m += 1
+    out[k:] = home[:m]
     first_back_home(home[:m], returned, t)
-    return there[:k], home[:m]
+    return out, k
 
 
 @njit(cache=True)
@@ -440,25 +473,32 @@ def first_back_home(idx: np.ndarray, returned: np.ndarray, t: int) -> None:  # p
 
 
 @njit(cache=True)
-def _still_in(rows, state, bits):  # pragma: no cover - compiled
+def _still_in(rows, state, bits, out):  # pragma: no cover - compiled
     """Those of ``rows`` in one of the states ``bits`` (a set of codes as an integer's bits),
-    in order."""
-    out = np.empty(len(rows), dtype=np.intp)
+    in order, into ``out``; returns how many."""
     k = 0
     for i in rows:  # branch-free: writes every one, keeps those in the states
         out[k] = i
         k += (bits >> np.int64(state[i])) & 1
-    return out[:k]
+    return k
 
 
 @njit(cache=True)
-def _exposed(rows, documents, region, funds, living):  # pragma: no cover - compiled
-    """Those of ``rows`` exposed to crime: foreigners without papers, and those who cannot
-    meet the cost of living (funds below ``living``), in order."""
-    out = np.empty(len(rows), dtype=np.intp)
-    k = 0
-    for i in rows:
-        if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:
-            out[k] = i
-            k += 1
+def _drifting(hiding, tempted, state, documents, region, funds, living):  # pragma: no cover
+    """Those who drift into crime, in order: of those of ``hiding`` still hiding (the dead
+    left out), the ``tempted`` (their positions among them, increasing) who are exposed:
+    foreigners without papers, and those who cannot meet the cost of living (funds below
+    ``living``)."""
+    out = np.empty(len(tempted), dtype=np.intp)
+    k = j = p = 0  # drifted, the next tempted, the position among those still hiding
+    for i in hiding:
+        if j == len(tempted):
+            break
+        if (_HIDING_BITS >> np.int64(state[i])) & 1:
+            if p == tempted[j]:
+                j += 1
+                if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:
+                    out[k] = i
+                    k += 1
+            p += 1
     return out[:k]
