@@ -178,8 +178,11 @@ def step(w: World) -> None:
         deported = w.chance(rows[0, :border], court.deportation)
         reached = w.chance(rows[1, :foreign], court.most)
         thin = w.draw(len(reached))
-        sent = _sent_home(deported, reached, thin, court.most, court.repatriation, pop.region)
-        arrive_home(w, sent)
+        # those sent home into row 0 (the deported and the reached are copies; row 2 is in use)
+        sent = _sent_home(
+            deported, reached, thin, court.most, court.repatriation, pop.region, rows[0]
+        )
+        arrive_home(w, rows[0, :sent])
         released = w.chance(rows[2, :camp], court.camp_release)
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
@@ -211,19 +214,19 @@ def _in_custody(held, custody, region, out):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _sent_home(deported, reached, thin, most, repatriation, region):  # pragma: no cover
-    """Those sent home this month, in increasing order: the ``deported``, and those
-    ``reached`` at the ``most`` likely region's repatriation whose draw (``thin``) x ``most``
-    falls below their own region's ``repatriation`` (both increasing, none in both)."""
+def _sent_home(deported, reached, thin, most, repatriation, region, out):  # pragma: no cover
+    """Those sent home this month, in increasing order into ``out`` (returns how many): the
+    ``deported``, and those ``reached`` at the ``most`` likely region's repatriation whose
+    draw (``thin``) x ``most`` falls below their own region's ``repatriation`` (both
+    increasing, none in both)."""
     kept = np.empty(len(reached), dtype=np.intp)
     k = 0
     for j in range(len(reached)):
         i = reached[j]
         kept[k] = i
         k += thin[j] * most < repatriation[region[i]]
-    out = np.empty(len(deported) + k, dtype=np.intp)
     a = b = 0
-    for m in range(len(out)):  # merged in order
+    for m in range(len(deported) + k):  # merged in order
         take = b == k or (a < len(deported) and deported[a] < kept[b])
         if take:
             out[m] = deported[a]
@@ -231,7 +234,7 @@ def _sent_home(deported, reached, thin, most, repatriation, region):  # pragma: 
         else:
             out[m] = kept[b]
             b += 1
-    return out
+    return len(deported) + k
 
 
 @njit(cache=True)
