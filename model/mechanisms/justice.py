@@ -146,12 +146,11 @@ class Court:
     """Per run (``w.memory``): what :func:`step` reads each month, made in its first month
     (:meth:`fit`): the repatriation probability by region (locals 0) and the largest of
     them, the monthly probability of deportation, of release from a camp; and a buffer of
-    four rows of row indices for the month's selections (:func:`_in_custody`), grown with
-    the population."""
+    three rows of row indices for the month's selections, grown with the population."""
 
     def __init__(self) -> None:
         self.size = -1  # the buffer's length (-1: the run's values not made yet)
-        self.rows = np.empty((4, 0), dtype=np.intp)
+        self.rows = np.empty((3, 0), dtype=np.intp)
 
     def fit(self, w: World) -> None:
         """Fill the run's values (first month) and grow the buffer past ``pop.n`` rows."""
@@ -162,7 +161,7 @@ class Court:
             self.deportation = 1.0 / j.deportation_months
             self.camp_release = j.camp_release
         self.size = 2 * w.pop.n + 1024
-        self.rows = np.empty((4, self.size), dtype=np.intp)
+        self.rows = np.empty((3, self.size), dtype=np.intp)
 
 
 def step(w: World) -> None:
@@ -170,21 +169,16 @@ def step(w: World) -> None:
     if court.size < pop.n:
         court.fit(w)
     rows = court.rows
-    # those detained in the region and those hiding abroad since before this month, by what
-    # may happen to them (in one selection: the rules for the detained leave those hiding
-    # abroad, and their documents, as they are)
-    border, foreign, camp, papers = _in_custody(
-        pop.where(State.DETAINED, State.HIDING_ABROAD, t=t), pop.state, pop.custody,
-        pop.region, pop.documents, rows,
-    )  # fmt: skip
-    if border or foreign or camp:  # (with nobody in them, nothing would be drawn)
+    held = pop.where(State.DETAINED, t=t)
+    if len(held):
         # foreigners are sent home, a rare event (w.chance: no draw for each): those caught at
         # the border by deportation; the others by their region's repatriation, drawn for the
         # few reached at the largest region's probability, then thinned to their own
+        border, foreign, camp = _in_custody(held, pop.custody, pop.region, rows)
         deported = w.chance(rows[0, :border], court.deportation)
         reached = w.chance(rows[1, :foreign], court.most)
         thin = w.draw(len(reached))
-        # those sent home into row 0 (the deported and the reached are copies)
+        # those sent home into row 0 (the deported and the reached are copies; row 2 is in use)
         sent = _sent_home(
             deported, reached, thin, court.most, court.repatriation, pop.region, rows[0]
         )
@@ -192,31 +186,31 @@ def step(w: World) -> None:
         released = w.chance(rows[2, :camp], court.camp_release)
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
-    if papers:  # foreigners hiding abroad with documents may go home
-        arrive_home(w, going_home(w, rows[3, :papers]))
+
+    abroad = pop.where(State.HIDING_ABROAD, t=t)
+    if len(abroad):
+        foreign = _foreign_with_papers(abroad, pop.documents, pop.region, rows[0])
+        arrive_home(w, going_home(w, rows[0, :foreign]))
 
 
 _BORDER, _CAMP = int(Custody.BORDER), int(Custody.CAMP)
-_DETAINED = int(State.DETAINED)
 _LOCAL, _DANGEROUS = int(Region.LOCAL), int(Disposition.DANGEROUS)
 
 
 @njit(cache=True)
-def _in_custody(rows, state, custody, region, documents, out):  # pragma: no cover - compiled
-    """``rows`` (detained in the region or hiding abroad, increasing) by what may happen to
-    them this month, each in order into a row of ``out``: the detained foreigners caught at
-    the border (to be deported, row 0), the other detained foreigners (to be repatriated,
-    row 1), the locals held in a camp (to be released, row 2), and the foreigners hiding
-    abroad with documents (who may go home, row 3); returns how many in each."""
-    a = b = c = d = 0
-    for i in rows.view(np.uint64):  # writes every row to each, keeps those wanted (branch-free)
-        held, local, kind = state[i] == _DETAINED, region[i] == _LOCAL, custody[i]
-        out[0, a], out[1, b], out[2, c], out[3, d] = i, i, i, i
-        a += held & (not local) & (kind == _BORDER)
-        b += held & (not local) & (kind != _BORDER)
-        c += held & local & (kind == _CAMP)
-        d += (not held) & (not local) & documents[i]
-    return a, b, c, d
+def _in_custody(held, custody, region, out):  # pragma: no cover - compiled
+    """``held`` (detained in the region, increasing) by what may happen to them this month,
+    each in order into a row of ``out``: the foreigners caught at the border (to be deported,
+    row 0), the other foreigners (to be repatriated, row 1), and the locals held in a camp
+    (to be released, row 2); returns how many in each."""
+    a = b = c = 0
+    for i in held.view(np.uint64):  # writes every row to each, keeps those wanted (branch-free)
+        local, kind = region[i] == _LOCAL, custody[i]
+        out[0, a], out[1, b], out[2, c] = i, i, i
+        a += (not local) & (kind == _BORDER)
+        b += (not local) & (kind != _BORDER)
+        c += local & (kind == _CAMP)
+    return a, b, c
 
 
 @njit(cache=True)
@@ -263,6 +257,17 @@ def _arrive(idx, draws, share, returned, home, place, t):  # pragma: no cover - 
     for i in rest[:b]:
         place[i] = home[i]
     return out, a
+
+
+@njit(cache=True)
+def _foreign_with_papers(idx, documents, region, out):  # pragma: no cover - compiled
+    """The foreigners among ``idx`` who have documents, in the order of ``idx``, into
+    ``out``; returns how many."""
+    k = 0
+    for i in idx.view(np.uint64):
+        out[k] = i
+        k += documents[i] & (region[i] != _LOCAL)
+    return k
 
 
 @njit(cache=True)
