@@ -25,26 +25,21 @@ def rows_of(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-def test_in_custody_sorts_the_detained_and_those_hiding_abroad_into_four_rows():
+def test_in_custody_sorts_the_detained_into_three_rows_and_papers_into_one():
     rng = np.random.default_rng(1)
     p = rows_of(rng)
-    p["state"][rng.random(N) < 0.5] = State.DETAINED
-    which = np.flatnonzero(np.isin(p["state"], (State.DETAINED, State.HIDING_ABROAD)))
-    out = np.empty((4, N), dtype=np.intp)
-    counts = justice._in_custody(which, p["state"], p["custody"], p["region"], p["documents"], out)
-    held = p["state"][which] == State.DETAINED
-    local = p["region"][which] == Region.LOCAL
-    border = p["custody"][which] == Custody.BORDER
-    camp = p["custody"][which] == Custody.CAMP
-    expected = [
-        which[held & ~local & border],
-        which[held & ~local & ~border],
-        which[held & local & camp],
-        which[~held & ~local & p["documents"][which]],
-    ]
+    held = np.sort(rng.choice(N, 3000, replace=False))
+    out = np.empty((3, N), dtype=np.intp)
+    counts = justice._in_custody(held, p["custody"], p["region"], out)
+    local = p["region"][held] == Region.LOCAL
+    border = p["custody"][held] == Custody.BORDER
+    camp = p["custody"][held] == Custody.CAMP
+    expected = [held[~local & border], held[~local & ~border], held[local & camp]]
     for row, (k, part) in enumerate(zip(counts, expected, strict=True)):
         assert len(part) > 0
         assert np.array_equal(out[row, :k], part)
+    k = justice._foreign_with_papers(held, p["documents"], p["region"], out[0])
+    assert np.array_equal(out[0, :k], held[p["documents"][held] & ~local])
 
 
 def test_sent_home_merges_the_deported_with_the_repatriated_after_thinning():
