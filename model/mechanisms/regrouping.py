@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import literal_unroll, njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import Field, Rows
@@ -194,19 +194,71 @@ class Composition:
         self.loyalty = np.zeros(months)
 
 
-class FreeRoots(Rows):
-    """:class:`~regroup.core.population.Rows` whose ``inside`` marks the free; ``root``, a free
-    row's parent in the union-find of the components of the free (each free row its own on
-    entry to :func:`_components`, written by :func:`_sort_rows`; other rows' values are
-    stale, never read); ``slot``, per row, the number of a funded component whose first
-    member it is (-1 elsewhere, between months: :func:`_pools`)."""
+class Counting(Rows):
+    """What regrouping's monthly count reuses in a run (its ``World.memory``).
 
-    FIELDS = {"inside": np.bool_, "root": np.int32, "slot": np.int32}
+    Per row (:class:`~regroup.core.population.Rows`): ``inside``, whether free; ``root``, a
+    free row's parent in the union-find of the components of the free (each free row its
+    own on entry to :func:`_components`, written by :func:`_sort_rows`; other rows' values
+    are stale, never read); ``slot``, the number of a funded component whose first member
+    the row is (-1 elsewhere, between months: :func:`_pools`); ``kind``, the row's kind this
+    month (:func:`_sort_rows`); ``pool``, ``anchors``, ``backing``: those lists this month.
+
+    Per run: ``people``, the population's arrays the kernels read (new ones when it grows:
+    ``state`` tells); ``buffers``, the per-row arrays above; ``thresholds``, the world's
+    definitions as compared (:func:`~regroup.core.world.as_compared`); ``records``, the
+    arrays of :data:`OUTPUTS` in order, and ``made_of``, the composition's
+    (:class:`Composition`), each written at the month's row; ``pools``, what regrouping
+    remembers (:class:`Pools`); ``per_agent``, persons per agent (``Outputs.scaled``)."""
+
+    FIELDS = {
+        "inside": np.bool_,
+        "root": np.int32,
+        "slot": np.int32,
+        "kind": np.uint8,
+        "pool": np.intp,
+        "anchors": np.intp,
+        "backing": np.intp,
+    }
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = None  # the run's outputs, once started
+        self.state = None  # the population's state array when last fitted
+
+    def start(self, w: World) -> None:
+        """Take the run's constants: thresholds, output arrays, memories, scale."""
+        pop, c = w.pop, composition(w)
+        self.out, self.pools, self.group = w.out, memory(w), w.group(Regroup)
+        self.thresholds = (
+            as_compared(w.extremist_from, pop.ideology),
+            as_compared(w.loyal_from, pop.loyalty),
+            as_compared(w.qualified_from, pop.skill),
+            as_compared(self.group.leader_funds_usd, pop.funds),
+        )
+        self.records = tuple(w.out.raw[name] for name in OUTPUTS)
+        self.made_of = (c.state, c.role, c.region, c.imprisoned, c.ideology, c.loyalty)
+        self.per_agent = w.out.scaled(1)
 
     def fit(self, pop: Population) -> None:
+        """Buffers for every row of ``pop``, and its arrays (new ones when it has grown)."""
         if self._made < pop.capacity:
             super().fit(pop)
             self.slot[:] = -1
+        self.state = pop.state
+        self.people = (
+            pop.state, pop.role, pop.place, pop.region, pop.birth, pop.ideology, pop.loyalty,
+            pop.skill, pop.funds, pop.ever_imprisoned, pop.connected,
+        )  # fmt: skip
+        self.buffers = (
+            self.inside,
+            self.root,
+            self.slot,
+            self.kind,
+            self.pool,
+            self.anchors,
+            self.backing,
+        )
 
 
 def memory(w: World) -> Pools:
@@ -221,70 +273,60 @@ def composition(w: World) -> Composition:
     return c
 
 
-def record_composition(w: World, linked: np.ndarray) -> None:
-    pop, t, c = w.pop, w.t, composition(w)
-    counts = _tally(linked, pop.state, pop.role, pop.region, pop.ever_imprisoned)
-    c.state[t], c.role[t], c.region[t], c.imprisoned[t] = counts
-    c.ideology[t] = pop.ideology[linked].sum()
-    c.loyalty[t] = pop.loyalty[linked].sum()
-
-
-@njit(cache=True)
-def _tally(linked, state, role, region, imprisoned):  # pragma: no cover - compiled
-    """The ``linked`` counted by state, role, region of origin and ever imprisoned."""
-    by_state = np.zeros(N_STATES, dtype=np.int64)
-    by_role = np.zeros(N_ROLES, dtype=np.int64)
-    by_region = np.zeros(N_REGIONS, dtype=np.int64)
-    by_imprisoned = np.zeros(2, dtype=np.int64)
-    for i in linked.view(np.uint64):  # unsigned: no negative-index wraparound at each read
-        by_state[state[i]] += 1
-        by_role[role[i]] += 1
-        by_region[region[i]] += 1
-        by_imprisoned[int(imprisoned[i])] += 1
-    return by_state, by_role, by_region, by_imprisoned
-
-
 MINOR, WOMAN = int(Role.MINOR), int(Role.WOMAN)
 HIDING_ABROAD, REMOBILISED = int(State.HIDING_ABROAD), int(State.REMOBILISED)
 
 
-def sort_rows(
-    w: World,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray, np.ndarray]:
-    """The rows regrouping looks at this month: the pool, the funded anchors, the backing,
-    the number of rivals, and the pool by region and by place (:func:`_sort_rows`; whether
-    each row is free, and each free row its own root, in ``w.memory(FreeRoots)``)."""
-    pop, rows = w.pop, w.memory(FreeRoots)
-    rows.fit(pop)
-    ideology, loyalty, skill, funds = pop.ideology, pop.loyalty, pop.skill, pop.funds
-    return _sort_rows(
-        pop.n, pop.state, pop.role, pop.place, pop.region, pop.birth, ideology, loyalty, skill,
-        funds, rows.inside, rows.root, born_by(w),
-        as_compared(w.extremist_from, ideology), as_compared(w.loyal_from, loyalty),
-        as_compared(w.qualified_from, skill), as_compared(w.group(Regroup).leader_funds_usd, funds),
-    )  # fmt: skip
+def step(w: World) -> None:
+    t, pop, run = w.t, w.pop, w.memory(Counting)
+    if run.out is not w.out:  # the run's first month
+        run.start(w)
+    if run.state is not pop.state:  # the population has grown: new arrays
+        run.fit(pop)
+    pools, n = run.pools, pop.n
+    pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
+    listed = _sort_rows(t, n, run.people, run.buffers, born_by(w), run.thresholds, run.records)
+    if listed[0] == 0 or listed[1] == 0:  # no pool, or no funded anchor
+        return
+    src, dst = w.ties.inside(run.inside[:n], key="free")  # as allegiance asks this month
+    linked, size, where, supporters, anchor = _pools(
+        t, src, dst, run.people, run.buffers, listed, run.records, run.made_of
+    )
+    if linked == 0:
+        return
+    g = run.group
+    pools.support = supporters * run.per_agent / g.critical_mass
+    pools.largest_anchor = anchor
+    largest = size * run.per_agent
+    pools.momentum = largest / g.critical_mass
+    if pools.regroup_month is None and largest >= g.critical_mass and w.territory_lost:
+        pools.regroup_month = t
+        pools.regroup_place = where  # the place whose potential crossed
 
 
+# ----------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _sort_rows(  # pragma: no cover - compiled
-    n, state, role, place, region, birth, ideology, loyalty, skill, funds, row_free, root,
-    born_by, extremist_from, loyal_from, qualified_from, leader_funds,
-):  # fmt: skip
-    """Of rows ``0..n-1``, each list in increasing order (written in place: whether each row
-    is free by state, ``row_free``, and each free row its own ``root``): the pool (free
-    dedicated fighters: extremist, loyal and qualified, not women, and minors only if born
-    by ``born_by``, :func:`~regroup.mechanisms.demography.born_by`); the funded anchors (free
-    leaders and Amni members, and dedicated fighters abroad: hiding abroad, or remobilised in
-    another theatre; holding ``leader_funds``); the backing (free, loyal non-fighters:
-    supporters if in a funded component); and the number of rivals (free, extremist,
-    qualified, disloyal fighters); the pool counted by region of origin and by place."""
+def _sort_rows(t, n, people, buffers, born_by, thresholds, records):  # pragma: no cover
+    """Of rows ``0..n-1`` (``people``: the population's arrays; ``buffers``: the per-row
+    arrays of :class:`Counting`), each list in increasing order in its buffer: the pool
+    (free dedicated fighters: extremist, loyal and qualified, not women, and minors only if
+    born by ``born_by``, :func:`~regroup.mechanisms.demography.born_by`); the funded anchors
+    (free leaders and Amni members, and dedicated fighters abroad: hiding abroad, or
+    remobilised in another theatre; holding the leader's funds); the backing (free, loyal
+    non-fighters: supporters if in a funded component). Writes whether each row is free,
+    each free row its own root, and no row connected (yet); records month ``t``'s outputs
+    (``records``) from nothing: the pool, the rivals (free, extremist, qualified, disloyal
+    fighters), the pool by region of origin and by place. Returns the lengths of the pool,
+    the anchors and the backing."""
+    state, role, place, region, birth, ideology, loyalty, skill, funds, _, connected = people
+    row_free, root, _, kind, pool, anchors, backing = buffers
+    extremist_from, loyal_from, qualified_from, leader_funds = thresholds
     free_bits, command_bits, other_theatre, one = (
         np.uint32(FREE_BITS), np.uint32(COMMAND_BITS), np.uint32(IN_OTHER_THEATRE), np.uint32(1)
     )  # fmt: skip
     # each row's kind, in a pass without branches or 64-bit arithmetic (booleans, 32-bit bit
     # tests), which the compiler vectorises: bit 1 in the pool, 2 a rival, 4 backing, 8 an
     # anchor (kept for the free only)
-    kind = np.empty(n, dtype=np.uint8)
     for i in range(n):
         s, r = state[i], role[i]
         fighter = (r != WOMAN) & ((r != MINOR) | (birth[i] <= born_by))
@@ -295,20 +337,18 @@ def _sort_rows(  # pragma: no cover - compiled
         command = ((command_bits >> np.uint32(r)) & one) != 0
         anchor = (command | (abroad & extremist & loyal)) & (funds[i] >= leader_funds)
         row_free[i] = ((free_bits >> np.uint32(s)) & one) != 0
+        connected[i] = False
         kind[i] = (
             np.uint8(extremist & loyal)
             | (np.uint8(extremist & ~loyal) << np.uint8(1))
             | (np.uint8(loyal & ~fighter) << np.uint8(2))
             | (np.uint8(anchor) << np.uint8(3))
         )
-    free = np.empty(n + 1, dtype=np.intp)
+    free = pool  # the free listed first in the pool's buffer (the pool never overtakes them)
     nf = 0
     for i in range(n):  # without branches: each row written, kept if free
         free[nf] = i
         nf += row_free[i]
-    pool = np.empty(nf + 1, dtype=np.intp)
-    anchors = np.empty(nf + 1, dtype=np.intp)
-    backing = np.empty(nf + 1, dtype=np.intp)
     npool = na = nb = rivals = 0
     for i in free[:nf].view(np.uint64):  # unsigned: no negative-index wraparound at each read
         k = kind[i]
@@ -318,71 +358,27 @@ def _sort_rows(  # pragma: no cover - compiled
         rivals += (k >> 1) & 1
         nb += (k >> 2) & 1
         na += (k >> 3) & 1
-    by_region = np.zeros(N_REGIONS, dtype=np.int64)
-    by_place = np.zeros(N_PLACES, dtype=np.int64)
+    for a in literal_unroll(records):  # the month's count, from nothing (even if counted before)
+        a[t] = 0
+    pool_out, rival_out, by_region, by_place = records[0], records[4], records[6], records[9]
+    pool_out[t], rival_out[t] = npool, rivals
     region, place = region.view(np.uint8), place.view(np.uint8)  # tables read unsigned
     for i in pool[:npool].view(np.uint64):
-        by_region[region[i]] += 1
-        by_place[place[i]] += 1
-    return pool[:npool], anchors[:na], backing[:nb], rivals, by_region, by_place
+        by_region[t, region[i]] += 1
+        by_place[t, place[i]] += 1
+    return npool, na, nb
 
 
-def step(w: World) -> None:
-    g, t, pop, out = w.group(Regroup), w.t, w.pop, w.out
-    for name in OUTPUTS:  # this month's count, from nothing (even if counted before)
-        out.raw[name][t] = 0
-    n = pop.n
-    cand, anchors, backing, rivals, pool_by_region, pool_by_place = sort_rows(w)
-    w.record("rival_pool", rivals)
-    place = pop.view("place")
-    w.record("pool", len(cand))
-    w.record("pool_by_region", pool_by_region)
-    w.record("pool_by_place", pool_by_place)
-    connected = pop.view("connected")
-    connected[:] = False
-    pools = memory(w)
-    pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
-    if len(anchors) == 0 or len(cand) == 0:
-        return
-    rows = w.memory(FreeRoots)
-    src, dst = w.ties.inside(rows.inside[:n], key="free")  # as allegiance asks this month
-    found = _pools(
-        src, dst, rows.root, rows.slot, cand, anchors, backing, place, pop.region, pop.funds
-    )
-    linked, backing, size, where, by_place, potential, by_region = found[:7]
-    supporters, funds_by_region, funds_by_place, largest_anchor = found[7:]
-    connected[linked] = True
-    if len(linked) == 0:
-        return
-    w.record("connected_pool", len(linked))
-    w.record("largest_pool", size)
-    w.record("connected_by_place", by_place)
-    w.record("potential_by_place", potential)  # each component lies in one place
-    record_composition(w, linked)
-    w.record("supporters", len(backing))
-    pools.support = out.persons("supporters", supporters) / g.critical_mass
-    w.record("pool_funds", pop.funds[linked].sum() + pop.funds[backing].sum())
-    w.record("funds_by_region", funds_by_region)
-    w.record("funds_by_place", funds_by_place)
-    w.record("largest_by_region", by_region)
-    pools.largest_anchor = int(largest_anchor)
-    largest = out.persons("largest_pool", size)
-    pools.momentum = largest / g.critical_mass
-    if pools.regroup_month is None and largest >= g.critical_mass and w.territory_lost:
-        pools.regroup_month = t
-        pools.regroup_place = int(where)  # the place whose potential crossed
-
-
-@njit(cache=True)
-def _in_funded(rows, root, slot):  # pragma: no cover - compiled
-    """The free ``rows`` whose component (by its ``root``) is funded (has a ``slot``), in
-    order."""
-    out = np.empty(len(rows), dtype=np.intp)
-    k = 0
-    for i in rows.view(np.uint64):  # unsigned: no negative-index wraparound at each read
-        out[k] = i
-        k += slot[find_root(root, i)] >= 0
-    return out[:k]
+@njit(cache=True, inline="always")
+def _in_funded(rows, k, root, slot):  # pragma: no cover - compiled
+    """Keep, in place and in order, those of the first ``k`` free ``rows`` whose component
+    (by its ``root``) is funded (has a ``slot``); returns how many."""
+    kept = 0
+    for j in range(k):
+        i = rows[j]
+        rows[kept] = i  # written for each, kept if funded (kept <= j: not yet read)
+        kept += slot[find_root(root, np.uint64(i))] >= 0
+    return kept
 
 
 @njit(cache=True)
@@ -404,66 +400,154 @@ def _components(src, dst, root, place):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _pools(  # pragma: no cover - compiled
-    src, dst, root, slot, pool, anchors, backing, place, region, funds
-):  # fmt: skip
-    """The funded pools, from each free member's component (:func:`_components` of the ties
-    ``src``-``dst`` among the free, in the union-find ``root``, each free row its own on
-    entry; the funded components numbered in ``slot``, by their first member, -1 elsewhere
-    on entry and on return): the pool members in a component with a funded anchor
-    (``linked``) and the backing there (the supporters); the largest component (the first
-    of the largest), its size, place, supporters and richest anchor (the first of the
-    richest); per place, the linked members and the largest component (the potential); per
-    region of origin, the largest count of one component's members from that region; the
-    funds of the linked by region, and of the linked and the supporters by place (summed in
-    order in float64, as ``np.bincount`` sums weights)."""
+def _float32_sum(values, rows):  # pragma: no cover - compiled
+    """The float32 sum of ``values`` at ``rows`` as NumPy sums them (``values[rows].sum()``:
+    pairwise, halving a stretch longer than 128 at a multiple of 8, then the left half's sum
+    plus the right's; :func:`_block_sum` below that), so the total is the same to the bit.
+    The halves wait on a stack (a compiled function calling itself would not load from
+    Numba's cache)."""
+    todo_lo = np.empty(64, dtype=np.int64)  # stretches to sum, the last first: start,
+    todo_k = np.empty(64, dtype=np.int64)  # length (-1: add the last two sums)
+    sums = np.empty(64, dtype=np.float32)
+    todo_lo[0], todo_k[0] = 0, len(rows)
+    waiting, summed = 1, 0
+    while waiting:
+        waiting -= 1
+        lo, k = todo_lo[waiting], todo_k[waiting]
+        if k < 0:  # both halves summed
+            summed -= 1
+            sums[summed - 1] = sums[summed - 1] + sums[summed]
+        elif k > 128:  # then the left half, the right half, their sum
+            half = k // 2
+            half -= half % 8
+            todo_lo[waiting], todo_k[waiting] = 0, -1
+            todo_lo[waiting + 1], todo_k[waiting + 1] = lo + half, k - half
+            todo_lo[waiting + 2], todo_k[waiting + 2] = lo, half
+            waiting += 3
+        else:
+            sums[summed] = _block_sum(values, rows, lo, k)
+            summed += 1
+    return np.float32(0.0) + sums[0]
+
+
+@njit(cache=True, inline="always")
+def _block_sum(values, rows, lo, k):  # pragma: no cover - compiled
+    """NumPy's float32 sum of ``values`` at ``rows[lo:lo + k]``, ``k`` at most 128: in order
+    below 8, else eight running sums (every eighth), added in pairs, then the rest in order."""
+    v = values
+    if k < 8:
+        total = np.float32(0.0)
+        for j in range(lo, lo + k):
+            total += v[rows[j]]
+        return total
+    r0, r1, r2, r3 = v[rows[lo]], v[rows[lo + 1]], v[rows[lo + 2]], v[rows[lo + 3]]
+    r4, r5, r6, r7 = v[rows[lo + 4]], v[rows[lo + 5]], v[rows[lo + 6]], v[rows[lo + 7]]
+    whole = lo + k - k % 8
+    for j in range(lo + 8, whole, 8):
+        r0, r1, r2, r3 = (
+            r0 + v[rows[j]],
+            r1 + v[rows[j + 1]],
+            r2 + v[rows[j + 2]],
+            r3 + v[rows[j + 3]],
+        )
+        r4, r5, r6, r7 = (
+            r4 + v[rows[j + 4]],
+            r5 + v[rows[j + 5]],
+            r6 + v[rows[j + 6]],
+            r7 + v[rows[j + 7]],
+        )
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for j in range(whole, lo + k):
+        total += v[rows[j]]
+    return total
+
+
+@njit(cache=True)
+def _pools(t, src, dst, people, buffers, listed, records, made_of):  # pragma: no cover
+    """The funded pools of month ``t``, from each free member's component
+    (:func:`_components` of the ties ``src``-``dst`` among the free, in the union-find
+    ``root``; the funded components numbered in ``slot``, by their first member, -1
+    elsewhere on entry and on return), for the pool, anchors and backing listed by
+    :func:`_sort_rows` (their lengths ``listed``). Keeps, in their buffers, the pool members
+    in a component with a funded anchor (the linked, marked ``connected``) and the backing
+    there (the supporters). If any are linked, records (``records``): their number, the
+    largest component's size (the first of the largest), the supporters, the funds of the
+    linked and the supporters (float32 sums, as NumPy's), per place the linked and the
+    largest component (the potential), per region of origin the largest count of one
+    component's members from that region, the funds of the linked by region, and of the
+    linked and the supporters by place (summed in order in float64, as ``np.bincount`` sums
+    weights); and the linked's composition (``made_of``: by state, role, region of origin,
+    ever imprisoned; sums of ideology and loyalty). Returns the number linked, and of the
+    largest component its size, place, supporters and richest anchor (the first of the
+    richest)."""
+    state, role, place, region, _, ideology, loyalty, _, funds, imprisoned, connected = people
+    _, root, slot, _, pool, anchors, backing = buffers
+    npool, nanchors, nbacking = listed
     root = root.view(np.uint32)  # unsigned: no negative-index wraparound at each read
     _components(src, dst, root, place)
-    anchors = anchors.view(np.uint64)
-    first = np.empty(len(anchors), dtype=np.int64)  # each funded component's first member
+    anchors = anchors[:nanchors].view(np.uint64)
+    first = np.empty(nanchors, dtype=np.int64)  # each funded component's first member
     funded = 0
     for i in anchors:
         c = find_root(root, i)
         if slot[c] < 0:
             slot[c], first[funded] = funded, c
             funded += 1
-    linked = _in_funded(pool, root, slot)
-    supporters = _in_funded(backing, root, slot)
+    nlinked = _in_funded(pool, npool, root, slot)
+    nsupporters = _in_funded(backing, nbacking, root, slot)
+    linked, supporters = pool[:nlinked].view(np.uint64), backing[:nsupporters].view(np.uint64)
     size = np.zeros(funded, dtype=np.int64)
     where = np.zeros(funded, dtype=np.int64)
     per_region = np.zeros((funded, N_REGIONS), dtype=np.int64)
-    by_place = np.zeros(N_PLACES, dtype=np.int64)
-    funds_by_region = np.zeros(N_REGIONS)
-    funds_by_place = np.zeros(N_PLACES)
-    backing_by_place = np.zeros(N_PLACES)
-    for i in linked.view(np.uint64):
+    by_state = np.zeros(N_STATES, dtype=np.int64)
+    by_role = np.zeros(N_ROLES, dtype=np.int64)
+    by_origin = np.zeros(N_REGIONS, dtype=np.int64)
+    by_imprisoned = np.zeros(2, dtype=np.int64)
+    pool_out, connected_out, largest_out, funds_out, _, supporters_out = records[:6]
+    _, largest_by_region, funds_by_region = records[6:9]
+    _, by_place, potential, funds_by_place = records[9:]
+    for i in linked:
         c = slot[find_root(root, i)]
+        connected[i] = True
         size[c] += 1
         where[c] = place[i]
         per_region[c, region[i]] += 1
-        by_place[place[i]] += 1
-        funds_by_region[region[i]] += funds[i]
-        funds_by_place[place[i]] += funds[i]
+        by_state[state[i]] += 1
+        by_role[role[i]] += 1
+        by_origin[region[i]] += 1
+        by_imprisoned[int(imprisoned[i])] += 1
+        by_place[t, place[i]] += 1
+        funds_by_region[t, region[i]] += funds[i]
+        funds_by_place[t, place[i]] += funds[i]
     biggest = 0
     for c in range(funded):  # the first of the largest: by its first member
         if size[c] > size[biggest] or (size[c] == size[biggest] and first[c] < first[biggest]):
             biggest = c
-    potential = np.zeros(N_PLACES, dtype=np.int64)
-    by_region = np.zeros(N_REGIONS, dtype=np.int64)
-    for c in range(funded):
-        potential[where[c]] = max(potential[where[c]], size[c])
-        for r in range(N_REGIONS):
-            by_region[r] = max(by_region[r], per_region[c, r])
     with_biggest = 0
-    for i in supporters.view(np.uint64):
-        backing_by_place[place[i]] += funds[i]
+    for i in supporters:
         with_biggest += slot[find_root(root, i)] == biggest
     richest = -1
     for i in anchors:  # the first of the richest anchors of the largest component
         if slot[find_root(root, i)] == biggest and (richest < 0 or funds[i] > funds[richest]):
             richest = np.intp(i)
-    slot[first[:funded]] = -1
-    return (
-        linked, supporters, size[biggest], where[biggest], by_place, potential, by_region,
-        with_biggest, funds_by_region, funds_by_place + backing_by_place, richest,
-    )  # fmt: skip
+    for c in first[:funded]:
+        slot[c] = -1
+    if nlinked == 0:  # nothing recorded
+        return 0, 0, 0, 0, -1
+    backing_by_place = np.zeros(N_PLACES)  # summed apart, then added, as before
+    for i in supporters:
+        backing_by_place[place[i]] += funds[i]
+    for p in range(N_PLACES):
+        funds_by_place[t, p] += backing_by_place[p]
+    for c in range(funded):
+        potential[t, where[c]] = max(potential[t, where[c]], size[c])
+        for r in range(N_REGIONS):
+            largest_by_region[t, r] = max(largest_by_region[t, r], per_region[c, r])
+    connected_out[t], largest_out[t], supporters_out[t] = nlinked, size[biggest], nsupporters
+    funds_out[t] = _float32_sum(funds, linked) + _float32_sum(funds, supporters)
+    by_state_out, by_role_out, by_region_out, by_imprisoned_out, ideology_out, loyalty_out = made_of
+    by_state_out[t], by_role_out[t], by_region_out[t] = by_state, by_role, by_origin
+    by_imprisoned_out[t] = by_imprisoned
+    ideology_out[t] = _float32_sum(ideology, linked)
+    loyalty_out[t] = _float32_sum(loyalty, linked)
+    return nlinked, size[biggest], where[biggest], with_biggest, richest
