@@ -19,10 +19,11 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
-from regroup.core.population import marked
+from regroup.core.population import marked, move_rows
 from regroup.core.states import (
     CIVILIAN,
     FIGHTING_BITS,
+    Custody,
     Region,
     State,
 )
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 # codes as plain ints: NumPy compares an array with an IntEnum member 4x slower
 ACTIVE, LOCAL = int(State.ACTIVE), int(Region.LOCAL)
+HIDING_LOCAL, ESCAPING, NO_CUSTODY = int(State.HIDING_LOCAL), int(State.ESCAPING), int(Custody.NONE)
 OUTPUTS = {
     "killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True),
     "stayed_behind": Output(
@@ -134,118 +136,111 @@ class Collapse(Strict):
 
 def lost_share(w: World) -> float:
     """The share of the remaining territory lost this month (1 when the last falls)."""
-    control = w.schedule.control
-    t = w.t
-    if t == 0 or control[t - 1] <= 0:
-        return 0.0
-    if control[t] <= 0:
-        return 1.0
-    return max(0.0, control[t - 1] - control[t]) / control[t - 1]
+    return float(lost_shares(w.schedule.control)[w.t])
 
 
-def overrun_share(w: World) -> float:
-    """The share of the members in the territory overrun this month (all at the end)."""
-    lost = lost_share(w)
-    return 1.0 if lost >= 1.0 else min(1.0, w.group(Collapse).exposure * lost)
+def lost_shares(control: np.ndarray) -> np.ndarray:
+    """The share of the remaining territory lost each month, of the territory's ``control``
+    each month: none in the first month or once none is left, all when the last falls."""
+    before = np.concatenate(([0.0], control[:-1]))  # a month before
+    with np.errstate(divide="ignore", invalid="ignore"):  # (months without territory)
+        lost = np.maximum(0.0, before - control) / before
+    lost[control <= 0] = 1.0
+    lost[before <= 0] = 0.0
+    return lost
 
 
-def withdrawal_share(w: World) -> float:
-    """The share of the loyal fighters left in the territory who go underground this month."""
-    return min(1.0, w.group(Collapse).withdrawal * lost_share(w))
+class Fall:
+    """Per run (``World.memory``): the collapse's parameters (``c``); each month's share of
+    the members in the territory overrun (all of them once the last territory falls) and of
+    the local loyal fighters left there whom the group withdraws underground (the schedule
+    fixes both for the run); the chance of dying fighting by role (``die``) and the
+    exposure by region of origin; loyalty as compared (:func:`as_compared`)."""
+
+    c: Collapse | None = None
+
+    def start(self, w: World) -> None:
+        """Take the run's constants."""
+        c = self.c = w.group(Collapse)
+        lost = lost_shares(w.schedule.control)
+        self.overrun = np.where(lost >= 1.0, 1.0, np.minimum(1.0, c.exposure * lost))
+        self.withdrawal = np.minimum(1.0, c.withdrawal * lost)
+        self.die, self.exposure = w.table(c.die_fighting), exposures(w)
+        self.loyal = as_compared(w.loyal_from, w.pop.loyalty)
 
 
-def _loyal_fighters(w: World, idx: np.ndarray, locals_only: bool) -> np.ndarray:
-    """The loyal fighters among ``idx`` (locals only, with ``locals_only``) who are still in
-    the territory since before this month: every row of ``idx`` in it then and not moved
-    since (a move sets the month entered), as :meth:`Population.where` would find them."""
-    pop = w.pop
-    loyal = as_compared(w.loyal_from, pop.loyalty)
-    return _loyal_fighters_in_territory(
-        idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read (30% off)
-        pop.state,
-        pop.entered,
-        w.t,
-        pop.role,
-        pop.region,
-        pop.loyalty,
-        loyal,
-        locals_only,
-    )
-
-
-def _local_loyal_fighters(w: World, active: np.ndarray) -> np.ndarray:
-    """The local loyal fighters of ``active`` (``w.pop.where(State.ACTIVE, t=w.t)``) still in
-    the territory since before this month, in row order (:func:`_loyal_fighters` with
-    ``locals_only``). While the territory holds more than a third of the rows, two passes over
-    every row that the compiler vectorises find them for less than a visit of each of
-    ``active`` (79 against 179 us at month 40; 95 against 64 us at month 60, with a fifth)."""
-    pop = w.pop
-    if 3 * len(active) <= pop.n:
-        return _loyal_fighters(w, active, locals_only=True)
-    loyal = as_compared(w.loyal_from, pop.loyalty)
-    return _local_loyal_fighters_in_territory(
-        pop.state, pop.entered, w.t, pop.role, pop.region, pop.loyalty, loyal, pop.n
-    )
-
-
-def underground(w: World, idx: np.ndarray) -> None:
+def underground(w: World, idx: np.ndarray, fall: Fall) -> None:
     """People leaving the territory alive and free: loyal fighters stay behind in an
     insurgent cell with probability ``collapse.stay_behind``; the others hide locally
     (locals) or search for a smuggler (foreigners)."""
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
-    c, t, pop = w.group(Collapse), w.t, w.pop
+    t, pop = w.t, w.pop
     leave_territory(w, idx)
-    loyal_fighters = _loyal_fighters(w, idx, locals_only=False)
-    cell = w.chance(loyal_fighters, c.stay_behind)
+    loyal_fighters = _loyal_fighters_in_territory(
+        idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read (30% off)
+        pop.state, pop.entered, t, pop.role, pop.region, pop.loyalty, fall.loyal, False,
+    )  # fmt: skip
+    cell = w.chance(loyal_fighters, fall.c.stay_behind)
     if len(cell):
         pop.move(cell, State.REMOBILISED, t)  # where they are, in Iraq or Syria
         insurgency.form_cells(w, cell)
         w.count("stayed_behind", len(cell))
-    local, foreign = pop.by_origin(idx, State.ACTIVE)
-    pop.move(local, State.HIDING_LOCAL, t)
-    pop.move(foreign, State.ESCAPING, t)
+    moved = _hide_or_escape(idx, t, pop.region, pop.state, pop.entered, pop.custody, pop.tally)
+    pop.moved(moved, t)
 
 
-def overrun(w: World, idx: np.ndarray) -> None:
+def overrun(w: World, idx: np.ndarray, fall: Fall) -> None:
     """Members overrun as their city falls: they die fighting (by role, and exposure by
-    origin), are captured alive (civilians to camps, the others to prison), or slip out."""
+    origin), are captured alive (civilians to camps, the others to prison; all known), or
+    slip out."""
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
-    c, t, pop = w.group(Collapse), w.t, w.pop
-    dead, taken, to_camp, to_prison, slipping = _fates(
+    c, t, pop = fall.c, w.t, w.pop
+    fates, dead, taken, to_camp, to_prison = _fates(  # where each part ends in fates
         idx,
         w.draw(len(idx)),  # dying fighting,
         w.draw(len(idx)),  # then captured alive
         pop.role,
         pop.region,
-        w.table(c.die_fighting),
-        exposures(w),
+        pop.known,
+        fall.die,
+        fall.exposure,
         c.local_captured,
         c.foreign_captured,
     )
-    pop.move(dead, State.DEAD, t)
-    w.count("killed_at_collapse", len(dead))
-    if len(taken):
-        leave_territory(w, taken)
-        camps.detain(w, to_camp)
-        prison.admit(w, to_prison, home=False)
-        pop.known[taken] = True
-    underground(w, slipping)
+    pop.move(fates[:dead], State.DEAD, t)
+    w.count("killed_at_collapse", dead)
+    if taken > dead:
+        leave_territory(w, fates[dead:taken])
+        camps.detain(w, fates[taken:to_camp])
+        prison.admit(w, fates[to_camp:to_prison], home=False)
+    underground(w, fates[to_prison:], fall)
 
 
 def step(w: World) -> None:
-    f = overrun_share(w)
+    fall, t = w.memory(Fall), w.t
+    if fall.c is None:  # the run's first month
+        fall.start(w)
+    f = fall.overrun[t]
     if f == 0.0:
         return
-    t, pop = w.t, w.pop
+    pop = w.pop
     # each a share of a group (w.chance: how many, then who; no draw per member)
     active = pop.where(State.ACTIVE, t=t)
-    overrun(w, w.chance(active, f))
+    overrun(w, w.chance(active, f), fall)
     # ahead of the fall the group withdraws local loyal fighters not overrun underground
-    rest = _local_loyal_fighters(w, active)
-    withdrawn = w.chance(rest, withdrawal_share(w))
-    underground(w, withdrawn)
+    if 3 * len(active) <= pop.n:  # few in the territory: a visit of each (see the kernel)
+        rest = _loyal_fighters_in_territory(
+            active.view(np.uint64), pop.state, pop.entered, t, pop.role, pop.region,
+            pop.loyalty, fall.loyal, True,
+        )  # fmt: skip
+    else:
+        rest = _local_loyal_fighters_in_territory(
+            pop.state, pop.entered, t, pop.role, pop.region, pop.loyalty, fall.loyal, pop.n
+        )
+    withdrawn = w.chance(rest, fall.withdrawal[t])
+    underground(w, withdrawn, fall)
     w.count("withdrawn", len(withdrawn))
 
     prisoners = pop.where(State.GROUP_PRISON, t=t)
@@ -259,13 +254,14 @@ def step(w: World) -> None:
 # ----------------------------------------------------------------------------- kernels
 @njit(cache=True)
 def _fates(  # pragma: no cover - compiled
-    idx, u_die, u_taken, role, region, die, exposure, local_captured, foreign_captured
+    idx, u_die, u_taken, role, region, known, die, exposure, local_captured, foreign_captured
 ):
-    """The overrun ``idx`` by fate, each part in order: those who die fighting (draw
-    ``u_die`` below their role's ``die`` share times their region's ``exposure``); those
-    captured alive (the others whose draw ``u_taken`` is below their origin's share
-    captured), and these split into civilians (to camps) and the others (to prison); and
-    those who slip out."""
+    """The overrun ``idx`` by fate, each part in order, one after the other in one array:
+    those who die fighting (draw ``u_die`` below their role's ``die`` share times their
+    region's ``exposure``); those captured alive (the others whose draw ``u_taken`` is
+    below their origin's share captured; now ``known``), then these again split into
+    civilians (to camps) and the others (to prison); and those who slip out. Returns the
+    array and where each part but the last ends."""
     k = len(idx)
     dead, taken, slipping = np.empty(k, np.intp), np.empty(k, np.intp), np.empty(k, np.intp)
     to_camp, to_prison = np.empty(k, np.intp), np.empty(k, np.intp)
@@ -280,6 +276,7 @@ def _fates(  # pragma: no cover - compiled
         elif u_taken[j] < captured:
             taken[b] = i
             b += 1
+            known[i] = True
             if CIVILIAN[r]:
                 to_camp[c] = i
                 c += 1
@@ -289,7 +286,36 @@ def _fates(  # pragma: no cover - compiled
         else:
             slipping[e] = i
             e += 1
-    return dead[:a], taken[:b], to_camp[:c], to_prison[:d], slipping[:e]
+    out = np.empty(a + 2 * b + e, np.intp)
+    ends = np.cumsum(np.array([a, b, c, d, e]))
+    out[: ends[0]] = dead[:a]
+    out[ends[0] : ends[1]] = taken[:b]
+    out[ends[1] : ends[2]] = to_camp[:c]
+    out[ends[2] : ends[3]] = to_prison[:d]
+    out[ends[3] :] = slipping[:e]
+    return out, ends[0], ends[1], ends[2], ends[3]
+
+
+@njit(cache=True)
+def _hide_or_escape(idx, t, region, state, entered, custody, tally):  # pragma: no cover
+    """Those of ``idx`` still in the territory (ACTIVE) go underground in month ``t``: the
+    locals hide (HIDING_LOCAL), the foreigners search for a smuggler (ESCAPING), each part
+    in order, moved as :meth:`Population.move` does (:func:`move_rows`, ``tally``: for
+    :meth:`Population.moved`). Returns them, locals first."""
+    out, foreign = np.empty(len(idx), np.intp), np.empty(len(idx), np.intp)
+    a = b = 0
+    for i in idx:
+        if state[i] == ACTIVE:
+            if region[i] == LOCAL:
+                out[a] = i
+                a += 1
+            else:
+                foreign[b] = i
+                b += 1
+    out[a : a + b] = foreign[:b]
+    move_rows(out[:a], HIDING_LOCAL, t, NO_CUSTODY, state, entered, custody, tally)
+    move_rows(out[a : a + b], ESCAPING, t, NO_CUSTODY, state, entered, custody, tally)
+    return out[: a + b]
 
 
 @njit(cache=True)
@@ -313,7 +339,10 @@ def _local_loyal_fighters_in_territory(  # pragma: no cover - compiled
     state, entered, t, role, region, loyalty, loyal, n
 ):
     """:func:`_loyal_fighters_in_territory` of every row ``0..n-1``, locals only: a first
-    pass marks them (branch-free, vectorised), a second keeps those marked."""
+    pass marks them (branch-free, vectorised), a second keeps those marked. While the
+    territory holds more than a third of the rows, this finds them for less than a visit of
+    each of the ACTIVE (79 against 179 us at month 40; 95 against 64 us at month 60, with a
+    fifth)."""
     hit = np.empty(n, dtype=np.uint8)
     k = 0
     for i in range(n):
