@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import NOBODY, Field, row_at
+from regroup.core.population import Field, row_at
 from regroup.core.states import Custody, Disposition, State
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
@@ -101,12 +101,20 @@ def reachable(w: World) -> np.ndarray:
 
 class Reach:
     """Per run: the programmes' coverage per place as last seen (``World.coverage``: the
-    same array from the lever's start on), and the largest monthly probability of
-    reintegrating under it."""
+    same array from the lever's start on), the largest monthly probability of reintegrating
+    under it, the parameters (``r``) and the reoffending rate as NumPy multiplies a float32
+    array by it (float32)."""
 
     def __init__(self) -> None:
         self.coverage: np.ndarray | None = None
         self.most = 0.0
+
+    def update(self, w: World, coverage: np.ndarray) -> None:
+        """Take ``coverage`` (the run's first month, or the lever's start)."""
+        r = self.r = w.group(Reintegration)
+        self.coverage = coverage
+        self.most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
+        self.rate = np.float32(r.reoffending)
 
 
 DANGEROUS = int(Disposition.DANGEROUS)  # for kernels
@@ -134,29 +142,23 @@ def _joining(
     ``returned`` and ``released`` together in row order (each reached with the largest
     monthly probability ``most``): those whose ``draw`` falls below their own probability,
     ``base`` + ``effect`` x the programme coverage where they are (``coverage`` per place),
-    over ``most`` (thinning), in row order."""
+    over ``most`` (thinning), in row order; and the positions in ``released`` of those who
+    were released (increasing), each found by bisection."""
     joined = np.empty(len(chosen), dtype=np.intp)
     k = 0
     for j in range(len(chosen)):
         i = row_at(chosen[j], returned, released)
         joined[k] = i
         k += draw[j] * most < base + effect * coverage[place[i]]
-    return joined[:k]
-
-
-@njit(cache=True)
-def _positions(rows, some):  # pragma: no cover - compiled
-    """The positions in ``rows`` of those of ``some`` among them (both increasing, no
-    repeats; ``some`` a few), in order, each found by bisection."""
-    at = np.searchsorted(rows, some)
-    out = np.empty(len(some), dtype=np.intp)
-    k = 0
-    for j in range(len(some)):
+    at = np.searchsorted(released, joined[:k])
+    gone = np.empty(k, dtype=np.intp)
+    g = 0
+    for j in range(k):
         p = at[j]
-        if p < len(rows) and rows[p] == some[j]:
-            out[k] = p
-            k += 1
-    return out[:k]
+        if p < len(released) and released[p] == joined[j]:
+            gone[g] = p
+            g += 1
+    return joined[:k], gone[:g]
 
 
 @njit(cache=True)
@@ -191,11 +193,11 @@ def _reoffending(
 
 
 def step(w: World) -> None:
-    r, t, pop = w.group(Reintegration), w.t, w.pop
-    coverage, reach = w.coverage("reintegration"), w.memory(Reach)
+    t, pop, reach = w.t, w.pop, w.memory(Reach)
+    coverage = w.coverage("reintegration")
     if reach.coverage is not coverage:  # (the lever's start, or the run's first month)
-        reach.coverage = coverage
-        reach.most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
+        reach.update(w, coverage)
+    r = reach.r
     if w.lever_on("reintegration"):
         # the share reached where each is: the lever's region value in the conflict places,
         # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
@@ -209,7 +211,7 @@ def step(w: World) -> None:
     # (the two looked up apart: positions among them together are found without merging)
     returned, released = pop.where(State.RETURNED, t=t), pop.where(State.RELEASED, t=t)
     chosen = w.few_of(len(returned) + len(released), reach.most)
-    joined = _joining(
+    joined, gone = _joining(  # gone: the positions among the released of those who joined
         returned, released, chosen, w.draw(len(chosen)), pop.place, coverage, r.base_rate,
         r.programme_effect, reach.most,
     )  # fmt: skip
@@ -217,9 +219,8 @@ def step(w: World) -> None:
 
     # the released and the reintegrated, both since before this month (not those who
     # reintegrated just now), may reoffend: risk at most the rate (ideology at most 1)
-    gone = _positions(released, joined) if len(joined) else NOBODY  # reintegrated just now
     reintegrated = pop.where(State.REINTEGRATED, t=t)
-    rate = np.float32(r.reoffending)
+    rate = reach.rate
     chosen = w.few_of(len(released) - len(gone) + len(reintegrated), float(rate))
     offended = _reoffending(
         released, gone, reintegrated, chosen, w.draw(len(chosen)), pop.ideology,
