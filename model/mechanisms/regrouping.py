@@ -370,14 +370,16 @@ def _sort_rows(t, n, people, buffers, born_by, thresholds, records):  # pragma: 
 
 
 @njit(cache=True, inline="always")
-def _in_funded(rows, k, root, slot):  # pragma: no cover - compiled
+def _in_funded(rows, k, root, slot, slot_of):  # pragma: no cover - compiled
     """Keep, in place and in order, those of the first ``k`` free ``rows`` whose component
-    (by its ``root``) is funded (has a ``slot``); returns how many."""
+    (by its ``root``) is funded (has a ``slot``), and each one's slot in ``slot_of``;
+    returns how many."""
     kept = 0
     for j in range(k):
         i = rows[j]
-        rows[kept] = i  # written for each, kept if funded (kept <= j: not yet read)
-        kept += slot[find_root(root, np.uint64(i))] >= 0
+        c = slot[find_root(root, np.uint64(i))]
+        rows[kept], slot_of[kept] = i, c  # written for each, kept if funded (kept <= j)
+        kept += c >= 0
     return kept
 
 
@@ -493,8 +495,10 @@ def _pools(t, src, dst, people, buffers, listed, records, made_of):  # pragma: n
         if slot[c] < 0:
             slot[c], first[funded] = funded, c
             funded += 1
-    nlinked = _in_funded(pool, npool, root, slot)
-    nsupporters = _in_funded(backing, nbacking, root, slot)
+    linked_slot = np.empty(npool, dtype=np.int32)
+    supporter_slot = np.empty(nbacking, dtype=np.int32)
+    nlinked = _in_funded(pool, npool, root, slot, linked_slot)
+    nsupporters = _in_funded(backing, nbacking, root, slot, supporter_slot)
     linked, supporters = pool[:nlinked].view(np.uint64), backing[:nsupporters].view(np.uint64)
     size = np.zeros(funded, dtype=np.int64)
     where = np.zeros(funded, dtype=np.int64)
@@ -506,8 +510,8 @@ def _pools(t, src, dst, people, buffers, listed, records, made_of):  # pragma: n
     pool_out, connected_out, largest_out, funds_out, _, supporters_out = records[:6]
     _, largest_by_region, funds_by_region = records[6:9]
     _, by_place, potential, funds_by_place = records[9:]
-    for i in linked:
-        c = slot[find_root(root, i)]
+    for j in range(nlinked):
+        i, c = linked[j], linked_slot[j]
         connected[i] = True
         size[c] += 1
         where[c] = place[i]
@@ -524,8 +528,8 @@ def _pools(t, src, dst, people, buffers, listed, records, made_of):  # pragma: n
         if size[c] > size[biggest] or (size[c] == size[biggest] and first[c] < first[biggest]):
             biggest = c
     with_biggest = 0
-    for i in supporters:
-        with_biggest += slot[find_root(root, i)] == biggest
+    for j in range(nsupporters):
+        with_biggest += supporter_slot[j] == biggest
     richest = -1
     for i in anchors:  # the first of the richest anchors of the largest component
         if slot[find_root(root, i)] == biggest and (richest < 0 or funds[i] > funds[richest]):
