@@ -154,10 +154,13 @@ class Population:
         # a bit per grouped row, set for the rows moved since the grouping (the first
         # ``_marked`` of them so far: where() marks the others)
         self._marks, self._marked = np.zeros(0, dtype=np.uint64), 0
-        # per state: the rows in it (count()), and the moves out of it so far (a group is
-        # whole while none has left it since the grouping: see where())
-        self._tally = np.zeros((2, len(State)), dtype=np.int64)
-        self._counts, self._left = self._tally[PEOPLE], self._tally[LEFT]
+        # per state (indexed by code): the people in it (row PEOPLE, count()) and the moves
+        # out of it so far (row LEFT: a group is whole while none has left it since the
+        # grouping, see where()), kept up to date by add() and move(); given to a compiled
+        # kernel that moves rows with move_rows() (then moved()). An attribute, not a
+        # property: kernels' callers read it every month.
+        self.tally = np.zeros((2, len(State)), dtype=np.int64)
+        self._counts, self._left = self.tally[PEOPLE], self.tally[LEFT]
         self._latest = -ALWAYS  # the latest month a row entered its state
         self.fields = {**CORE_FIELDS, **(fields or {})}
         for name, f in self.fields.items():
@@ -303,7 +306,7 @@ class Population:
         if t > self._latest:
             self._latest = t
         move_rows(
-            idx, int(state), t, int(custody), self.state, self.entered, self.custody, self._tally
+            idx, int(state), t, int(custody), self.state, self.entered, self.custody, self.tally
         )
 
     def moved(self, idx: np.ndarray, t: int) -> None:
@@ -315,13 +318,6 @@ class Population:
             self._moved_count += len(idx)
         if len(idx) and t > self._latest:
             self._latest = t
-
-    @property
-    def tally(self) -> np.ndarray:
-        """Per state (indexed by code): the people in it (row PEOPLE) and the moves out of it
-        so far (row LEFT), kept up to date by :meth:`add` and :meth:`move`; for a compiled
-        kernel that moves rows with :func:`move_rows` (then :meth:`moved`)."""
-        return self._tally
 
 
 class Rows:
