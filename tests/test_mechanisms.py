@@ -504,3 +504,26 @@ def test_the_roster_of_those_held_in_camps_misses_nobody(fresh_model, monkeypatc
     monkeypatch.setattr(camps.Held, "update", checked)
     fresh_model().run()
     assert len(answered) > 100 and max(answered) > 0
+
+
+def test_the_roster_of_prisoners_misses_nobody(fresh_model, monkeypatch):
+    """prison keeps its roster of those serving a sentence, brought up to date in place (fed
+    by prison.admit, the one rule that imprisons, and by new rows) instead of a pass over
+    every row. Each month the roster must be the pass's: in prison at home, or DETAINED in a
+    prison, in row order. A wrong merge of the admitted into the kept would fail this."""
+    answered = []
+    serve = prison._serve
+
+    def checked(roster, count, fresh, seen, n, t, state, custody, *rest):
+        home = state[:n] == State.PRISON_HOME
+        wanted = np.flatnonzero(
+            home | ((state[:n] == State.DETAINED) & (custody[:n] == Custody.PRISON))
+        )
+        count, released, regional = serve(roster, count, fresh, seen, n, t, state, custody, *rest)
+        assert np.array_equal(roster[:count], wanted), t
+        answered.append(count)
+        return count, released, regional
+
+    monkeypatch.setattr(prison, "_serve", checked)
+    fresh_model().run()
+    assert len(answered) > 100 and max(answered) > 0

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 HOME_FACILITY = 1_000_000  # cell labels: (place + 1) x this + cell number
 DETAINED, LEADER = int(State.DETAINED), int(Role.LEADER)  # as the compiled kernels read them
 PRISON_HOME, IN_PRISON = int(State.PRISON_HOME), int(Custody.PRISON)
+RELEASED, DEAD, NO_CUSTODY = int(State.RELEASED), int(State.DEAD), int(Custody.NONE)
 FIELDS = {
     "cell": Field(np.int32),  # prison cell or block
     "release": Field(np.int16, -1),  # month a sentence ends
@@ -163,15 +164,16 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
     """Imprison ``idx`` in the region (DETAINED) or at home (PRISON_HOME) with a sentence."""
     if len(idx) == 0:
         return
-    inmates, pop = w.memory(Inmates), w.pop
-    terms = inmates.admission(w, home)
+    inmates, pop, t = w.memory(Inmates), w.pop, w.t
+    if inmates.p is None:
+        inmates.start(w)
     rows = np.array(idx, dtype=np.intp)  # kept: the next step adds them to its inmates
     _admission(
-        rows, w.t, w.draw(2 * len(rows)), terms, pop.place, pop.home, pop.release, pop.cell,
-        pop.known, pop.ever_imprisoned, pop.funds, pop.state, pop.entered, pop.custody,
-        pop.tally,
+        rows, t, w.rng.random(2 * len(rows)), inmates.terms[home], pop.place, pop.home,
+        pop.release, pop.cell, pop.known, pop.ever_imprisoned, pop.funds, pop.state,
+        pop.entered, pop.custody, inmates.tally,
     )  # fmt: skip
-    pop.moved(rows, w.t)
+    pop.moved(rows, t)
     inmates.admitted.append(rows)
 
 
@@ -230,14 +232,6 @@ def isolation_by_place(w: World) -> np.ndarray:
     return base + w.coverage("prison_measures") * (1.0 - base)
 
 
-def monitor_released(w: World, idx: np.ndarray) -> None:
-    """Whether the authorities watch the released ``idx``: decided by ``justice`` (which
-    imports this module, hence the import here)."""
-    from regroup.mechanisms.justice import monitor_released as decide
-
-    decide(w, idx)
-
-
 def held_in(pop: Population, custody: Custody, *states: State) -> np.ndarray:
     """Rows DETAINED in ``custody``, or in any of ``states``, in increasing order: one
     compiled pass over the rows (cheaper than ``pop.where`` of the states, then a filter)."""
@@ -258,49 +252,86 @@ def _held_in(state, custody, n, wanted, code):  # pragma: no cover - compiled
 
 
 class Inmates(Rows):
-    """The prisoners kept between months (``w.memory``), in increasing order, brought up to
-    date each month from the rows admitted since (:func:`admit` notes them) and the rows
-    added since, instead of a pass over every row: a row becomes an inmate only by
-    :func:`admit` or by being added as one, and any move out shows in its state."""
+    """Prison's per-run memory (``w.memory``). The roster: the prisoners kept between months,
+    in increasing order (``roster[:count]``), brought up to date each month from the rows
+    admitted since (:func:`admit` notes them) and the rows added since, instead of a pass
+    over every row: a row becomes an inmate only by :func:`admit` or by being added as one,
+    and any move out shows in its state. Buffers over every row that the month's kernels
+    write instead of returning new arrays (each returned array costs a boxing); the rows
+    released and executed that the step notes as moved (:meth:`Population.moved`) are
+    rewritten only by the next month's step, after the month's grouping by state has let go
+    of them. The run's constants (made at the first step or admission, :meth:`start`) and the
+    cells' rates per place (:meth:`rates`)."""
 
-    FIELDS = {"mark": np.uint8}
+    FIELDS = {
+        "mark": np.uint8,  # zero per row (used by _serve, left zero)
+        "roster": np.intp,  # the prisoners, in increasing order
+        "stays": np.bool_,  # per prisoner: not released nor executed this month
+        "released": np.intp,  # the rows released this month
+        "regional": np.intp,  # the positions in the roster of those who may be executed
+        "executed": np.intp,  # the rows executed this month
+        "kept": np.intp,  # the prisoners who stay (in the cells)
+        "order": np.intp,  # positions in ``kept`` in cell order (cells)
+        "former": np.intp,  # the rows who form a tie this month
+        "first": np.intp,  # the first position (in ``order``) of each one's cell
+        "size": np.intp,  # the size of each one's cell
+        "mate": np.intp,  # the cellmate each one is tied to
+    }
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows = NOBODY
+        self.count = 0  # prisoners on the roster
         self.admitted: list[np.ndarray] = []  # rows admitted since the last update
         self.seen = 0  # rows at the last update
-        self.terms: dict[bool, np.ndarray] = {}  # of an admission at home, in the region
+        self.p: Prison | None = None  # the run's parameters, once started
+        self.coverage: np.ndarray | None = None  # of prison measures, for the cells' rates
 
-    def admission(self, w: World, home: bool) -> np.ndarray:
-        """The terms of an admission at home or in the region for the run (kept): the
-        sentence's lowest years and span, ``cell_size``, the share of money kept after the
-        seizure (a float32), whether at home, the state and custody of those admitted; as
-        one array for :func:`_admission` (made at the first admission of each kind)."""
-        if home in self.terms:
-            return self.terms[home]
-        p = w.group(Prison)
+    def fit(self, pop: Population) -> None:
+        """Buffers for every row of ``pop``, the roster kept when they grow."""
+        roster = self.roster[: self.count]
+        super().fit(pop)
+        self.roster[: self.count] = roster
+
+    def start(self, w: World) -> None:
+        """The run's constants: the parameters, the terms of an admission at home and in the
+        region (:meth:`admission`), the highest risk of execution (a leader's), the zeal
+        weight (float32, as the views it weighs), and justice's decision on the released
+        (justice imports this module, hence the import here)."""
+        from regroup.mechanisms.justice import monitor_released
+
+        p = self.p = w.group(Prison)
+        self.terms = {home: self.admission(p, home) for home in (False, True)}
+        self.top = min(p.execution * max(p.leader_execution_factor, 1.0), 1.0)
+        self.zeal_weight = np.float32(p.zeal_weight)
+        self.monitor_released = monitor_released
+        self.tally = w.pop.tally  # made once with the population
+
+    @staticmethod
+    def admission(p: Prison, home: bool) -> np.ndarray:
+        """The terms of an admission at home or in the region: the sentence's lowest years
+        and span, ``cell_size``, the share of money kept after the seizure (a float32),
+        whether at home, the state and custody of those admitted; as one array for
+        :func:`_admission`."""
         years = p.sentence_home_years if home else p.sentence_region_years
         low, span = float(years.low), float(years.high) - float(years.low)
         state = State.PRISON_HOME if home else State.DETAINED
         custody = Custody.NONE if home else Custody.PRISON
         kept = np.float32(1.0 - p.seizure_share)
         terms = [low, span, p.cell_size, kept, home, state, custody]
-        self.terms[home] = np.array(terms, dtype=np.float64)
-        return self.terms[home]
+        return np.array(terms, dtype=np.float64)
 
-    def update(self, pop: Population) -> np.ndarray:
-        """Serving a sentence now, in increasing order: in a regional prison (not a camp or
-        border custody), or at home."""
-        self.fit(pop)
-        fresh = np.concatenate(self.admitted) if self.admitted else NOBODY
-        # the rows unsigned: no negative-index wraparound at each read (12% off)
-        self.rows = _roster(
-            self.rows.view(np.uint64), fresh.astype(np.intp, copy=False).view(np.uint64),
-            self.seen, pop.n, pop.state, pop.custody, self.mark,
-        )  # fmt: skip
-        self.admitted, self.seen = [], pop.n
-        return self.rows
+    def rates(self, w: World, coverage: np.ndarray) -> None:
+        """The cells' monthly rates per place for the lever's ``coverage`` (recomputed only
+        when it changes, at the lever's start): ``pull`` (``prison.radicalisation``) and
+        ``chance`` (``prison.tie_formation``) where isolation does not reach
+        (:func:`isolation_by_place`), ``top_tie`` the highest chance; ``disengagement``. The
+        pull and the disengagement are float32, as the views they change are kept."""
+        p, open_share = self.p, 1.0 - isolation_by_place(w)
+        self.coverage = coverage
+        self.pull = (p.radicalisation * open_share).astype(np.float32)
+        self.chance = p.tie_formation * open_share
+        self.top_tie = float(self.chance.max())
+        self.disengagement = np.float32(p.disengagement)
 
 
 @njit(cache=True, inline="always")
@@ -311,13 +342,16 @@ def _serving(state, custody, i):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _roster(rows, fresh, seen, n, state, custody, mark):  # pragma: no cover - compiled
-    """:meth:`Inmates.update`: the kept ``rows`` still serving a sentence, merged with the
-    ``fresh`` rows (admitted since, repeats allowed; and the rows ``seen..n-1`` added since)
-    now serving; ``mark`` (zero per row) is used and left zero."""
+def _roster(roster, count, fresh, seen, n, state, custody, mark):  # pragma: no cover - compiled
+    """The roster (``roster[:count]``, in increasing order) brought up to date in place: the
+    kept rows still serving a sentence, merged with the ``fresh`` rows (admitted since,
+    repeats allowed; and the rows ``seen..n-1`` added since) now serving; returns its
+    length. ``mark`` (zero per row) is used and left zero. Rows are read unsigned where they
+    index (no wraparound test)."""
+    rows, fresh = roster.view(np.uint64), fresh.view(np.uint64)
     for i in fresh:
         mark[i] = 1
-    new = np.empty(len(fresh) + n - seen, dtype=np.intp)
+    new = np.empty(len(fresh) + n - seen, dtype=np.uint64)
     k = 0
     for i in fresh:  # each once
         if mark[i] == 1:
@@ -328,21 +362,24 @@ def _roster(rows, fresh, seen, n, state, custody, mark):  # pragma: no cover - c
         new[k] = i
         k += (mark[i] == 0) & _serving(state, custody, i)
     new = np.sort(new[:k])
-    out = np.empty(len(rows) + k, dtype=np.intp)
-    a = b = 0
-    for i in rows:
-        if (mark[i] == 0) & _serving(state, custody, i):
-            while b < k and new[b] < i:
-                out[a] = new[b]
-                a, b = a + 1, b + 1
-            out[a] = i
-            a += 1
-    for j in range(b, k):
-        out[a] = new[j]
-        a += 1
+    a = 0
+    for q in range(count):  # the kept still serving, in place (branch-free)
+        i = rows[q]
+        rows[a] = i
+        a += (mark[i] == 0) & _serving(state, custody, i)
+    total = a + k
+    out, b = total - 1, k - 1  # merged from the end, in place (none is both kept and new)
+    while b >= 0:
+        if a > 0 and rows[a - 1] > new[b]:
+            rows[out] = rows[a - 1]
+            a -= 1
+        else:
+            rows[out] = new[b]
+            b -= 1
+        out -= 1
     for i in fresh:
         mark[i] = 0
-    return out[:a]
+    return total
 
 
 def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -351,13 +388,15 @@ def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     ``order`` lists positions in ``cell`` sorted by cell (stably); ``group`` numbers each
     position's cell in that order; a cell's members are ``order[start[g]:start[g] + size[g]]``.
     """
-    return _cells(cell)
+    order = np.empty(len(cell), dtype=np.intp)
+    return (order, *_cells(cell, order))
 
 
 @njit(cache=True)
-def _cells(cell):  # pragma: no cover - compiled
-    """:func:`cells`: labels made dense keys in the same order (facility, then cell within
-    it), counted into place (a stable counting sort), or sorted stably if too sparse. Keys,
+def _cells(cell, order):  # pragma: no cover - compiled
+    """:func:`cells`, the order written to ``order[:len(cell)]``, ``(group, start, size)``
+    returned: labels made dense keys in the same order (facility, then cell within it),
+    counted into place (a stable counting sort), or sorted stably if too sparse. Keys,
     positions and the order are read as unsigned where they index (no wraparound test)."""
     n = len(cell)
     facility = np.empty(n, dtype=np.intp)
@@ -378,14 +417,13 @@ def _cells(cell):  # pragma: no cover - compiled
             counts[ukey[j]] += 1
         for c in range(1, keys + 1):
             first[c] += first[c - 1]
-        order = np.empty(n, dtype=np.intp)
         at = first.view(np.uint64)
         for j in range(n):
             p = at[ukey[j]]
             order[p] = j
             at[ukey[j]] = p + np.uint64(1)
     else:
-        order = np.argsort(key, kind="mergesort")
+        order[:n] = np.argsort(key, kind="mergesort")
     group = np.empty(n, dtype=np.intp)
     start = np.empty(n + 1, dtype=np.intp)
     g, last = -1, -1
@@ -397,22 +435,27 @@ def _cells(cell):  # pragma: no cover - compiled
             last = key[rank[j]]
         group[rank[j]] = g
     start[g + 1] = n
-    return order, group, start[: g + 1].copy(), np.diff(start[: g + 2])
+    return group, start[: g + 1].copy(), np.diff(start[: g + 2])
 
 
 @njit(cache=True)
-def _sentences(idx, state, entered, release, ever_released, t):  # pragma: no cover - compiled
-    """Of the prisoners ``idx``, those settled before month ``t``: whose sentence has ended
-    (their rows, marked ``ever_released``), and those in the region's prisons (DETAINED) who
-    may be executed (their positions in ``idx``; each one's risk is looked up only for those
-    the draws pick, :func:`_executions`); also whether each prisoner stays (not released)."""
-    k = len(idx)
-    released = np.empty(k, dtype=np.intp)
-    regional = np.empty(k, dtype=np.intp)
-    stays = np.ones(k, dtype=np.bool_)
+def _serve(
+    roster, count, fresh, seen, n, t, state, custody, entered, release, ever_released, mark,
+    stays, released, regional, tally,
+):  # pragma: no cover - compiled  # fmt: skip
+    """The month's sentences, in order: the roster brought up to date (:func:`_roster`);
+    of the prisoners, those settled before month ``t``: whose sentence has ended (written to
+    ``released``, marked ``ever_released``, then moved to RELEASED: :func:`move_rows`), and
+    those in the region's prisons (DETAINED) who may be executed (their positions in the
+    roster, to ``regional``; each one's risk is looked up only for those the draws pick,
+    :func:`_executions`); whether each prisoner stays (not released), to ``stays``. Returns
+    the roster's length, how many are released and how many may be executed."""
+    count = _roster(roster, count, fresh, seen, n, state, custody, mark)
+    idx = roster.view(np.uint64)  # unsigned: no negative-index wraparound at each read
     a = b = 0
-    for j in range(k):
+    for j in range(count):
         i = idx[j]
+        stays[j] = True
         if entered[i] >= t:
             continue
         if release[i] <= t:
@@ -423,27 +466,29 @@ def _sentences(idx, state, entered, release, ever_released, t):  # pragma: no co
         else:  # writes each one serving on, keeps those in the region's prisons
             regional[b] = j
             b += state[i] == DETAINED
-    return released[:a], regional[:b], stays
+    move_rows(released[:a], RELEASED, t, NO_CUSTODY, state, entered, custody, tally)
+    return count, a, b
 
 
 @njit(cache=True)
 def _executions(
-    idx, stays, regional, role, picked, thin, execution, leader_factor, top
-):  # pragma: no cover - compiled
-    """The rows executed (of the ``regional`` positions ``picked`` at the highest risk
-    ``top``, those whose ``thin`` draw falls below their own risk over ``top``: ``execution``
-    a month, leaders' ``leader_factor`` times higher), no longer marked as staying in
-    ``stays``."""
-    executed = np.empty(len(picked), dtype=np.intp)
+    roster, stays, regional, role, picked, thin, execution, leader_factor, top, executed, t,
+    state, entered, custody, tally,
+):  # pragma: no cover - compiled  # fmt: skip
+    """The rows executed, written to ``executed`` (of the ``regional`` positions ``picked`` at
+    the highest risk ``top``, those whose ``thin`` draw falls below their own risk over
+    ``top``: ``execution`` a month, leaders' ``leader_factor`` times higher), no longer
+    marked as staying in ``stays``, moved to DEAD (:func:`move_rows`); returns how many."""
     e = 0
     for m in range(len(picked)):
         j = regional[picked[m]]
-        risk = execution * (leader_factor if role[idx[j]] == LEADER else 1.0)
+        risk = execution * (leader_factor if role[roster[j]] == LEADER else 1.0)
         if thin[m] < risk / top:
-            executed[e] = idx[j]
+            executed[e] = roster[j]
             stays[j] = False
             e += 1
-    return executed[:e]
+    move_rows(executed[:e], DEAD, t, NO_CUSTODY, state, entered, custody, tally)
+    return e
 
 
 @njit(cache=True)
@@ -547,100 +592,93 @@ def _influence(
 @njit(cache=True)
 def _in_cells(
     held, stays, cell, place, ideology, loyalty, picked, thin, pull, chance, top, zeal_weight,
-    disengagement,
+    disengagement, kept, order, former, first, size,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """A month in the cells for the prisoners left (``idx``: those of ``held`` who ``stays``):
-    grouped by cell (:func:`cells`), pulled toward their cell's mix (:func:`_influence`);
-    returns the positions in ``idx`` of those who form a tie (of the positions ``picked`` at
-    the highest chance ``top``, those whose ``thin`` draw falls below the ``chance`` where
-    they are held over ``top``), the cells (``order, group, start, size``) and ``idx``."""
-    idx = np.empty(len(held), dtype=np.uint64)  # unsigned: no wraparound at each read
+    """A month in the cells for the prisoners left (those of ``held`` who ``stays``, written
+    to ``kept``): grouped by cell (:func:`cells`, the order to ``order``), pulled toward
+    their cell's mix (:func:`_influence`); returns how many form a tie (of the positions
+    ``picked`` at the highest chance ``top``, those whose ``thin`` draw falls below the
+    ``chance`` where they are held over ``top``), their rows written to ``former``, with
+    their cell's first position in ``order`` (``first``) and size (``size``) for
+    :func:`_mates`."""
+    idx = kept.view(np.uint64)  # unsigned: no wraparound at each read
     label = np.empty(len(held), dtype=cell.dtype)
     k = 0
     for q in range(len(held)):  # writes every prisoner, keeps those who stay (branch-free)
-        idx[k], label[k] = held[q], cell[held[q]]
+        i = np.uint64(held[q])
+        idx[k], label[k] = i, cell[i]
         k += stays[q]
     idx, label = idx[:k], label[:k]
-    order, group, start, size = _cells(label)
+    group, start, members = _cells(label, order)
     _influence(
-        idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
-    )
-    forming = np.empty(len(picked), dtype=np.intp)
+        idx, order, start, members, group, place, ideology, loyalty, pull, zeal_weight,
+        disengagement,
+    )  # fmt: skip
     f = 0
-    for m in range(len(picked)):
-        forming[f] = picked[m]  # writes each one picked, keeps those who form a tie
-        f += thin[m] < chance[place[idx[picked[m]]]] / top
-    return forming[:f], order, group, start, size, idx
+    for m in range(len(picked)):  # writes each one picked, keeps those who form a tie
+        j = picked[m]
+        g = group[j]
+        former[f], first[f], size[f] = idx[j], start[g], members[g]
+        f += thin[m] < chance[place[idx[j]]] / top
+    return f
 
 
 @njit(cache=True)
-def _mates(forming, draw, order, group, start, size, idx):  # pragma: no cover - compiled
-    """The rows of ``idx`` at the positions ``forming``, and for each a cellmate's row
-    (``draw`` picks one of the cell's members, themselves included)."""
-    rows = np.empty(len(forming), dtype=np.intp)
-    mates = np.empty(len(forming), dtype=np.intp)
-    for j in range(len(forming)):
-        g = group[forming[j]]
-        rows[j] = idx[forming[j]]
-        mates[j] = idx[order[start[g] + np.int64(draw[j] * size[g])]]
-    return rows, mates
-
-
-class CellRates:
-    """The cells' monthly rates per place, kept for a run (``w.memory``): recomputed only
-    when the coverage of ``policy.prison_measures`` changes (at the lever's start)."""
-
-    def __init__(self) -> None:
-        self.coverage: np.ndarray | None = None
-        self.pull = self.chance = np.empty(0)  # radicalisation, tie formation per place
-        self.top = 0.0  # the highest chance of tie formation
-        self.disengagement = np.float32(0.0)
-
-    def of(self, w: World) -> CellRates:
-        """The rates this month (``prison.radicalisation`` and ``prison.tie_formation`` where
-        isolation does not reach, :func:`isolation_by_place`; ``prison.disengagement``). The
-        pull and the disengagement are float32, as the views they change are kept."""
-        coverage = w.coverage("prison_measures")
-        if coverage is not self.coverage:
-            p, open_share = w.group(Prison), 1.0 - isolation_by_place(w)
-            self.coverage = coverage
-            self.pull = (p.radicalisation * open_share).astype(np.float32)
-            self.chance = p.tie_formation * open_share
-            self.top = float(self.chance.max())
-            self.disengagement = np.float32(p.disengagement)
-        return self
+def _mates(draw, kept, order, first, size, mate):  # pragma: no cover - compiled
+    """For each of those who form a tie (``len(draw)``, as :func:`_in_cells` wrote them), a
+    cellmate's row, to ``mate`` (``draw`` picks one of the cell's members, themselves
+    included)."""
+    for j in range(len(draw)):
+        mate[j] = kept[order[first[j] + np.int64(draw[j] * size[j])]]
 
 
 def step(w: World) -> None:
-    p, t, pop = w.group(Prison), w.t, w.pop
-    idx = w.memory(Inmates).update(pop)
-    rows = idx.view(np.uint64)  # unsigned for the kernels: no negative-index wraparound
-    released, regional, stays = _sentences(
-        rows, pop.state, pop.entered, pop.release, pop.ever_released, t
-    )
-    pop.move(released, State.RELEASED, t)
-    monitor_released(w, released)  # under watch only with intelligence sharing
+    inmates, t, pop = w.memory(Inmates), w.t, w.pop
+    if inmates.p is None:
+        inmates.start(w)
+    if pop.state.shape[0] > inmates.mark.shape[0]:  # the population has grown
+        inmates.fit(pop)
+    admitted, tally = inmates.admitted, inmates.tally
+    count, a, b = _serve(
+        inmates.roster, inmates.count, np.concatenate(admitted) if admitted else NOBODY,
+        inmates.seen, pop.n, t, pop.state, pop.custody, pop.entered, pop.release,
+        pop.ever_released, inmates.mark, inmates.stays, inmates.released, inmates.regional,
+        tally,
+    )  # fmt: skip
+    inmates.count, inmates.admitted, inmates.seen = count, [], pop.n
+    if a:
+        released = inmates.released[:a]
+        pop.moved(released, t)
+        inmates.monitor_released(w, released)  # under watch only with intelligence sharing
 
-    top = min(p.execution * max(p.leader_execution_factor, 1.0), 1.0)  # the highest risk
-    picked = w.few_of(len(regional), top)  # who may be executed, at the highest risk
-    thin = w.draw(len(picked))  # each kept at their own risk
-    executed = _executions(
-        idx, stays, regional, pop.role, picked, thin, p.execution, p.leader_execution_factor, top
-    )
-    pop.move(executed, State.DEAD, t)
-    w.count("executed_by_states", len(executed))
-    left = len(idx) - len(released) - len(executed)  # those who stay
+    p, roster, stays = inmates.p, inmates.roster, inmates.stays
+    picked = w.few_of(b, inmates.top)  # who may be executed, at the highest risk
+    thin = w.rng.random(len(picked))  # each kept at their own risk
+    e = _executions(
+        roster, stays, inmates.regional, pop.role, picked, thin, p.execution,
+        p.leader_execution_factor, inmates.top, inmates.executed, t, pop.state, pop.entered,
+        pop.custody, tally,
+    )  # fmt: skip
+    if e:
+        pop.moved(inmates.executed[:e], t)
+        w.out.add("executed_by_states", t, e)
+    left = count - a - e  # those who stay
     if left < 2:
         return
 
-    rates = w.memory(CellRates).of(w)
-    picked = w.few_of(left, rates.top)  # who forms a tie (the influence draws nothing)
-    thin = w.draw(len(picked))  # each kept at their own rate
-    forming, order, group, start, size, idx = _in_cells(
-        rows, stays, pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin, rates.pull,
-        rates.chance, rates.top, np.float32(p.zeal_weight), rates.disengagement,
+    coverage = w.coverage("prison_measures")
+    if coverage is not inmates.coverage:
+        inmates.rates(w, coverage)
+    picked = w.few_of(left, inmates.top_tie)  # who forms a tie (the influence draws nothing)
+    thin = w.rng.random(len(picked))  # each kept at their own rate
+    f = _in_cells(
+        roster[:count], stays, pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin,
+        inmates.pull, inmates.chance, inmates.top_tie, inmates.zeal_weight,
+        inmates.disengagement, inmates.kept, inmates.order, inmates.former, inmates.first,
+        inmates.size,
     )  # fmt: skip
-    if len(forming):
-        w.ties.add(
-            *_mates(forming, w.draw(len(forming)), order, group, start, size, idx), tie_kinds.CELL
+    if f:
+        _mates(
+            w.rng.random(f), inmates.kept, inmates.order, inmates.first, inmates.size, inmates.mate
         )
+        w.ties.add(inmates.former[:f], inmates.mate[:f], tie_kinds.CELL)
