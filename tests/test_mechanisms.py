@@ -527,3 +527,15 @@ def test_the_roster_of_prisoners_misses_nobody(fresh_model, monkeypatch):
     monkeypatch.setattr(prison, "_serve", checked)
     fresh_model().run()
     assert len(answered) > 100 and max(answered) > 0
+
+
+@pytest.mark.parametrize("years", [15.0, 14.3, 15.7, 16.1])
+def test_born_by_for_the_run_is_born_by_each_month(fresh_model, years):
+    """demography.born_by_month (kept for a run by upbringing) gives each month what
+    demography.born_by gives in that month, for fighting ages whose months are not whole."""
+    m = fresh_model({"population.fighting_age_years": years})
+    table = demography.born_by_month(m.world)
+    assert table.dtype == np.int16 and len(table) == m.world.months
+    for t in range(m.world.months):
+        m.t = t
+        assert table[t] == demography.born_by(m.world), t

@@ -41,13 +41,17 @@ class Births:
     are ``MERGE_FROM`` they are merged into the others (``sorted_month``, ``sorted_parent``),
     kept in order of month (those of a month in the order scheduled), where a month's are
     found by binary search: a month's parents (:func:`_due`) without a pass over every child
-    still to come, nor a sort at each schedule."""
+    still to come, nor a sort at each schedule. The month's step writes the parents of those
+    due and the children's states to ``due_parent`` and ``due_state``, with room for every
+    child still to come (instead of returning new arrays, each of which costs a boxing)."""
 
     def __init__(self) -> None:
         self.month = np.zeros(0, np.int32)
         self.parent = np.zeros(0, np.int64)
         self.sorted_month = np.zeros(0, np.int32)
         self.sorted_parent = np.zeros(0, np.int64)
+        self.due_parent = np.zeros(0, np.int64)
+        self.due_state = np.zeros(0, np.int8)
 
     def add(self, month: np.ndarray, parent: np.ndarray, t: int) -> None:
         """Children of ``parent`` who come of age in ``month`` (each after month ``t``)."""
@@ -62,7 +66,14 @@ class Births:
     def due(self, t: int) -> np.ndarray:
         """The parents of the children who come of age in month ``t``, in the order
         scheduled."""
-        return _due(self.sorted_month, self.sorted_parent, self.month, self.parent, t)
+        out = np.empty(len(self.sorted_month) + len(self.month), dtype=np.int64)
+        return out[: _due(self.sorted_month, self.sorted_parent, self.month, self.parent, t, out)]
+
+    def make_room(self) -> None:
+        """Room in ``due_parent`` and ``due_state`` for every child still to come (twice)."""
+        scheduled = len(self.sorted_month) + len(self.month)
+        self.due_parent = np.zeros(2 * scheduled, np.int64)
+        self.due_state = np.zeros(2 * scheduled, np.int8)
 
 
 MERGE_FROM = 2048  # the latest scheduled passed over each month (~1 us), before a merge
@@ -103,17 +114,29 @@ def born_by(w: World) -> np.int16:
     return np.int16(np.floor(w.t - w.population.fighting_age_years * 12))
 
 
+def born_by_month(w: World) -> np.ndarray:
+    """:func:`born_by` for each month of the run (indexed by month), computed as it is: for
+    a mechanism that keeps it for the run instead of a call each month."""
+    months = np.arange(w.months)  # as floats: the subtraction and floor of born_by, in order
+    return np.floor(months - w.population.fighting_age_years * 12).astype(np.int16)
+
+
 def step(w: World) -> None:
-    parent = w.memory(Births).due(w.t)
-    if len(parent) == 0:
+    births, pop, t = w.memory(Births), w.pop, w.t
+    if births.due_parent.shape[0] < births.sorted_month.shape[0] + births.month.shape[0]:
+        births.make_room()  # for every child still to come
+    k = _children_due(
+        births.sorted_month, births.sorted_parent, births.month, births.parent, t, pop.state,
+        pop.region, pop.returned, w.schedule.control[t] > 0, births.due_parent,
+        births.due_state,
+    )  # fmt: skip
+    if k == 0:
         return
-    pop, p, rng, t = w.pop, w.population, w.rng, w.t
-    k = len(parent)
-    state = _child_states(parent, pop.state, pop.region, pop.returned, w.schedule.control[t] > 0)
+    parent, p, rng = births.due_parent[:k], w.population, w.rng
     ideology_spread = rng.random(k)  # the spread of the children's ideology, then of their
     loyalty_spread = rng.random(k)  # loyalty, within +-SPREAD (scaled in _from_parents)
     birth = int(t - p.fighting_age_years * 12)
-    idx = w.add(k, state=state, role=MINOR, entered=t, joined=t, birth=birth)
+    idx = pop.add(k, state=births.due_state[:k], role=MINOR, entered=t, joined=t, birth=birth)
     _from_parents(
         idx,
         parent,
@@ -131,7 +154,7 @@ def step(w: World) -> None:
         loyalty_spread,
     )
     w.ties.add(idx, parent, tie_kinds.FAMILY)
-    w.count("came_of_age", k)
+    w.out.add("came_of_age", t, k)
 
 
 MINOR, CAMP, NO_CUSTODY = int(Role.MINOR), int(Custody.CAMP), int(Custody.NONE)
@@ -139,19 +162,31 @@ SPREAD = 0.1  # children's ideology and loyalty: their parent's (times commitmen
 
 
 @njit(cache=True)
-def _due(sorted_month, sorted_parent, month, parent, t):  # pragma: no cover - compiled
-    """The parents of the children who come of age in month ``t``, in the order scheduled:
-    those of ``sorted_month`` (in order of month: two binary searches), then those of the
-    latest scheduled, ``month`` (a pass)."""
+def _children_due(
+    sorted_month, sorted_parent, month, parent, t, state, region, returned, territory,
+    due_parent, due_state,
+):  # pragma: no cover - compiled  # fmt: skip
+    """The children who come of age in month ``t``: their parents, in the order scheduled
+    (:func:`_due`), to ``due_parent``, and their states (:func:`_child_states`) to
+    ``due_state``; returns how many."""
+    k = _due(sorted_month, sorted_parent, month, parent, t, due_parent)
+    _child_states(due_parent[:k], state, region, returned, territory, due_state)
+    return k
+
+
+@njit(cache=True)
+def _due(sorted_month, sorted_parent, month, parent, t, out):  # pragma: no cover - compiled
+    """The parents of the children who come of age in month ``t``, in the order scheduled,
+    written to ``out``; returns how many: those of ``sorted_month`` (in order of month: two
+    binary searches), then those of the latest scheduled, ``month`` (a pass)."""
     lo = np.searchsorted(sorted_month, t, side="left")
     hi = np.searchsorted(sorted_month, t, side="right")
-    out = np.empty(hi - lo + len(month), dtype=np.int64)
     out[: hi - lo] = sorted_parent[lo:hi]
     k = hi - lo
     for i in range(len(month)):  # branch-free: writes every parent, keeps those due
         out[k] = parent[i]
         k += month[i] == t
-    return out[:k]
+    return k
 
 
 @njit(cache=True)
@@ -186,13 +221,12 @@ LOCAL, TURKEY = int(Region.LOCAL), int(Place.TURKEY)
 
 
 @njit(cache=True)
-def _child_states(parent, state, region, returned, territory):  # pragma: no cover - compiled
-    """Each child's state on coming of age, from the parent's: in the territory while the
-    group holds it (``territory``) if the parent is there or dead; in a camp if the parent is
-    held by states, or dead once the territory is gone; otherwise free: in the community
-    (locals), at home if a foreign parent has come home or is in prison at home, else
-    abroad."""
-    out = np.empty(len(parent), dtype=np.int8)
+def _child_states(parent, state, region, returned, territory, out):  # pragma: no cover
+    """Each child's state on coming of age (to ``out``), from the parent's: in the territory
+    while the group holds it (``territory``) if the parent is there or dead; in a camp if the
+    parent is held by states, or dead once the territory is gone; otherwise free: in the
+    community (locals), at home if a foreign parent has come home or is in prison at home,
+    else abroad."""
     for j in range(len(parent)):
         q = parent[j]
         ps = state[q]
@@ -207,7 +241,6 @@ def _child_states(parent, state, region, returned, territory):  # pragma: no cov
         if ps == PRISON_HOME:  # free at home, not in a camp in the region
             s = RETURNED
         out[j] = s
-    return out
 
 
 @njit(cache=True)
