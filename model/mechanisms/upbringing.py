@@ -11,9 +11,9 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
-from regroup.core.population import Rows
+from regroup.core.population import PEOPLE, Rows
 from regroup.core.states import FREE_BITS, FREE_STATES, Role, State, code_bits
-from regroup.mechanisms.demography import born_by
+from regroup.mechanisms.demography import born_by_month
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -40,15 +40,17 @@ class Upbringing(Strict):
 
 
 def step(w: World) -> None:
-    u, pop = w.group(Upbringing), w.pop
-    if u.kin_training <= 0:
+    rows, pop = w.memory(Parts), w.pop
+    if rows.teaches is None:
+        rows.start(w)
+    if not rows.teaches:
         return
-    rows = w.memory(Parts)
-    rows.fit(pop)
+    if pop.state.shape[0] > rows.own.shape[0]:  # the population has grown
+        rows.fit(pop)
     # the ties asked about: with nobody in the territory, those among the free (allegiance's
     # question of the month, answered again at no cost); else those among the pupils and
     # trainers (fewer people than all those free or in the territory, every tie that teaches)
-    territory = pop.count(State.ACTIVE) > 0
+    territory = rows.people[ACTIVE] > 0
     pupils = _parts(
         pop.state,
         pop.role,
@@ -57,10 +59,10 @@ def step(w: World) -> None:
         pop.loyalty,
         pop.skill,
         pop.n,
-        born_by(w),
-        np.float32(w.extremist_from),
-        np.float32(w.loyal_from),
-        np.float32(w.qualified_from),
+        rows.born_by[w.t],
+        rows.extremist_from,
+        rows.loyal_from,
+        rows.qualified_from,
         not territory,
         rows.inside,
         rows.own,
@@ -69,16 +71,35 @@ def step(w: World) -> None:
         return
     key = "pupils and trainers" if territory else "free"
     src, dst = w.ties.inside(rows.inside[: pop.n], key=key)
-    _train(src, dst, rows.own, pop.skill, np.float32(u.kin_training))
+    _train(src, dst, rows.own, pop.skill, rows.kin_training)
 
 
 class Parts(Rows):
     """:class:`Rows` for upbringing (its per-run memory): ``inside`` marks the people whose
-    ties are asked about, ``own`` holds each person's part (pupil, trainer)."""
+    ties are asked about, ``own`` holds each person's part (pupil, trainer); the run's
+    constants, made at the first step (:meth:`start`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.teaches: bool | None = None  # whether kin train at all
+
+    def start(self, w: World) -> None:
+        """The run's constants: whether kin train, ``kin_training`` and the thresholds as
+        float32 (as the values they meet), the last month of birth of fighting age each month
+        (:func:`~regroup.mechanisms.demography.born_by_month`), the people per state (kept up
+        to date by the population's moves)."""
+        u = w.group(Upbringing)
+        self.teaches = u.kin_training > 0
+        self.kin_training = np.float32(u.kin_training)
+        self.extremist_from = np.float32(w.extremist_from)
+        self.loyal_from = np.float32(w.loyal_from)
+        self.qualified_from = np.float32(w.qualified_from)
+        self.born_by = born_by_month(w)
+        self.people = w.pop.tally[PEOPLE]
 
 
 AROUND = code_bits(*TRAINERS)
-MINOR = int(Role.MINOR)
+MINOR, ACTIVE = int(Role.MINOR), int(State.ACTIVE)
 PUPIL, TRAINER = 1, 2  # the bits of a part
 
 
