@@ -80,17 +80,19 @@ class Allegiance(Strict):
 
 
 def step(w: World) -> None:
-    a, pop = w.group(Allegiance), w.pop
-    appeal = w.out.raw["appeal"][w.t]
-    rows = w.memory(FreeRows)
-    rows.fit(pop)
+    rows, pop = w.memory(FreeRows), w.pop
+    if rows.a is None:
+        rows.start(w)
+    if pop.state.shape[0] > rows.own.shape[0]:  # the population has grown
+        rows.fit(pop)
+    a = rows.a
     _own_bits(
         pop.state,
         pop.ideology,
         pop.loyalty,
         pop.n,
-        np.float32(w.extremist_from),
-        np.float32(w.loyal_from),
+        rows.extremist_from,
+        rows.loyal_from,
         rows.inside,
         rows.own,
     )
@@ -104,7 +106,7 @@ def step(w: World) -> None:
         rows.tied,
         a.disturbed_factor,
         a.tie_reinforcement,
-        a.brand_reinforcement * appeal,
+        a.brand_reinforcement * w.out.raw["appeal"][w.t],
         a.ideology_decay,
         a.loyalty_decay,
     )
@@ -112,9 +114,21 @@ def step(w: World) -> None:
 
 class FreeRows(Rows):
     """:class:`~regroup.core.population.Rows` for the free (allegiance's per-run memory), and
-    ``tied``, a byte per row: the bits gathered from each one's ties (zero between months)."""
+    ``tied``, a byte per row: the bits gathered from each one's ties (zero between months);
+    the run's parameters and thresholds (float32, as the views they are compared with), made
+    at the first step (:meth:`start`)."""
 
     FIELDS = {**Rows.FIELDS, "tied": np.uint8}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a: Allegiance | None = None
+
+    def start(self, w: World) -> None:
+        """The run's constants."""
+        self.a = w.group(Allegiance)
+        self.extremist_from = np.float32(w.extremist_from)
+        self.loyal_from = np.float32(w.loyal_from)
 
 
 DISTURBED = int(Disposition.DISTURBED)
