@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
+from regroup.core.population import PEOPLE
 from regroup.core.states import State
 from regroup.core.world import PERSONS, Output
 from regroup.mechanisms.combat import sent_to_front
@@ -62,35 +63,42 @@ class Security(Strict):
 def detected(w: World, idx: np.ndarray) -> np.ndarray:
     """Boolean per person in ``idx``: caught by Amni this month (discussing or attempting
     escape)."""
-    return w.draw(len(idx)) < w.group(Security).detection * w.schedule.enforcement[w.t]
+    return w.rng.random(len(idx)) < w.group(Security).detection * w.schedule.enforcement[w.t]
 
 
 def execute(w: World, held: np.ndarray) -> np.ndarray:
     """Amni kill a share of ``held`` (caught, or prisoners in a falling city); returns the rest."""
     if len(held) == 0:  # nobody to kill: no draws, nothing to count
         return held
-    killed = w.draw(len(held)) < w.group(Security).execute_share
-    w.pop.move(held[killed], State.DEAD, w.t)
-    w.count("killed_by_group", int(np.count_nonzero(killed)))
+    killed = w.rng.random(len(held)) < w.group(Security).execute_share
+    dead = held[killed]
+    w.pop.move(dead, State.DEAD, w.t)
+    w.out.add("killed_by_group", w.t, len(dead))
     return held[~killed]
 
 
 def step(w: World) -> None:
-    sec, t, pop = w.group(Security), w.t, w.pop
-    if pop.count(State.ACTIVE):  # the territory's members: none once it is lost
+    t, pop = w.t, w.pop
+    people = pop.tally[PEOPLE]  # per state, kept up to date by every move
+    if people[ACTIVE] == 0 and people[GROUP_PRISON] == 0:  # no territory, no prisoners: no
+        return  # draws, nobody sent to the front (most of the run)
+    sec = w.group(Security)
+    if people[ACTIVE]:  # the territory's members: none once it is lost
         caught = w.chance(leavers(w), sec.detection * w.schedule.enforcement[t])
         pop.move(execute(w, caught), State.GROUP_PRISON, t)
 
-    held = pop.where(State.GROUP_PRISON, t=t) if pop.count(State.GROUP_PRISON) else NOBODY
+    held = pop.where(State.GROUP_PRISON, t=t) if people[GROUP_PRISON] else NOBODY
     if len(held):
-        executed = w.draw(len(held)) < sec.prison_execution
-        pop.move(held[executed], State.DEAD, t)
-        w.count("killed_by_group", int(np.count_nonzero(executed)))
+        executed = w.rng.random(len(held)) < sec.prison_execution
+        dead = held[executed]
+        pop.move(dead, State.DEAD, t)
+        w.out.add("killed_by_group", t, len(dead))
         held = held[~executed]
     # asked every month with prisoners or fighters: the front remembers its most fighters
     # (with neither, nobody is sent and the most is unchanged: a pass over every row saved)
-    if len(held) or pop.count(State.ACTIVE):
+    if len(held) or people[ACTIVE]:
         pop.move(sent_to_front(w, held), State.ACTIVE, t)
 
 
 NOBODY = np.empty(0, dtype=np.intp)
+ACTIVE, GROUP_PRISON = int(State.ACTIVE), int(State.GROUP_PRISON)
