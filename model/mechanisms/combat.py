@@ -86,9 +86,17 @@ class Combat(Strict):
 
 
 class Front:
-    """What combat remembers: the most fighters the territory has held."""
+    """What combat remembers: the most fighters the territory has held; the run's parameters
+    and tables by role and region (made at the first step, :meth:`start`)."""
 
     peak_fighters = 0
+    c: Combat | None = None
+
+    def start(self, w: World) -> None:
+        """The run's constants: the parameters, the death hazard by role, the exposure by
+        region (:func:`exposures`)."""
+        self.c = w.group(Combat)
+        self.hazard, self.exposure = w.table(self.c.death_hazard), exposures(w)
 
 
 def exposures(w: World) -> np.ndarray:
@@ -113,17 +121,20 @@ def sent_to_front(w: World, held: np.ndarray) -> np.ndarray:
 
 
 def step(w: World) -> None:
-    if w.pop.count(State.ACTIVE) == 0:  # nobody in the territory (nothing drawn)
+    pop = w.pop
+    if pop.count(State.ACTIVE) == 0:  # nobody in the territory (nothing drawn)
         return
-    c, t, pop = w.group(Combat), w.t, w.pop
+    front, t = w.memory(Front), w.t
+    if front.c is None:
+        front.start(w)
+    c, hazard, exposure = front.c, front.hazard, front.exposure
     intensity = w.schedule.intensity[t]
     idx = pop.where(State.ACTIVE, t=t)
     if len(idx) == 0:
         return
-    hazard, exposure = w.table(c.death_hazard), exposures(w)
     highest = _highest(hazard, exposure, intensity)
     picks = w.few_of(len(idx), highest)  # the candidates
-    thin = w.draw(len(picks))  # whether each is killed
+    thin = w.rng.random(len(picks))  # whether each is killed
     dead = _fight(
         idx.view(np.uint64),  # unsigned: no negative-index wraparound at each read and write
         picks,
@@ -138,7 +149,7 @@ def step(w: World) -> None:
         c.skill_gain_per_month * intensity,
     )
     pop.move(dead, State.DEAD, t)
-    w.count("killed_in_combat", len(dead))
+    w.out.add("killed_in_combat", t, len(dead))
 
 
 ACTIVE = int(State.ACTIVE)
