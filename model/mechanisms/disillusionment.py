@@ -205,15 +205,27 @@ class Territory:
     def __init__(self) -> None:
         self.t = -1  # the month they are for (-1: none yet)
         self.leavers = NOBODY
+        self.d: Disillusionment | None = None  # the run's parameters, once started
+
+    def start(self, w: World) -> None:
+        """The push's constants for the run: the parameters, the sensitivity by role, the
+        leave factor by region (:func:`region_factor`), the narratives' sum (float32: it
+        multiplies float32 loyalties in float32), the threshold as the wishes meet it."""
+        d = self.d = w.group(Disillusionment)
+        self.sensitivity, self.region_factor = w.table(d.sensitivity), region_factor(w)
+        self.narratives = np.float32(d.infighting + d.brutality + d.corruption + d.quality_of_life)
+        self.threshold = as_compared(d.leave_threshold, w.pop.wish)
 
 
 def step(w: World) -> None:
-    d, s, t, pop = w.group(Disillusionment), w.schedule, w.t, w.pop
+    pop = w.pop
     if pop.count(State.ACTIVE) == 0:  # nobody left in the territory (most of the run)
         return
-    narratives = d.infighting + d.brutality + d.corruption + d.quality_of_life
+    territory, s, t = w.memory(Territory), w.schedule, w.t
+    if territory.d is None:
+        territory.start(w)
+    d = territory.d
     despair = s.control[t] < d.leader_despair_control  # leaders judge the territory lost
-    territory = w.memory(Territory)
     territory.leavers = _push(
         # unsigned rows: Numba then skips the wraparound of a negative index at each of the
         # kernel's reads and writes (30-40% of its time, measured at months 20-60)
@@ -223,9 +235,9 @@ def step(w: World) -> None:
         pop.wish,
         pop.loyalty,
         pop.ideology,
-        w.table(d.sensitivity),
-        region_factor(w),
-        np.float32(narratives),  # it multiplies float32 loyalties in float32
+        territory.sensitivity,
+        territory.region_factor,
+        territory.narratives,
         d.territorial_loss * s.loss[t],
         d.settler_war_push * s.intensity[t],
         d.leader_despair_push if despair else 0.0,
@@ -233,7 +245,7 @@ def step(w: World) -> None:
         d.ideology_loss,
         pop.entered,
         t,
-        as_compared(d.leave_threshold, pop.wish),
+        territory.threshold,
     )
     territory.t = t
 
