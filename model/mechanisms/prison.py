@@ -162,14 +162,15 @@ class Prison(Strict):
 
 def admit(w: World, idx: np.ndarray, home: bool) -> None:
     """Imprison ``idx`` in the region (DETAINED) or at home (PRISON_HOME) with a sentence."""
-    if len(idx) == 0:
+    k = len(idx)
+    if k == 0:
         return
     inmates, pop, t = w.memory(Inmates), w.pop, w.t
     if inmates.p is None:
         inmates.start(w)
     rows = np.array(idx, dtype=np.intp)  # kept: the next step adds them to its inmates
     _admission(
-        rows, t, w.rng.random(2 * len(rows)), inmates.terms[home], pop.place, pop.home,
+        rows, t, w.rng.random(2 * k), inmates.terms[home], pop.place, pop.home,
         pop.release, pop.cell, pop.known, pop.ever_imprisoned, pop.funds, pop.state,
         pop.entered, pop.custody, inmates.tally,
     )  # fmt: skip
