@@ -14,7 +14,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, PEOPLE, Field, Rows, move_rows
+from regroup.core.population import PEOPLE, Field, Rows, move_rows
 from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
 from regroup.core.world import PERSONS, Output
 
@@ -175,7 +175,11 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
         pop.entered, pop.custody, inmates.tally,
     )  # fmt: skip
     pop.moved(rows, t)
-    inmates.admitted.append(rows)
+    start, end = inmates.admitted, inmates.admitted + k  # noted for the next step's roster
+    if end > inmates.fresh.shape[0]:
+        inmates.fresh = np.concatenate([inmates.fresh[:start], np.empty(end, dtype=np.intp)])
+    inmates.fresh[start:end] = rows
+    inmates.admitted = end
 
 
 # the terms of an admission (Inmates.admission), as _admission reads them
@@ -287,7 +291,8 @@ class Inmates(Rows):
     def __init__(self) -> None:
         super().__init__()
         self.count = 0  # prisoners on the roster
-        self.admitted: list[np.ndarray] = []  # rows admitted since the last update
+        self.fresh = np.empty(1024, dtype=np.intp)  # the rows admitted since the last update
+        self.admitted = 0  # how many (in ``fresh``)
         self.seen = 0  # rows at the last update
         self.p: Prison | None = None  # the run's parameters, once started
         self.coverage: np.ndarray | None = None  # of prison measures, for the cells' rates
@@ -644,14 +649,13 @@ def step(w: World) -> None:
         inmates.start(w)
     if pop.state.shape[0] > inmates.mark.shape[0]:  # the population has grown
         inmates.fit(pop)
-    admitted, tally = inmates.admitted, inmates.tally
+    tally = inmates.tally
     count, a, b = _serve(
-        inmates.roster, inmates.count, np.concatenate(admitted) if admitted else NOBODY,
-        inmates.seen, pop.n, t, pop.state, pop.custody, pop.entered, pop.release,
-        pop.ever_released, inmates.mark, inmates.stays, inmates.released, inmates.regional,
-        tally,
+        inmates.roster, inmates.count, inmates.fresh[: inmates.admitted], inmates.seen, pop.n,
+        t, pop.state, pop.custody, pop.entered, pop.release, pop.ever_released, inmates.mark,
+        inmates.stays, inmates.released, inmates.regional, tally,
     )  # fmt: skip
-    inmates.count, inmates.admitted, inmates.seen = count, [], pop.n
+    inmates.count, inmates.admitted, inmates.seen = count, 0, pop.n
     if a:
         released = inmates.released[:a]
         pop.moved(released, t)
