@@ -149,7 +149,7 @@ def step(w: World) -> None:
         c.skill_gain_per_month * intensity,
     )
     pop.move(dead, State.DEAD, t)
-    w.out.add("killed_in_combat", t, len(dead))
+    w.count("killed_in_combat", len(dead))
 
 
 ACTIVE = int(State.ACTIVE)

@@ -154,7 +154,7 @@ def step(w: World) -> None:
         loyalty_spread,
     )
     w.ties.add(idx, parent, tie_kinds.FAMILY)
-    w.out.add("came_of_age", t, k)
+    w.count("came_of_age", k)
 
 
 MINOR, CAMP, NO_CUSTODY = int(Role.MINOR), int(Custody.CAMP), int(Custody.NONE)

@@ -671,7 +671,7 @@ def step(w: World) -> None:
     )  # fmt: skip
     if e:
         pop.moved(inmates.executed[:e], t)
-        w.out.add("executed_by_states", t, e)
+        w.count("executed_by_states", e)
     left = count - a - e  # those who stay
     if left < 2:
         return

@@ -73,7 +73,7 @@ def execute(w: World, held: np.ndarray) -> np.ndarray:
     killed = w.rng.random(len(held)) < w.group(Security).execute_share
     dead = held[killed]
     w.pop.move(dead, State.DEAD, w.t)
-    w.out.add("killed_by_group", w.t, len(dead))
+    w.count("killed_by_group", len(dead))
     return held[~killed]
 
 
@@ -92,7 +92,7 @@ def step(w: World) -> None:
         executed = w.rng.random(len(held)) < sec.prison_execution
         dead = held[executed]
         pop.move(dead, State.DEAD, t)
-        w.out.add("killed_by_group", t, len(dead))
+        w.count("killed_by_group", len(dead))
         held = held[~executed]
     # asked every month with prisoners or fighters: the front remembers its most fighters
     # (with neither, nobody is sent and the most is unchanged: a pass over every row saved)
