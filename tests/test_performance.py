@@ -17,7 +17,7 @@ from regroup.core.model import RegroupModel
 from regroup.core.population import Member, Population
 from regroup.core.states import FREE_STATES, State, membership
 from regroup.core.ties import Ties, union_find
-from regroup.core.world import World, _distinct
+from regroup.core.world import World, distinct
 from regroup.mechanisms import prison
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -151,9 +151,30 @@ def test_membership_tables_match_isin():
     assert np.array_equal(membership(State, *codes).take(values), np.isin(values, codes))
 
 
+class Draws(SimpleNamespace):
+    """World's draws with a generator of the test's own (they read nothing else of it)."""
+
+    how_many = World.how_many
+    few_of = World.few_of
+
+
 def few_of(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
-    """World.few_of with a generator of the test's own (it reads nothing else of the world)."""
-    return World.few_of(SimpleNamespace(rng=rng), n, p)
+    return Draws(rng=rng).few_of(n, p)
+
+
+def test_how_many_then_distinct_is_few_of():
+    """A rule that picks who inside its own kernel (``how_many``, then ``distinct`` of the
+    next k uniform numbers) takes the positions ``few_of`` takes and leaves the generator
+    where ``few_of`` does; with nobody, or a probability of 0, neither draws anything."""
+    for n, p in [(5_000, 0.01), (300, 0.2), (7, 1.0), (0, 0.5), (10, 0.0)]:
+        a, b = np.random.default_rng(n), np.random.default_rng(n)
+        k = Draws(rng=a).how_many(n, p)
+        by_parts = distinct(a.random(k), n) if k else np.empty(0, dtype=np.intp)
+        assert np.array_equal(by_parts, few_of(b, n, p))
+        assert a.random() == b.random()
+    untouched = np.random.default_rng(1)
+    assert Draws(rng=untouched).how_many(0, 0.5) == 0 == Draws(rng=untouched).how_many(9, 0.0)
+    assert untouched.random() == np.random.default_rng(1).random()
 
 
 def test_few_of_has_the_law_of_a_uniform_draw_for_each_person():
@@ -186,7 +207,7 @@ def test_few_of_has_the_law_of_a_uniform_draw_for_each_person():
 
 @pytest.mark.parametrize(("n", "k"), [(100, 5), (40_000, 300), (2_000, 300), (300, 300)])
 def test_distinct_positions_are_floyds_in_order(n, k):
-    """``_distinct`` takes the positions Floyd's algorithm takes (written plainly here) and
+    """``distinct`` takes the positions Floyd's algorithm takes (written plainly here) and
     returns them in order, whichever way it keeps and orders them: looked up among a few,
     flagged then sorted, or flagged then read off the flags."""
     u = np.random.default_rng(n + k).random(k)
@@ -195,7 +216,7 @@ def test_distinct_positions_are_floyds_in_order(n, k):
         top = n - k + q
         i = min(int(u[q] * (top + 1)), top)
         taken.append(top if i in taken else i)
-    assert np.array_equal(_distinct(u, n), np.sort(taken))
+    assert np.array_equal(distinct(u, n), np.sort(taken))
 
 
 def test_integers_are_uniform_below_their_bounds_from_one_draw_each():

@@ -254,20 +254,28 @@ class World:
         """A number of persons (a mean inflow, say) in agents."""
         return persons / self.scale
 
+    def how_many(self, n: int, p: float) -> int:
+        """How many of ``n`` people an event of probability ``p`` happens to, each
+        independently: one binomial draw (none drawn with nobody, or ``p`` of 0). The first
+        half of :meth:`few_of`; a rule that picks who inside its own kernel takes
+        :func:`distinct` of the next ``k`` uniform numbers, as :meth:`few_of` does."""
+        if n == 0 or p <= 0.0:
+            return 0
+        return int(self.rng.binomial(n, min(p, 1.0)))
+
     def few_of(self, n: int, p: float) -> np.ndarray:
         """The positions (increasing) among ``n`` people at which an event of probability
-        ``p`` happens to each, independently: how many from a binomial draw, then which of
-        them uniformly without replacement (:func:`_distinct`, a uniform number each). The
-        same in distribution as a uniform number for each person compared with ``p``, in
-        ``k + 1`` draws instead of ``n`` for ``k`` events: for rare events over many people.
-        A rule with per-person probabilities below ``p`` thins those picked: each kept when a
-        further uniform number falls below its own probability divided by ``p``."""
-        if n == 0 or p <= 0.0:
-            return NOBODY
-        k = int(self.rng.binomial(n, min(p, 1.0)))
+        ``p`` happens to each, independently: how many from a binomial draw
+        (:meth:`how_many`), then which of them uniformly without replacement
+        (:func:`distinct`, a uniform number each). The same in distribution as a uniform
+        number for each person compared with ``p``, in ``k + 1`` draws instead of ``n`` for
+        ``k`` events: for rare events over many people. A rule with per-person probabilities
+        below ``p`` thins those picked: each kept when a further uniform number falls below
+        its own probability divided by ``p``."""
+        k = self.how_many(n, p)
         if k == 0:
             return NOBODY
-        return _distinct(self.rng.random(k), n)
+        return distinct(self.rng.random(k), n)
 
     def integers(self, high: int | np.ndarray, k: int | None = None) -> np.ndarray:
         """``k`` integers drawn uniformly below ``high``; without ``k``, one below each bound
@@ -339,7 +347,7 @@ BIT_AT[[((1 << b) * int(DE_BRUIJN) % (1 << 64)) >> 58 for b in range(64)]] = np.
 
 
 @njit(cache=True)
-def _distinct(u, n):  # pragma: no cover - compiled
+def distinct(u, n):  # pragma: no cover - compiled
     """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
     uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
     looked up among those taken so far while they are few; for more, the positions taken are
