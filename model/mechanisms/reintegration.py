@@ -12,8 +12,9 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
-from regroup.core.population import Field, row_at
+from regroup.core.population import NOBODY, Field, row_at
 from regroup.core.states import Custody, Disposition, State
+from regroup.core.world import _distinct
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
 
@@ -103,18 +104,37 @@ class Reach:
     """Per run: the programmes' coverage per place as last seen (``World.coverage``: the
     same array from the lever's start on), the largest monthly probability of reintegrating
     under it, the parameters (``r``) and the reoffending rate as NumPy multiplies a float32
-    array by it (float32)."""
+    array by it (float32); buffers :func:`_joining` writes (``joined``, ``gone``: room for
+    ``room`` rows each, made larger when more are chosen). The rows of ``joined`` are noted
+    as moved by the population until its next grouping by state, at the start of the next
+    month, before this step writes them again."""
 
     def __init__(self) -> None:
         self.coverage: np.ndarray | None = None
         self.most = 0.0
+        self.room = 0
+        self.joined = self.gone = np.empty(0, dtype=np.intp)
 
     def update(self, w: World, coverage: np.ndarray) -> None:
-        """Take ``coverage`` (the run's first month, or the lever's start)."""
         r = self.r = w.group(Reintegration)
         self.coverage = coverage
         self.most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
         self.rate = np.float32(r.reoffending)
+
+    def make_room(self, k: int) -> None:
+        """Buffers for ``k`` chosen rows at least."""
+        self.room = max(k, 2 * self.room)
+        self.joined = np.empty(self.room, dtype=np.intp)
+        self.gone = np.empty(self.room, dtype=np.intp)
+
+
+def how_many(rng: np.random.Generator, n: int, p: float) -> int:
+    """How many of ``n`` people an event of probability ``p`` (at most 1) happens to, drawn
+    as ``World.few_of`` draws it (nothing drawn with nobody or ``p`` of 0); which of them is
+    :func:`~regroup.core.world._distinct` of the next ``k`` uniform numbers."""
+    if n == 0 or p <= 0.0:
+        return 0
+    return int(rng.binomial(n, p))
 
 
 DANGEROUS = int(Disposition.DANGEROUS)  # for kernels
@@ -136,46 +156,49 @@ def _deradicalise(
 
 @njit(cache=True)
 def _joining(
-    returned, released, chosen, draw, place, coverage, base, effect, most
+    returned, released, u, k, place, coverage, base, effect, most, joined, gone
 ):  # pragma: no cover - compiled
-    """Those who reintegrate this month, of the ``chosen`` positions (increasing) among the
-    ``returned`` and ``released`` together in row order (each reached with the largest
-    monthly probability ``most``): those whose ``draw`` falls below their own probability,
-    ``base`` + ``effect`` x the programme coverage where they are (``coverage`` per place),
-    over ``most`` (thinning), in row order; and the positions in ``released`` of those who
-    were released (increasing), each found by bisection."""
-    joined = np.empty(len(chosen), dtype=np.intp)
-    k = 0
-    for j in range(len(chosen)):
-        i = row_at(chosen[j], returned, released)
-        joined[k] = i
-        k += draw[j] * most < base + effect * coverage[place[i]]
-    at = np.searchsorted(released, joined[:k])
-    gone = np.empty(k, dtype=np.intp)
-    g = 0
+    """Those who reintegrate this month: ``k`` positions (``World.few_of``: ``_distinct`` of
+    the uniform numbers ``u[:k]``) among the ``returned`` and ``released`` together in row
+    order are reached (each with the largest monthly probability ``most``); those whose
+    draw ``u[k + j]`` falls below their own probability, ``base`` + ``effect`` x the
+    programme coverage where they are (``coverage`` per place), over ``most`` (thinning)
+    join, in row order, written to ``joined``; and the positions in ``released`` of those
+    who were released (increasing, each found by bisection) to ``gone``. Returns how many
+    of each."""
+    chosen = _distinct(u[:k], len(returned) + len(released))
+    n = 0
     for j in range(k):
+        i = row_at(chosen[j], returned, released)
+        joined[n] = i
+        n += u[k + j] * most < base + effect * coverage[place[i]]
+    at = np.searchsorted(released, joined[:n])
+    g = 0
+    for j in range(n):
         p = at[j]
         if p < len(released) and released[p] == joined[j]:
             gone[g] = p
             g += 1
-    return joined[:k], gone[:g]
+    return n, g
 
 
 @njit(cache=True)
 def _reoffending(
-    released, gone, reintegrated, chosen, draw, ideology, reoffended, rate, reintegrated_risk
+    released, gone, reintegrated, u, k, ideology, reoffended, rate, reintegrated_risk
 ):  # pragma: no cover - compiled
-    """Those who reoffend this month, of the ``chosen`` positions (increasing) among
-    ``released`` but those at positions ``gone`` (increasing: the released who reintegrated
-    just now, skipped without copying the others) then ``reintegrated`` (each reached with
-    the largest monthly risk, ``rate``): those whose ``draw`` falls below their own risk over
-    ``rate`` (thinning). The risk is ``rate`` (float32, as NumPy multiplies a float32 array by
-    a number) times ideology, times ``reintegrated_risk`` for the reintegrated; they are
-    marked as ``reoffended``."""
-    out = np.empty(len(chosen), dtype=np.intp)
+    """Those who reoffend this month, of ``k`` positions (``World.few_of``: ``_distinct`` of
+    the uniform numbers ``u[:k]``) among ``released`` but those at positions ``gone``
+    (increasing: the released who reintegrated just now, skipped without copying the
+    others) then ``reintegrated`` (each reached with the largest monthly risk, ``rate``):
+    those whose draw ``u[k + j]`` falls below their own risk over ``rate`` (thinning). The
+    risk is ``rate`` (float32, as NumPy multiplies a float32 array by a number) times
+    ideology, times ``reintegrated_risk`` for the reintegrated; they are marked as
+    ``reoffended``."""
     still = len(released) - len(gone)
-    k = skipped = 0
-    for j in range(len(chosen)):
+    chosen = _distinct(u[:k], still + len(reintegrated))
+    out = np.empty(k, dtype=np.intp)
+    n = skipped = 0
+    for j in range(k):
         q = chosen[j]
         if q < still:
             p = q + skipped  # the q-th kept: past every gone position at or before it
@@ -185,11 +208,11 @@ def _reoffending(
             i, factor = released[p], 1.0
         else:
             i, factor = reintegrated[q - still], reintegrated_risk
-        out[k] = i
-        k += draw[j] * rate < (rate * ideology[i]) * factor
-    for i in out[:k]:
+        out[n] = i
+        n += u[k + j] * rate < (rate * ideology[i]) * factor
+    for i in out[:n]:
         reoffended[i] = True
-    return out[:k]
+    return out[:n]
 
 
 def step(w: World) -> None:
@@ -209,21 +232,30 @@ def step(w: World) -> None:
     # returnees and released prisoners (since before this month) reintegrate: a rare event,
     # drawn for the few reached at the largest probability, then thinned to each one's own
     # (the two looked up apart: positions among them together are found without merging)
-    returned, released = pop.where(State.RETURNED, t=t), pop.where(State.RELEASED, t=t)
-    chosen = w.few_of(len(returned) + len(released), reach.most)
-    joined, gone = _joining(  # gone: the positions among the released of those who joined
-        returned, released, chosen, w.draw(len(chosen)), pop.place, coverage, r.base_rate,
-        r.programme_effect, reach.most,
-    )  # fmt: skip
-    pop.move(joined, State.REINTEGRATED, t)
+    # (World.few_of's draws, then the thinning's: one uniform number each, in one call)
+    returned, released, rng = pop.where(State.RETURNED, t=t), pop.where(State.RELEASED, t=t), w.rng
+    k = how_many(rng, len(returned) + len(released), reach.most)
+    gone = NOBODY  # the positions among the released of those who joined
+    if k:  # (with nobody reached, nothing more drawn)
+        if k > reach.room:
+            reach.make_room(k)
+        n, g = _joining(
+            returned, released, rng.random(2 * k), k, pop.place, coverage, r.base_rate,
+            r.programme_effect, reach.most, reach.joined, reach.gone,
+        )  # fmt: skip
+        pop.move(reach.joined[:n], State.REINTEGRATED, t)
+        gone = reach.gone[:g]
 
     # the released and the reintegrated, both since before this month (not those who
     # reintegrated just now), may reoffend: risk at most the rate (ideology at most 1)
     reintegrated = pop.where(State.REINTEGRATED, t=t)
     rate = reach.rate
-    chosen = w.few_of(len(released) - len(gone) + len(reintegrated), float(rate))
-    offended = _reoffending(
-        released, gone, reintegrated, chosen, w.draw(len(chosen)), pop.ideology,
-        pop.reoffended, rate, r.reintegrated_risk,
-    )  # fmt: skip
-    catch(w, offended)
+    k = how_many(rng, len(released) - len(gone) + len(reintegrated), float(rate))
+    if k:
+        catch(
+            w,
+            _reoffending(
+                released, gone, reintegrated, rng.random(2 * k), k, pop.ideology,
+                pop.reoffended, rate, r.reintegrated_risk,
+            ),
+        )  # fmt: skip
