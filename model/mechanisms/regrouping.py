@@ -40,7 +40,7 @@ from regroup.core.states import (
 )
 from regroup.core.ties import find_root, join_roots
 from regroup.core.world import PERSONS, USD, Output, as_compared
-from regroup.mechanisms.demography import born_by
+from regroup.mechanisms.demography import born_by_month
 
 if TYPE_CHECKING:
     from regroup.core.population import Population
@@ -209,7 +209,9 @@ class Counting(Rows):
     definitions as compared (:func:`~regroup.core.world.as_compared`); ``records``, the
     arrays of :data:`OUTPUTS` in order, and ``made_of``, the composition's
     (:class:`Composition`), each written at the month's row; ``pools``, what regrouping
-    remembers (:class:`Pools`); ``per_agent``, persons per agent (``Outputs.scaled``)."""
+    remembers (:class:`Pools`); ``per_agent``, persons per agent (``Outputs.scaled``);
+    ``born_by``, the last month of birth of fighting age by month
+    (:func:`~regroup.mechanisms.demography.born_by_month`)."""
 
     FIELDS = {
         "inside": np.bool_,
@@ -239,6 +241,7 @@ class Counting(Rows):
         self.records = tuple(w.out.raw[name] for name in OUTPUTS)
         self.made_of = (c.state, c.role, c.region, c.imprisoned, c.ideology, c.loyalty)
         self.per_agent = w.out.scaled(1)
+        self.born_by = born_by_month(w)
 
     def fit(self, pop: Population) -> None:
         """Buffers for every row of ``pop``, and its arrays (new ones when it has grown)."""
@@ -285,7 +288,7 @@ def step(w: World) -> None:
         run.fit(pop)
     pools, n = run.pools, pop.n
     pools.largest_anchor, pools.momentum, pools.support = -1, 0.0, 0.0
-    listed = _sort_rows(t, n, run.people, run.buffers, born_by(w), run.thresholds, run.records)
+    listed = _sort_rows(t, n, run.people, run.buffers, run.born_by[t], run.thresholds, run.records)
     if listed[0] == 0 or listed[1] == 0:  # no pool, or no funded anchor
         return
     src, dst = w.ties.inside(run.inside[:n], key="free")  # as allegiance asks this month

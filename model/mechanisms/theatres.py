@@ -34,10 +34,10 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field, row_at
+from regroup.core.population import NOBODY, PEOPLE, Field, row_at
 from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
 from regroup.core.world import PERSONS, Output, as_compared
-from regroup.mechanisms.demography import born_by
+from regroup.mechanisms.demography import born_by_month
 from regroup.mechanisms.insurgency import Roster, in_places
 
 if TYPE_CHECKING:
@@ -156,13 +156,17 @@ class Theatres(Strict):
 
 class Travel:
     """What travel remembers in a run: the members of the affiliates' networks, and the
-    parameters as the rules take them (:func:`travel`; they do not change during a run)."""
+    parameters as the rules take them (:func:`travel`; they do not change during a run), and
+    the last month of birth of fighting age by month (``born_by``), the people per state
+    (``people``: the population's tally, a view kept up to date by every move)."""
 
     def __init__(self) -> None:
         self.affiliated = Roster(lambda pop, rows: pop.affiliated[rows])
         self.to_libya: np.ndarray | None = None  # by region of origin
         self.rate = self.released = self.highest = self.joins = self.death = 0.0
         self.extremist = self.loyal = np.float32(0)
+        self.born_by: np.ndarray | None = None
+        self.people: np.ndarray | None = None
 
 
 def travel(w: World) -> Travel:
@@ -182,6 +186,8 @@ def travel(w: World) -> Travel:
         mem.joins, mem.death = th.joins_affiliate, th.death
         mem.extremist = as_compared(w.extremist_from, pop.ideology)
         mem.loyal = as_compared(w.loyal_from, pop.loyalty)
+        mem.born_by = born_by_month(w)
+        mem.people = pop.tally[PEOPLE]
     return mem
 
 
@@ -210,7 +216,7 @@ def travellers(w: World, mem: Travel) -> np.ndarray:
         pop.birth,
         pop.ideology,
         pop.loyalty,
-        born_by(w),
+        mem.born_by[t],
         mem.extremist,
         mem.loyal,
         mem.rate,
@@ -223,7 +229,7 @@ def attrition(w: World, mem: Travel) -> None:
     ``theatres.death``."""
     pop = w.pop
     killed = NOBODY  # (nobody remobilised before the insurgency: nobody to draw for)
-    if pop.count(State.REMOBILISED):
+    if mem.people[REMOBILISED]:
         idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_OTHER_THEATRES)
         killed = w.chance(idx, mem.death)
     if len(killed) == 0:  # nobody to move, and a count of nobody by place, as ever
