@@ -36,9 +36,10 @@ from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import NOBODY, PEOPLE, Field, row_at
 from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
-from regroup.core.world import PERSONS, Output, as_compared
+from regroup.core.world import PERSONS, Output, _distinct, as_compared
 from regroup.mechanisms.demography import born_by_month
 from regroup.mechanisms.insurgency import Roster, in_places
+from regroup.mechanisms.reintegration import how_many
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -167,6 +168,7 @@ class Travel:
         self.extremist = self.loyal = np.float32(0)
         self.born_by: np.ndarray | None = None
         self.people: np.ndarray | None = None
+        self.by_place = np.zeros(N_PLACES, dtype=np.int64)  # the killed by place (a buffer)
 
 
 def travel(w: World) -> Travel:
@@ -202,14 +204,15 @@ def travellers(w: World, mem: Travel) -> np.ndarray:
     # them): the positions among them together are found without merging
     hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, t=t)
     from_prison = pop.where(State.RELEASED, t=t)
-    picks = w.few_of(len(hiding) + len(from_prison), mem.highest)
-    if len(picks) == 0:
+    rng = w.rng  # World.few_of's draws, then the thinning's, in one call
+    k = how_many(rng, len(hiding) + len(from_prison), mem.highest)
+    if k == 0:
         return NOBODY
     return _dedicated_travellers(
         hiding,
         from_prison,
-        picks,
-        w.rng.random(len(picks)),
+        rng.random(2 * k),
+        k,
         mem.highest,
         pop.state,
         pop.role,
@@ -228,15 +231,16 @@ def attrition(w: World, mem: Travel) -> None:
     """Members in another theatre since before this month are killed there at
     ``theatres.death``."""
     pop = w.pop
-    killed = NOBODY  # (nobody remobilised before the insurgency: nobody to draw for)
+    k = 0  # (nobody remobilised before the insurgency: nobody to draw for)
     if mem.people[REMOBILISED]:
         idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_OTHER_THEATRES)
-        killed = w.chance(idx, mem.death)
-    if len(killed) == 0:  # nobody to move, and a count of nobody by place, as ever
+        k = how_many(w.rng, len(idx), mem.death)  # World.chance's draws
+    if k == 0:  # nobody to move, and a count of nobody by place, as ever
         w.count("killed_in_theatres", NOBODY_BY_PLACE)
         return
+    killed = _killed(idx, w.rng.random(k), pop.place, mem.by_place)
     pop.move(killed, State.DEAD, w.t)
-    w.count("killed_in_theatres", np.bincount(pop.place[killed], minlength=N_PLACES))
+    w.count("killed_in_theatres", mem.by_place)
 
 
 N_PLACES = len(Place)
@@ -296,8 +300,8 @@ def step(w: World) -> None:
 def _dedicated_travellers(  # pragma: no cover - compiled
     hiding,
     from_prison,
-    picks,
-    thin,
+    u,
+    k,
     highest,
     state,
     role,
@@ -310,28 +314,41 @@ def _dedicated_travellers(  # pragma: no cover - compiled
     rate,
     released,
 ):
-    """The candidates (``picks``, positions among ``hiding`` and ``from_prison`` together in
-    row order) who travel, in order: those who are dedicated fighters (ideology and loyalty
-    at or above ``extremist`` and ``loyal``; not women; minors only if born by the month
-    ``born_by``, of fighting age) and whose draw ``thin`` times ``highest`` falls below their
-    travel rate (``released`` for those released from prison, else ``rate``). Each candidate
-    was picked with probability ``highest``, so each dedicated fighter travels with their own
-    rate, independently."""
-    out = np.empty(len(picks), dtype=np.intp)
-    k = 0
-    for j in range(len(picks)):
+    """The ``k`` candidates (``World.few_of``: ``_distinct`` of the uniform numbers
+    ``u[:k]``, positions among ``hiding`` and ``from_prison`` together in row order) who
+    travel, in order: those who are dedicated fighters (ideology and loyalty at or above
+    ``extremist`` and ``loyal``; not women; minors only if born by the month ``born_by``, of
+    fighting age) and whose draw ``u[k + j]`` times ``highest`` falls below their travel rate
+    (``released`` for those released from prison, else ``rate``). Each candidate was picked
+    with probability ``highest``, so each dedicated fighter travels with their own rate,
+    independently."""
+    picks = _distinct(u[:k], len(hiding) + len(from_prison))
+    out = np.empty(k, dtype=np.intp)
+    n = 0
+    for j in range(k):
         i = row_at(picks[j], hiding, from_prison)
         r = role[i]
         own = released if state[i] == RELEASED else rate
-        out[k] = i
-        k += (
+        out[n] = i
+        n += (
             (loyalty[i] >= loyal)
             & (ideology[i] >= extremist)
             & (r != WOMAN)
             & ((r != MINOR) | (birth[i] <= born_by))
-            & (thin[j] * highest < own)
+            & (u[k + j] * highest < own)
         )
-    return out[:k]
+    return out[:n]
+
+
+@njit(cache=True)
+def _killed(idx, u, place, by_place):  # pragma: no cover - compiled
+    """Those of ``idx`` killed (``World.chance``: ``idx`` at ``_distinct`` of the uniform
+    numbers ``u``), in order; ``by_place`` set to how many of them in each place."""
+    killed = idx[_distinct(u, len(idx))]
+    by_place[:] = 0
+    for i in killed:
+        by_place[place[i]] += 1
+    return killed
 
 
 @njit(cache=True)
