@@ -25,7 +25,7 @@ from regroup.config.fields import (
     range_param,
     table,
 )
-from regroup.core.population import NOBODY
+from regroup.core.population import NOBODY, PEOPLE
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State
 from regroup.core.world import PERSONS, Output, as_compared
 from regroup.mechanisms import disillusionment, justice, prison
@@ -308,11 +308,15 @@ def cross_border(w: World, mem: Leaving, idx: np.ndarray) -> None:
     pop.move(away[home:], State.HIDING_ABROAD, t, place=Place.TURKEY)
 
 
+ACTIVE, ESCAPING = int(State.ACTIVE), int(State.ESCAPING)
+
+
 def step(w: World) -> None:
     t, pop = w.t, w.pop
     # (with nobody escaping before the leavers join them, the search is of nobody: those who
     # start it this month search from the next)
-    active, escaping = pop.count(State.ACTIVE), pop.count(State.ESCAPING)
+    people = pop.tally[PEOPLE]  # per state, kept up to date by every move
+    active, escaping = people[ACTIVE], people[ESCAPING]
     if not (active or escaping):  # (none once the territory is lost and the last left)
         return
     mem = leaving(w)
