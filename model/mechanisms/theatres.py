@@ -169,6 +169,10 @@ class Travel:
         self.born_by: np.ndarray | None = None
         self.people: np.ndarray | None = None
         self.by_place = np.zeros(N_PLACES, dtype=np.int64)  # the killed by place (a buffer)
+        self.by_destination = np.zeros(N_PLACES, dtype=np.int64)  # the travellers by place
+        # those arriving, then the affiliates' networks there (_destinations); noted as moved
+        # by the population until its next grouping by state, before the next month's step
+        self.arriving = np.empty(0, dtype=np.intp)
 
 
 def travel(w: World) -> Travel:
@@ -268,28 +272,34 @@ def step(w: World) -> None:
     if not w.territory_lost:
         return
     going = travellers(w, mem)
-    if len(going) == 0:
+    k = len(going)
+    if k == 0:
         return
-    pop = w.pop
+    pop, network = w.pop, mem.affiliated.rows(w)
+    if k + len(network) > len(mem.arriving):
+        mem.arriving = np.empty(2 * (k + len(network)), dtype=np.intp)
     # the destinations, and each theatre's network before anyone arrives (arrivals in one
-    # are not in the other's), in one pass
-    arriving, to_libya, network, in_libya = _destinations(
+    # are not in the other's), in one pass, written to Travel's buffer
+    arriving, there = mem.arriving[:k], mem.arriving[k:]
+    to_libya, in_network, in_libya = _destinations(
         going,
-        w.rng.random(len(going)),
+        w.rng.random(k),
         mem.to_libya,
         pop.region,
-        mem.affiliated.rows(w),
+        network,
         pop.state,
         pop.place,
         pop.affiliated,
+        arriving,
+        there,
     )
-    by_destination = np.zeros(N_PLACES, dtype=np.int64)
-    for dest, idx, there in (
-        (Place.LIBYA, arriving[:to_libya], network[:in_libya]),
-        (Place.AFGHANISTAN, arriving[to_libya:], network[in_libya:]),
+    by_destination = mem.by_destination
+    for dest, idx, members in (
+        (Place.LIBYA, arriving[:to_libya], there[:in_libya]),
+        (Place.AFGHANISTAN, arriving[to_libya:], there[in_libya:in_network]),
     ):
         if len(idx):
-            arrive(w, mem, idx, dest, there)
+            arrive(w, mem, idx, dest, members)
         by_destination[dest] = len(idx)
     mem.affiliated.include(w, arriving[pop.affiliated[arriving]])  # those who joined, at once
     w.count("theatre_travellers", by_destination)
@@ -353,15 +363,15 @@ def _killed(idx, u, place, by_place):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _destinations(  # pragma: no cover - compiled
-    going, u, libya, region, network, state, place, affiliated
+    going, u, libya, region, network, state, place, affiliated, arriving, there
 ):
     """Where ``going`` go: those whose draw ``u`` falls below the share ``libya`` for their
     region of origin to Libya, the others to Afghanistan; and the rows of ``network``
     (increasing) in an affiliate's network in each theatre: in an organised group there,
-    tied into the network on arrival. Returns ``going`` with Libya's first and how many go
-    there, then the network's rows in Libya and in Afghanistan and how many are in Libya
-    (each part in order)."""
-    arriving, afghanistan = np.empty(len(going), dtype=np.intp), np.empty_like(going)
+    tied into the network on arrival. Writes ``going`` with Libya's first to ``arriving``,
+    the network's rows in Libya then in Afghanistan to ``there`` (each part in order);
+    returns how many go to Libya, how many are in the networks and how many in Libya's."""
+    afghanistan = np.empty_like(going)
     a = b = 0
     for j in range(len(going)):
         i = going[j]
@@ -370,7 +380,7 @@ def _destinations(  # pragma: no cover - compiled
         a += to_libya
         b += 1 - to_libya
     arriving[a:] = afghanistan[:b]
-    there, afghanistan = np.empty(len(network), dtype=np.intp), np.empty_like(network)
+    afghanistan = np.empty_like(network)
     c = d = 0
     for i in network:
         if state[i] == REMOBILISED and affiliated[i]:
@@ -381,7 +391,7 @@ def _destinations(  # pragma: no cover - compiled
                 afghanistan[d] = i
                 d += 1
     there[c : c + d] = afghanistan[:d]
-    return arriving, a, there[: c + d], c
+    return a, c + d, c
 
 
 @njit(cache=True)
