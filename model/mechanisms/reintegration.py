@@ -104,8 +104,9 @@ class Reach:
     """Per run: the programmes' coverage per place as last seen (``World.coverage``: the
     same array from the lever's start on), the largest monthly probability of reintegrating
     under it, the parameters (``r``) and the reoffending rate as NumPy multiplies a float32
-    array by it (float32); buffers :func:`_joining` writes (``joined``, ``gone``: room for
-    ``room`` rows each, made larger when more are chosen). The rows of ``joined`` are noted
+    array by it (float32), whether the lever is on (``on``); buffers :func:`_joining`
+    writes (``joined``, ``gone``: room for ``room`` rows each, made larger when more are
+    chosen). The rows of ``joined`` are noted
     as moved by the population until its next grouping by state, at the start of the next
     month, before this step writes them again."""
 
@@ -120,6 +121,8 @@ class Reach:
         self.coverage = coverage
         self.most = min(1.0, r.base_rate + r.programme_effect * float(coverage.max()))
         self.rate = np.float32(r.reoffending)
+        # whether the lever reaches anyone: it changes only with the coverage (its start)
+        self.on = w.lever_on("reintegration")
 
     def make_room(self, k: int) -> None:
         """Buffers for ``k`` chosen rows at least."""
@@ -221,7 +224,7 @@ def step(w: World) -> None:
     if reach.coverage is not coverage:  # (the lever's start, or the run's first month)
         reach.update(w, coverage)
     r = reach.r
-    if w.lever_on("reintegration"):
+    if reach.on:
         # the share reached where each is: the lever's region value in the conflict places,
         # its home value elsewhere; the 'dangerous' pretend to have disavowed: the programme
         # misses those who pass it
