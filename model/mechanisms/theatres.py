@@ -157,7 +157,7 @@ class Theatres(Strict):
 
 class Travel:
     """What travel remembers in a run: the members of the affiliates' networks, and the
-    parameters as the rules take them (:func:`travel`; they do not change during a run), and
+    parameters as the rules take them (:meth:`start`; they do not change during a run), and
     the last month of birth of fighting age by month (``born_by``), the people per state
     (``people``: the population's tally, a view kept up to date by every move)."""
 
@@ -174,27 +174,24 @@ class Travel:
         # by the population until its next grouping by state, before the next month's step
         self.arriving = np.empty(0, dtype=np.intp)
 
-
-def travel(w: World) -> Travel:
-    """The run's :class:`Travel`, its parameters set on first use: the probability of going
-    to Libya by region of origin; the travel rates of those hiding and of the released, and
-    the higher of them; the share joining an affiliate's network; the death rate there; the
-    dedicated's thresholds as the rows' values are compared with them."""
-    mem = w.memory(Travel)
-    if mem.to_libya is None:
+    def start(self, w: World) -> None:
+        """Take the run's constants: the probability of going to Libya by region of origin;
+        the travel rates of those hiding and of the released, and the higher of them; the
+        share joining an affiliate's network; the death rate there; the dedicated's
+        thresholds as the rows' values are compared with them; born_by by month; the
+        population's tally."""
         th, pop = w.group(Theatres), w.pop
         by_region = np.full(len(Region), th.libya_others)
         by_region[Region.NORTH_AFRICA] = th.libya_north_africa
         by_region[Region.FORMER_SOVIET] = th.libya_former_soviet
-        mem.to_libya = by_region
-        mem.rate, mem.released = th.travel_rate, th.travel_rate * th.released_factor
-        mem.highest = max(mem.rate, mem.released)
-        mem.joins, mem.death = th.joins_affiliate, th.death
-        mem.extremist = as_compared(w.extremist_from, pop.ideology)
-        mem.loyal = as_compared(w.loyal_from, pop.loyalty)
-        mem.born_by = born_by_month(w)
-        mem.people = pop.tally[PEOPLE]
-    return mem
+        self.to_libya = by_region
+        self.rate, self.released = th.travel_rate, th.travel_rate * th.released_factor
+        self.highest = max(self.rate, self.released)
+        self.joins, self.death = th.joins_affiliate, th.death
+        self.extremist = as_compared(w.extremist_from, pop.ideology)
+        self.loyal = as_compared(w.loyal_from, pop.loyalty)
+        self.born_by = born_by_month(w)
+        self.people = pop.tally[PEOPLE]
 
 
 def travellers(w: World, mem: Travel) -> np.ndarray:
@@ -267,7 +264,9 @@ def arrive(w: World, mem: Travel, idx: np.ndarray, dest: Place, there: np.ndarra
 
 
 def step(w: World) -> None:
-    mem = travel(w)
+    mem = w.memory(Travel)
+    if mem.to_libya is None:  # the run's first month
+        mem.start(w)
     attrition(w, mem)
     if not w.territory_lost:
         return
