@@ -196,11 +196,12 @@ def overrun(w: World, idx: np.ndarray, fall: Fall) -> None:
     slip out."""
     if len(idx) == 0:  # nothing to do, and nothing drawn
         return
-    c, t, pop = fall.c, w.t, w.pop
+    c, t, pop, k = fall.c, w.t, w.pop, len(idx)
+    u = w.draw(2 * k)  # dying fighting, then captured alive (two draws of k, in one call)
     fates, dead, taken, to_camp, to_prison = _fates(  # where each part ends in fates
         idx,
-        w.draw(len(idx)),  # dying fighting,
-        w.draw(len(idx)),  # then captured alive
+        u[:k],
+        u[k:],
         pop.role,
         pop.region,
         pop.known,
