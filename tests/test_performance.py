@@ -162,47 +162,27 @@ def few_of(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     return Draws(rng=rng).few_of(n, p)
 
 
-def test_how_many_then_distinct_is_few_of():
-    """A rule that picks who inside its own kernel (``how_many``, then ``distinct`` of the
-    next k uniform numbers) takes the positions ``few_of`` takes and leaves the generator
-    where ``few_of`` does; with nobody, or a probability of 0, neither draws anything."""
-    for n, p in [(5_000, 0.01), (300, 0.2), (7, 1.0), (0, 0.5), (10, 0.0)]:
-        a, b = np.random.default_rng(n), np.random.default_rng(n)
-        k = Draws(rng=a).how_many(n, p)
-        by_parts = distinct(a.random(k), n) if k else np.empty(0, dtype=np.intp)
-        assert np.array_equal(by_parts, few_of(b, n, p))
-        assert a.random() == b.random()
-    untouched = np.random.default_rng(1)
-    assert Draws(rng=untouched).how_many(0, 0.5) == 0 == Draws(rng=untouched).how_many(9, 0.0)
-    assert untouched.random() == np.random.default_rng(1).random()
-
-
-def test_few_of_has_the_law_of_a_uniform_draw_for_each_person():
-    """How many, then who (the speed-up for rare events over many people) picks each subset
-    of a small group with the probability that independent events give it: every one of the
-    32 subsets of 5 people at p = 0.3 (chi-squared over 20,000 picks), and, over a large
-    group, as many events as the binomial and every position as likely (both the few-picked
-    path, at most 64, and the flagged one)."""
-    rng = np.random.default_rng(13)
-    n, p, reps = 5, 0.3, 20_000
-    seen = np.zeros(1 << n)
-    for _ in range(reps):
-        picked = few_of(rng, n, p)
-        assert np.all(np.diff(picked) > 0) and (len(picked) == 0 or picked[-1] < n)
-        seen[np.bitwise_or.reduce(1 << picked) if len(picked) else 0] += 1
-    size = np.array([bin(s).count("1") for s in range(1 << n)])
-    expected = reps * p**size * (1 - p) ** (n - size)
-    assert chisquare(seen, expected).pvalue > 1e-3
-    for n, p in ((2_000, 0.01), (2_000, 0.2)):  # about 20 (few) and 400 (flagged) events
-        counts, where = [], np.zeros(n)
-        for _ in range(2_000):
-            picked = few_of(rng, n, p)
-            counts.append(len(picked))
-            where[picked] += 1
-        assert abs(np.mean(counts) - n * p) < 4 * np.sqrt(n * p * (1 - p) / len(counts))
-        assert chisquare(where).pvalue > 1e-3
-    assert len(few_of(rng, 0, 0.5)) == 0 and len(few_of(rng, 10, 0.0)) == 0
-    assert np.array_equal(few_of(rng, 7, 1.0), np.arange(7))
+@pytest.mark.parametrize(("n", "p"), [(0, 0.1), (50, 0.0), (1, 1.0), (1000, 0.003), (5000, 0.2)])
+def test_how_many_then_one_call_draws_as_few_of_then_a_draw(n, p):
+    """A rule that picks who inside its own kernel (reintegration, theatres: ``how_many``,
+    then one call for the positions' and the thinning's uniform numbers, the positions
+    ``distinct`` of the first ``k``) takes ``few_of``'s positions, then the numbers of a
+    draw of as many, and leaves the generator where they do; with nobody, or a
+    probability of 0, nothing is drawn."""
+    for seed in range(5):
+        old = Draws(rng=np.random.default_rng(seed))
+        chosen = old.few_of(n, p)
+        thin = old.rng.random(len(chosen))
+        new = Draws(rng=np.random.default_rng(seed))
+        k = new.how_many(n, p)
+        u = new.rng.random(2 * k)
+        assert np.array_equal(distinct(u[:k], n), chosen)
+        assert np.array_equal(u[k:], thin)
+        assert new.rng.random() == old.rng.random()  # the generator left in the same state
+    if n == 0 or p == 0.0:
+        untouched = Draws(rng=np.random.default_rng(1))
+        assert untouched.how_many(n, p) == 0
+        assert untouched.rng.random() == np.random.default_rng(1).random()
 
 
 @pytest.mark.parametrize(("n", "k"), [(100, 5), (40_000, 300), (2_000, 300), (300, 300)])

@@ -14,7 +14,7 @@ from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core.population import NOBODY, Field, row_at
 from regroup.core.states import Custody, Disposition, State
-from regroup.core.world import _distinct
+from regroup.core.world import distinct
 from regroup.mechanisms.hiding import catch
 from regroup.mechanisms.prison import held_in
 
@@ -131,15 +131,6 @@ class Reach:
         self.gone = np.empty(self.room, dtype=np.intp)
 
 
-def how_many(rng: np.random.Generator, n: int, p: float) -> int:
-    """How many of ``n`` people an event of probability ``p`` (at most 1) happens to, drawn
-    as ``World.few_of`` draws it (nothing drawn with nobody or ``p`` of 0); which of them is
-    :func:`~regroup.core.world._distinct` of the next ``k`` uniform numbers."""
-    if n == 0 or p <= 0.0:
-        return 0
-    return int(rng.binomial(n, p))
-
-
 DANGEROUS = int(Disposition.DANGEROUS)  # for kernels
 
 
@@ -161,7 +152,7 @@ def _deradicalise(
 def _joining(
     returned, released, u, k, place, coverage, base, effect, most, joined, gone
 ):  # pragma: no cover - compiled
-    """Those who reintegrate this month: ``k`` positions (``World.few_of``: ``_distinct`` of
+    """Those who reintegrate this month: ``k`` positions (``World.few_of``: ``distinct`` of
     the uniform numbers ``u[:k]``) among the ``returned`` and ``released`` together in row
     order are reached (each with the largest monthly probability ``most``); those whose
     draw ``u[k + j]`` falls below their own probability, ``base`` + ``effect`` x the
@@ -169,7 +160,7 @@ def _joining(
     join, in row order, written to ``joined``; and the positions in ``released`` of those
     who were released (increasing, each found by bisection) to ``gone``. Returns how many
     of each."""
-    chosen = _distinct(u[:k], len(returned) + len(released))
+    chosen = distinct(u[:k], len(returned) + len(released))
     n = 0
     for j in range(k):
         i = row_at(chosen[j], returned, released)
@@ -189,7 +180,7 @@ def _joining(
 def _reoffending(
     released, gone, reintegrated, u, k, ideology, reoffended, rate, reintegrated_risk
 ):  # pragma: no cover - compiled
-    """Those who reoffend this month, of ``k`` positions (``World.few_of``: ``_distinct`` of
+    """Those who reoffend this month, of ``k`` positions (``World.few_of``: ``distinct`` of
     the uniform numbers ``u[:k]``) among ``released`` but those at positions ``gone``
     (increasing: the released who reintegrated just now, skipped without copying the
     others) then ``reintegrated`` (each reached with the largest monthly risk, ``rate``):
@@ -198,7 +189,7 @@ def _reoffending(
     ideology, times ``reintegrated_risk`` for the reintegrated; they are marked as
     ``reoffended``."""
     still = len(released) - len(gone)
-    chosen = _distinct(u[:k], still + len(reintegrated))
+    chosen = distinct(u[:k], still + len(reintegrated))
     out = np.empty(k, dtype=np.intp)
     n = skipped = 0
     for j in range(k):
@@ -237,7 +228,7 @@ def step(w: World) -> None:
     # (the two looked up apart: positions among them together are found without merging)
     # (World.few_of's draws, then the thinning's: one uniform number each, in one call)
     returned, released, rng = pop.where(State.RETURNED, t=t), pop.where(State.RELEASED, t=t), w.rng
-    k = how_many(rng, len(returned) + len(released), reach.most)
+    k = w.how_many(len(returned) + len(released), reach.most)
     gone = NOBODY  # the positions among the released of those who joined
     if k:  # (with nobody reached, nothing more drawn)
         if k > reach.room:
@@ -253,7 +244,7 @@ def step(w: World) -> None:
     # reintegrated just now), may reoffend: risk at most the rate (ideology at most 1)
     reintegrated = pop.where(State.REINTEGRATED, t=t)
     rate = reach.rate
-    k = how_many(rng, len(released) - len(gone) + len(reintegrated), float(rate))
+    k = w.how_many(len(released) - len(gone) + len(reintegrated), float(rate))
     if k:
         catch(
             w,

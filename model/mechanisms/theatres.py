@@ -36,10 +36,9 @@ from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
 from regroup.core.population import NOBODY, PEOPLE, Field, row_at
 from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
-from regroup.core.world import PERSONS, Output, _distinct, as_compared
+from regroup.core.world import PERSONS, Output, as_compared, distinct
 from regroup.mechanisms.demography import born_by_month
 from regroup.mechanisms.insurgency import Roster, in_places
-from regroup.mechanisms.reintegration import how_many
 
 if TYPE_CHECKING:
     from regroup.core.world import World
@@ -206,7 +205,7 @@ def travellers(w: World, mem: Travel) -> np.ndarray:
     hiding = pop.where(State.HIDING_LOCAL, State.HIDING_ABROAD, t=t)
     from_prison = pop.where(State.RELEASED, t=t)
     rng = w.rng  # World.few_of's draws, then the thinning's, in one call
-    k = how_many(rng, len(hiding) + len(from_prison), mem.highest)
+    k = w.how_many(len(hiding) + len(from_prison), mem.highest)
     if k == 0:
         return NOBODY
     return _dedicated_travellers(
@@ -235,7 +234,7 @@ def attrition(w: World, mem: Travel) -> None:
     k = 0  # (nobody remobilised before the insurgency: nobody to draw for)
     if mem.people[REMOBILISED]:
         idx = in_places(pop.where(State.REMOBILISED, t=w.t), pop.place, IN_OTHER_THEATRES)
-        k = how_many(w.rng, len(idx), mem.death)  # World.chance's draws
+        k = w.how_many(len(idx), mem.death)  # World.chance's draws
     if k == 0:  # nobody to move, and a count of nobody by place, as ever
         w.count("killed_in_theatres", NOBODY_BY_PLACE)
         return
@@ -323,7 +322,7 @@ def _dedicated_travellers(  # pragma: no cover - compiled
     rate,
     released,
 ):
-    """The ``k`` candidates (``World.few_of``: ``_distinct`` of the uniform numbers
+    """The ``k`` candidates (``World.few_of``: ``distinct`` of the uniform numbers
     ``u[:k]``, positions among ``hiding`` and ``from_prison`` together in row order) who
     travel, in order: those who are dedicated fighters (ideology and loyalty at or above
     ``extremist`` and ``loyal``; not women; minors only if born by the month ``born_by``, of
@@ -331,7 +330,7 @@ def _dedicated_travellers(  # pragma: no cover - compiled
     (``released`` for those released from prison, else ``rate``). Each candidate was picked
     with probability ``highest``, so each dedicated fighter travels with their own rate,
     independently."""
-    picks = _distinct(u[:k], len(hiding) + len(from_prison))
+    picks = distinct(u[:k], len(hiding) + len(from_prison))
     out = np.empty(k, dtype=np.intp)
     n = 0
     for j in range(k):
@@ -351,9 +350,9 @@ def _dedicated_travellers(  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _killed(idx, u, place, by_place):  # pragma: no cover - compiled
-    """Those of ``idx`` killed (``World.chance``: ``idx`` at ``_distinct`` of the uniform
+    """Those of ``idx`` killed (``World.chance``: ``idx`` at ``distinct`` of the uniform
     numbers ``u``), in order; ``by_place`` set to how many of them in each place."""
-    killed = idx[_distinct(u, len(idx))]
+    killed = idx[distinct(u, len(idx))]
     by_place[:] = 0
     for i in killed:
         by_place[place[i]] += 1
