@@ -500,3 +500,21 @@ def test_a_model_part_figure_bounds_the_model_from_above_only():
 def test_bad_place_targets_are_refused(kw, message):
     with pytest.raises(ValueError, match=message):
         _target(quantity="members", date="2018-06", **kw)
+
+
+def test_merge_into_a_roster_in_place_gives_the_union():
+    """Roster's in-place merge (from the end, so that no row is overwritten before it has
+    moved) gives np.union1d of the rows held and the new ones (repeats, rows already held,
+    rows before and after every row held), and the in-place append keeps the rows met."""
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        n = int(rng.integers(1, 300))
+        rows = np.sort(rng.choice(n, int(rng.integers(0, n)), replace=False)).astype(np.intp)
+        new = rng.choice(n, int(rng.integers(0, 30))).astype(np.intp)
+        held = np.full(n, -7, dtype=np.intp)
+        held[: len(rows)] = rows
+        k = insurgency._merge_into(held, len(rows), new)
+        assert np.array_equal(held[:k], np.union1d(rows, new))
+        met = rng.random(n) < 0.3
+        k = insurgency._append_met(held, 0, met, 5)
+        assert np.array_equal(held[:k], 5 + np.flatnonzero(met))

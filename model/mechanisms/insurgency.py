@@ -38,7 +38,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field, appended, move_rows
+from regroup.core.population import NOBODY, Field, move_rows
 from regroup.core.states import (
     COMMAND_BITS,
     COMMANDING,
@@ -233,7 +233,8 @@ def members_and_fighters_by_place(
     in an organised group."""
     pop = w.pop
     loyal_from = mem.loyal_from if mem else as_compared(w.loyal_from, pop.loyalty)
-    by_place = _members_and_fighters(pop.state, pop.role, pop.place, pop.loyalty, pop.n, loyal_from)
+    by_place = np.empty((2, N_PLACES), dtype=np.int64)
+    _members_and_fighters(pop.state, pop.role, pop.place, pop.loyalty, pop.n, loyal_from, by_place)
     return by_place[0], by_place[1]
 
 
@@ -249,38 +250,44 @@ class Roster:
     looks at them only and not at every row: the rows that met it when added to the
     population, and those the mechanism gives it (:meth:`include`) when it makes the
     condition true (so nothing else may make it true). Once a year the dead and those no
-    longer meeting it are dropped."""
+    longer meeting it are dropped. The rows are kept in ``held[:k]``, a buffer with room for
+    every row of the population (a row is there once), changed in place: an array
+    :meth:`rows` returns is valid until the roster next changes."""
 
     PRUNE_EVERY = 12  # months
 
     def __init__(self, meets: Callable[[Population, np.ndarray | slice], np.ndarray]) -> None:
         self.meets = meets
-        self._rows = np.empty(0, dtype=np.intp)
+        self.held = np.empty(0, dtype=np.intp)
+        self.k = 0  # the rows held
         self._scanned = 0  # rows of the population looked at so far
         self._pruned = -self.PRUNE_EVERY  # the month last pruned
 
     def rows(self, w: World) -> np.ndarray:
         """Every row alive that meets the condition, and perhaps some that do not."""
         pop = w.pop
-        if pop.n > self._scanned:  # rows added since: added after every row held
-            met = self.meets(pop, slice(self._scanned, pop.n))
-            self._rows = appended(self._rows, met, self._scanned)
-            self._scanned = pop.n
+        n = pop.n
+        if n > self._scanned:  # rows added since: added after every row held
+            if n > self.held.shape[0]:  # room for every row, twice the population's
+                held = np.empty(2 * n, dtype=np.intp)
+                held[: self.k] = self.held[: self.k]
+                self.held = held
+            met = self.meets(pop, slice(self._scanned, n))
+            self.k = _append_met(self.held, self.k, met, self._scanned)
+            self._scanned = n
         if w.t >= self._pruned + self.PRUNE_EVERY or w.t < self._pruned:
             self._pruned = w.t
-            rows = self._rows
-            self._rows = rows[self.meets(pop, rows) & (pop.state[rows] != DEAD)]
-        return self._rows
+            rows = self.held[: self.k]
+            kept = rows[self.meets(pop, rows) & (pop.state[rows] != DEAD)]
+            self.k = len(kept)
+            self.held[: self.k] = kept
+        return self.held[: self.k]
 
     def include(self, w: World, rows: np.ndarray) -> None:
         """Rows that now meet the condition."""
         if len(rows):
-            self._rows = _union(self.rows(w), rows)
-
-    def update(self, rows: np.ndarray) -> None:
-        """The rows of :meth:`rows` with those that now meet the condition, as a caller's
-        pass over them merged them (increasing, without repeats)."""
-        self._rows = rows
+            self.rows(w)
+            self.k = _merge_into(self.held, self.k, rows)
 
 
 # ----------------------------------------------------------------------------- cells
@@ -291,7 +298,9 @@ class Cells:
     role (a member's role never changes); and who may command, apart (half as many rows
     for :func:`fund` to look at). Per run, set at the first use (:func:`_memory`): the
     parameters, a cell's size in agents and the loyalty threshold as the kernels compare
-    it; and buffers the kernels write instead of returning new arrays (:meth:`grow`)."""
+    it; and buffers the kernels write instead of returning new arrays (:meth:`grow`). The
+    cell members by fate (``fated``) are written once a month: those moved are noted as
+    moved by views of it, which the next month's grouping by state lets go."""
 
     def __init__(self) -> None:
         self.next_id = 0
@@ -305,6 +314,7 @@ class Cells:
         )
         self.command = Roster(lambda pop, rows: COMMANDING.take(pop.role[rows]))
         self.credited = np.zeros(N_PLACES)  # the month's income credited by place
+        self.by_place = np.zeros((2, N_PLACES), dtype=np.int64)  # the members, the fighters
         self.made = 0  # the rows each buffer holds
         self.grow(1)
 
@@ -318,11 +328,11 @@ class Cells:
 
     def grow(self, rows: int) -> None:
         """Buffers for ``rows`` rows at least (twice as many, for the population's growth):
-        ``rows``, the rows kept by a pass; by place (Iraq, Syria), ``new``, the newcomers,
-        ``old``, the members of the open cell, ``targets``, the link targets; ``ties``, the
-        ends of the new ties."""
+        ``rows``, the rows kept by a pass; ``fated``, the cell members by fate; by place
+        (Iraq, Syria), ``new``, the newcomers, ``old``, the members of the open cell,
+        ``targets``, the link targets; ``ties``, the ends of the new ties."""
         self.made = 2 * rows
-        self.rows = np.empty(self.made, dtype=np.intp)
+        self.rows, self.fated = np.empty((2, self.made), dtype=np.intp)
         self.new, self.old, self.targets, self.ties = np.empty((4, 2, self.made), dtype=np.intp)
 
 
@@ -357,9 +367,12 @@ def form_cells(w: World, idx: np.ndarray, mem: Cells | None = None) -> None:
     # by place, each out of any cell it was in (a member caught and freed again joins a new
     # one); by place, the members of its open cell, and the commanders and members of cells
     # there; and the network with the newcomers
-    network, *counts = _newcomers_and_targets(
+    network = mem.network
+    network.rows(w)  # (brought up to date: the newcomers are merged into its buffer)
+    network.k, *counts = _newcomers_and_targets(
         idx,
-        mem.network.rows(w),
+        network.held,
+        network.k,
         pop.state,
         pop.role,
         pop.insurgent_cell,
@@ -373,7 +386,6 @@ def form_cells(w: World, idx: np.ndarray, mem: Cells | None = None) -> None:
     )
     if counts[0] + counts[1] == 0:
         return
-    mem.network.update(network)
     size, linkage = mem.size, mem.g.cell_linkage
     m = 0  # the ties written, place by place, added at once
     for place in (0, 1):  # Iraq, Syria (as codes: an enum slows a compiled call)
@@ -489,8 +501,9 @@ def counter_insurgency(w: World, mem: Cells | None = None) -> np.ndarray:
     u = w.draw(k)
     # the three compete in one draw: below death, killed; then captured; then dropping out
     # (the killed and those dropping out moved by _fates)
-    fates, killed, leaving, captured = _fates(
-        mem.rows[:k], u, pop.loyalty, pop.insurgent_cell, mem.fates, mem.loyal_from, t,
+    fates = mem.fated
+    killed, leaving, captured = _fates(
+        mem.rows[:k], u, fates, pop.loyalty, pop.insurgent_cell, mem.fates, mem.loyal_from, t,
         pop.state, pop.entered, pop.custody, pop.tally,
     )  # fmt: skip
     moved = killed + leaving
@@ -499,7 +512,7 @@ def counter_insurgency(w: World, mem: Cells | None = None) -> np.ndarray:
     w.count("killed_in_cells", killed)
     w.count("captured_in_cells", captured)
     w.count("left_cells", leaving)
-    return fates[moved + captured :]
+    return fates[moved + captured : k]
 
 
 def step(w: World) -> None:
@@ -509,16 +522,20 @@ def step(w: World) -> None:
     if w.territory_lost:  # held, then lost
         prison_breaks(w, mem)
     fund(w, counter_insurgency(w, mem), mem)
-    members, fighters = members_and_fighters_by_place(w, mem)
-    w.record("members_by_place", members)
-    w.record("fighters_by_place", fighters)
+    pop, by_place = w.pop, mem.by_place  # (members_and_fighters_by_place)
+    _members_and_fighters(
+        pop.state, pop.role, pop.place, pop.loyalty, pop.n, mem.loyal_from, by_place
+    )
+    w.record("members_by_place", by_place[0])
+    w.record("fighters_by_place", by_place[1])
 
 
 # ----------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma: no cover
+def _members_and_fighters(state, role, place, loyalty, n, loyal_from, out):  # pragma: no cover
     """Members (in the territory or a cell, or free and loyal) and fighters (a fighting role
-    in the territory or a cell) among rows ``0..n-1``, counted by place (rows 0 and 1).
+    in the territory or a cell) among rows ``0..n-1``, counted by place, written into
+    ``out`` (rows 0 and 1).
 
     Branch-free: a first pass codes each row (place, member, fighter), a second counts the
     codes in four interleaved tallies (consecutive rows rarely wait for each other)."""
@@ -533,10 +550,8 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from):  # pragma
     for i in range(n):
         tally[i & 3, code[i]] += 1
     by_place = tally.sum(axis=0).reshape(N_PLACES, 4)
-    out = np.empty((2, N_PLACES), dtype=np.int64)  # one array returned: members, fighters
     out[0] = by_place[:, 1] + by_place[:, 3]  # a fighter is a member
     out[1] = by_place[:, 3]
-    return out
 
 
 @njit(cache=True)
@@ -586,15 +601,16 @@ def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from, out):  # pr
 
 @njit(cache=True)
 def _newcomers_and_targets(
-    idx, rows, state, role, cell, place, loyalty, open_ids, loyal_from, new, old, targets
+    idx, held, k, state, role, cell, place, loyalty, open_ids, loyal_from, new, old, targets
 ):  # pragma: no cover - compiled
     """The rows of ``idx`` in Iraq and those in Syria, each in order, into ``new`` (rows 0 and
-    1), taken out of any cell (``cell``) they were in; the network ``rows`` (increasing)
-    with them (:func:`_union`); and over it, :func:`_link_targets` into ``old`` and
-    ``targets`` (the newcomers count in neither of its lists: out of any cell, and a
-    commander among them was in ``rows`` already). Returns the network and how many
-    newcomers, members of the open cell and link targets, each for Iraq, then Syria. With no
-    newcomers in Iraq or Syria, nothing is looked at (all empty)."""
+    1), taken out of any cell (``cell``) they were in; the network ``held[:k]`` (increasing)
+    with them, merged in place (:func:`_merge_into`); and over it, :func:`_link_targets`
+    into ``old`` and ``targets`` (the newcomers count in neither of its lists: out of any
+    cell, and a commander among them was in the network already). Returns the network's
+    rows and how many newcomers, members of the open cell and link targets, each for Iraq,
+    then Syria. With no newcomers in Iraq or Syria, nothing is looked at (all 0, the
+    network as it was)."""
     n = np.zeros(2, dtype=np.int64)
     for i in idx:
         p = np.int64(place[i])
@@ -603,12 +619,12 @@ def _newcomers_and_targets(
             n[p] += 1
             cell[i] = NO_CELL
     if n[0] + n[1] == 0:  # nobody joins: no lists needed
-        return rows[:0], 0, 0, 0, 0, 0, 0
-    network = _union(rows, np.concatenate((new[0, : n[0]], new[1, : n[1]])))
+        return k, 0, 0, 0, 0, 0, 0
+    k = _merge_into(held, k, np.concatenate((new[0, : n[0]], new[1, : n[1]])))
     n_old, n_targets = _link_targets(
-        network, state, role, cell, place, loyalty, open_ids, loyal_from, old, targets
+        held[:k], state, role, cell, place, loyalty, open_ids, loyal_from, old, targets
     )
-    return network, n[0], n[1], n_old[0], n_old[1], n_targets[0], n_targets[1]
+    return k, n[0], n[1], n_old[0], n_old[1], n_targets[0], n_targets[1]
 
 
 @njit(cache=True)
@@ -717,14 +733,14 @@ def _fund(
 
 @njit(cache=True)
 def _fates(
-    idx, u, loyalty, cell, chances, loyal_from, t, state, entered, custody, tally
+    idx, u, out, loyalty, cell, chances, loyal_from, t, state, entered, custody, tally
 ):  # pragma: no cover - compiled
     """The cell members ``idx`` killed, captured, dropping out and staying, from their draws
     ``u``: below ``chances[0]``, killed; below ``chances[1]``, captured; below
     ``chances[2]`` or no longer loyal, dropping out. Those leaving a cell are taken out of it
     (``cell``); the killed move to DEAD, those dropping out to local hiding, in month ``t``
-    (:func:`move_rows`; ``tally``: :attr:`Population.tally`). Returns them all in one array,
-    each part in order: the killed, those dropping out, the captured, those staying; and
+    (:func:`move_rows`; ``tally``: :attr:`Population.tally`). Writes them all into ``out``,
+    each part in order: the killed, those dropping out, the captured, those staying; returns
     how many killed, dropping out and captured."""
     killed, captured, left = chances
     fates = np.empty((4, len(idx)), dtype=np.intp)
@@ -743,30 +759,47 @@ def _fates(
         n[fate] += 1
         if fate < 3:
             cell[i] = NO_CELL
-    out = np.empty(len(idx), dtype=np.intp)
     at = 0
     for fate in (0, 2, 1, 3):
         out[at : at + n[fate]] = fates[fate, : n[fate]]
         at += n[fate]
     move_rows(out[: n[0]], DEAD, t, NO_CUSTODY, state, entered, custody, tally)
     move_rows(out[n[0] : n[0] + n[2]], HIDING_LOCAL, t, NO_CUSTODY, state, entered, custody, tally)
-    return out, n[0], n[2], n[1]
+    return n[0], n[2], n[1]
 
 
 @njit(cache=True)
-def _union(rows, new):  # pragma: no cover - compiled
-    """The rows of ``rows`` (increasing) and ``new`` (a few), in increasing order without
-    repeats."""
+def _append_met(held, k, met, offset):  # pragma: no cover - compiled
+    """Write after ``held[:k]`` ``offset`` plus the position of each true value of ``met``,
+    in order (a roster grown by the rows added since it last looked, ``met`` their test);
+    returns how many ``held`` now has."""
+    for q in range(len(met)):  # branch-free: writes every one, keeps those met
+        held[k] = offset + q
+        k += met[q]
+    return k
+
+
+@njit(cache=True)
+def _merge_into(held, k, new):  # pragma: no cover - compiled
+    """Merge ``new`` (a few rows) into ``held[:k]`` (increasing) in place, in increasing order
+    without repeats (``held`` has room for them); returns how many ``held`` now has.
+
+    From the end: each row of ``held`` moves up by the number of new rows after it, so
+    none is overwritten before it has moved."""
     new = np.unique(new)
-    at = np.searchsorted(rows, new)
-    out = np.empty(len(rows) + len(new), dtype=np.intp)
-    k = done = 0
+    at = np.searchsorted(held[:k], new)
+    fresh = np.empty(len(new), dtype=np.bool_)  # not in held already
+    total = k
     for j in range(len(new)):
-        out[k : k + at[j] - done] = rows[done : at[j]]
-        k += at[j] - done
-        done = at[j]
-        if done == len(rows) or rows[done] != new[j]:
-            out[k] = new[j]
-            k += 1
-    out[k : k + len(rows) - done] = rows[done:]
-    return out[: k + len(rows) - done]
+        fresh[j] = at[j] == k or held[at[j]] != new[j]
+        total += fresh[j]
+    end, top = total, k  # next slot to write (from the end), end of the rows not yet moved
+    for j in range(len(new) - 1, -1, -1):
+        for q in range(top - 1, at[j] - 1, -1):
+            end -= 1
+            held[end] = held[q]
+        top = at[j]
+        if fresh[j]:
+            end -= 1
+            held[end] = new[j]
+    return total
