@@ -212,20 +212,30 @@ class Recruiting:
     :func:`_memory`); the brand's perceived effectiveness (0-1) from month to month; every
     row that may speak publicly, in row order: the disillusioned who have not spoken (some
     may be in a state out of SPEAKERS now; the dead, those who spoke and those disposed
-    otherwise since are dropped at each look), and how many rows it has looked at
-    (:func:`speakers`); and what the levers' coverage last seen gives: whether the
-    grievances lever's is one value everywhere (:func:`grievances_addressed`), the largest
-    probability to speak that the defector-voice lever allows and whether it varies by place
-    (:func:`public_defections`)."""
+    otherwise since are dropped at each look; ``held[:k]``, a buffer with room for every row,
+    changed in place), and how many rows it has looked at (:func:`speakers`, which writes
+    the would-be speakers into ``speaking``, also with room for every row, as is
+    ``rejoining``, for :func:`remobilise`: :meth:`room`); and what the
+    levers' coverage last seen gives: whether the grievances lever's is one value everywhere
+    (:func:`grievances_addressed`), the largest probability to speak that the defector-voice
+    lever allows and whether it varies by place (:func:`public_defections`)."""
 
     def __init__(self) -> None:
         self.r: Recruitment | None = None
         self.perceived, self.month = 0.0, -1
-        self.rows, self.seen = NOBODY, 0
+        self.held, self.speaking, self.rejoining = np.empty((3, 0), dtype=np.intp)
+        self.k = self.seen = 0
         self.grievances: np.ndarray | None = None
         self.uniform = True
         self.voice: np.ndarray | None = None
         self.most, self.varies = 0.0, False
+
+    def room(self, n: int) -> None:
+        """Buffers with room for ``n`` rows (twice as many: the population grows), the roster
+        of the disillusioned kept."""
+        held = np.empty((3, 2 * n), dtype=np.intp)
+        held[0, : self.k] = self.held[: self.k]
+        self.held, self.speaking, self.rejoining = held
 
 
 def _memory(w: World) -> Recruiting:
@@ -278,18 +288,23 @@ def speakers(w: World) -> np.ndarray:
     the roster of the disillusioned takes in those made so on leaving and the rows added
     since it last looked, instead of a pass over every row."""
     pop, mem = w.pop, w.memory(Recruiting)  # (the roster needs no parameter)
-    mem.rows, out = _speakers(
-        mem.rows, newly_disillusioned(w), mem.seen, pop.n, pop.state, pop.disposition, pop.spoke
-    )
-    mem.seen = pop.n
-    return out
+    n = pop.n
+    if n > mem.held.shape[0]:
+        mem.room(n)
+    mem.k, j = _speakers(
+        mem.held, mem.k, newly_disillusioned(w), mem.seen, n, pop.state, pop.disposition,
+        pop.spoke, mem.speaking,
+    )  # fmt: skip
+    mem.seen = n
+    return mem.speaking[:j]
 
 
 def remobilisable(w: World) -> np.ndarray:
     """Those who may rejoin: in a REMOBILISABLE state since before this month, in a funded
     pool (``connected``, as of last month's count), in row order."""
     pop = w.pop
-    return _rejoining(pop.connected, pop.n, pop.state, pop.entered, np.int16(w.t))
+    out = np.empty(pop.n, dtype=np.intp)
+    return out[: _rejoining(pop.connected, pop.n, pop.state, pop.entered, np.int16(w.t), out)]
 
 
 @njit(cache=True)
@@ -302,24 +317,26 @@ def _foreign(idx, region):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _speakers(roster, fresh, seen, n, state, disposition, spoke):  # pragma: no cover
-    """The roster of the disillusioned (``roster``, increasing) brought up to date with the
+def _speakers(held, k, fresh, seen, n, state, disposition, spoke, out):  # pragma: no cover
+    """The roster of the disillusioned (``held[:k]``, increasing) brought up to date with the
     rows made disillusioned since (``fresh``, repeats allowed) and the disillusioned among the
-    rows ``seen..n-1`` added since: those still disillusioned, alive and not yet spoken; and
-    of them the would-be speakers (in a SPEAKERS state). Both in row order.
+    rows ``seen..n-1`` added since: those still disillusioned, alive and not yet spoken,
+    written back into ``held``; and of them the would-be speakers (in a SPEAKERS state),
+    written into ``out``. Both in row order; returns how many of each.
 
     The few new rows are merged in first (most months none); then one branch-free pass over
     the roster, by unsigned row numbers (no negative-index wraparound at each read): every
-    row is written at each list's next slot, which advances only if it belongs there."""
+    row is written at each list's next slot, which advances only if it belongs there (the
+    roster's slot is never after the row read)."""
+    roster = held[:k]
     added = np.empty(n - seen, dtype=np.intp)
-    k = 0
+    a = 0
     for i in range(seen, n):
-        added[k] = i
-        k += disposition[i] == _DISILLUSIONED
-    if len(fresh) or k:
-        roster = _merged(roster, np.sort(np.concatenate((fresh, added[:k]))))
-    kept = np.empty(len(roster), dtype=np.intp)
-    out = np.empty(len(roster), dtype=np.intp)
+        added[a] = i
+        a += disposition[i] == _DISILLUSIONED
+    if len(fresh) or a:
+        roster = _merged(roster, np.sort(np.concatenate((fresh, added[:a]))))
+    kept = held
     m = j = 0
     for i in roster.view(np.uint64):
         s = np.int32(state[i])
@@ -331,7 +348,7 @@ def _speakers(roster, fresh, seen, n, state, disposition, spoke):  # pragma: no 
         kept[m] = out[j] = i
         m += keep
         j += keep & ((SPEAKING >> s) & 1)
-    return kept[:m], out[:j]
+    return m, j
 
 
 @njit(cache=True)
@@ -355,14 +372,13 @@ def _merged(rows, extra):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _rejoining(connected, n, state, entered, t):  # pragma: no cover - compiled
+def _rejoining(connected, n, state, entered, t, out):  # pragma: no cover - compiled
     """The rows ``0..n-1`` in a funded pool (``connected``) in a REMOBILISABLE state since
-    before month ``t``, in order.
+    before month ``t``, in order, written into ``out``; returns how many.
 
     The few connected (a few thousand of 110k) are found a word at a time: a word of eight
     unconnected rows (the flags eight to a word) is skipped with one test."""
     words = connected[: len(connected) // 8 * 8].view(np.uint64)
-    out = np.empty(n, dtype=np.intp)
     k = 0
     whole = min(len(words), n // 8)
     for word in range(whole):
@@ -373,7 +389,7 @@ def _rejoining(connected, n, state, entered, t):  # pragma: no cover - compiled
     for i in range(whole * 8, n):
         out[k] = i
         k += _rejoins(i, connected, state, entered, t)
-    return out[:k]
+    return k
 
 
 @njit(cache=True, inline="always")
@@ -454,8 +470,11 @@ def remobilise(
     Returns both (now REMOBILISED): those who rejoin, the recruits."""
     t, pop, mem = w.t, w.pop, mem or _memory(w)
     r = mem.r
-    idx = remobilisable(w)
-    rejoin = idx[w.few_of(len(idx), r.remobilise_rate * level)]  # (w.chance of them)
+    n = pop.n  # (remobilisable, into a buffer)
+    if n > mem.held.shape[0]:
+        mem.room(n)
+    k = _rejoining(pop.connected, n, pop.state, pop.entered, np.int16(t), mem.rejoining)
+    rejoin = mem.rejoining[w.few_of(k, r.remobilise_rate * level)]  # (w.chance of them)
     pop.move(rejoin, State.REMOBILISED, t)
     # new recruits join the largest pool, tied to the leader who anchors it
     pools = regrouping.memory(w)
