@@ -308,11 +308,9 @@ class Cells:
         self.open = np.full(N_PLACES, NO_CELL, dtype=np.int64)
         self.filled = np.zeros(N_PLACES, dtype=np.int64)
         self.network = Roster(
-            lambda pop, rows: (
-                (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING.take(pop.role[rows])
-            )
+            lambda pop, rows: (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING[pop.role[rows]]
         )
-        self.command = Roster(lambda pop, rows: COMMANDING.take(pop.role[rows]))
+        self.command = Roster(lambda pop, rows: COMMANDING[pop.role[rows]])
         self.credited = np.zeros(N_PLACES)  # the month's income credited by place
         self.by_place = np.zeros((2, N_PLACES), dtype=np.int64)  # the members, the fighters
         self.made = 0  # the rows each buffer holds
@@ -401,9 +399,9 @@ def form_cells(w: World, idx: np.ndarray, mem: Cells | None = None) -> None:
             heads -= 1
         # each (other) head, at the linkage, to a commander or a member of another cell there
         linked = w.few_of(heads, linkage)
-        to = NOBODY
-        if len(linked) and n_targets:
-            to = targets[place, w.integers(n_targets, len(linked))]
+        to, n_linked = NOBODY, len(linked)
+        if n_linked and n_targets:
+            to = targets[place, w.integers(n_targets, n_linked)]
         mem.next_id, m = _fill(
             new[place, :n], pop.insurgent_cell, mem.open, mem.filled, place, mem.next_id, size,
             with_old, linked, to, ties, m,
@@ -516,7 +514,9 @@ def counter_insurgency(w: World, mem: Cells | None = None) -> np.ndarray:
 
 
 def step(w: World) -> None:
-    mem = _memory(w)
+    mem = w.memory(Cells)  # (_memory)
+    if not mem.size:
+        mem.start(w)
     if w.schedule.loss[w.t] > 0:  # some territory lost since the peak: areas to operate in
         join(w, mem)
     if w.territory_lost:  # held, then lost
