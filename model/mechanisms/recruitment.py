@@ -18,7 +18,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field
+from regroup.core.population import NOBODY, PEOPLE, Field
 from regroup.core.states import (
     FREE_STATES,
     IN_CONFLICT,
@@ -58,7 +58,7 @@ REMOBILISABLE = (
 SPEAKING = np.int32(code_bits(*SPEAKERS))
 REJOINING = np.int32(code_bits(*REMOBILISABLE))
 _DISILLUSIONED = int(Disposition.DISILLUSIONED)
-_DEAD, _LOCAL = int(State.DEAD), int(Region.LOCAL)
+_DEAD, _LOCAL, _ACTIVE = int(State.DEAD), int(Region.LOCAL), int(State.ACTIVE)
 NOVICE = int(Role.NOVICE)
 FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group
 OUTPUTS = {
@@ -277,7 +277,8 @@ def census(w: World) -> Census:
     """The would-be public defectors, the remobilised, and the members in the territory (and
     how many are foreign), now: from the roster of the disillusioned and grouped lookups."""
     pop = w.pop
-    active = pop.count(State.ACTIVE)  # (none once the territory is lost)
+    # (none once the territory is lost; pop.count: the people per state, kept by every move)
+    active = int(pop.tally[PEOPLE, _ACTIVE])
     foreign = _foreign(pop.where(State.ACTIVE), pop.region) if active else 0
     return Census(speakers(w), pop.where(State.REMOBILISED), active, foreign)
 
