@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RegionFactors, Strict, param, table
-from regroup.core.population import Field
+from regroup.core.population import Field, move_rows
 from regroup.core.states import Custody, Disposition, Region, State
 from regroup.mechanisms import prison
 from regroup.mechanisms.hiding import first_back_home, going_home
@@ -101,20 +101,25 @@ class Justice(Strict):
 
 def arrive_home(w: World, idx: np.ndarray) -> None:
     """Foreigners reach their home country: prosecuted and imprisoned, or free (and watched
-    or not, as :func:`watch` decides)."""
+    or not, as :func:`watch` decides). One compiled call (:func:`_arrival`) with one draw
+    of ``3 n``: the ``n`` of the split, the ``2 k`` of the ``k`` admissions
+    (:func:`prison.admit`), the ``2 (n - k)`` of the free's watch, as three consecutive draws
+    gave them."""
     n = len(idx)
     if n == 0:
         return
-    j, pop, t = w.group(Justice), w.pop, w.t
-    rows, k = _arrive(idx, w.draw(n), j.prosecution, pop.returned, pop.home, pop.place, t)
-    prison.admit(w, rows[:k], home=True)  # the prosecuted
-    if k < n:  # the free, now at home
-        free = rows[k:]
-        pop.move(free, State.RETURNED, t)
-        _watch(
-            free, w.draw(2 * (n - k)), j.monitored, j.screening_pass, pop.disposition,
-            pop.monitored, pop.known,
-        )  # fmt: skip
+    court, pop, t = w.memory(Court), w.pop, w.t
+    if court.size < 0:
+        court.fit(w)
+    inmates = court.inmates
+    rows, k = _arrival(
+        idx, w.rng.random(3 * n), t, court.terms, inmates.terms[True], pop.returned, pop.home,
+        pop.place, pop.release, pop.cell, pop.known, pop.ever_imprisoned, pop.funds,
+        pop.state, pop.entered, pop.custody, inmates.tally, pop.disposition, pop.monitored,
+    )  # fmt: skip
+    pop.moved(rows, t)  # the prosecuted, then the free (as admit, then move, noted them)
+    if k:
+        inmates.note(rows[:k])
 
 
 def watch(w: World, free: np.ndarray) -> None:
@@ -145,8 +150,10 @@ def monitor_released(w: World, idx: np.ndarray) -> None:
 class Court:
     """Per run (``w.memory``): what :func:`step` reads each month, made in its first month
     (:meth:`fit`): the repatriation probability by region (locals 0) and the largest of
-    them, the monthly probability of deportation, of release from a camp; and a buffer of
-    three rows of row indices for the month's selections, grown with the population."""
+    them, the monthly probability of deportation, of release from a camp, an arrival's
+    ``terms`` (prosecution, monitored, screening pass: :func:`_arrival`), prison's memory
+    (:func:`prison.inmates`); and a buffer of three rows of row indices for the month's
+    selections, grown with the population."""
 
     def __init__(self) -> None:
         self.size = -1  # the buffer's length (-1: the run's values not made yet)
@@ -160,6 +167,8 @@ class Court:
             self.most = float(self.repatriation.max())
             self.deportation = 1.0 / j.deportation_months
             self.camp_release = j.camp_release
+            self.terms = np.array([j.prosecution, j.monitored, j.screening_pass])
+            self.inmates = prison.inmates(w)
         self.size = 2 * w.pop.n + 1024
         self.rows = np.empty((3, self.size), dtype=np.intp)
 
@@ -194,6 +203,9 @@ def step(w: World) -> None:
 
 
 _BORDER, _CAMP = int(Custody.BORDER), int(Custody.CAMP)
+_RETURNED, _NO_CUSTODY = int(State.RETURNED), int(Custody.NONE)
+# an arrival's terms (Court.terms), as _arrival reads them
+PROSECUTION, MONITORED, SCREENING_PASS = range(3)
 _LOCAL, _DANGEROUS = int(Region.LOCAL), int(Disposition.DANGEROUS)
 
 
@@ -235,6 +247,35 @@ def _sent_home(deported, reached, thin, most, repatriation, region, out):  # pra
             out[m] = kept[b]
             b += 1
     return len(deported) + k
+
+
+@njit(cache=True)
+def _arrival(
+    idx, draws, t, terms, admission, returned, home, place, release, cell, known, ever, funds,
+    state, entered, custody, tally, disposition, monitored,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Arrival home of the foreigners ``idx`` (``terms``: :attr:`Court.terms`), with
+    ``draws`` of ``3 n``, in order: month ``t`` becomes the first month back home of those
+    not back before, those whose draw (the first ``n``) falls below ``justice.prosecution``
+    are prosecuted (:func:`_arrive`): admitted to prison at home on the terms
+    ``admission`` (:func:`prison._admission`, the next ``2 k`` draws); the others are free
+    in their ``home`` country (RETURNED) and watched or not (:func:`_watch`, the last
+    ``2 (n - k)``). Returns the prosecuted, then the free (each part in the order of
+    ``idx``), as a new array, and how many are prosecuted."""
+    out, a = _arrive(idx, draws, terms[PROSECUTION], returned, home, place, t)
+    n = len(idx)
+    if a:
+        prison._admission(
+            out[:a], t, draws[n : n + 2 * a], admission, place, home, release, cell, known,
+            ever, funds, state, entered, custody, tally,
+        )  # fmt: skip
+    free = out[a:]
+    move_rows(free, _RETURNED, t, _NO_CUSTODY, state, entered, custody, tally)
+    _watch(
+        free, draws[n + 2 * a :], terms[MONITORED], terms[SCREENING_PASS], disposition,
+        monitored, known,
+    )  # fmt: skip
+    return out, a
 
 
 @njit(cache=True)

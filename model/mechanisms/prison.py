@@ -175,11 +175,16 @@ def admit(w: World, idx: np.ndarray, home: bool) -> None:
         pop.entered, pop.custody, inmates.tally,
     )  # fmt: skip
     pop.moved(rows, t)
-    start, end = inmates.admitted, inmates.admitted + k  # noted for the next step's roster
-    if end > inmates.fresh.shape[0]:
-        inmates.fresh = np.concatenate([inmates.fresh[:start], np.empty(end, dtype=np.intp)])
-    inmates.fresh[start:end] = rows
-    inmates.admitted = end
+    inmates.note(rows)
+
+
+def inmates(w: World) -> Inmates:
+    """Prison's per-run memory, started (for a rule that admits people in its own compiled
+    call with :func:`_admission`, then :meth:`Inmates.note`)."""
+    memory = w.memory(Inmates)
+    if memory.p is None:
+        memory.start(w)
+    return memory
 
 
 # the terms of an admission (Inmates.admission), as _admission reads them
@@ -302,6 +307,15 @@ class Inmates(Rows):
         roster = self.roster[: self.count]
         super().fit(pop)
         self.roster[: self.count] = roster
+
+    def note(self, rows: np.ndarray) -> None:
+        """Note the rows admitted (``rows``, np.intp) for the next step's roster: copied into
+        ``fresh`` (doubled when full)."""
+        start, end = self.admitted, self.admitted + len(rows)
+        if end > self.fresh.shape[0]:
+            self.fresh = np.concatenate([self.fresh[:start], np.empty(end, dtype=np.intp)])
+        self.fresh[start:end] = rows
+        self.admitted = end
 
     def start(self, w: World) -> None:
         """The run's constants: the parameters, the terms of an admission at home and in the
