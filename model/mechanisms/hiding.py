@@ -188,8 +188,10 @@ def catch(w: World, idx: np.ndarray) -> None:
     seizes more of the money prison admission leaves (``policy.sharing_seizure``)."""
     if len(idx) == 0:
         return
-    pop, policy = w.pop, w.policy
-    base = w.group(Hiding).tie_cut_share
+    pop, policy, s, t = w.pop, w.policy, w.memory(Search), w.t
+    if s.size < 0:
+        s.fit(w)
+    base = s.tie_cut
     sharing = None
     if not w.lever_on("intelligence_sharing"):
         w.ties.cut(idx, float(base), w.rng)  # no sharing anywhere: one share, one cut
@@ -200,10 +202,14 @@ def catch(w: World, idx: np.ndarray) -> None:
             w.ties.cut(idx[share == value], float(value), w.rng)
     # held where caught in a conflict place (Iraq, Syria, another theatre), and locals
     # anywhere (handed over to Iraq or Syria); foreigners caught elsewhere go home to prison
-    rows, k = _hand_over(idx, pop.region, pop.place, pop.returned, w.t)
-    if k:
-        prison.admit(w, rows[:k], home=False)
-    prison.admit(w, rows[k:], home=True)
+    inmates = s.inmates  # admitted as prison.admit would, in the region then at home
+    rows = _arrested(
+        idx, w.rng.random(2 * len(idx)), t, inmates.terms[False], inmates.terms[True],
+        pop.region, pop.place, pop.home, pop.returned, pop.release, pop.cell, pop.known,
+        pop.ever_imprisoned, pop.funds, pop.state, pop.entered, pop.custody, inmates.tally,
+    )  # fmt: skip
+    pop.moved(rows, t)
+    inmates.note(rows)
     if sharing is not None:  # without sharing nothing more is seized (funds x 1)
         pop.funds[idx] *= np.float32(1.0) - (policy.sharing_seizure * sharing).astype(np.float32)
 
@@ -213,7 +219,8 @@ class Search:
     (:meth:`fit`): the rates of being caught (:func:`_thinned`) and the highest of them
     (for this month's coverage of intelligence sharing, ``sharing``), the thresholds as
     compared with the people's values (``as_compared``), the month's money as float32, the
-    probability of death in the insurgency each month; and a buffer of row indices, grown
+    probability of death in the insurgency each month, the share of ties an arrest cuts and
+    prison's memory (:func:`prison.inmates`, for :func:`catch`); and a buffer of row indices, grown
     with the population."""
 
     def __init__(self) -> None:
@@ -233,6 +240,8 @@ class Search:
             self.income = np.float32(h.crime_income_usd)
             self.death = h.insurgency_death * (1.0 + w.schedule.intensity)
             self.crime_drift = h.crime_drift
+            self.inmates = prison.inmates(w)
+            self.tie_cut = h.tie_cut_share
         self.size = 2 * w.pop.n + 1024
         self.rows = np.empty(self.size, dtype=np.intp)
 
@@ -461,6 +470,31 @@ def _hand_over(idx, region, place, returned, t):  # pragma: no cover - compiled
     out[k:] = home[:m]
     first_back_home(home[:m], returned, t)
     return out, k
+
+
+@njit(cache=True)
+def _arrested(
+    idx, draws, t, region_terms, home_terms, region, place, home, returned, release, cell,
+    known, ever, funds, state, entered, custody, tally,
+):  # pragma: no cover - compiled  # fmt: skip
+    """The arrested ``idx`` handed over (:func:`_hand_over`), then imprisoned as
+    :func:`prison.admit` does (:func:`prison._admission`): those held in the region on the
+    terms ``region_terms`` with the first ``2 k`` of ``draws`` (``2 len(idx)``), then those
+    sent home on ``home_terms`` with the rest (as two consecutive draws gave them). Returns
+    the rows admitted, in that order (a new array)."""
+    rows, k = _hand_over(idx, region, place, returned, t)
+    n = len(rows)
+    if k:
+        prison._admission(
+            rows[:k], t, draws[: 2 * k], region_terms, place, home, release, cell, known, ever,
+            funds, state, entered, custody, tally,
+        )  # fmt: skip
+    if k < n:
+        prison._admission(
+            rows[k:], t, draws[2 * k :], home_terms, place, home, release, cell, known, ever,
+            funds, state, entered, custody, tally,
+        )  # fmt: skip
+    return rows
 
 
 @njit(cache=True)
