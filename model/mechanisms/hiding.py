@@ -177,7 +177,7 @@ def detection(w: World, idx: np.ndarray) -> np.ndarray:
 
 def going_home(w: World, abroad: np.ndarray) -> np.ndarray:
     """Those hiding abroad (with documents) among ``abroad`` who go home this month."""
-    return w.chance(abroad, w.group(Hiding).go_home)
+    return abroad[w.few_of(len(abroad), w.group(Hiding).go_home)]  # w.chance, as few_of
 
 
 def catch(w: World, idx: np.ndarray) -> None:
@@ -274,10 +274,11 @@ def step(w: World) -> None:
     # the insurgency; the others may drift into crime if exposed
     hiding = pop.where(*HIDING_STATES, t=t)
     local = _still_in(hiding, pop.state, _HIDING_LOCAL_BIT, s.rows)
-    killed = w.chance(s.rows[:local], s.death[t])
+    killed = s.rows[:local][w.few_of(local, s.death[t])]  # w.chance, as few_of
     dead = len(killed)
-    pop.move(killed, State.DEAD, t)
-    w.count("killed_in_insurgency", dead)
+    if dead:  # (nobody moved, 0 counted otherwise)
+        pop.move(killed, State.DEAD, t)
+        w.count("killed_in_insurgency", dead)
     tempted = w.few_of(len(hiding) - dead, s.crime_drift)  # among those still hiding
     drifted = _drifting(
         hiding, tempted, pop.state, pop.documents, pop.region, pop.funds, s.broke_below
