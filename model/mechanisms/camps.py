@@ -222,10 +222,11 @@ def step(w: World) -> None:
         held, pop.region, pop.entered, pop.ideology, pop.loyalty, pop.funds, t,
         camps.radicalisation, camps.zeal_weight, camps.fee, camps.loyal_from, camps.able,
     )  # fmt: skip
-    out = w.chance(camps.able[:able], camps.smuggling)
-    w.count("smuggled_from_camps", len(out))
-    if len(out) == 0:
+    out = camps.able[:able][w.few_of(able, camps.smuggling)]  # w.chance, as few_of
+    smuggled = len(out)
+    if smuggled == 0:  # (0 counted otherwise)
         return
+    w.count("smuggled_from_camps", smuggled)
     rows, local = _smuggled(out, pop.region, pop.funds, pop.documents, camps.fee)
     pop.move(rows[:local], State.HIDING_LOCAL, t)
     pop.move(rows[local:], State.HIDING_ABROAD, t, place=Place.TURKEY)
