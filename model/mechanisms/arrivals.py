@@ -474,8 +474,9 @@ def step(w: World) -> None:
     open_share = (1 - s.border[t]) * min(1.0, control / p.destination_control)
     foreign_mean = p.foreign_peak_recruits_per_month * w.out.raw["appeal"][t] * open_share
     local_mean = p.local_recruits_per_month * control
-    n_foreign = int(rng.poisson(w.agents(max(foreign_mean, 0.0))))
-    n_local = int(rng.poisson(w.agents(local_mean)))
+    scale = w.scale  # persons per agent (as w.agents divides)
+    n_foreign = int(rng.poisson(max(foreign_mean, 0.0) / scale))
+    n_local = int(rng.poisson(local_mean / scale))
     if n_foreign == n_local == 0:
         return
     cdf = shares(w)
