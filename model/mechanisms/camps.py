@@ -222,7 +222,7 @@ def step(w: World) -> None:
         held, pop.region, pop.entered, pop.ideology, pop.loyalty, pop.funds, t,
         camps.radicalisation, camps.zeal_weight, camps.fee, camps.loyal_from, camps.able,
     )  # fmt: skip
-    out = camps.able[:able][w.few_of(able, camps.smuggling)]  # w.chance, as few_of
+    out = w.chance(camps.able[:able], camps.smuggling)
     smuggled = len(out)
     if smuggled == 0:  # (0 counted otherwise)
         return

@@ -177,7 +177,7 @@ def detection(w: World, idx: np.ndarray) -> np.ndarray:
 
 def going_home(w: World, abroad: np.ndarray) -> np.ndarray:
     """Those hiding abroad (with documents) among ``abroad`` who go home this month."""
-    return abroad[w.few_of(len(abroad), w.group(Hiding).go_home)]  # w.chance, as few_of
+    return w.chance(abroad, w.group(Hiding).go_home)
 
 
 def catch(w: World, idx: np.ndarray) -> None:
@@ -274,7 +274,7 @@ def step(w: World) -> None:
     # the insurgency; the others may drift into crime if exposed
     hiding = pop.where(*HIDING_STATES, t=t)
     local = _still_in(hiding, pop.state, _HIDING_LOCAL_BIT, s.rows)
-    killed = s.rows[:local][w.few_of(local, s.death[t])]  # w.chance, as few_of
+    killed = w.chance(s.rows[:local], s.death[t])
     dead = len(killed)
     if dead:  # (nobody moved, 0 counted otherwise)
         pop.move(killed, State.DEAD, t)

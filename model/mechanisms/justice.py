@@ -180,13 +180,12 @@ def step(w: World) -> None:
     rows = court.rows
     held = pop.where(State.DETAINED, t=t)
     if len(held):
-        # foreigners are sent home, a rare event (w.chance, as few_of: no draw for each): those
-        # caught at the border by deportation; the others by their region's repatriation,
-        # drawn for the few reached at the largest region's probability, then thinned to their
-        # own
+        # foreigners are sent home, a rare event (w.chance: no draw for each): those caught at
+        # the border by deportation; the others by their region's repatriation, drawn for the
+        # few reached at the largest region's probability, then thinned to their own
         border, foreign, camp = _in_custody(held, pop.custody, pop.region, rows)
-        deported = rows[0, :border][w.few_of(border, court.deportation)]
-        reached = rows[1, :foreign][w.few_of(foreign, court.most)]
+        deported = w.chance(rows[0, :border], court.deportation)
+        reached = w.chance(rows[1, :foreign], court.most)
         thin = w.draw(len(reached))
         # those sent home into row 0 (the deported and the reached are copies; row 2 is in use)
         sent = _sent_home(
@@ -194,7 +193,7 @@ def step(w: World) -> None:
         )
         if sent:
             arrive_home(w, rows[0, :sent])
-        released = rows[2, :camp][w.few_of(camp, court.camp_release)]
+        released = w.chance(rows[2, :camp], court.camp_release)
         pop.move(released, State.RELEASED, t)
         monitor_released(w, released)
 
