@@ -204,7 +204,7 @@ class Population:
         """The rows of ``idx`` split into locals and foreigners, each part in order; with
         ``states``, only those now in one of them."""
         wanted = _wanted(states) if states else EVERY_STATE
-        return _by_origin(idx, self.region, self.state, wanted)
+        return split_by_origin(idx, self.region, self.state, wanted)
 
     def view(self, name: str) -> np.ndarray:
         """The live part of one array."""
@@ -375,8 +375,8 @@ def move_rows(idx, new, t, custody, state, entered, custody_of, tally):  # pragm
 
 
 @njit(cache=True)
-def _by_origin(idx, region, state, wanted):  # pragma: no cover - compiled
-    """:meth:`Population.by_origin`, ``wanted`` the states as bits."""
+def split_by_origin(idx, region, state, wanted):  # pragma: no cover - compiled
+    """:meth:`Population.by_origin`, ``wanted`` the states as bits; for a compiled rule."""
     local, foreign = np.empty(len(idx), dtype=np.intp), np.empty(len(idx), dtype=np.intp)
     a = b = 0
     for i in idx:

@@ -19,7 +19,7 @@ import numpy as np
 from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, RoleProbs, Strict, param, table
-from regroup.core.population import marked, move_rows
+from regroup.core.population import marked, move_rows, split_by_origin
 from regroup.core.states import (
     CIVILIAN,
     FIGHTING_BITS,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 # codes as plain ints: NumPy compares an array with an IntEnum member 4x slower
 ACTIVE, LOCAL = int(State.ACTIVE), int(Region.LOCAL)
+ACTIVE_BIT = 1 << ACTIVE  # the state as a set of states (split_by_origin)
 HIDING_LOCAL, ESCAPING, NO_CUSTODY = int(State.HIDING_LOCAL), int(State.ESCAPING), int(Custody.NONE)
 OUTPUTS = {
     "killed_at_collapse": Output(PERSONS, "Killed as their city fell.", flow=True),
@@ -303,20 +304,10 @@ def _hide_or_escape(idx, t, region, state, entered, custody, tally):  # pragma: 
     locals hide (HIDING_LOCAL), the foreigners search for a smuggler (ESCAPING), each part
     in order, moved as :meth:`Population.move` does (:func:`move_rows`, ``tally``: for
     :meth:`Population.moved`). Returns them, locals first."""
-    out, foreign = np.empty(len(idx), np.intp), np.empty(len(idx), np.intp)
-    a = b = 0
-    for i in idx:
-        if state[i] == ACTIVE:
-            if region[i] == LOCAL:
-                out[a] = i
-                a += 1
-            else:
-                foreign[b] = i
-                b += 1
-    out[a : a + b] = foreign[:b]
-    move_rows(out[:a], HIDING_LOCAL, t, NO_CUSTODY, state, entered, custody, tally)
-    move_rows(out[a : a + b], ESCAPING, t, NO_CUSTODY, state, entered, custody, tally)
-    return out[: a + b]
+    local, foreign = split_by_origin(idx, region, state, ACTIVE_BIT)
+    move_rows(local, HIDING_LOCAL, t, NO_CUSTODY, state, entered, custody, tally)
+    move_rows(foreign, ESCAPING, t, NO_CUSTODY, state, entered, custody, tally)
+    return np.concatenate((local, foreign))
 
 
 @njit(cache=True)
