@@ -203,7 +203,7 @@ class Population:
     def by_origin(self, idx: np.ndarray, *states: State) -> tuple[np.ndarray, np.ndarray]:
         """The rows of ``idx`` split into locals and foreigners, each part in order; with
         ``states``, only those now in one of them."""
-        wanted = _wanted(states) if states else EVERY_STATE
+        wanted = code_bits(*states) if states else EVERY_STATE
         return split_by_origin(idx, self.region, self.state, wanted)
 
     def view(self, name: str) -> np.ndarray:
@@ -215,7 +215,8 @@ class Population:
 
         One compiled pass over the rows (NumPy needed a comparison per state, and more).
         """
-        return _mask(self.state, self.entered, _wanted(states), ALWAYS if t is None else t, self.n)
+        late = ALWAYS if t is None else t
+        return _mask(self.state, self.entered, code_bits(*states), late, self.n)
 
     def where(self, *states: State, t: int | None = None) -> np.ndarray:
         """Indices of people in any of ``states`` (in increasing order); with ``t``, only those
@@ -231,7 +232,7 @@ class Population:
         kernel's :func:`move_rows`, then :meth:`moved`): a grouped row written directly would
         stay in its old group (a state's group untouched by moves is taken whole).
         """
-        wanted = _WANTED.get(states) or _wanted(states)
+        wanted = code_bits(*states)
         g = self._groups
         if t is None:
             late = ALWAYS
@@ -346,16 +347,6 @@ PEOPLE, LEFT = 0, 1  # the rows of Population.tally
 LOCAL = int(Region.LOCAL)
 ALWAYS = 1 << 20  # a month after every month a member can have entered a state
 NOBODY = np.empty(0, dtype=np.intp)
-_WANTED: dict[tuple[State, ...], int] = {}
-
-
-def _wanted(states: tuple[State, ...]) -> int:
-    """The set of ``states`` as bits of an integer (bit ``code`` set for each)."""
-    if states not in _WANTED:
-        _WANTED[states] = code_bits(*states)
-    return _WANTED[states]
-
-
 INDEX = np.dtype(np.intp)  # the type of the row indices that move() keeps
 
 

@@ -6,6 +6,7 @@ the ones used in the scenario files, the outputs and the docs.
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 import numpy as np
@@ -141,9 +142,11 @@ OTHER_THEATRES = (Place.LIBYA, Place.AFGHANISTAN)
 CONFLICT_PLACES = THE_REGION + OTHER_THEATRES
 
 
+@functools.cache
 def code_bits(*codes: int) -> int:
     """A set of codes as the bits of an integer (bit ``code`` set for each), for branch-free
-    membership tests in compiled code: ``(bits >> code) & 1``."""
+    membership tests in compiled code: ``(bits >> code) & 1``. Remembered by the codes asked
+    (selections ask for the same few sets every month)."""
     return sum(1 << int(c) for c in set(codes))
 
 

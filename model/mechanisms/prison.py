@@ -245,12 +245,7 @@ def isolation_by_place(w: World) -> np.ndarray:
 def held_in(pop: Population, custody: Custody, *states: State) -> np.ndarray:
     """Rows DETAINED in ``custody``, or in any of ``states``, in increasing order: one
     compiled pass over the rows (cheaper than ``pop.where`` of the states, then a filter)."""
-    if states not in HELD_BITS:  # the states' bits made once (code_bits: ~8 calls)
-        HELD_BITS[states] = code_bits(*states)
-    return _held_in(pop.state, pop.custody, pop.n, HELD_BITS[states], int(custody))
-
-
-HELD_BITS: dict[tuple[State, ...], int] = {}  # held_in's states as bits, by the states asked
+    return _held_in(pop.state, pop.custody, pop.n, code_bits(*states), int(custody))
 
 
 @njit(cache=True)
