@@ -198,11 +198,12 @@ class Counting(Rows):
     """What regrouping's monthly count reuses in a run (its ``World.memory``).
 
     Per row (:class:`~regroup.core.population.Rows`): ``inside``, whether free; ``root``, a
-    free row's parent in the union-find of the components of the free (each free row its
-    own on entry to :func:`_components`, written by :func:`_sort_rows`; other rows' values
-    are stale, never read); ``slot``, the number of a funded component whose first member
-    the row is (-1 elsewhere, between months: :func:`_pools`); ``kind``, the row's kind this
-    month (:func:`_sort_rows`); ``pool``, ``anchors``, ``backing``: those lists this month.
+    free row's parent in the union-find of the components of the free (each row its own on
+    entry to :func:`_components`, written by :func:`_sort_rows`; other rows' are never
+    read); ``slot``, the number of a funded component whose first member the row is (-1
+    elsewhere, between months: :func:`_pools`); ``kind``, the row's kind this month, 0 if
+    not free (:func:`_sort_rows`); ``pool``, ``anchors``, ``backing``: those lists this
+    month.
 
     Per run: ``people``, the population's arrays the kernels read (new ones when it grows:
     ``state`` tells); ``buffers``, the per-row arrays above; ``thresholds``, the world's
@@ -317,19 +318,24 @@ def _sort_rows(t, n, people, buffers, born_by, thresholds, records):  # pragma: 
     (free leaders and Amni members, and dedicated fighters abroad: hiding abroad, or
     remobilised in another theatre; holding the leader's funds); the backing (free, loyal
     non-fighters: supporters if in a funded component). Writes whether each row is free,
-    each free row its own root, and no row connected (yet); records month ``t``'s outputs
+    each row its own root, and no row connected (yet); records month ``t``'s outputs
     (``records``) from nothing: the pool, the rivals (free, extremist, qualified, disloyal
     fighters), the pool by region of origin and by place. Returns the lengths of the pool,
-    the anchors and the backing."""
+    the anchors and the backing.
+
+    The first pass, over every row, has no branches nor 64-bit arithmetic (booleans, 32-bit
+    bit tests), so the compiler vectorises it; it writes each row's kind, 0 unless free (most
+    of the free are of no kind), so the rows of some kind, about a tenth, are listed by one
+    branch-free pass over a byte a row, and only they are sorted into the lists. The pool's
+    count by region and place is kept in four tables taken in turn (a count waits on the
+    last one in its table)."""
     state, role, place, region, birth, ideology, loyalty, skill, funds, _, connected = people
     row_free, root, _, kind, pool, anchors, backing = buffers
     extremist_from, loyal_from, qualified_from, leader_funds = thresholds
     free_bits, command_bits, other_theatre, one = (
         np.uint32(FREE_BITS), np.uint32(COMMAND_BITS), np.uint32(IN_OTHER_THEATRE), np.uint32(1)
     )  # fmt: skip
-    # each row's kind, in a pass without branches or 64-bit arithmetic (booleans, 32-bit bit
-    # tests), which the compiler vectorises: bit 1 in the pool, 2 a rival, 4 backing, 8 an
-    # anchor (kept for the free only)
+    # each row's kind: bit 1 in the pool, 2 a rival, 4 backing, 8 an anchor (0 if not free)
     for i in range(n):
         s, r = state[i], role[i]
         fighter = (r != WOMAN) & ((r != MINOR) | (birth[i] <= born_by))
@@ -339,36 +345,45 @@ def _sort_rows(t, n, people, buffers, born_by, thresholds, records):  # pragma: 
         abroad = (s == HIDING_ABROAD) | ((s == REMOBILISED) & elsewhere)
         command = ((command_bits >> np.uint32(r)) & one) != 0
         anchor = (command | (abroad & extremist & loyal)) & (funds[i] >= leader_funds)
-        row_free[i] = ((free_bits >> np.uint32(s)) & one) != 0
+        free = ((free_bits >> np.uint32(s)) & one) != 0
+        row_free[i] = free
         connected[i] = False
+        root[i] = i
         kind[i] = (
             np.uint8(extremist & loyal)
             | (np.uint8(extremist & ~loyal) << np.uint8(1))
             | (np.uint8(loyal & ~fighter) << np.uint8(2))
             | (np.uint8(anchor) << np.uint8(3))
-        )
-    free = pool  # the free listed first in the pool's buffer (the pool never overtakes them)
-    nf = 0
-    for i in range(n):  # without branches: each row written, kept if free
-        free[nf] = i
-        nf += row_free[i]
+        ) & (np.uint8(0) - np.uint8(free))  # all bits if free, none if not
+    some = pool  # the rows of some kind listed first in the pool's buffer (never overtaken)
+    k = 0
+    for i in range(n):  # without branches: each row written, kept if of some kind
+        some[k] = i
+        k += kind[i] != 0
     npool = na = nb = rivals = 0
-    for i in free[:nf].view(np.uint64):  # unsigned: no negative-index wraparound at each read
-        k = kind[i]
-        root[i] = i
+    for i in some[:k].view(np.uint64):  # unsigned: no negative-index wraparound at each read
+        b = kind[i]
         pool[npool], backing[nb], anchors[na] = i, i, i  # kept as they qualify
-        npool += k & 1
-        rivals += (k >> 1) & 1
-        nb += (k >> 2) & 1
-        na += (k >> 3) & 1
+        npool += b & 1
+        rivals += (b >> 1) & 1
+        nb += (b >> 2) & 1
+        na += (b >> 3) & 1
     for a in literal_unroll(records):  # the month's count, from nothing (even if counted before)
         a[t] = 0
     pool_out, rival_out, by_region, by_place = records[0], records[4], records[6], records[9]
     pool_out[t], rival_out[t] = npool, rivals
     region, place = region.view(np.uint8), place.view(np.uint8)  # tables read unsigned
-    for i in pool[:npool].view(np.uint64):
-        by_region[t, region[i]] += 1
-        by_place[t, place[i]] += 1
+    counts = np.zeros((4, N_REGIONS * N_PLACES), dtype=np.int64)
+    listed = pool[:npool].view(np.uint64)
+    for j in range(npool):
+        i = listed[j]
+        counts[j & 3, region[i] * N_PLACES + place[i]] += 1
+    for r in range(N_REGIONS):
+        for p in range(N_PLACES):
+            key = r * N_PLACES + p
+            c = counts[0, key] + counts[1, key] + counts[2, key] + counts[3, key]
+            by_region[t, r] += c
+            by_place[t, p] += c
     return npool, na, nb
 
 
