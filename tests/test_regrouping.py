@@ -13,6 +13,7 @@ from regroup.mechanisms.regrouping import (
     OUTPUTS,
     Counting,
     _float32_sum,
+    _pools,
     _sort_rows,
 )
 
@@ -99,3 +100,85 @@ def test_sort_rows_lists_the_kinds_numpy_finds(n):
         assert not found[name][T].any()  # the month's count from nothing
     for a in recs:
         assert (np.delete(a, T, axis=0) == 7.0).all()  # other months untouched
+
+
+def components(n, src, dst, place, free):
+    """Each free row's component (its smallest member) over the ties within a place."""
+    label = np.arange(n)
+    for s, d in zip(src, dst, strict=True):  # plain relabelling: small inputs only
+        if free[s] and free[d] and place[s] == place[d] and label[s] != label[d]:
+            label[label == max(label[s], label[d])] = min(label[s], label[d])
+    return label
+
+
+@pytest.mark.parametrize(
+    ("n", "ties"), [(1, 0), (2, 1), (137, 150), (CAPACITY, 0), (CAPACITY, 3000)]
+)
+def test_pools_are_the_funded_components_numpy_finds(n, ties):
+    rng = np.random.default_rng(n + ties)
+    pop, bufs, recs = people(rng), buffers(), records()
+    state, role, place, region, _, ideology, loyalty, _, funds, imprisoned, connected = pop
+    place[:] = rng.integers(0, 3, CAPACITY)  # three places: larger components
+    state[rng.random(CAPACITY) < 0.5] = State.HIDING_LOCAL  # more of the free
+    thresholds = (np.float32(0.4), np.float32(0.3), np.float32(0.2), np.float32(5_000.0))
+    npool, nanchors, nbacking = _sort_rows(T, n, pop, bufs, 20, thresholds, recs)
+    inside, _, slot, _, pool_of, anchors_of, backing_of = bufs
+    slot[:] = -1  # as between months
+    free_rows = np.flatnonzero(inside[:n])
+    src, dst = rng.choice(free_rows, (2, ties)) if len(free_rows) else np.zeros((2, 0), int)
+    pool, anchors, backing = pool_of[:npool].copy(), anchors_of[:nanchors], backing_of[:nbacking]
+    anchors = anchors.copy()
+    backing = backing.copy()
+    made_of = tuple(
+        np.full((MONTHS, *shape), 5.0)
+        for shape in [(len(State),), (len(Role),), (N_REGIONS,), (2,), (), ()]
+    )
+    found = _pools(T, src, dst, pop, bufs, (npool, nanchors, nbacking), recs, made_of)
+
+    label = components(n, src, dst, place, inside)
+    funded = np.unique(label[anchors])
+    linked = pool[np.isin(label[pool], funded)]
+    supporters = backing[np.isin(label[backing], funded)]
+    assert np.array_equal(np.flatnonzero(connected[:n]), linked)
+    assert (slot == -1).all()
+    out = dict(zip(OUTPUTS, recs, strict=True))
+    if len(linked) == 0:
+        assert found == (0, 0, 0, 0, -1)
+        return
+    size = {c: np.count_nonzero(label[linked] == c) for c in funded}
+    biggest = min(funded, key=lambda c: (-size[c], c))  # the first of the largest
+    in_biggest = anchors[label[anchors] == biggest]
+    richest = in_biggest[np.argmax(funds[in_biggest])]  # the first of the richest
+    assert found == (
+        len(linked),
+        size[biggest],
+        place[biggest],
+        np.count_nonzero(label[supporters] == biggest),
+        richest,
+    )
+    assert out["connected_pool"][T] == len(linked) and out["supporters"][T] == len(supporters)
+    assert out["largest_pool"][T] == size[biggest]
+    expected = np.float32(funds[linked].sum()) + np.float32(funds[supporters].sum())
+    assert out["pool_funds"][T] == expected
+    assert np.array_equal(
+        out["connected_by_place"][T], np.bincount(place[linked], minlength=N_PLACES)
+    )
+    potential = np.zeros(N_PLACES)
+    largest = np.zeros(N_REGIONS)
+    for c in funded:
+        members = linked[label[linked] == c]
+        potential[place[c]] = max(potential[place[c]], len(members))
+        largest = np.maximum(largest, np.bincount(region[members], minlength=N_REGIONS))
+    assert np.array_equal(out["potential_by_place"][T], potential)
+    assert np.array_equal(out["largest_by_region"][T], largest)
+    by = np.bincount  # float64 sums in order, as the kernel's
+    assert np.array_equal(out["funds_by_region"][T], by(region[linked], funds[linked], N_REGIONS))
+    assert np.array_equal(
+        out["funds_by_place"][T],
+        by(place[linked], funds[linked], N_PLACES)
+        + by(place[supporters], funds[supporters], N_PLACES),
+    )
+    composition = [state, role, region, imprisoned.astype(int)]
+    for a, codes in zip(made_of[:4], composition, strict=True):
+        assert np.array_equal(a[T], by(codes[linked], minlength=a.shape[1]))
+    assert made_of[4][T] == ideology[linked].sum() and made_of[5][T] == loyalty[linked].sum()

@@ -499,7 +499,9 @@ def _pools(t, src, dst, people, buffers, listed, records, made_of):  # pragma: n
     weights); and the linked's composition (``made_of``: by state, role, region of origin,
     ever imprisoned; sums of ideology and loyalty). Returns the number linked, and of the
     largest component its size, place, supporters and richest anchor (the first of the
-    richest)."""
+    richest). (Each linked member adds to one count of the composition, by state, role and
+    ever imprisoned, and one of its component's, by region; the counts by place and region
+    come from the components', each of which lies in one place.)"""
     state, role, place, region, _, ideology, loyalty, _, funds, imprisoned, connected = people
     _, root, slot, _, pool, anchors, backing = buffers
     npool, nanchors, nbacking = listed
@@ -507,40 +509,43 @@ def _pools(t, src, dst, people, buffers, listed, records, made_of):  # pragma: n
     _components(src, dst, root, place)
     anchors = anchors[:nanchors].view(np.uint64)
     first = np.empty(nanchors, dtype=np.int64)  # each funded component's first member
+    anchor_slot = np.empty(nanchors, dtype=np.int32)
     funded = 0
-    for i in anchors:
-        c = find_root(root, i)
+    for j in range(nanchors):
+        c = find_root(root, anchors[j])
         if slot[c] < 0:
             slot[c], first[funded] = funded, c
             funded += 1
+        anchor_slot[j] = slot[c]
     linked_slot = np.empty(npool, dtype=np.int32)
     supporter_slot = np.empty(nbacking, dtype=np.int32)
     nlinked = _in_funded(pool, npool, root, slot, linked_slot)
     nsupporters = _in_funded(backing, nbacking, root, slot, supporter_slot)
+    for c in first[:funded]:
+        slot[c] = -1
+    if nlinked == 0:  # nothing recorded
+        return 0, 0, 0, 0, -1
     linked, supporters = pool[:nlinked].view(np.uint64), backing[:nsupporters].view(np.uint64)
-    size = np.zeros(funded, dtype=np.int64)
-    where = np.zeros(funded, dtype=np.int64)
     per_region = np.zeros((funded, N_REGIONS), dtype=np.int64)
-    by_state = np.zeros(N_STATES, dtype=np.int64)
-    by_role = np.zeros(N_ROLES, dtype=np.int64)
-    by_origin = np.zeros(N_REGIONS, dtype=np.int64)
-    by_imprisoned = np.zeros(2, dtype=np.int64)
+    made = np.zeros((N_STATES, N_ROLES, 2), dtype=np.int64)  # by state, role, ever imprisoned
     pool_out, connected_out, largest_out, funds_out, _, supporters_out = records[:6]
     _, largest_by_region, funds_by_region = records[6:9]
     _, by_place, potential, funds_by_place = records[9:]
     for j in range(nlinked):
         i, c = linked[j], linked_slot[j]
         connected[i] = True
-        size[c] += 1
-        where[c] = place[i]
         per_region[c, region[i]] += 1
-        by_state[state[i]] += 1
-        by_role[role[i]] += 1
-        by_origin[region[i]] += 1
-        by_imprisoned[int(imprisoned[i])] += 1
-        by_place[t, place[i]] += 1
+        made[state[i], role[i], int(imprisoned[i])] += 1
         funds_by_region[t, region[i]] += funds[i]
         funds_by_place[t, place[i]] += funds[i]
+    size = np.zeros(funded, dtype=np.int64)
+    where = np.zeros(funded, dtype=np.int64)
+    by_origin = np.zeros(N_REGIONS, dtype=np.int64)
+    for c in range(funded):
+        where[c] = place[first[c]]  # a component lies in one place
+        for r in range(N_REGIONS):
+            size[c] += per_region[c, r]
+            by_origin[r] += per_region[c, r]
     biggest = 0
     for c in range(funded):  # the first of the largest: by its first member
         if size[c] > size[biggest] or (size[c] == size[biggest] and first[c] < first[biggest]):
@@ -549,27 +554,31 @@ def _pools(t, src, dst, people, buffers, listed, records, made_of):  # pragma: n
     for j in range(nsupporters):
         with_biggest += supporter_slot[j] == biggest
     richest = -1
-    for i in anchors:  # the first of the richest anchors of the largest component
-        if slot[find_root(root, i)] == biggest and (richest < 0 or funds[i] > funds[richest]):
+    for j in range(nanchors):  # the first of the richest anchors of the largest component
+        i = anchors[j]
+        if anchor_slot[j] == biggest and (richest < 0 or funds[i] > funds[richest]):
             richest = np.intp(i)
-    for c in first[:funded]:
-        slot[c] = -1
-    if nlinked == 0:  # nothing recorded
-        return 0, 0, 0, 0, -1
     backing_by_place = np.zeros(N_PLACES)  # summed apart, then added, as before
     for i in supporters:
         backing_by_place[place[i]] += funds[i]
     for p in range(N_PLACES):
         funds_by_place[t, p] += backing_by_place[p]
     for c in range(funded):
+        by_place[t, where[c]] += size[c]
         potential[t, where[c]] = max(potential[t, where[c]], size[c])
         for r in range(N_REGIONS):
             largest_by_region[t, r] = max(largest_by_region[t, r], per_region[c, r])
     connected_out[t], largest_out[t], supporters_out[t] = nlinked, size[biggest], nsupporters
     funds_out[t] = _float32_sum(funds, linked) + _float32_sum(funds, supporters)
     by_state_out, by_role_out, by_region_out, by_imprisoned_out, ideology_out, loyalty_out = made_of
-    by_state_out[t], by_role_out[t], by_region_out[t] = by_state, by_role, by_origin
-    by_imprisoned_out[t] = by_imprisoned
+    by_state_out[t], by_role_out[t], by_imprisoned_out[t] = 0, 0, 0
+    for s in range(N_STATES):
+        for r in range(N_ROLES):
+            for e in range(2):
+                by_state_out[t, s] += made[s, r, e]
+                by_role_out[t, r] += made[s, r, e]
+                by_imprisoned_out[t, e] += made[s, r, e]
+    by_region_out[t] = by_origin
     ideology_out[t] = _float32_sum(ideology, linked)
     loyalty_out[t] = _float32_sum(loyalty, linked)
     return nlinked, size[biggest], where[biggest], with_biggest, richest
