@@ -539,3 +539,40 @@ def test_born_by_for_the_run_is_born_by_each_month(fresh_model, years):
     for t in range(m.world.months):
         m.t = t
         assert table[t] == demography.born_by(m.world), t
+
+
+def camp_month_numpy(held, region, entered, ideology, loyalty, funds, t, radicalisation, zeal,
+                     fee, loyal_from):  # fmt: skip
+    """camps._camp_month as NumPy states it: the annexes' mixes by np.bincount (float64 sums in
+    row order of float32 terms), the pull within 0-1, then those able to leave."""
+    annex = (region[held] != Region.LOCAL).astype(np.intp)
+    x, y = ideology[held], loyalty[held]
+    weight = np.float32(1.0) + zeal * x
+    total = np.maximum(np.bincount(annex, weight, minlength=2), 1e-12)
+    for values, v in ((ideology, x), (loyalty, y)):
+        mix = np.bincount(annex, weight * v, minlength=2) / total
+        pulled = v.astype(np.float64) + radicalisation * (mix[annex] - v)
+        values[held] = np.minimum(np.maximum(pulled, 0.0), 1.0)
+    able = (entered[held] < t) & ((funds[held] >= fee) | (loyalty[held] >= loyal_from))
+    return held[able]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 50, 3000])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_month_in_the_camps_is_the_numpy_statement(size, seed):
+    """camps._camp_month (six scalar sums, one pass to pull and select) gives the bits of its
+    NumPy statement, on random members held (some rows, or all of them) and a row or none."""
+    rng = np.random.default_rng(seed)
+    n = 4000
+    region = rng.integers(0, 6, n).astype(np.int8) * (rng.random(n) < 0.6)
+    entered = rng.integers(0, 12, n).astype(np.int16)
+    ideology, loyalty = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+    funds = (rng.random(n) * 5000).astype(np.float32)
+    held = np.sort(rng.choice(n, size, replace=False)) if size < 3000 else np.arange(n)
+    args = (np.int64(6), 0.03, np.float32(2.0), np.float32(2500.0), np.float32(0.7))
+    i2, l2 = ideology.copy(), loyalty.copy()
+    want = camp_month_numpy(held, region, entered, i2, l2, funds, *args)
+    able = np.empty(n, dtype=np.intp)
+    m = camps._camp_month(held, region, entered, ideology, loyalty, funds, *args, able)
+    assert np.array_equal(able[:m], want)
+    assert ideology.tobytes() == i2.tobytes() and loyalty.tobytes() == l2.tobytes()

@@ -166,22 +166,41 @@ def _camp_month(
     who can pay the ``fee`` or are loyal (loyalty, after the pull, at least ``loyal_from``:
     the group's networks pay), in row order. ``fee`` and ``loyal_from`` come as float32, as
     NumPy compares a float32 array with a number. One pass over the detainees sums the
-    mix, one pulls and selects."""
+    mix, one pulls and selects, both without a branch on the annex: each row adds to all six
+    sums, times 1 for its annex and 0 for the other (adding 0.0 leaves a sum's bits as they
+    are), and reads its annex's mix by a select. In whole runs (each call's least time over
+    10 runs of one seed, alternated) 5.98 -> 5.36 ms a run; the same sums with a branch on
+    the annex were faster alone on captured inputs (38 -> 33 us a call) but slower in runs
+    (6.45 ms: the branch mispredicts while the rows' reads miss the cache)."""
     rows = held.view(np.uint64)  # unsigned: no negative-index wraparound at each read (10% off)
-    total = np.zeros(2)
-    weighted = np.zeros((2, 2))  # ideology, loyalty x local, foreign
+    one = np.float32(1.0)
+    total0 = total1 = ideology0 = ideology1 = loyalty0 = loyalty1 = 0.0  # 0 local, 1 foreign
     for i in rows:
-        annex = np.int64(region[i] != LOCAL)
-        weight = np.float32(1.0) + zeal_weight * ideology[i]
-        total[annex] += weight
-        weighted[0, annex] += weight * ideology[i]
-        weighted[1, annex] += weight * loyalty[i]
-    mix = weighted / np.maximum(total, 1e-12)
+        foreign = np.float64(region[i] != LOCAL)
+        local = 1.0 - foreign
+        x = ideology[i]
+        weight = one + zeal_weight * x
+        # float32 products, as NumPy's, then each sum in float64
+        by_weight, by_ideology = np.float64(weight), np.float64(weight * x)
+        by_loyalty = np.float64(weight * loyalty[i])
+        total0 += by_weight * local
+        total1 += by_weight * foreign
+        ideology0 += by_ideology * local
+        ideology1 += by_ideology * foreign
+        loyalty0 += by_loyalty * local
+        loyalty1 += by_loyalty * foreign
+    total0, total1 = max(total0, 1e-12), max(total1, 1e-12)
+    mix_ideology0, mix_ideology1 = ideology0 / total0, ideology1 / total1
+    mix_loyalty0, mix_loyalty1 = loyalty0 / total0, loyalty1 / total1
     m = 0
     for i in rows:
-        annex = np.int64(region[i] != LOCAL)
-        for v, x in enumerate((ideology, loyalty)):
-            x[i] = min(max(x[i] + radicalisation * (mix[v, annex] - x[i]), 0.0), 1.0)
+        foreign = region[i] != LOCAL
+        mix_ideology = mix_ideology1 if foreign else mix_ideology0
+        mix_loyalty = mix_loyalty1 if foreign else mix_loyalty0
+        x = ideology[i]
+        ideology[i] = min(max(x + radicalisation * (mix_ideology - x), 0.0), 1.0)
+        x = loyalty[i]
+        loyalty[i] = min(max(x + radicalisation * (mix_loyalty - x), 0.0), 1.0)
         able[m] = i  # writes every one, keeps those able (branch-free)
         m += (entered[i] < t) & ((funds[i] >= fee) | (loyalty[i] >= loyal_from))
     return m
