@@ -170,6 +170,9 @@ class Replicates:
         return 60.0 * self.replicates / seconds
 
 
+WARM_UP_SCALE = 5.0  # the largest scale whose run loads every kernel a full-scale run calls
+
+
 def time_replicates(replicates: int, rounds: int = 2) -> Replicates:
     """Full-scale replicates through :func:`~regroup.experiments.runner.run_replicates`,
     1 and 2 workers (wall time: this is about parallelism).
@@ -177,14 +180,15 @@ def time_replicates(replicates: int, rounds: int = 2) -> Replicates:
     The modes alternate for ``rounds`` rounds and each keeps its shortest time: other work on
     the machine only ever slows a round down, and alternating spreads it over both modes.
     Each one-process round runs in a fresh forked process, as the workers do. Both modes
-    fork from this process once it has loaded the compiled kernels (a run at scale 20, timed
-    apart; a smaller one leaves kernels that only larger populations reach, such as the
-    ties' index, to be loaded in every child): a long sweep loads them once a worker, so
-    their one-off cost (about a second) is not part of the steady throughput that the ratio
-    compares.
+    fork from this process once it has loaded the compiled kernels (a run at scale
+    ``WARM_UP_SCALE``, timed apart; a smaller one leaves kernels that only larger populations
+    reach to be loaded in every child: the ties' index below scale 20, demography's merge of
+    the children to come, 12-18 ms a process, at scale 10 and 20): a long sweep loads them
+    once a worker, so their one-off cost (about a second) is not part of the steady
+    throughput that the ratio compares.
     """
     start = time.perf_counter()
-    RegroupModel(at_scale(20.0), seed=0).run()
+    RegroupModel(at_scale(WARM_UP_SCALE), seed=0).run()
     warm_up = time.perf_counter() - start
     scenario = Scenario()
     seconds_1, seconds_2 = float("inf"), float("inf")
