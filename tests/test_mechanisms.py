@@ -12,11 +12,12 @@ from conftest import SHORT_END, Trace
 from regroup.config.fields import month_index
 from regroup.core import ties as tie_kinds
 from regroup.core.model import RegroupModel
-from regroup.core.states import Custody, Disposition, Region, Role, State, membership
+from regroup.core.states import CIVILIAN, Custody, Disposition, Region, Role, State, membership
 from regroup.mechanisms import (
     camps,
     combat,
     demography,
+    disillusionment,
     escape,
     hiding,
     justice,
@@ -576,3 +577,46 @@ def test_a_month_in_the_camps_is_the_numpy_statement(size, seed):
     m = camps._camp_month(held, region, entered, ideology, loyalty, funds, *args, able)
     assert np.array_equal(able[:m], want)
     assert ideology.tobytes() == i2.tobytes() and loyalty.tobytes() == l2.tobytes()
+
+
+def push_numpy(active, role, region, wish, loyalty, ideology, sensitivity, factor, narratives,
+               loss, war, despair, loyalty_loss, ideology_loss, entered, t, threshold):  # fmt: skip
+    """disillusionment._push as NumPy states it: the narratives on the disloyal in float32,
+    the rest of the push in float64 by role and region, the wish up to 1 and loyalty and
+    ideology down to 0 stored as float32; then the would-be leavers."""
+    r = role[active]
+    leader = np.arange(len(CIVILIAN)) == Role.LEADER
+    by_role = CIVILIAN.astype(np.float64) * war + leader * despair
+    disloyal = narratives * (np.float32(1.0) - loyalty[active])  # float32
+    push = sensitivity[r] * (disloyal.astype(np.float64) + loss) + by_role[r]
+    push *= factor[region[active]]
+    wish[active] = np.minimum(1.0, wish[active] + push)
+    loyalty[active] = np.maximum(loyalty[active] - loyalty_loss * push, 0.0)
+    ideology[active] = np.maximum(ideology[active] - ideology_loss * push, 0.0)
+    return active[(wish[active] >= threshold) & (entered[active] < t)]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 50, 3000])
+@pytest.mark.parametrize("despair", [0.0, 0.05])
+def test_the_push_to_leave_is_the_numpy_statement(size, despair):
+    """disillusionment._push (the push's pass, then the would-be leavers' pass) gives the bits
+    of its NumPy statement and the same leavers, on random members in the territory (some
+    rows, all of them, one or none)."""
+    rng = np.random.default_rng(size + 7)
+    n = 3000
+    role = rng.integers(0, len(Role), n).astype(np.int8)
+    region = rng.integers(0, len(Region), n).astype(np.int8)
+    wish, loyalty, ideology = (rng.random(n, dtype=np.float32) for _ in range(3))
+    entered = rng.integers(0, 12, n).astype(np.int16)
+    active = np.sort(rng.choice(n, size, replace=False)) if size < n else np.arange(n)
+    sensitivity, factor = rng.random(len(Role)) * 2, rng.random(len(Region)) * 3
+    args = (sensitivity, factor, np.float32(0.3), 0.02, 0.04, despair, 0.5, 0.1, entered, 6)
+    threshold = np.float32(0.5)
+    copies = wish.copy(), loyalty.copy(), ideology.copy()
+    want = push_numpy(active, role, region, *copies, *args, threshold)
+    got = disillusionment._push(
+        active.view(np.uint64), role, region, wish, loyalty, ideology, *args, threshold
+    )
+    assert np.array_equal(got, want)
+    for mine, theirs in zip((wish, loyalty, ideology), copies, strict=True):
+        assert mine.tobytes() == theirs.tobytes()
