@@ -620,3 +620,21 @@ def test_the_push_to_leave_is_the_numpy_statement(size, despair):
     assert np.array_equal(got, want)
     for mine, theirs in zip((wish, loyalty, ideology), copies, strict=True):
         assert mine.tobytes() == theirs.tobytes()
+
+
+@pytest.mark.parametrize("size", [0, 1, 50, 2000])
+@pytest.mark.parametrize("sent", [0, 1, 30])
+def test_the_camps_roster_is_the_numpy_selection(size, sent):
+    """camps._roster (a plain pass over the last roster when nobody was sent, the merge
+    otherwise) gives the rows DETAINED in a camp among the last roster, those sent (sorted,
+    repeats allowed, some among the new rows) and the new rows, as NumPy selects them."""
+    rng = np.random.default_rng(size + sent)
+    n, seen = 2500, 2000
+    state = np.where(rng.random(n) < 0.7, State.DETAINED, State.ACTIVE).astype(np.int8)
+    custody = np.where(rng.random(n) < 0.8, Custody.CAMP, Custody.PRISON).astype(np.int8)
+    rows = np.sort(rng.choice(seen, size, replace=False)) if size < seen else np.arange(seen)
+    sent_rows = np.sort(rng.integers(0, n, sent)).astype(np.intp)
+    got = camps._roster(rows, sent_rows, seen, n, state, custody)
+    candidates = np.union1d(np.union1d(rows, sent_rows), np.arange(seen, n))
+    held = (state[candidates] == State.DETAINED) & (custody[candidates] == Custody.CAMP)
+    assert np.array_equal(got, candidates[held])

@@ -121,10 +121,17 @@ def _roster(rows, sent, seen, n, state, custody):  # pragma: no cover - compiled
     """The rows held in a camp (DETAINED, custody CAMP), in increasing order, of: ``rows``
     (the last roster, each below ``seen``) merged with ``sent`` (increasing, repeats allowed;
     those from ``seen`` on are among the next), then the rows ``seen..n-1``. Branch-free
-    appends (each row written, kept if held and not the one kept before it)."""
+    appends (each row written, kept if held and not the one kept before it). In most months
+    nobody was sent: then the last roster is read in a plain pass, without the merge's tests
+    (in whole runs, each call's least time over 10 runs alternated, 2.14 -> 1.64 ms a run)."""
     out = np.empty(len(rows) + len(sent) + n - seen, dtype=np.intp)
     k = a = b = 0
     last = -1
+    if len(sent) == 0:  # (the roster has no repeats: no test of the last one kept)
+        for i in rows:
+            out[k] = i
+            k += (state[i] == DETAINED) & (custody[i] == CAMP)
+        a = len(rows)
     while a < len(rows) or (b < len(sent) and sent[b] < seen):
         if b == len(sent) or sent[b] >= seen or (a < len(rows) and rows[a] <= sent[b]):
             i = rows[a]
