@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from regroup.core.states import Custody, Region, State
+from regroup.core.world import distinct
 from regroup.mechanisms import camps, hiding, justice
 
 N = 5000
@@ -70,25 +71,94 @@ def test_arrive_splits_the_prosecuted_and_sends_the_free_home():
     assert np.array_equal(p["place"], place) and np.array_equal(p["returned"], returned)
 
 
-def test_drifting_finds_the_tempted_among_those_still_hiding():
-    """As before the fusion: those of the hiding still in a hiding state, the tempted picked
-    by position among them, the exposed kept."""
-    rng = np.random.default_rng(4)
-    p = rows_of(rng)
-    hiding_states = list(hiding.HIDING_STATES)
-    p["state"][:] = rng.choice(hiding_states, N)
-    rows = np.flatnonzero(rng.random(N) < 0.8)
-    p["state"][rng.choice(rows, 50, replace=False)] = State.DEAD  # the killed
-    still = rows[np.isin(p["state"][rows], hiding_states)]
-    tempted = np.sort(rng.choice(len(still), 400, replace=False))
-    living = np.float32(250.0)
-    got = hiding._drifting(
-        rows, tempted, p["state"], p["documents"], p["region"], p["funds"], living
-    )
-    picked = still[tempted]
+def drifting_by_numpy(rows, died, tempted, p, living):
+    """What hiding's drift into crime computes, in NumPy: of ``rows`` but those at positions
+    ``died``, the ``tempted`` (positions among those left) who are exposed."""
+    left = np.delete(rows, died)
+    picked = left[tempted]
     foreign = p["region"][picked] != Region.LOCAL
     exposed = (~p["documents"][picked] & foreign) | (p["funds"][picked] < living)
-    assert np.array_equal(got, picked[exposed])
+    return picked[exposed]
+
+
+def test_drifting_finds_the_tempted_among_those_still_hiding():
+    """Those of the hiding who did not die, the tempted picked by position among them (found
+    by position, skipping the dead before each), the exposed kept: on random rows, and with
+    nobody dead, everybody dead but one, every one tempted, one row, no row."""
+    rng = np.random.default_rng(4)
+    p = rows_of(rng)
+    living = np.float32(250.0)
+    rows = np.flatnonzero(rng.random(N) < 0.8)
+    died = np.sort(rng.choice(len(rows), 50, replace=False))
+    cases = [
+        (rows, died, np.sort(rng.choice(len(rows) - 50, 400, replace=False))),
+        (rows, died[:0], np.sort(rng.choice(len(rows), 400, replace=False))),
+        (rows, np.arange(1, len(rows)), np.array([0])),
+        (rows, np.arange(len(rows) - 1), np.array([0])),
+        (rows, died, np.arange(len(rows) - 50)),
+        (rows[:1], died[:0], np.array([0])),
+        (rows[:0], died[:0], died[:0]),
+    ]
+    for hiding_rows, dead, tempted in cases:
+        got = hiding._drifting(
+            hiding_rows, dead, tempted, p["documents"], p["region"], p["funds"], living
+        )
+        expected = drifting_by_numpy(hiding_rows, dead, tempted, p, living)
+        assert len(got) > 0 or len(expected) == 0
+        assert np.array_equal(got, expected)
+
+
+def test_positions_in_lists_where_the_rows_in_the_states_are():
+    rng = np.random.default_rng(7)
+    p = rows_of(rng)
+    bits = hiding._HIDING_LOCAL_BIT
+    out = np.empty(N, dtype=np.intp)
+    for rows in (np.flatnonzero(rng.random(N) < 0.5), np.arange(N), np.arange(1), np.arange(0)):
+        k = hiding._positions_in(rows, p["state"], bits, out)
+        expected = np.flatnonzero(p["state"][rows] == State.HIDING_LOCAL)
+        assert np.array_equal(out[:k], expected)
+
+
+def test_thinned_catches_the_candidates_below_their_own_probability():
+    """hiding's catches: of the candidates (``distinct`` of the first half of the draws, as
+    ``few_of`` picks them), the sought caught with their detection, then the monitored
+    extremists among the watched caught acting, each part in row order (NumPy on random rows,
+    and with one candidate, every row a candidate)."""
+    rng = np.random.default_rng(8)
+    p = rows_of(rng)
+    t = 5
+    entered = rng.integers(0, 8, N).astype(np.int16)
+    known = rng.random(N) < 0.5
+    monitored = rng.random(N) < 0.5
+    ideology = rng.random(N).astype(np.float32)
+    extremist_from = np.float32(0.6)
+    sharing = rng.random(5)  # per place (the rows' places are 0-4)
+    gain, base, unknown, abroad, acting = 0.7, 0.3, 0.2, 0.6, 0.4
+    highest = hiding._highest(sharing, gain, base, unknown, abroad, acting)
+    out = np.empty(N, dtype=np.intp)
+    for k in (700, 1, N):
+        u = rng.random(2 * k)
+        caught = hiding._thinned(
+            u, N, highest, t, p["state"], entered, p["place"], known, monitored, ideology,
+            extremist_from, sharing, gain, base, unknown, abroad, acting, out,
+        )  # fmt: skip
+        picks = distinct(u[:k], N)
+        thin = u[k:] * highest
+        state, before = p["state"][picks], entered[picks] < t
+        intelligence = 1.0 + gain * sharing[p["place"][picks]]
+        detection = (
+            base
+            * intelligence
+            * np.where(known[picks], 1.0, unknown)
+            * np.where(state == State.HIDING_ABROAD, abroad, 1.0)
+        )
+        sought = before & np.isin(state, hiding.SOUGHT) & (thin < detection)
+        watched = before & np.isin(state, hiding.WATCHED) & monitored[picks]
+        watched &= ideology[picks] >= extremist_from
+        watched &= thin < acting * intelligence * ideology[picks]
+        expected = np.concatenate((picks[sought], picks[watched]))
+        assert np.array_equal(out[:caught], expected)
+        assert k == 1 or (sought.any() and watched.any())
 
 
 def test_smuggled_returns_the_locals_then_the_foreigners():

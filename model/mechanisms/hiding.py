@@ -21,7 +21,7 @@ from regroup.core.states import (
     State,
     code_bits,
 )
-from regroup.core.world import PERSONS, Output, as_compared
+from regroup.core.world import PERSONS, Output, as_compared, distinct
 from regroup.mechanisms import prison
 
 if TYPE_CHECKING:
@@ -220,8 +220,8 @@ class Search:
     (for this month's coverage of intelligence sharing, ``sharing``), the thresholds as
     compared with the people's values (``as_compared``), the month's money as float32, the
     probability of death in the insurgency each month, the share of ties an arrest cuts and
-    prison's memory (:func:`prison.inmates`, for :func:`catch`); and a buffer of row indices, grown
-    with the population."""
+    prison's memory (:func:`prison.inmates`, for :func:`catch`); and a buffer of row indices (or
+    positions), grown with the population."""
 
     def __init__(self) -> None:
         self.size = -1  # the buffer's length (-1: the run's values not made yet)
@@ -257,33 +257,37 @@ def step(w: World) -> None:
         s.fit(w)
     # those sought, and monitored returnees (and released prisoners, whom only intelligence
     # sharing brings under watch): the extremist among them may be caught acting
-    # (:func:`_thinned`: the candidates drawn at the highest probability anyone can have)
+    # (:func:`_thinned`: the candidates drawn at the highest probability anyone can have,
+    # how many, then who and their thinning in one draw: the draws of ``few_of``, then
+    # ``draw``)
     sharing = w.coverage("intelligence_sharing")
     if sharing is not s.sharing:
         s.aim(sharing)
-    picks = w.few_of(pop.n, s.highest)  # the candidates
-    caught = _thinned(
-        picks, w.draw(len(picks)), s.highest, t, pop.state, pop.entered, pop.place, pop.known,
-        pop.monitored, pop.ideology, s.extremist_from, sharing, s.gain, *s.rates, s.rows,
-    )  # fmt: skip
-    catch(w, s.rows[:caught])
+    k = w.how_many(pop.n, s.highest)  # the candidates
+    if k:
+        caught = _thinned(
+            w.draw(2 * k), pop.n, s.highest, t, pop.state, pop.entered, pop.place, pop.known,
+            pop.monitored, pop.ideology, s.extremist_from, sharing, s.gain, *s.rates, s.rows,
+        )  # fmt: skip
+        catch(w, s.rows[:caught])
 
     _spend(pop.state, pop.role, pop.funds, pop.n, *s.money, s.income)
 
     # those hiding since before this month (those caught have left): the locals may die in
     # the insurgency; the others may drift into crime if exposed
     hiding = pop.where(*HIDING_STATES, t=t)
-    local = _still_in(hiding, pop.state, _HIDING_LOCAL_BIT, s.rows)
-    killed = w.chance(s.rows[:local], s.death[t])
-    dead = len(killed)
+    local = _positions_in(hiding, pop.state, _HIDING_LOCAL_BIT, s.rows)
+    died = w.chance(s.rows[:local], s.death[t])  # their positions among the hiding
+    dead = len(died)
     if dead:  # (nobody moved, 0 counted otherwise)
-        pop.move(killed, State.DEAD, t)
+        pop.move(hiding[died], State.DEAD, t)
         w.count("killed_in_insurgency", dead)
     tempted = w.few_of(len(hiding) - dead, s.crime_drift)  # among those still hiding
-    drifted = _drifting(
-        hiding, tempted, pop.state, pop.documents, pop.region, pop.funds, s.broke_below
-    )
-    pop.move(drifted, State.CRIMINAL, t)
+    if len(tempted):
+        drifted = _drifting(
+            hiding, died, tempted, pop.documents, pop.region, pop.funds, s.broke_below
+        )
+        pop.move(drifted, State.CRIMINAL, t)
 
 
 # Compiled passes over the people each rule is about.
@@ -381,8 +385,8 @@ def _highest(sharing, gain, base, unknown, abroad, acting):  # pragma: no cover 
 
 @njit(cache=True)
 def _thinned(
-    picks,
-    thin,
+    u,
+    n,
     highest,
     t,
     state,
@@ -407,14 +411,18 @@ def _thinned(
     part in row order.
 
     Thinned, not a draw each (4.3 M draws a run, 1% of them caught), and over every row, so
-    that nobody is looked up but the candidates: each row is a candidate with the highest
-    probability anyone can have (``highest``, :func:`_highest`; how many is one binomial
-    draw, who a uniform sample of that many: the rows ``picks``, in order,
-    ``World.few_of``), and the ``j``-th candidate is caught if ``thin[j]`` x ``highest``
-    falls below their own probability (0 for those neither sought nor watched). So each
-    person is caught with their own probability, independently, as with a draw each."""
+    that nobody is looked up but the candidates: each of the rows ``0..n-1`` is a candidate
+    with the highest probability anyone can have (``highest``, :func:`_highest`; how many,
+    ``k``, is one binomial draw, who a uniform sample of that many: :func:`distinct` of the
+    first half of ``u``, ``2 k`` uniform numbers, as ``World.few_of`` picks them), and the
+    ``j``-th candidate is caught if ``u[k + j]`` x ``highest`` falls below their own
+    probability (0 for those neither sought nor watched). So each person is caught with
+    their own probability, independently, as with a draw each. The candidates are picked
+    here, not by ``few_of``: a call and an array returned fewer (one draw for both halves)."""
+    k = len(u) // 2
+    picks = distinct(u[:k], n)
+    thin = u[k:]
     by_known, by_abroad = _factors(unknown, abroad)
-    k = len(picks)
     acted = np.empty(k, dtype=np.intp)  # the watched caught acting
     a = b = 0
     for j in range(k):
@@ -508,32 +516,30 @@ def first_back_home(idx: np.ndarray, returned: np.ndarray, t: int) -> None:  # p
 
 
 @njit(cache=True)
-def _still_in(rows, state, bits, out):  # pragma: no cover - compiled
-    """Those of ``rows`` in one of the states ``bits`` (a set of codes as an integer's bits),
-    in order, into ``out``; returns how many."""
+def _positions_in(rows, state, bits, out):  # pragma: no cover - compiled
+    """The positions in ``rows`` of those in one of the states ``bits`` (a set of codes as
+    an integer's bits), in order, into ``out``; returns how many."""
     k = 0
-    for i in rows:  # branch-free: writes every one, keeps those in the states
-        out[k] = i
-        k += (bits >> np.int64(state[i])) & 1
+    for j in range(len(rows)):  # branch-free: writes every one, keeps those in the states
+        out[k] = j
+        k += (bits >> np.int64(state[rows[j]])) & 1
     return k
 
 
 @njit(cache=True)
-def _drifting(hiding, tempted, state, documents, region, funds, living):  # pragma: no cover
-    """Those who drift into crime, in order: of those of ``hiding`` still hiding (the dead
-    left out), the ``tempted`` (their positions among them, increasing) who are exposed:
-    foreigners without papers, and those who cannot meet the cost of living (funds below
-    ``living``)."""
+def _drifting(hiding, died, tempted, documents, region, funds, living):  # pragma: no cover
+    """Those who drift into crime, in order: of ``hiding`` but those at the positions
+    ``died`` (increasing; they died this month), the ``tempted`` (their positions among those
+    left, increasing) who are exposed: foreigners without papers, and those who cannot meet
+    the cost of living (funds below ``living``). Each tempted found by position (skipping the
+    dead before it), not by a pass over those hiding: only the tempted are read."""
     out = np.empty(len(tempted), dtype=np.intp)
-    k = j = p = 0  # drifted, the next tempted, the position among those still hiding
-    for i in hiding:
-        if j == len(tempted):
-            break
-        if (_HIDING_BITS >> np.int64(state[i])) & 1:
-            if p == tempted[j]:
-                j += 1
-                if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:
-                    out[k] = i
-                    k += 1
-            p += 1
+    k = d = 0  # drifted, the dead at or before the tempted one
+    for p in tempted:
+        while d < len(died) and died[d] <= p + d:
+            d += 1
+        i = hiding[p + d]
+        if (not documents[i] and region[i] != _LOCAL) or funds[i] < living:
+            out[k] = i
+            k += 1
     return out[:k]
