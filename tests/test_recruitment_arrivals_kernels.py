@@ -30,3 +30,29 @@ def test_rejoining_lists_the_connected_who_may_rejoin():
     state[N - 1], entered[N - 1] = State.RETURNED, 0
     out = np.empty(N, dtype=np.intp)
     assert recruitment._rejoining(one, N, state, entered, t, out) == 1 and out[0] == N - 1
+
+
+def test_train_adds_the_gain_to_the_remobilised_only():
+    """The skill of the rows in REMOBILISED grows by the gain, at most 1, as NumPy adds a
+    Python float to float32 skills; every other row's skill is left as it was (bit for bit):
+    on random rows, and with none, one and every row remobilised, and ``n`` below the
+    arrays' length."""
+    rng = np.random.default_rng(12)
+    gain = 0.01
+    for share in (0.0, 0.05, 1.0):
+        state = np.where(rng.random(N) < share, State.REMOBILISED, State.RETURNED).astype(np.int8)
+        state[rng.random(N) < 0.1] = State.DEAD
+        skill = rng.random(N).astype(np.float32)
+        skill[:50] = np.float32(0.995)  # the cap reached
+        for n in (N, 4000, 1, 0):
+            got = skill.copy()
+            recruitment._train(state, got, n, np.float32(gain))
+            expected = skill.copy()
+            rows = np.flatnonzero(state[:n] == State.REMOBILISED)
+            expected[rows] = np.minimum(expected[rows] + gain, 1.0)
+            assert np.array_equal(got.view(np.uint32), expected.view(np.uint32))
+    state[:] = State.RETURNED
+    state[7] = State.REMOBILISED
+    got = np.zeros(N, dtype=np.float32)
+    recruitment._train(state, got, N, np.float32(gain))
+    assert np.flatnonzero(got).tolist() == [7] and got[7] == np.float32(gain)

@@ -59,6 +59,7 @@ SPEAKING = np.int32(code_bits(*SPEAKERS))
 REJOINING = np.int32(code_bits(*REMOBILISABLE))
 _DISILLUSIONED = int(Disposition.DISILLUSIONED)
 _DEAD, _LOCAL, _ACTIVE = int(State.DEAD), int(Region.LOCAL), int(State.ACTIVE)
+_REMOBILISED = int(State.REMOBILISED)
 NOVICE = int(Role.NOVICE)
 FIELDS = {"spoke": Field(np.bool_)}  # has spoken publicly against the group
 OUTPUTS = {
@@ -268,19 +269,18 @@ class Census(NamedTuple):
     """What the month's step needs to know of the members before anyone moves."""
 
     speakers: np.ndarray  # disillusioned, in a SPEAKERS state, not yet spoken (row order)
-    remobilised: np.ndarray  # REMOBILISED (row order)
     active: int  # in the territory (ACTIVE)
     foreign: int  # of them, foreigners
 
 
 def census(w: World) -> Census:
-    """The would-be public defectors, the remobilised, and the members in the territory (and
-    how many are foreign), now: from the roster of the disillusioned and grouped lookups."""
+    """The would-be public defectors and the members in the territory (and how many are
+    foreign), now: from the roster of the disillusioned and grouped lookups."""
     pop = w.pop
     # (none once the territory is lost; pop.count: the people per state, kept by every move)
     active = int(pop.tally[PEOPLE, _ACTIVE])
     foreign = _foreign(pop.where(State.ACTIVE), pop.region) if active else 0
-    return Census(speakers(w), pop.where(State.REMOBILISED), active, foreign)
+    return Census(speakers(w), active, foreign)
 
 
 def speakers(w: World) -> np.ndarray:
@@ -509,20 +509,25 @@ def remobilise(
     return rejoin, idx
 
 
-def train(w: World, *groups: np.ndarray, mem: Recruiting | None = None) -> None:
-    """Training in a remobilised group builds the skill of the members of ``groups`` (each
-    an array of row indices, np.intp; no row in two)."""
-    _train(w.pop.skill, groups, (mem or _memory(w)).gain)
+def train(w: World, mem: Recruiting | None = None) -> None:
+    """Training in a remobilised group builds the skill of every member now REMOBILISED
+    (:func:`_train`; nothing to do with nobody remobilised)."""
+    pop = w.pop
+    if pop.tally[PEOPLE, _REMOBILISED]:
+        _train(pop.state, pop.skill, pop.n, (mem or _memory(w)).gain)
 
 
 @njit(cache=True)
-def _train(skill, groups, gain):  # pragma: no cover - compiled
-    """Add ``gain`` to the skill of the rows of each of ``groups``, at most 1 (in float32,
-    as NumPy adds a Python float to a float32 array); rows read unsigned (no negative-index
-    wraparound)."""
-    for idx in groups:
-        for i in idx.view(np.uint64):
-            skill[i] = min(np.float32(1.0), skill[i] + gain)
+def _train(state, skill, n, gain):  # pragma: no cover - compiled
+    """Add ``gain`` to the skill of the rows ``0..n-1`` in REMOBILISED, at most 1 (in
+    float32, as NumPy adds a Python float to a float32 array); the others' skill written
+    back as it was. One pass the compiler vectorises (a select, every row written) instead
+    of listing the remobilised (``Population.where``) and gathering them: 55-70 -> 17-27 us a
+    month (2-6 thousand remobilised of 88-111 thousand rows)."""
+    one = np.float32(1.0)
+    for i in range(n):
+        s = skill[i]
+        skill[i] = min(one, s + gain) if state[i] == _REMOBILISED else s
 
 
 def step(w: World) -> None:
@@ -531,7 +536,6 @@ def step(w: World) -> None:
     public_defections(w, now, mem)
     level = appeal(w, now, mem)
     w.record("appeal", level)
-    if w.territory_lost:  # everyone REMOBILISED now
-        train(w, now.remobilised, *remobilise(w, level, mem), mem=mem)
-    else:
-        train(w, now.remobilised, mem=mem)
+    if w.territory_lost:
+        remobilise(w, level, mem)
+    train(w, mem)  # the remobilised, those who rejoined and the recruits
