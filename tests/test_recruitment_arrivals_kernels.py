@@ -4,7 +4,7 @@ rule gives (on random rows, and on empty, one-row and all-row inputs)."""
 from __future__ import annotations
 
 import numpy as np
-from regroup.core.states import State
+from regroup.core.states import Region, State
 from regroup.mechanisms import recruitment
 
 N = 5003  # not a multiple of eight: the flags read a word at a time leave a tail
@@ -56,3 +56,18 @@ def test_train_adds_the_gain_to_the_remobilised_only():
     got = np.zeros(N, dtype=np.float32)
     recruitment._train(state, got, N, np.float32(gain))
     assert np.flatnonzero(got).tolist() == [7] and got[7] == np.float32(gain)
+
+
+def test_foreign_counts_the_foreigners_in_the_territory():
+    """Of the first ``n`` rows, those ACTIVE and not local (random rows; none, one, every row
+    in the territory; ``n`` below the length, one, none)."""
+    rng = np.random.default_rng(13)
+    region = rng.integers(0, len(Region), N).astype(np.int8)
+    for share in (0.0, 0.4, 1.0):
+        state = np.where(rng.random(N) < share, State.ACTIVE, State.DEAD).astype(np.int8)
+        for n in (N, 4000, 1, 0):
+            expected = np.count_nonzero((state[:n] == State.ACTIVE) & (region[:n] != Region.LOCAL))
+            assert recruitment._foreign(state, region, n) == expected
+    state = np.full(N, State.DEAD, dtype=np.int8)
+    state[9], region[9] = State.ACTIVE, Region.LOCAL + 1
+    assert recruitment._foreign(state, region, N) == 1
