@@ -425,17 +425,21 @@ def _thinned(
     by_known, by_abroad = _factors(unknown, abroad)
     acted = np.empty(k, dtype=np.intp)  # the watched caught acting
     a = b = 0
-    for j in range(k):
-        i = picks[j]
+    for j in range(k):  # the state first: most candidates are neither sought nor watched,
+        i = picks[j]  # and their month of entry is not read (a cache miss each, mostly)
         s = np.int64(state[i])
-        if not entered[i] < t:
-            continue
         if (_SOUGHT_BITS >> s) & 1:
-            p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
-            if thin[j] * highest < p:
-                out[a] = i
-                a += 1
-        elif (_WATCHED_BITS >> s) & 1 and monitored[i] and ideology[i] >= extremist_from:
+            if entered[i] < t:
+                p = _detection_of(i, state, place, known, sharing, gain, base, by_known, by_abroad)
+                if thin[j] * highest < p:
+                    out[a] = i
+                    a += 1
+        elif (
+            (_WATCHED_BITS >> s) & 1
+            and entered[i] < t
+            and monitored[i]
+            and ideology[i] >= extremist_from
+        ):
             if thin[j] * highest < acting * _intelligence(i, place, sharing, gain) * ideology[i]:
                 acted[b] = i
                 b += 1
