@@ -4,8 +4,8 @@ rule gives (on random rows, and on empty, one-row and all-row inputs)."""
 from __future__ import annotations
 
 import numpy as np
-from regroup.core.states import Region, State
-from regroup.mechanisms import recruitment
+from regroup.core.states import Region, Role, State
+from regroup.mechanisms import arrivals, recruitment
 
 N = 5003  # not a multiple of eight: the flags read a word at a time leave a tail
 
@@ -71,3 +71,51 @@ def test_foreign_counts_the_foreigners_in_the_territory():
     state = np.full(N, State.DEAD, dtype=np.int8)
     state[9], region[9] = State.ACTIVE, Region.LOCAL + 1
     assert recruitment._foreign(state, region, N) == 1
+
+
+def test_organised_is_the_split_the_units_and_the_families_of_numpy():
+    """arrivals' one call: the new members split by role as NumPy selects them, each unit
+    member's unit ``floor(u * units)`` as ``World.integers`` draws it, then the units and the
+    families as :func:`arrivals._units` and :func:`arrivals._families` find them from those
+    (random members, a few commanders; one member; every member a fighter)."""
+    rng = np.random.default_rng(14)
+    n = 3000
+    role = rng.integers(0, len(Role), n).astype(np.int8)
+    state = rng.choice([State.ACTIVE, State.DEAD], n).astype(np.int8)
+    region = rng.integers(0, len(Region), n).astype(np.int8)
+    place = rng.integers(0, 2, n).astype(np.int8)
+    command = np.flatnonzero(arrivals.COMMANDING.take(role))
+    fight = np.flatnonzero(arrivals.IN_UNITS.take(role))
+    cases = [np.arange(2000, n), np.arange(2500, 2501), fight[fight >= 1000]]
+    for idx in cases:
+        (_, roles), n_units = arrivals._regions_and_roles(
+            np.ones(1), np.ones(1), rng.random(2 * len(idx)), arrivals.LOCAL
+        )  # (only the count is checked: of roles drawn from one share each)
+        assert n_units == len(roles) * arrivals.IN_UNITS[0]
+        fighters = idx[arrivals.IN_UNITS.take(role[idx])]
+        family = idx[arrivals.IN_FAMILY.take(role[idx])]
+        u, units = rng.random(len(fighters)), max(1, len(fighters) // 7)
+        got = arrivals._organised(
+            idx.view(np.uint64), u, units, command, role, state, region, place
+        )
+        unit = (u * units).astype(np.intp)
+        expected = arrivals._units(fighters, unit, command, state, region, place)
+        expected += arrivals._families(family, fighters, region)
+        assert len(got) == len(expected)
+        k = got[1]  # the ties, then each unit's first member (its other end drawn later)
+        assert np.array_equal(got[0][0], expected[0][0])
+        assert np.array_equal(got[0][1, :k], expected[0][1, :k])
+        for a, b in zip(got[1:], expected[1:], strict=True):
+            assert np.array_equal(a, b)
+
+
+def test_regions_and_roles_counts_those_in_units():
+    rng = np.random.default_rng(15)
+    cdf = np.cumsum(np.full(len(Role), 1.0 / len(Role)))
+    cdf /= cdf[-1]
+    for k in (500, 1, 0):
+        (_, roles), n_units = arrivals._regions_and_roles(
+            np.ones(1), cdf, rng.random(2 * k), arrivals.LOCAL
+        )
+        assert n_units == np.count_nonzero(arrivals.IN_UNITS.take(roles))
+        assert k < 500 or 0 < n_units < k

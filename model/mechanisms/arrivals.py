@@ -225,29 +225,50 @@ def commanders(w: World) -> np.ndarray:
     return rows[w.pop.state[rows] == _ACTIVE]
 
 
-def _tie_units(w: World, idx: np.ndarray) -> None:
+def _tie_units(w: World, idx: np.ndarray, n_units: int) -> None:
     """Fighters in units of ``unit_size`` by region and place, each unit under a commander;
-    women and minors in families with a fighter or settler of their region, where that is."""
+    women and minors in families with a fighter or settler of their region, where that is
+    (``n_units``: how many of ``idx`` are in units). The units, their ties and the families
+    are found in one compiled call (:func:`_organised`), between the draws."""
+    if n_units == 0:  # nobody to tie, nobody for the families to live with
+        return
     pop = w.pop
-    parts, n_units, n_family = _split(idx.view(np.uint64), pop.role)
-    fighters, family = parts[0, :n_units], parts[1, :n_family]
-    if len(fighters):
-        unit = w.integers(max(1, len(fighters) // w.population.unit_size), len(fighters))
-        ends, k, pools, pool = _units(
-            fighters, unit, command_roles(w), pop.state, pop.region, pop.place
-        )
-        if len(pools):  # each unit's first member reports to a commander (drawn from its pool)
-            ends[1, k:] = _drawn(pools, pool, w.rng.random(pool.shape[1]))
-            w.ties.add(ends[0], ends[1], tie_kinds.UNIT)
-        else:
-            w.ties.add(ends[0, :k], ends[1, :k], tie_kinds.UNIT)
+    # each fighter's unit drawn below the number of units, as World.integers draws it
+    units = max(1, n_units // w.population.unit_size)
+    ends, k, pools, pool, homes, home = _organised(
+        idx.view(np.uint64), w.draw(n_units), units, command_roles(w), pop.role, pop.state,
+        pop.region, pop.place,
+    )  # fmt: skip
+    if len(pools):  # each unit's first member reports to a commander (drawn from its pool)
+        ends[1, k:] = _drawn(pools, pool, w.draw(pool.shape[1]))
+        w.ties.add(ends[0], ends[1], tie_kinds.UNIT)
+    else:
+        w.ties.add(ends[0, :k], ends[1, :k], tie_kinds.UNIT)
     # families live with a fighter or settler of their region, where that member is
-    if len(family) and len(fighters):
-        homes, home = _families(family, fighters, pop.region)
-        if home.shape[1]:
-            head = _drawn(homes, home[1:], w.rng.random(home.shape[1]))
-            w.ties.add(home[0], head, tie_kinds.FAMILY)
-            _live_with(home[0], head, pop.place, pop.home)
+    if home.shape[1]:
+        head = _drawn(homes, home[1:], w.draw(home.shape[1]))
+        w.ties.add(home[0], head, tie_kinds.FAMILY)
+        _live_with(home[0], head, pop.place, pop.home)
+
+
+@njit(cache=True)
+def _organised(  # pragma: no cover - compiled
+    idx, u, units, command, role, state, region, place
+):
+    """The new members ``idx`` (read unsigned) split into those in units and in families
+    (:func:`_split`); the units' members each in the unit ``floor(u * units)`` of a uniform
+    draw ``u`` each (as :meth:`World.integers` draws below ``units``), tied in units
+    (:func:`_units`: ``ends``, how many ties, the commanders' ``pools`` and each unit's
+    ``pool``); and the families' homes (:func:`_families`: ``homes``, ``home``). One call
+    for what took three and a draw between them."""
+    parts, n_units, n_family = _split(idx, role)
+    fighters, family = parts[0, :n_units], parts[1, :n_family]
+    unit = np.empty(n_units, dtype=np.intp)
+    for j in range(n_units):
+        unit[j] = np.intp(u[j] * units)
+    ends, k, pools, pool = _units(fighters, unit, command, state, region, place)
+    homes, home = _families(family, fighters, region)
+    return ends, k, pools, pool, homes, home
 
 
 @njit(cache=True)
@@ -445,12 +466,16 @@ def _choose(cdf, u, labels):  # pragma: no cover - compiled
 @njit(cache=True)
 def _regions_and_roles(region_cdf, role_cdf, u, regions):  # pragma: no cover - compiled
     """New members' regions (of ``regions``) and roles, drawn from their cumulative shares
-    with the first and the second half of the uniform draws ``u`` (:func:`_choose`)."""
+    with the first and the second half of the uniform draws ``u`` (:func:`_choose`), and how
+    many of them are in units (fighters and settlers)."""
     k = len(u) // 2
     drawn = np.empty((2, k), dtype=np.int8)
     drawn[0] = _choose(region_cdf, u[:k], regions)
     drawn[1] = _choose(role_cdf, u[k:], ROLES)
-    return drawn
+    n_units = 0
+    for r in drawn[1]:
+        n_units += IN_UNITS[r]
+    return drawn, n_units
 
 
 def _arrive(w: World, count: int, regions: np.ndarray, region_cdf, role_cdf) -> np.ndarray:
@@ -458,9 +483,11 @@ def _arrive(w: World, count: int, regions: np.ndarray, region_cdf, role_cdf) -> 
     drawn from the cumulative shares, as ``Generator.choice`` draws them."""
     if count == 0:
         return NOBODY
-    region, role = _regions_and_roles(region_cdf, role_cdf, w.rng.random(2 * count), regions)
+    (region, role), n_units = _regions_and_roles(
+        region_cdf, role_cdf, w.rng.random(2 * count), regions
+    )
     idx = new_members(w, region, role, State.ACTIVE, w.t)
-    _tie_units(w, idx)
+    _tie_units(w, idx, n_units)
     return idx
 
 
