@@ -127,7 +127,7 @@ def _parts(  # pragma: no cover - compiled
     a trainer (dedicated and qualified, free or in the territory), and ``inside[i]``, free if
     ``all_free``, else a pupil or a trainer. Returns whether anyone is a pupil. The pass is
     written once (:func:`_parts_pass`) and compiled for each value of ``all_free``, so that
-    ``inside`` is not computed both ways and blended (6-20% of the pass)."""
+    ``inside`` is not computed both ways and blended (a tenth to a sixth of the pass)."""
     if all_free:
         return _parts_pass(
             state, role, birth, ideology, loyalty, skill, n, born_by,
