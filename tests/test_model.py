@@ -185,3 +185,37 @@ def test_a_loop_of_replicates_frees_each_finished_model(monkeypatch):
     before = model.agent_counts.copy()
     model.step()
     assert model.steps == model.months and np.array_equal(model.agent_counts, before)
+
+
+def test_the_counts_kept_from_changed_rows_equal_a_count_of_every_row():
+    """``_count`` changes last month's tables by the rows whose codes changed (a few, many,
+    none, rows added, the population grown past its buffers): each month's three tables equal
+    a count of every row."""
+    from regroup.core.model import N_PLACES, N_REGIONS, N_ROLES, N_STATES, Counted, _count
+    from regroup.core.population import Population
+
+    rng = np.random.default_rng(8)
+    pop, memory, months = Population(capacity=5), Counted(), 12
+    out = np.zeros((months, N_STATES, N_ROLES, 2), dtype=np.int32)
+    by_place = np.zeros((months, N_STATES, N_PLACES), dtype=np.int32)
+    by_origin = np.zeros((months, N_STATES, N_REGIONS), dtype=np.int32)
+    codes = {"state": N_STATES, "role": N_ROLES, "region": N_REGIONS, "place": N_PLACES}
+    for t in range(months):
+        k = int(rng.choice([0, 1, 3, 50]))
+        pop.add(k, **{name: rng.integers(0, size, k) for name, size in codes.items()})
+        for name, size in codes.items():  # none, one, some or every row changed
+            rows = rng.choice(pop.n, int(rng.choice([0, 1, pop.n // 5, pop.n])))
+            pop.view(name)[rows] = rng.integers(0, size, len(rows))
+        keys = memory.fit(pop)
+        _count(pop.state, pop.role, pop.region, pop.place, pop.n, keys.key, keys.now, t, out,
+               by_place, by_origin)  # fmt: skip
+        state, role, region, place = (pop.view(name) for name in codes)
+        expected = np.zeros((N_STATES, N_ROLES, 2), dtype=np.int32)
+        np.add.at(expected, (state, role, (region != Region.LOCAL).astype(int)), 1)
+        assert np.array_equal(out[t], expected)
+        expected = np.zeros((N_STATES, N_PLACES), dtype=np.int32)
+        np.add.at(expected, (state, place), 1)
+        assert np.array_equal(by_place[t], expected)
+        expected = np.zeros((N_STATES, N_REGIONS), dtype=np.int32)
+        np.add.at(expected, (state, region), 1)
+        assert np.array_equal(by_origin[t], expected)

@@ -176,15 +176,19 @@ class RegroupModel(mesa.Model):
         for mechanism in self.mechanisms:
             mechanism.step(w)
         pop = self.pop
+        keys = w.memory(Counted).fit(pop)
         _count(
             pop.state,
             pop.role,
             pop.region,
             pop.place,
             pop.n,
-            self.agent_counts[t],
-            self.place_counts[t],
-            self.origin_counts[t],
+            keys.key,
+            keys.now,
+            t,
+            self.agent_counts,
+            self.place_counts,
+            self.origin_counts,
         )
         if t + 1 >= self.months:
             self.running = False
@@ -281,32 +285,64 @@ class RegroupModel(mesa.Model):
         return self._members
 
 
+# the key of a row not counted yet: the number after every combination of codes
+UNCOUNTED = N_STATES * N_ROLES * N_REGIONS * N_PLACES
+
+
+class Counted:
+    """What :func:`_count` keeps between months: each row's combination of codes when last
+    counted (``key``, :data:`UNCOUNTED` for rows not counted yet) and a buffer for this
+    month's (``now``), both over every row and a multiple of four rows long (compared four
+    rows, 64 bits, at a time)."""
+
+    def __init__(self) -> None:
+        self.key = np.zeros(0, dtype=np.uint16)
+        self.now = np.zeros(0, dtype=np.uint16)
+
+    def fit(self, pop: Population) -> Counted:
+        """Room for every row of ``pop`` (the keys so far kept when it has grown)."""
+        if len(self.key) < pop.n:
+            size = (pop.capacity + 3) & ~3
+            key = np.full(size, UNCOUNTED, dtype=np.uint16)
+            key[: len(self.key)] = self.key
+            self.key, self.now = key, np.full(size, UNCOUNTED, dtype=np.uint16)
+        return self
+
+
 @njit(cache=True)
-def _count(state, role, region, place, n, out, by_place, by_origin):  # pragma: no cover
-    """Agents by state x role x origin (0 local, 1 foreign) into ``out``, by state x place
-    into ``by_place`` and by state x region of origin into ``by_origin``: each row's
-    combination of the four codes in one pass (which the compiler vectorises), the rows
-    counted by combination (four interleaved tables, so that a run of people alike does not
-    wait on one counter), then the three tables summed from that count. The combinations
-    (8,400) are numbered in 16 unsigned bits: narrow vectors for the first pass, and no
-    negative-index check at each count."""
-    roles, regions, places = out.shape[1], by_origin.shape[1], by_place.shape[1]
-    combos = out.shape[0] * roles * regions * places
-    assert combos <= 1 << 16
-    key = np.empty(n, dtype=np.uint16)
-    r1, r2, r3 = np.uint16(roles), np.uint16(regions), np.uint16(places)
+def _count(
+    state, role, region, place, n, key, now, t, out, by_place, by_origin
+):  # pragma: no cover - compiled
+    """Agents by state x role x origin (0 local, 1 foreign) into ``out[t]``, by state x place
+    into ``by_place[t]`` and by state x region of origin into ``by_origin[t]``: last month's
+    tables changed by the rows whose combination of the four codes changed since (``key``:
+    each row's when last counted, :class:`Counted`), instead of counting every row. Each
+    row's combination is numbered in a pass the compiler vectorises (into ``now``), then
+    compared with ``key`` four rows (64 bits) at a time: few rows change in a month (moves,
+    places, roles), and only theirs are counted, into a change per combination (8,400, the
+    unchanged rows of a word cancelling out) that the tables then take in."""
+    if t > 0:
+        out[t] = out[t - 1]
+        by_place[t] = by_place[t - 1]
+        by_origin[t] = by_origin[t - 1]
+    r1, r2, r3 = np.uint16(N_ROLES), np.uint16(N_REGIONS), np.uint16(N_PLACES)
     for i in range(n):
         code = (np.uint16(state[i]) * r1 + np.uint16(role[i])) * r2 + np.uint16(region[i])
-        key[i] = code * r3 + np.uint16(place[i])
-    tally = np.zeros((4, combos), dtype=np.int32)
-    for i in range(n):
-        tally[i & 3, key[i]] += 1
-    for k in range(combos):
-        c = tally[0, k] + tally[1, k] + tally[2, k] + tally[3, k]
+        now[i] = code * r3 + np.uint16(place[i])
+    change = np.zeros(UNCOUNTED + 1, dtype=np.int32)  # the last: rows not counted before
+    was, new = key.view(np.uint64), now.view(np.uint64)
+    for word in range((n + 3) >> 2):
+        if was[word] != new[word]:
+            for i in range(4 * word, 4 * word + 4):
+                change[key[i]] -= 1
+                change[now[i]] += 1
+                key[i] = now[i]
+    for k in range(UNCOUNTED):
+        c = change[k]
         if c:
-            p, rest = k % places, k // places
-            g, rest = rest % regions, rest // regions
-            r, s = rest % roles, rest // roles
-            out[s, r, np.int64(g != 0)] += c
-            by_place[s, p] += c
-            by_origin[s, g] += c
+            p, rest = k % N_PLACES, k // N_PLACES
+            g, rest = rest % N_REGIONS, rest // N_REGIONS
+            r, s = rest % N_ROLES, rest // N_ROLES
+            out[t, s, r, np.int64(g != 0)] += c
+            by_place[t, s, p] += c
+            by_origin[t, s, g] += c
