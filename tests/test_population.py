@@ -50,7 +50,8 @@ def test_where_matches_a_test_of_every_row_as_people_move_month_by_month():
 
 def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
     """The groups brought up to date from the moved and added rows (each old group copied in
-    runs between the rows that left or entered it) are those of a grouping from scratch."""
+    runs between the rows that left or entered it) are those of a grouping from scratch; the
+    states at the grouping are brought up to date and the moved rows' bits cleared."""
     rng = np.random.default_rng(5)
     for _ in range(200):
         rows = int(rng.integers(0, 400))
@@ -60,9 +61,15 @@ def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
         order, start = _group_by_state(then, rows, np.bincount(then, minlength=len(State)))
         moved = rng.integers(0, n, int(rng.integers(0, 80))).astype(np.intp)  # repeats
         state[moved] = rng.integers(0, len(State), len(moved))  # some back where they were
-        got = _update_groups(order, start, then, moved, state, rows, n)
+        marks = np.zeros((rows + 63) >> 6, dtype=np.uint64)
+        marked = int(rng.integers(0, len(moved) + 1))  # the first bits set already
+        for i in moved[:marked][moved[:marked] < rows]:
+            marks[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+        then = np.r_[then, np.zeros(n - rows + 3, dtype=np.int8)]  # a buffer over every row
+        got = _update_groups(order, start, then, marks, moved, marked, state, rows, n)
         fresh = _group_by_state(state, n, np.bincount(state, minlength=len(State)))
         assert np.array_equal(got[0], fresh[0]) and np.array_equal(got[1], fresh[1])
+        assert np.array_equal(then[:n], state) and not marks.any()  # ready for the next
 
 
 def test_row_at_is_the_row_at_a_position_of_two_lists_merged():

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State, code_bits
 
 if TYPE_CHECKING:
@@ -128,7 +129,8 @@ class Grouping(NamedTuple):
     """The rows grouped by state in ``month`` (:meth:`Population.group_by_state`), when there
     were ``rows`` rows: those in state ``s`` are ``order[start[s]:start[s + 1]]``, in
     increasing order (the dead not grouped); ``size``: the people per state then, ``then``:
-    each row's state then, ``left``: the moves out of each state until then, ``early``:
+    each row's state then (the first ``rows`` of a per-run buffer that the next grouping
+    brings up to date), ``left``: the moves out of each state until then, ``early``:
     whether every row had entered its state before ``month``."""
 
     month: int
@@ -152,8 +154,10 @@ class Population:
         self._moved: list[np.ndarray] = []
         self._moved_count = 0
         # a bit per grouped row, set for the rows moved since the grouping (the first
-        # ``_marked`` of them so far: where() marks the others)
+        # ``_marked`` of them so far: where() marks the others, the grouping clears them),
+        # and each row's state at the grouping (Grouping.then): per-run buffers
         self._marks, self._marked = np.zeros(0, dtype=np.uint64), 0
+        self._then = np.zeros(0, dtype=np.int8)
         # per state (indexed by code): the people in it (row PEOPLE, count()) and the moves
         # out of it so far (row LEFT: a group is whole while none has left it since the
         # grouping, see where()), kept up to date by add() and move(); given to a compiled
@@ -246,8 +250,8 @@ class Population:
         much = self._moved_count > self.n // 8  # then one pass over every row is faster
         moved = NOBODY if much else self._moved_since()
         rows = _select(
-            g.order, g.start, g.size, g.then, moved, self._marks, self._marked, wanted,
-            self.state, self.entered, late, self.n, much, self._left, g.left,
+            g.order, g.start, g.size, g.then, g.rows, moved, self._marks, self._marked,
+            wanted, self.state, self.entered, late, self.n, much, self._left, g.left,
             g.early or t is None,
         )  # fmt: skip
         self._marked = len(moved)
@@ -267,20 +271,27 @@ class Population:
         than a share ``1 / REGROUP_FROM`` of the rows). The model does it first thing each
         month, so that the month's selections without ``t`` merge in only this month's
         moves."""
-        if self._groups is not None and self._groups.month == t:
+        g, n = self._groups, self.n
+        if g is not None and g.month == t:
             return
-        if self._groups is None or self._moved_count > self.n // REGROUP_FROM:
-            order, start = _group_by_state(self.state, self.n, self._counts)
+        if len(self._then) < n:  # grown: larger buffers, what they hold kept
+            then, marks = np.zeros(self.capacity, dtype=np.int8), self._marks
+            then[: len(self._then)] = self._then
+            self._marks = np.zeros((self.capacity + 63) >> 6, dtype=np.uint64)
+            self._marks[: len(marks)] = marks
+            self._then = then
+        if g is None or self._moved_count > n // REGROUP_FROM:
+            order, start = _group_by_state(self.state, n, self._counts)
+            self._then[:n] = self.state[:n]
+            self._marks[:] = 0
         else:
-            g, moved = self._groups, self._moved_since()
             order, start = _update_groups(
-                g.order, g.start, g.then, moved, self.state, g.rows, self.n
-            )
+                g.order, g.start, self._then, self._marks, self._moved_since(),
+                self._marked, self.state, g.rows, n,
+            )  # fmt: skip
         size, left, early = self._counts.copy(), self._left.copy(), self._latest < t
-        then = self.state[: self.n].copy()
-        self._groups = Grouping(t, self.n, order, start, size, then, left, early)
-        self._moved, self._moved_count = [], 0
-        self._marks, self._marked = np.zeros((self.n + 63) >> 6, dtype=np.uint64), 0
+        self._groups = Grouping(t, n, order, start, size, self._then, left, early)
+        self._moved, self._moved_count, self._marked = [], 0, 0
 
     def move(
         self,
@@ -449,6 +460,9 @@ def marked(hit, k):  # pragma: no cover - compiled
 # row (at full scale 110-120 us with 550 moved, 500 with 3,500; afresh 310-340)
 REGROUP_FROM = 32
 UNGROUPED = int(State.DEAD)  # the one state not grouped: most rows, never asked for by t
+# the type of the grouped rows: half the bytes of row indices to copy each month (a
+# population's rows are far fewer than 2^31); selections return them as row indices
+GROUPED = np.int32
 
 
 @njit(cache=True)
@@ -464,7 +478,7 @@ def _group_by_state(state, n, counts):  # pragma: no cover - compiled
     start = np.zeros(states + 1, dtype=np.int64)
     for s in range(states):
         start[s + 1] = start[s] + counts[s] * np.int64(s != UNGROUPED)
-    order = np.empty(start[-1] + n + 1, dtype=np.intp)
+    order = np.empty(start[-1] + n + 1, dtype=GROUPED)
     fill = start[:-1].copy()
     fill[UNGROUPED] = start[-1]
     step = np.ones(states, dtype=np.int64)
@@ -480,35 +494,45 @@ def _group_by_state(state, n, counts):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _update_groups(order, start, then, moved, state, rows, n):  # pragma: no cover
+def _update_groups(order, start, then, marks, moved, marked, state, rows, n):  # pragma: no cover
     """:func:`_group_by_state` from the grouping of the first ``rows`` rows (``order``,
-    ``start``; ``then``: their states at the time), the rows ``moved`` since (repeats
-    allowed) and the rows added since: each group keeps its rows still in that state, merged
-    in order with the moved rows that entered it, then the rows added in it. Only the moved
-    rows can have left a group (``move`` is the only writer of states), so a group is copied
-    in runs up to the place of each row that left it or entered it (:func:`_first_at_least`)
-    instead of testing every row's state. (Sorted here: ``np.unique`` costs 0.15 ms on a
-    thousand rows.)"""
+    ``start``; ``then``: their states at the time, brought up to date here), the rows
+    ``moved`` since (repeats allowed; the first ``marked`` have their bit set in ``marks``,
+    the others get it here, and every bit is cleared) and the rows added since: each group
+    keeps its rows still in that state, merged in order with the moved rows that entered it,
+    then the rows added in it. Only the moved rows can have left a group (``move`` is the
+    only writer of states), so a group is copied in runs up to the place of each row that
+    left it or entered it (:func:`_first_at_least`) instead of testing every row's state.
+    The moved rows are read in order, each once, from their bits (a sort of them cost more;
+    ``np.unique`` 0.15 ms on a thousand rows)."""
     states = len(start) - 1
-    changed = np.sort(moved)
-    # the changed rows now in another state than at the grouping (each once), then the
-    # added rows
-    fresh = np.empty(len(changed) + n - rows, dtype=np.intp)
+    one = np.uint64(1)
+    for j in range(marked, len(moved)):
+        i = moved[j]
+        if i < rows:
+            marks[i >> 6] |= one << np.uint64(i & 63)
+    # the moved rows now in another state than at the grouping (each once), then the added
+    fresh = np.empty(len(moved) + n - rows, dtype=np.intp)
     k = 0
-    last = -1
-    for i in changed:
-        if i < rows and i != last:
-            fresh[k] = i
-            k += state[i] != then[i]
-        last = i
+    for word in range((rows + 63) >> 6):
+        bits = marks[word]
+        if bits:
+            marks[word] = 0
+            while bits:
+                i = (word << 6) + trailing_zeros(bits)
+                fresh[k] = i
+                k += state[i] != then[i]
+                bits &= bits - one
     switched = k
     for i in range(rows, n):
         fresh[k] = i
         k += 1
     into, head = _by_state(fresh[:k], state, states)  # the rows that entered each state
     gone, left = _by_state(fresh[:switched], then, states)  # the rows that left each state
+    for i in fresh[:k]:
+        then[i] = state[i]
     out_start = np.zeros(states + 1, dtype=np.int64)
-    out = np.empty(len(order) + k, dtype=np.intp)
+    out = np.empty(len(order) + k, dtype=GROUPED)
     w = 0
     for s in range(states):
         out_start[s] = w
@@ -591,7 +615,7 @@ def _where_grouped(
             continue
         group = order[start[s] : start[s + 1]]
         if (whole >> s) & 1:
-            out = _merge(out, group.copy())
+            out = _merge(out, group.astype(np.intp))
             continue
         keep = np.empty(len(group), dtype=np.intp)
         k = 0
@@ -620,6 +644,7 @@ def _select(
     start,
     size,
     then,
+    rows,
     moved,
     marks,
     marked,
@@ -634,7 +659,7 @@ def _select(
     early,
 ):  # pragma: no cover - compiled
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
-    state's ``size``; ``then`` their states at the grouping): the wanted states' groups (a
+    state's ``size``; ``then`` the states of its ``rows`` rows then): the wanted states' groups (a
     group is taken whole, without a look at its rows, when none has left the state since the
     grouping, ``left`` the moves out of each state now and ``left_then`` at the grouping, and
     all its rows had ``early`` entered it before ``t``), the
@@ -645,7 +670,6 @@ def _select(
     half the rows, or when ``much`` has moved since the grouping, one pass over every row
     (:func:`_where`, compiled in here: a separate call of it would be first loaded in
     whichever month of a run first needs it, rarely)."""
-    rows = len(then)
     one = np.uint64(1)
     for j in range(marked, len(moved)):
         i = moved[j]
