@@ -58,7 +58,8 @@ def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
         n = rows + int(rng.integers(0, 40))
         then = rng.integers(0, len(State), rows).astype(np.int8)
         state = np.r_[then, rng.integers(0, len(State), n - rows)].astype(np.int8)
-        order, start = _group_by_state(then, rows, np.bincount(then, minlength=len(State)))
+        grouped = int(rng.integers(0, 1 << len(State)))  # any states, the dead among them
+        order, start = _group_by_state(then, rows, np.bincount(then, minlength=len(State)), grouped)
         moved = rng.integers(0, n, int(rng.integers(0, 80))).astype(np.intp)  # repeats
         state[moved] = rng.integers(0, len(State), len(moved))  # some back where they were
         marks = np.zeros((rows + 63) >> 6, dtype=np.uint64)
@@ -66,9 +67,12 @@ def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
         for i in moved[:marked][moved[:marked] < rows]:
             marks[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
         then = np.r_[then, np.zeros(n - rows + 3, dtype=np.int8)]  # a buffer over every row
-        got = _update_groups(order, start, then, marks, moved, marked, state, rows, n)
-        fresh = _group_by_state(state, n, np.bincount(state, minlength=len(State)))
+        got = _update_groups(order, start, then, marks, moved, marked, state, rows, n, grouped)
+        fresh = _group_by_state(state, n, np.bincount(state, minlength=len(State)), grouped)
         assert np.array_equal(got[0], fresh[0]) and np.array_equal(got[1], fresh[1])
+        assert np.array_equal(  # the states not grouped left out
+            np.sort(got[0]), np.flatnonzero((grouped >> state.astype(np.int64)) & 1)
+        )
         assert np.array_equal(then[:n], state) and not marks.any()  # ready for the next
 
 
@@ -89,8 +93,9 @@ def test_a_state_written_around_move_stops_the_grouping():
     groups (every row of the last state moved to the first, counts unchanged)."""
     state = np.repeat(np.arange(len(State), dtype=np.int8), 50)
     counts = np.bincount(state, minlength=len(State))
-    order, start = _group_by_state(state, len(state), counts)
+    grouped = (1 << len(State)) - 1 - (1 << State.DEAD)
+    order, start = _group_by_state(state, len(state), counts, grouped)
     assert np.array_equal(np.diff(start), np.where(np.arange(len(State)) == State.DEAD, 0, 50))
     state[state == len(State) - 1] = 0
     with pytest.raises(RuntimeError, match="other than by Population.move"):
-        _group_by_state(state, len(state), counts)
+        _group_by_state(state, len(state), counts, grouped)

@@ -131,7 +131,8 @@ class Grouping(NamedTuple):
     increasing order (the dead not grouped); ``size``: the people per state then, ``then``:
     each row's state then (the first ``rows`` of a per-run buffer that the next grouping
     brings up to date), ``left``: the moves out of each state until then, ``early``:
-    whether every row had entered its state before ``month``."""
+    whether every row had entered its state before ``month``; ``grouped``: the states
+    grouped, as bits (the others' groups are empty)."""
 
     month: int
     rows: int
@@ -141,6 +142,7 @@ class Grouping(NamedTuple):
     then: np.ndarray
     left: np.ndarray
     early: bool
+    grouped: int
 
 
 class Population:
@@ -158,6 +160,7 @@ class Population:
         # and each row's state at the grouping (Grouping.then): per-run buffers
         self._marks, self._marked = np.zeros(0, dtype=np.uint64), 0
         self._then = np.zeros(0, dtype=np.int8)
+        self._asked = 0  # the states where() has been asked for, as bits: those grouped
         # per state (indexed by code): the people in it (row PEOPLE, count()) and the moves
         # out of it so far (row LEFT: a group is whole while none has left it since the
         # grouping, see where()), kept up to date by add() and move(); given to a compiled
@@ -227,16 +230,19 @@ class Population:
         who entered before t.
 
         Rows are grouped by state once a month (by the month's first call with ``t``), every
-        state but the dead: the last grouping is brought up to date from the rows moved and
-        added since. A call looks only at the wanted states' groups, at the rows moved since
-        (:meth:`move` keeps them) and at the rows added since; with ``t``, a row moved since
-        entered its state in month ``t`` and is left out anyway. A call for the dead, or for
-        states that held most people, looks at every row once, which is faster than merging
-        their groups. So ``state`` and ``entered`` are written only by :meth:`move` (or a
-        kernel's :func:`move_rows`, then :meth:`moved`): a grouped row written directly would
-        stay in its old group (a state's group untouched by moves is taken whole).
+        state asked for so far but the dead: the last grouping is brought up to date from the
+        rows moved and added since. A call looks only at the wanted states' groups, at the
+        rows moved since (:meth:`move` keeps them) and at the rows added since; with ``t``, a
+        row moved since entered its state in month ``t`` and is left out anyway. A call for
+        the dead, for a state not grouped (asked for the first time: grouped from the next
+        month), or for states that held most people, looks at every row once, which is faster
+        than merging their groups. So ``state`` and ``entered`` are written only by
+        :meth:`move` (or a kernel's :func:`move_rows`, then :meth:`moved`): a grouped row
+        written directly would stay in its old group (a state's group untouched by moves is
+        taken whole).
         """
         wanted = code_bits(*states)
+        self._asked |= wanted
         g = self._groups
         if t is None:
             late = ALWAYS
@@ -252,7 +258,7 @@ class Population:
         rows = _select(
             g.order, g.start, g.size, g.then, g.rows, moved, self._marks, self._marked,
             wanted, self.state, self.entered, late, self.n, much, self._left, g.left,
-            g.early or t is None,
+            g.early or t is None, g.grouped,
         )  # fmt: skip
         self._marked = len(moved)
         return rows
@@ -268,9 +274,11 @@ class Population:
     def group_by_state(self, t: int) -> None:
         """Group the rows by state for month ``t`` (once a month; :meth:`where`): from the last
         grouping and the rows moved and added since, or from every row when many moved (more
-        than a share ``1 / REGROUP_FROM`` of the rows). The model does it first thing each
-        month, so that the month's selections without ``t`` merge in only this month's
-        moves."""
+        than a share ``1 / REGROUP_FROM`` of the rows) or a state was asked for the first time.
+        Only the states asked for so far are grouped: the others (a fifth of the live rows in
+        the baseline: the criminals, those in prison at home) are copied at no grouping. The
+        model does it first thing each month, so that the month's selections without ``t``
+        merge in only this month's moves."""
         g, n = self._groups, self.n
         if g is not None and g.month == t:
             return
@@ -280,17 +288,18 @@ class Population:
             self._marks = np.zeros((self.capacity + 63) >> 6, dtype=np.uint64)
             self._marks[: len(marks)] = marks
             self._then = then
-        if g is None or self._moved_count > n // REGROUP_FROM:
-            order, start = _group_by_state(self.state, n, self._counts)
+        grouped = self._asked & ~DEAD
+        if g is None or self._moved_count > n // REGROUP_FROM or grouped != g.grouped:
+            order, start = _group_by_state(self.state, n, self._counts, grouped)
             self._then[:n] = self.state[:n]
             self._marks[:] = 0
         else:
             order, start = _update_groups(
                 g.order, g.start, self._then, self._marks, self._moved_since(),
-                self._marked, self.state, g.rows, n,
+                self._marked, self.state, g.rows, n, grouped,
             )  # fmt: skip
         size, left, early = self._counts.copy(), self._left.copy(), self._latest < t
-        self._groups = Grouping(t, n, order, start, size, self._then, left, early)
+        self._groups = Grouping(t, n, order, start, size, self._then, left, early, grouped)
         self._moved, self._moved_count, self._marked = [], 0, 0
 
     def move(
@@ -459,42 +468,46 @@ def marked(hit, k):  # pragma: no cover - compiled
 # since the last: bringing it up to date costs ~0.13 us per row moved, a fresh one ~3 ns per
 # row (at full scale 110-120 us with 550 moved, 500 with 3,500; afresh 310-340)
 REGROUP_FROM = 32
-UNGROUPED = int(State.DEAD)  # the one state not grouped: most rows, never asked for by t
+DEAD = 1 << int(State.DEAD)  # the state never grouped: most rows, never asked for by t
 # the type of the grouped rows: half the bytes of row indices to copy each month (a
 # population's rows are far fewer than 2^31); selections return them as row indices
 GROUPED = np.int32
 
 
 @njit(cache=True)
-def _group_by_state(state, n, counts):  # pragma: no cover - compiled
+def _group_by_state(state, n, counts, grouped):  # pragma: no cover - compiled
     """Rows ``0..n-1`` grouped by state (a counting sort, ``counts`` the rows in each state:
-    :attr:`Population.tally`), the dead left out: the rows in state ``s`` are
-    ``order[start[s]:start[s + 1]]``, in increasing order. Branch-free: each row is written
-    at its state's next place, the dead all at one place past the end (an ``if`` on the
-    dead, a third of the rows spread at random, cost a third more). Should a state have been
+    :attr:`Population.tally`), only the states whose bit is set in ``grouped``: the rows in
+    state ``s`` are ``order[start[s]:start[s + 1]]``, in increasing order (none for the
+    others). Branch-free: each row is written at its state's next place, the others' (the
+    dead among them) all at one place past the end (an ``if`` on the dead, a third of the
+    rows spread at random, cost a third more). Should a state have been
     written other than by :meth:`Population.move` (its count then wrong), the writes stay
     inside ``order`` (room for ``n`` rows past the groups) and the grouping raises."""
     states = len(counts)
     start = np.zeros(states + 1, dtype=np.int64)
+    step = np.zeros(states, dtype=np.int64)
     for s in range(states):
-        start[s + 1] = start[s] + counts[s] * np.int64(s != UNGROUPED)
+        step[s] = (grouped >> s) & 1
+        start[s + 1] = start[s] + counts[s] * step[s]
     order = np.empty(start[-1] + n + 1, dtype=GROUPED)
     fill = start[:-1].copy()
-    fill[UNGROUPED] = start[-1]
-    step = np.ones(states, dtype=np.int64)
-    step[UNGROUPED] = 0
+    for s in range(states):
+        fill[s] += (start[-1] - fill[s]) * (1 - step[s])
     for i in range(n):
         s = state[i]
         order[fill[s]] = i
         fill[s] += step[s]
     for s in range(states):
-        if s != UNGROUPED and fill[s] != start[s + 1]:
+        if step[s] and fill[s] != start[s + 1]:
             raise RuntimeError("a state was written other than by Population.move")
     return order[: start[-1]], start
 
 
 @njit(cache=True)
-def _update_groups(order, start, then, marks, moved, marked, state, rows, n):  # pragma: no cover
+def _update_groups(
+    order, start, then, marks, moved, marked, state, rows, n, grouped
+):  # pragma: no cover - compiled
     """:func:`_group_by_state` from the grouping of the first ``rows`` rows (``order``,
     ``start``; ``then``: their states at the time, brought up to date here), the rows
     ``moved`` since (repeats allowed; the first ``marked`` have their bit set in ``marks``,
@@ -536,7 +549,7 @@ def _update_groups(order, start, then, marks, moved, marked, state, rows, n):  #
     w = 0
     for s in range(states):
         out_start[s] = w
-        if s == UNGROUPED:
+        if not (grouped >> s) & 1:
             continue
         a, a_end = start[s], start[s + 1]
         b, b_end, g, g_end = head[s], head[s + 1], left[s], left[s + 1]
@@ -657,18 +670,20 @@ def _select(
     left,
     left_then,
     early,
+    grouped,
 ):  # pragma: no cover - compiled
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
-    state's ``size``; ``then`` the states of its ``rows`` rows then): the wanted states' groups (a
-    group is taken whole, without a look at its rows, when none has left the state since the
-    grouping, ``left`` the moves out of each state now and ``left_then`` at the grouping, and
-    all its rows had ``early`` entered it before ``t``), the
-    rows of ``moved`` (every row moved since the grouping, repeats allowed; the first
-    ``marked`` already have their bit set in ``marks``, the others get it) now wanted and in
-    another state than ``then`` (not with ``t``: they entered it in month ``t``), the
-    rows added since; or, for the dead (not grouped), when the wanted states held more than
-    half the rows, or when ``much`` has moved since the grouping, one pass over every row
-    (:func:`_where`, compiled in here: a separate call of it would be first loaded in
+    state's ``size``; ``then`` the states of its ``rows`` rows then): the wanted states'
+    groups (a group is taken whole, without a look at its rows, when none has left the state
+    since the grouping, ``left`` the moves out of each state now and ``left_then`` at the
+    grouping, and all its rows had ``early`` entered it before ``t``), the rows of ``moved``
+    (every row moved since the grouping, repeats allowed; the first ``marked`` already have
+    their bit set in ``marks``, the others get it) now wanted and in another state than
+    ``then`` (not with ``t``: they entered it in month ``t``), the rows added since; or, for
+    a state not ``grouped`` (the dead, a state asked for the first time), when the wanted
+    states held more than half the rows, or when ``much`` has moved since the grouping, one
+    pass over every row (:func:`_where`, compiled in here: a separate call of it would be
+    first loaded in
     whichever month of a run first needs it, rarely)."""
     one = np.uint64(1)
     for j in range(marked, len(moved)):
@@ -678,7 +693,7 @@ def _select(
     total = 0
     for s in range(len(size)):
         total += ((wanted >> s) & 1) * size[s]
-    if much or (wanted >> UNGROUPED) & 1 or 2 * total > rows:
+    if much or wanted & ~grouped or 2 * total > rows:
         return _where(state, entered, wanted, t, n)
     whole = 0
     for s in range(len(size)):
