@@ -465,9 +465,10 @@ def marked(hit, k):  # pragma: no cover - compiled
 
 
 # a grouping is made afresh (one pass over every row) when more rows than this share moved
-# since the last: bringing it up to date costs ~0.13 us per row moved, a fresh one ~3 ns per
-# row (at full scale 110-120 us with 550 moved, 500 with 3,500; afresh 310-340)
-REGROUP_FROM = 32
+# since the last: bringing it up to date costs ~35 us and ~0.05 us per row moved, a fresh
+# one ~1 ns per row (at full scale, caches flushed: 60 us with 500-670 moved, 190 with 3,050;
+# afresh 100-115)
+REGROUP_FROM = 48
 DEAD = 1 << int(State.DEAD)  # the state never grouped: most rows, never asked for by t
 # the type of the grouped rows: half the bytes of row indices to copy each month (a
 # population's rows are far fewer than 2^31); selections return them as row indices
