@@ -285,8 +285,10 @@ class RegroupModel(mesa.Model):
         return self._members
 
 
-# the key of a row not counted yet: the number after every combination of codes
+# the key of a row not counted yet: the number after every combination of codes (8,400,
+# numbered in 16 unsigned bits: narrow vectors for the pass that numbers them)
 UNCOUNTED = N_STATES * N_ROLES * N_REGIONS * N_PLACES
+assert UNCOUNTED < 1 << 16
 
 
 class Counted:
