@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
-from regroup.core.population import NOBODY
+from regroup.core.population import NOBODY, lowest_bit
 from regroup.core.states import IN_CONFLICT, Place, Region
 
 if TYPE_CHECKING:
@@ -339,21 +339,15 @@ def _lookup(table, codes, idx):  # pragma: no cover - compiled
     return out
 
 
-# The lowest set bit of a 64-bit word times this de Bruijn number has the bit's position in
-# its top six bits (a table lookup instead of a loop over the bits).
-DE_BRUIJN = np.uint64(0x03F79D71B4CB0A89)
-BIT_AT = np.zeros(64, dtype=np.int64)
-BIT_AT[[((1 << b) * int(DE_BRUIJN) % (1 << 64)) >> 58 for b in range(64)]] = np.arange(64)
-
-
 @njit(cache=True)
 def distinct(u, n):  # pragma: no cover - compiled
     """``len(u)`` distinct positions of ``0..n-1`` taken uniformly (Floyd's algorithm, a
     uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
     looked up among those taken so far while they are few; for more, the positions taken are
     bits of ``n / 64`` words (tested and set without a branch), read out in order a set bit
-    at a time (:data:`BIT_AT`), instead of a flag per position and a sort, whose comparisons
-    of random positions mispredict (a thousand of 105k positions: 57 -> 17 us)."""
+    at a time (:func:`~regroup.core.population.lowest_bit`), instead of a flag per position
+    and a sort, whose comparisons of random positions mispredict (a thousand of 105k
+    positions: 57 -> 17 us)."""
     k = len(u)
     out = np.empty(k, dtype=np.intp)
     if k <= 64:
@@ -377,8 +371,7 @@ def distinct(u, n):  # pragma: no cover - compiled
     for word in range(len(bits)):
         b = bits[word]
         while b:
-            low = b & (~b + one)  # the lowest set bit
-            out[m] = (word << 6) + BIT_AT[(low * DE_BRUIJN) >> np.uint64(58)]
-            b ^= low
+            out[m] = (word << 6) + lowest_bit(b)
+            b &= b - one
             m += 1
     return out

@@ -18,7 +18,7 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, PEOPLE, Field
+from regroup.core.population import NOBODY, PEOPLE, Field, lowest_bit
 from regroup.core.states import (
     FREE_STATES,
     IN_CONFLICT,
@@ -28,7 +28,7 @@ from regroup.core.states import (
     State,
     code_bits,
 )
-from regroup.core.world import BIT_AT, DE_BRUIJN, INDEX, PERSONS, Output
+from regroup.core.world import INDEX, PERSONS, Output
 from regroup.mechanisms import regrouping
 from regroup.mechanisms.arrivals import new_members
 from regroup.mechanisms.escape import newly_disillusioned
@@ -382,7 +382,7 @@ def _rejoining(connected, n, state, entered, t, out):  # pragma: no cover - comp
     The few connected (a few thousand of 110k) are found a word at a time: a word of eight
     unconnected rows (the flags eight to a word) is skipped with one test, and in the others
     only the connected are looked at, a set flag at a time (its byte's position from its
-    bit's, by :data:`~regroup.core.world.BIT_AT`: 12-30 -> 7-19 us a call, warm)."""
+    bit's, by :func:`~regroup.core.population.lowest_bit`: 12-30 -> 7-19 us a call, warm)."""
     words = connected[: len(connected) // 8 * 8].view(np.uint64)
     k = 0
     whole = min(len(words), n // 8)
@@ -390,11 +390,10 @@ def _rejoining(connected, n, state, entered, t, out):  # pragma: no cover - comp
     for word in range(whole):
         b = words[word]
         while b:
-            low = b & (~b + one)  # the lowest set bit: a connected row's flag
-            i = word * 8 + (BIT_AT[(low * DE_BRUIJN) >> np.uint64(58)] >> 3)
+            i = word * 8 + (lowest_bit(b) >> 3)  # the lowest set bit: a connected row's flag
             out[k] = i
             k += _rejoins(i, connected, state, entered, t)
-            b ^= low
+            b &= b - one
     for i in range(whole * 8, n):
         out[k] = i
         k += _rejoins(i, connected, state, entered, t)
