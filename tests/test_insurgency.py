@@ -518,3 +518,128 @@ def test_merge_into_a_roster_in_place_gives_the_union():
         met = rng.random(n) < 0.3
         k = insurgency._append_met(held, 0, met, 5)
         assert np.array_equal(held[:k], 5 + np.flatnonzero(met))
+
+
+# ----------------------------------------------------------------------------- kernels
+FREE_CODES = np.array([int(s) for s in FREE_STATES])
+
+
+def _population(rng: np.random.Generator, n: int):
+    """Random codes for ``n`` rows: state, role, cell (-1 for a third), place, loyalty."""
+    state = rng.integers(0, len(State), n).astype(np.int8)
+    role = rng.integers(0, len(Role), n).astype(np.int8)
+    cell = np.where(rng.random(n) < 1 / 3, -1, rng.integers(0, 6, n)).astype(np.int32)
+    place = rng.integers(0, len(Place), n).astype(np.int8)
+    loyalty = rng.random(n).astype(np.float32)
+    return state, role, cell, place, loyalty
+
+
+def test_link_targets_are_the_cell_members_and_commanders_of_each_place():
+    """_link_targets against NumPy: of the rows given, by place (Iraq, Syria), in order, the
+    remobilised in a cell and the free, loyal leaders and Amni (empty, one row, all rows)."""
+    rng = np.random.default_rng(5)
+    loyal_from = np.float32(0.5)
+    for n in (0, 1, 2, 50, 400):
+        state, role, cell, place, loyalty = _population(rng, n)
+        for rows in (np.arange(n), np.sort(rng.choice(n, n // 2, replace=False)), [n - 1]):
+            rows = np.asarray(rows[:n], dtype=np.intp)
+            targets = np.full((2, n + 1), -7, dtype=np.intp)
+            counts = insurgency._link_targets(
+                rows, state, role, cell, place, loyalty, loyal_from, targets
+            )
+            in_cell = (state == State.REMOBILISED) & (cell != -1)
+            commands = (
+                np.isin(state, FREE_CODES)
+                & np.isin(role, [Role.LEADER, Role.AMNI])
+                & (loyalty >= loyal_from)
+            )
+            for p in (0, 1):
+                want = rows[((in_cell | commands) & (place == p))[rows]]
+                assert counts[p] == len(want)
+                np.testing.assert_array_equal(targets[p, : counts[p]], want)
+
+
+def test_newcomers_split_by_place_and_find_the_open_cells_members():
+    """_newcomers against NumPy: the newcomers in Iraq and in Syria, in order, out of their
+    cells and noted after the pending rows; each place's open-cell members (remobilised
+    there, still in it), in increasing order without repeats, from its joiners (some joined
+    twice, some in the open cell of the other place, some newcomers themselves)."""
+    rng = np.random.default_rng(6)
+    for n in (1, 2, 30, 300):
+        for _ in range(40):
+            state, _, cell, place, _ = _population(rng, n)
+            place[rng.random(n) < 0.5] = rng.integers(0, 2)  # most in Iraq or Syria
+            state[rng.random(n) < 0.5] = State.REMOBILISED
+            idx = rng.choice(n, int(rng.integers(0, n + 1)), replace=False).astype(np.intp)
+            open_ids = np.array([rng.integers(-1, 3), rng.integers(-1, 3)] + [-1] * 8)
+            filled = np.array([rng.integers(1, 8), rng.integers(1, 8)] + [0] * 8)
+            filled[open_ids == -1] = 0
+            open_rows = rng.integers(0, n, (10, 8)).astype(np.intp)
+            pending = np.full(n + 3, -7, dtype=np.intp)
+            pending[:3] = [0, 0, 1]
+            new, old = np.full((2, 2, n), -7, dtype=np.intp)
+            want_cell = cell.copy()
+            in_region = idx[place[idx] < 2]
+            want_cell[in_region] = -1
+            *counts, n_pending = insurgency._newcomers(
+                idx, cell, place, state, open_ids, filled, open_rows, new, old, pending, 3
+            )
+            np.testing.assert_array_equal(cell, want_cell)
+            assert n_pending == 3 + len(in_region)
+            np.testing.assert_array_equal(pending[3:n_pending], in_region)
+            for p in (0, 1):
+                assert counts[p] == np.count_nonzero(place[idx] == p)
+                np.testing.assert_array_equal(new[p, : counts[p]], idx[place[idx] == p])
+                if len(in_region) == 0:  # nobody joins: not looked at
+                    assert counts[2 + p] == 0
+                    continue
+                joined = np.unique(open_rows[p, : filled[p]])
+                keep = (
+                    (cell[joined] == open_ids[p])
+                    & (state[joined] == State.REMOBILISED)
+                    & (place[joined] == p)
+                )
+                want = joined[keep] if open_ids[p] != -1 else joined[:0]
+                assert counts[2 + p] == len(want)
+                np.testing.assert_array_equal(old[p, : counts[2 + p]], want)
+
+
+@pytest.mark.parametrize("cell_size", [3 * 50.0, 7 * 50.0])
+def test_the_open_cells_members_found_from_its_joiners_are_those_a_pass_finds(
+    fresh_model, cell_size
+):
+    """In a run, at each formation of cells, each place's open-cell members that _newcomers
+    finds from the cell's joiners are every row in that cell, remobilised there (a pass over
+    every row); and the network, brought up to date, holds every member of a cell (remobilised,
+    with a cell)."""
+    m = fresh_model({"insurgency.cell_size": cell_size, "time.end": SHORT_END})
+    pop, seen = m.pop, []
+    kernel = insurgency._newcomers
+
+    def checked(idx, cell, place, state, open_ids, filled, *rest):
+        counts = kernel(idx, cell, place, state, open_ids, filled, *rest)
+        old = rest[2]
+        if counts[0] + counts[1]:
+            n = pop.n
+            for p in (0, 1):
+                rows = np.flatnonzero(
+                    (cell[:n] == open_ids[p])
+                    & (state[:n] == State.REMOBILISED)
+                    & (place[:n] == p)
+                    & (open_ids[p] != -1)
+                )
+                np.testing.assert_array_equal(old[p, : counts[2 + p]], rows)
+                seen.append(len(rows))
+        return counts
+
+    insurgency._newcomers = checked
+    try:
+        m.run()
+    finally:
+        insurgency._newcomers = kernel
+    assert len(seen) > 20 and sum(seen) > 0
+    mem = m.world.memory(insurgency.Cells)
+    insurgency._merge_pending(m.world, mem)
+    network = mem.network.held[: mem.network.k]
+    in_cell = (pop.insurgent_cell[: pop.n] != -1) & (pop.state[: pop.n] == State.REMOBILISED)
+    assert np.count_nonzero(in_cell) and set(np.flatnonzero(in_cell)) <= set(network)

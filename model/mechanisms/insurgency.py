@@ -300,7 +300,13 @@ class Cells:
     parameters, a cell's size in agents and the loyalty threshold as the kernels compare
     it; and buffers the kernels write instead of returning new arrays (:meth:`grow`). The
     cell members by fate (``fated``) are written once a month: those moved are noted as
-    moved by views of it, which the next month's grouping by state lets go."""
+    moved by views of it, which the next month's grouping by state lets go.
+
+    The newcomers since the network was last looked at (``pending[:n_pending]``) are merged
+    into it only when a new cell's head is to be linked (:func:`_link_to`): until they join
+    a cell they count in none of its lists. The members of each place's open cell (its
+    ``filled`` joiners, in ``open_rows``) give the members a newcomer may be tied to without
+    a pass over the network."""
 
     def __init__(self) -> None:
         self.next_id = 0
@@ -311,6 +317,9 @@ class Cells:
             lambda pop, rows: (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING[pop.role[rows]]
         )
         self.command = Roster(lambda pop, rows: COMMANDING[pop.role[rows]])
+        self.pending = np.empty(0, dtype=np.intp)  # newcomers not yet merged into network
+        self.n_pending = 0
+        self.open_rows = np.empty((N_PLACES, 0), dtype=np.intp)  # joiners of the open cells
         self.credited = np.zeros(N_PLACES)  # the month's income credited by place
         self.by_place = np.zeros((2, N_PLACES), dtype=np.int64)  # the members, the fighters
         self.made = 0  # the rows each buffer holds
@@ -320,6 +329,7 @@ class Cells:
         """The run's constants."""
         g = self.g = w.group(Insurgency)
         self.size = max(1, int(round(w.agents(g.cell_size))))
+        self.open_rows = np.empty((N_PLACES, self.size), dtype=np.intp)
         self.loyal_from = as_compared(w.loyal_from, w.pop.loyalty)
         # the fates' thresholds on one draw: killed, captured, dropping out
         self.fates = (g.death, g.death + g.capture, g.death + g.capture + g.drop_out)
@@ -362,32 +372,23 @@ def form_cells(w: World, idx: np.ndarray, mem: Cells | None = None) -> None:
     if mem.made <= pop.n + k:
         mem.grow(pop.n + k + 1)
     new, old, targets, ties = mem.new, mem.old, mem.targets, mem.ties
+    if mem.n_pending + k > len(mem.pending):  # room for them (merged when needed)
+        _merge_pending(w, mem)
+        if k > len(mem.pending):
+            mem.pending = np.empty(max(2 * k, 4096), dtype=np.intp)
     # by place, each out of any cell it was in (a member caught and freed again joins a new
-    # one); by place, the members of its open cell, and the commanders and members of cells
-    # there; and the network with the newcomers
-    network = mem.network
-    network.rows(w)  # (brought up to date: the newcomers are merged into its buffer)
-    network.k, *counts = _newcomers_and_targets(
-        idx,
-        network.held,
-        network.k,
-        pop.state,
-        pop.role,
-        pop.insurgent_cell,
-        pop.place,
-        pop.loyalty,
-        mem.open,
-        mem.loyal_from,
-        new,
-        old,
-        targets,
-    )
+    # one); by place, the members of its open cell; the newcomers noted for the network
+    *counts, mem.n_pending = _newcomers(
+        idx, pop.insurgent_cell, pop.place, pop.state, mem.open, mem.filled, mem.open_rows,
+        new, old, mem.pending, mem.n_pending,
+    )  # fmt: skip
     if counts[0] + counts[1] == 0:
         return
     size, linkage = mem.size, mem.g.cell_linkage
+    n_targets = None  # the link targets by place, listed for the first head linked
     m = 0  # the ties written, place by place, added at once
     for place in (0, 1):  # Iraq, Syria (as codes: an enum slows a compiled call)
-        n, n_old, n_targets = counts[place], counts[2 + place], counts[4 + place]
+        n, n_old = counts[place], counts[2 + place]
         if n == 0:
             continue
         rng.shuffle(new[place, :n])  # the order rng.permutation(n) gives, in place
@@ -400,13 +401,38 @@ def form_cells(w: World, idx: np.ndarray, mem: Cells | None = None) -> None:
         # each (other) head, at the linkage, to a commander or a member of another cell there
         linked = w.few_of(heads, linkage)
         to, n_linked = NOBODY, len(linked)
-        if n_linked and n_targets:
-            to = targets[place, w.integers(n_targets, n_linked)]
+        if n_linked:
+            # listed once a call: the newcomers of Iraq filled first count for Syria's lists
+            # in none (of another place), so the lists are as before any was filled
+            if n_targets is None:
+                n_targets = _link_to(w, mem)
+            if n_targets[place]:
+                to = targets[place, w.integers(n_targets[place], n_linked)]
         mem.next_id, m = _fill(
-            new[place, :n], pop.insurgent_cell, mem.open, mem.filled, place, mem.next_id, size,
-            with_old, linked, to, ties, m,
+            new[place, :n], pop.insurgent_cell, mem.open, mem.filled, mem.open_rows, place,
+            mem.next_id, size, with_old, linked, to, ties, m,
         )  # fmt: skip
     w.ties.add(ties[0, :m], ties[1, :m], tie_kinds.INSURGENT_CELL)
+
+
+def _merge_pending(w: World, mem: Cells) -> None:
+    """The network brought up to date (:meth:`Roster.rows`) with the newcomers noted since."""
+    network = mem.network
+    network.rows(w)
+    if mem.n_pending:
+        network.k = _merge_into(network.held, network.k, mem.pending[: mem.n_pending])
+        mem.n_pending = 0
+
+
+def _link_to(w: World, mem: Cells) -> tuple[int, int]:
+    """The link targets of Iraq and Syria (:func:`_link_targets`) written into
+    ``mem.targets``, from the network brought up to date; returns how many by place."""
+    _merge_pending(w, mem)
+    pop, network = w.pop, mem.network
+    return _link_targets(
+        network.held[: network.k], pop.state, pop.role, pop.insurgent_cell, pop.place,
+        pop.loyalty, mem.loyal_from, mem.targets,
+    )  # fmt: skip
 
 
 def fund(w: World, members: np.ndarray | None = None, mem: Cells | None = None) -> None:
@@ -600,40 +626,55 @@ def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from, out):  # pr
 
 
 @njit(cache=True)
-def _newcomers_and_targets(
-    idx, held, k, state, role, cell, place, loyalty, open_ids, loyal_from, new, old, targets
+def _newcomers(
+    idx, cell, place, state, open_ids, filled, open_rows, new, old, pending, n_pending
 ):  # pragma: no cover - compiled
     """The rows of ``idx`` in Iraq and those in Syria, each in order, into ``new`` (rows 0 and
-    1), taken out of any cell (``cell``) they were in; the network ``held[:k]`` (increasing)
-    with them, merged in place (:func:`_merge_into`); and over it, :func:`_link_targets`
-    into ``old`` and ``targets`` (the newcomers count in neither of its lists: out of any
-    cell, and a commander among them was in the network already). Returns the network's
-    rows and how many newcomers, members of the open cell and link targets, each for Iraq,
-    then Syria. With no newcomers in Iraq or Syria, nothing is looked at (all 0, the
-    network as it was)."""
+    1), taken out of any cell (``cell``) they were in, and noted after ``pending[:n_pending]``;
+    then for each place the members of its open cell (``open_ids``; its joiners since it
+    opened, ``open_rows``, still in it and remobilised there), in increasing order without
+    repeats, into ``old``. Returns how many newcomers and how many members of the open cell,
+    each for Iraq, then Syria, and how many rows ``pending`` holds. With no newcomers in
+    Iraq or Syria, nothing else is looked at (0 members of the open cells).
+
+    The open cell's members are among its joiners (only :func:`_fill` puts a row in a cell,
+    and cell numbers are not reused), so a few rows are looked at, not the network."""
     n = np.zeros(2, dtype=np.int64)
+    n_old = np.zeros(2, dtype=np.int64)
     for i in idx:
         p = np.int64(place[i])
         if p < 2:
             new[p, n[p]] = i
             n[p] += 1
             cell[i] = NO_CELL
+            pending[n_pending] = i
+            n_pending += 1
     if n[0] + n[1] == 0:  # nobody joins: no lists needed
-        return k, 0, 0, 0, 0, 0, 0
-    k = _merge_into(held, k, np.concatenate((new[0, : n[0]], new[1, : n[1]])))
-    n_old, n_targets = _link_targets(
-        held[:k], state, role, cell, place, loyalty, open_ids, loyal_from, old, targets
-    )
-    return k, n[0], n[1], n_old[0], n_old[1], n_targets[0], n_targets[1]
+        return 0, 0, 0, 0, n_pending
+    for p in range(2):
+        if open_ids[p] == NO_CELL:
+            continue
+        joined = np.sort(open_rows[p, : filled[p]])  # a few rows (fewer than a cell's size)
+        k = 0
+        for j in range(len(joined)):
+            i = joined[j]
+            if j and i == joined[j - 1]:  # joined twice (left it, and rejoined it)
+                continue
+            if cell[i] == open_ids[p] and state[i] == REMOBILISED and place[i] == p:
+                old[p, k] = i
+                k += 1
+        n_old[p] = k
+    return n[0], n[1], n_old[0], n_old[1], n_pending
 
 
 @njit(cache=True)
 def _fill(
-    new, cell, open_ids, filled, place, next_id, size, old, linked, to, ties, m
+    new, cell, open_ids, filled, open_rows, place, next_id, size, old, linked, to, ties, m
 ):  # pragma: no cover - compiled
     """Put ``new`` (in order) into cells of ``size`` in ``place``: its open cell
     (``open_ids``, with ``filled`` members; 0: none open), then new cells from ``next_id``;
-    writes ``cell``, and the place's open cell and how many it has. Writes the ties into
+    writes ``cell``, and the place's open cell, how many have joined it and who
+    (``open_rows``). Writes the ties into
     ``ties`` (ends in rows 0 and 1) from ``m``, in this order: each member to the one before
     in its cell; the first newcomer to ``old`` (a member of the open cell; -1: none); the
     heads (each cell's first newcomer, but for one tied to ``old``) at positions ``linked``
@@ -661,36 +702,35 @@ def _fill(
     for q in range(len(to)):
         ties[0, m], ties[1, m] = heads[first + linked[q]], to[q]
         m += 1
-    filled[place] = (k + len(new)) % size
+    filled[place] = f = (k + len(new)) % size
     # the last cell is full: the next member opens a new one
-    open_ids[place] = cell[new[-1]] if filled[place] else NO_CELL
+    open_ids[place] = cell[new[-1]] if f else NO_CELL
+    if f > len(new):  # the open cell still open: its joiners before these kept
+        open_rows[place, k:f] = new
+    elif f:  # a new open cell: the last f newcomers
+        open_rows[place, :f] = new[len(new) - f :]
     return next_id + (k + len(new) - 1) // size + 1 - offset, m
 
 
 @njit(cache=True)
 def _link_targets(
-    rows, state, role, cell, place, loyalty, open_ids, loyal_from, old, targets
-):  # pragma: no cover
-    """For Iraq and Syria (0 and 1), of ``rows`` (increasing): the members of the place's open
-    cell (``open_ids``), and the link targets: the members of existing cells there and the
-    commanders there (:func:`_commands`), in order, written into ``old`` and ``targets``;
-    returns how many of each by place.
+    rows, state, role, cell, place, loyalty, loyal_from, targets
+):  # pragma: no cover - compiled
+    """For Iraq and Syria (0 and 1), of ``rows`` (increasing): the link targets, the members
+    of cells there and the commanders there (:func:`_commands`), in order, written into
+    ``targets``; returns how many by place.
 
     Branch-free (which rows count is too irregular to predict): each row is written at each
     list's next slot, which advances only if it counts there."""
-    old_iraq = old_syria = targets_iraq = targets_syria = 0
+    targets_iraq = targets_syria = 0
     for i in rows.view(np.uint64):  # unsigned: no negative-index wraparound at each read
         p = np.int64(place[i])
-        iraq, syria = np.int64(p == 0), np.int64(p == 1)
         in_cell = np.int64(state[i] == REMOBILISED) & np.int64(cell[i] != NO_CELL)
         target = in_cell | _commands(i, state, role, loyalty, loyal_from)
         targets[0, targets_iraq] = targets[1, targets_syria] = i
-        targets_iraq += iraq & target
-        targets_syria += syria & target
-        old[0, old_iraq] = old[1, old_syria] = i
-        old_iraq += iraq & in_cell & np.int64(cell[i] == open_ids[0])
-        old_syria += syria & in_cell & np.int64(cell[i] == open_ids[1])
-    return (old_iraq, old_syria), (targets_iraq, targets_syria)
+        targets_iraq += np.int64(p == 0) & target
+        targets_syria += np.int64(p == 1) & target
+    return targets_iraq, targets_syria
 
 
 @njit(cache=True)
