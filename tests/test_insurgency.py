@@ -643,3 +643,24 @@ def test_the_open_cells_members_found_from_its_joiners_are_those_a_pass_finds(
     network = mem.network.held[: mem.network.k]
     in_cell = (pop.insurgent_cell[: pop.n] != -1) & (pop.state[: pop.n] == State.REMOBILISED)
     assert np.count_nonzero(in_cell) and set(np.flatnonzero(in_cell)) <= set(network)
+
+
+def test_members_and_fighters_counted_in_pairs_are_those_numpy_counts():
+    """_members_and_fighters (rows counted two at a time) against NumPy: by place, the
+    members (in the territory or a cell, or free and loyal) and the fighters (a fighting
+    role in the territory or a cell), over the first n rows (none, one, odd and even n, all
+    rows members)."""
+    rng = np.random.default_rng(7)
+    loyal_from = np.float32(0.5)
+    for n in (0, 1, 2, 3, 101, 1000, 4001):
+        state, role, _, place, loyalty = _population(rng, n + 5)
+        if n == 101:
+            state[:] = State.ACTIVE
+        out = np.full((2, len(Place)), -7, dtype=np.int64)
+        insurgency._members_and_fighters(state, role, place, loyalty, n, loyal_from, out)
+        state, role, place, loyalty = state[:n], role[:n], place[:n], loyalty[:n]
+        in_group = np.isin(state, [State.ACTIVE, State.REMOBILISED])
+        member = in_group | (np.isin(state, FREE_CODES) & (loyalty >= loyal_from))
+        fighter = in_group & np.isin(role, FIGHTING_ROLES)
+        np.testing.assert_array_equal(out[0], np.bincount(place[member], minlength=len(Place)))
+        np.testing.assert_array_equal(out[1], np.bincount(place[fighter], minlength=len(Place)))
