@@ -664,3 +664,38 @@ def test_members_and_fighters_counted_in_pairs_are_those_numpy_counts():
         fighter = in_group & np.isin(role, FIGHTING_ROLES)
         np.testing.assert_array_equal(out[0], np.bincount(place[member], minlength=len(Place)))
         np.testing.assert_array_equal(out[1], np.bincount(place[fighter], minlength=len(Place)))
+
+
+def test_fund_credits_the_commanders_of_each_place_as_numpy_does():
+    """_fund against NumPy: the rows given (of commanding roles, as the command roster's),
+    those free, loyal and in Iraq or Syria share their place's income (per cell member) in
+    float32; nothing where a place has no commander or no member (no rows, one row)."""
+    rng = np.random.default_rng(8)
+    loyal_from, income = np.float32(0.5), 100.0
+    for n in (1, 2, 60, 500):
+        for _ in range(20):
+            state, _, _, place, loyalty = _population(rng, n)
+            place[rng.random(n) < 0.6] = rng.integers(0, 2)
+            rows = np.sort(rng.choice(n, int(rng.integers(0, n + 1)), replace=False))
+            members = rng.choice(n, int(rng.integers(0, 30))).astype(np.intp)
+            funds = rng.random(n).astype(np.float32)
+            want = funds.copy()
+            credited = np.full(len(Place), -1.0)
+            any_credited = insurgency._fund(
+                members, rows.astype(np.intp), state, place, loyalty, loyal_from, funds,
+                income, credited,
+            )  # fmt: skip
+            heads = rows[
+                (place[rows] < 2) & np.isin(state[rows], FREE_CODES) & (loyalty[rows] >= loyal_from)
+            ]
+            n_members = np.bincount(place[members], minlength=len(Place))
+            n_heads = np.bincount(place[heads], minlength=len(Place))
+            paid = (n_members > 0) & (n_heads > 0)
+            want_credited = np.where(paid, income * n_members, 0.0)
+            share = np.zeros(len(Place), dtype=np.float32)
+            share[paid] = (want_credited[paid] / n_heads[paid]).astype(np.float32)
+            got = heads[paid[place[heads]]]
+            want[got] += share[place[got]]
+            np.testing.assert_array_equal(credited, want_credited)
+            np.testing.assert_array_equal(funds, want)
+            assert any_credited == bool(paid.any())

@@ -452,7 +452,6 @@ def fund(w: World, members: np.ndarray | None = None, mem: Cells | None = None) 
         members,
         mem.command.rows(w),
         pop.state,
-        pop.role,
         pop.place,
         pop.loyalty,
         mem.loyal_from,
@@ -745,16 +744,17 @@ def _link_targets(
 
 @njit(cache=True)
 def _fund(
-    members, rows, state, role, place, loyalty, loyal_from, funds, income, credited
+    members, rows, state, place, loyalty, loyal_from, funds, income, credited
 ):  # pragma: no cover - compiled
     """Credit each place's commanders (of ``rows``, those in Iraq or Syria who command there:
     :func:`_commands`; writes ``funds``) with ``income`` for each of its cell members
     ``members``, shared equally (in float32, as NumPy adds a float32 to float32 funds);
     writes the income credited by place into ``credited`` (none where there is no
-    commander) and returns whether any was.
+    commander) and returns whether any was. ``rows`` are of commanding roles (the command
+    roster's: a role never changes), so their roles are not read.
 
-    Branches test the place first: most rows fail early, and skip the other lookups. The
-    rows are read unsigned: no negative-index wraparound at each read."""
+    Branches test the place first: rows elsewhere skip the other lookups. The rows are read
+    unsigned: no negative-index wraparound at each read."""
     n_members = np.zeros(N_PLACES, dtype=np.int64)
     n_heads = np.zeros(N_PLACES, dtype=np.int64)
     for i in members.view(np.uint64):
@@ -762,7 +762,11 @@ def _fund(
     command = np.empty(len(rows), dtype=np.intp)
     k = 0
     for i in rows.view(np.uint64):
-        if (REGION >> np.int64(place[i])) & 1 and _commands(i, state, role, loyalty, loyal_from):
+        if (
+            (REGION >> np.int64(place[i])) & 1
+            and (FREE_BITS >> np.int64(state[i])) & 1
+            and loyalty[i] >= loyal_from
+        ):
             command[k] = i
             k += 1
             n_heads[place[i]] += 1
