@@ -231,3 +231,22 @@ def test_kept_answers_follow_index_rebuilds_without_cuts_and_never_bring_back_a_
     inside ^= rng.random(n) < 0.01
     ties.cut(rng.choice(n, 10, replace=False), 0.5, rng)
     check()
+
+
+def test_prefetch_changes_nothing_even_out_of_bounds():
+    """The kernels' prefetch only asks for memory: the array and the answer stay as they
+    were, for any index, one past the end included (as a walk asks for a person's first
+    entry when it has none)."""
+    from numba import njit
+    from regroup.core.ties import _prefetch
+
+    @njit
+    def fetch_all(a, idx):
+        for i in idx:
+            _prefetch(a, i)
+        return a.sum()
+
+    a = np.arange(10, dtype=np.int32)
+    assert fetch_all(a, np.array([0, 3, 9, 10], dtype=np.intp)) == 45
+    assert fetch_all(a, np.zeros(0, dtype=np.intp)) == 45
+    assert a.tolist() == list(range(10))
