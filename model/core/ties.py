@@ -374,6 +374,9 @@ def _link(head, after, src, dst, first, m):  # pragma: no cover - compiled
         top = max(top, src[i], dst[i])
     if top >= len(head):
         return top + 1
+    for i in range(first, m):  # asked for at once, as each is read and written in turn below
+        _prefetch(head, src[i])
+        _prefetch(head, dst[i])
     for i in range(first, m):
         s, d = src[i], dst[i]
         after[2 * i], head[s] = head[s], 2 * i
@@ -384,8 +387,19 @@ def _link(head, after, src, dst, first, m):  # pragma: no cover - compiled
 @njit(cache=True)
 def _touching(members, start, tie, alive, head, after):  # pragma: no cover - compiled
     """Numbers of the remaining ties with an end among ``members``, in increasing order: the
-    indexed ties of each member, then those of the tail (linked from ``head`` by ``after``)."""
+    indexed ties of each member, then those of the tail (linked from ``head`` by ``after``),
+    what the walks read prefetched first (as in :func:`_ask_ahead`)."""
     people = len(start) - 1
+    _ask_places(members, start, head)
+    for v in members:
+        if v < people:
+            _prefetch(tie, start[v])
+        e = head[v]
+        if e >= 0:
+            _prefetch(after, e)
+    for v in members:
+        for j in range(start[v], start[v + 1]) if v < people else range(0):
+            _prefetch(alive, tie[j])
     count = 0
     for v in members:
         if v < people:
@@ -511,10 +525,7 @@ def _ask_ahead(
     people = len(start) - 1
     for i in cut:
         _prefetch(pos, i)
-    for v in changed:
-        _prefetch(head, v)
-        if v < people:
-            _prefetch(start, v)
+    _ask_places(changed, start, head)
     for v in changed:
         if v < people:
             _prefetch(other, start[v])
@@ -530,6 +541,17 @@ def _ask_ahead(
                 _prefetch(alive, index[e])
             else:
                 _prefetch(pos, index[e])
+
+
+@njit(cache=True, inline="always")
+def _ask_places(who, start, head):  # pragma: no cover - compiled
+    """Prefetch each person's place in the index (``start``) and last tail entry (``head``)
+    (see :class:`Ties`): what a walk of their ties reads first."""
+    people = len(start) - 1
+    for v in who:
+        _prefetch(head, v)
+        if v < people:
+            _prefetch(start, v)
 
 
 @intrinsic
