@@ -234,12 +234,11 @@ class Ties:
             last.grow(len(self._src))
         if len(last.inside) < n:  # room for more people, outside the set so far
             last.inside = np.concatenate([last.inside, np.zeros(n, dtype=np.bool_)])
-        last.n, before, words = n, last.inside[:n], n // 8 * 8
-        a, b = np.ascontiguousarray(inside[:words]), before[:words]
+        last.n = n
         last.k = _refresh(
-            inside, before, a.view(np.uint64), b.view(np.uint64), last.pos, last.tie,
-            last.src, last.dst, last.k, self._cuts[last.cuts : self._ncuts], self._start,
-            self._tie, self._other, self._head, self._next, self._src, self._dst, self._alive,
+            np.ascontiguousarray(inside), last.inside[:n], last.pos, last.tie, last.src,
+            last.dst, last.k, self._cuts[last.cuts : self._ncuts], self._start, self._tie,
+            self._other, self._head, self._next, self._src, self._dst, self._alive,
             self._built, last.m, self._m,
         )  # fmt: skip
         last.m, last.cuts = self._m, self._ncuts
@@ -425,8 +424,8 @@ def _touching(members, start, tie, alive, head, after):  # pragma: no cover - co
 
 @njit(cache=True)
 def _refresh(  # pragma: no cover - compiled
-    inside, before, inside_words, before_words, pos, a_tie, a_src, a_dst, k, cut, start, index,
-    other, head, after, src, dst, alive, built, last, m,
+    inside, before, pos, a_tie, a_src, a_dst, k, cut, start, index, other, head, after, src,
+    dst, alive, built, last, m,
 ):  # fmt: skip
     """Bring the answer ``a_tie``, ``a_src``-``a_dst`` (its first ``k``; ``pos``: each
     stored tie's position in it, else OUT, or GONE if cut) about the set ``before`` (found when
@@ -438,9 +437,11 @@ def _refresh(  # pragma: no cover - compiled
     left, puts in those of the people who joined, and checks those added since; when many
     people changed, checks every tie. The other end and ``pos`` are read
     first, as a tie's entries are scattered over memory, and asked for ahead of the walks
-    (:func:`_ask_ahead`). The sets are compared eight people at a time (``*_words``).
+    (:func:`_ask_ahead`). The sets are compared eight people at a time (as words).
     Returns the answer's new size."""
     n = len(inside)
+    inside_words = inside[: n // 8 * 8].view(np.uint64)
+    before_words = before[: n // 8 * 8].view(np.uint64)
     changed = np.empty(n, dtype=np.intp)
     c = 0
     for w in range(len(inside_words)):
