@@ -415,37 +415,68 @@ def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
 @njit(cache=True)
 def _cells(cell, order):  # pragma: no cover - compiled
     """:func:`cells`, the order written to ``order[:len(cell)]``, ``(group, start, size)``
-    returned: labels made dense keys in the same order (facility, then cell within it),
-    counted into place (a stable counting sort), or sorted stably if too sparse. Keys,
-    positions and the order are read as unsigned where they index (no wraparound test)."""
-    n = len(cell)
-    facility = np.empty(n, dtype=np.intp)
-    key = np.empty(n, dtype=np.intp)  # the cell within the facility, then the dense key
+    returned (:func:`_bounds`, then :func:`_grouped`)."""
+    group = np.empty(len(cell), dtype=np.intp)
+    low, high, span = _bounds(cell)
+    start, size = _grouped(cell, low, high, span, order, group)
+    return group, start, size
+
+
+@njit(cache=True, inline="always")
+def _bounds(label):  # pragma: no cover - compiled
+    """The lowest and highest facility of the cell labels ``label``, and one more than the
+    highest cell within a facility."""
     low, high, span = HOME_FACILITY, 0, 1
-    for j in range(n):  # labels are never negative: an unsigned division is a multiply
-        label = np.uint32(cell[j])
-        f = label // np.uint32(HOME_FACILITY)
-        facility[j], key[j] = f, label - f * np.uint32(HOME_FACILITY)
-        low, high, span = min(low, facility[j]), max(high, facility[j]), max(span, key[j] + 1)
+    for j in range(len(label)):  # a reduction only: it vectorises
+        f, c = _split(label[j])
+        low, high, span = min(low, f), max(high, f), max(span, c + 1)
+    return low, high, span
+
+
+@njit(cache=True, inline="always")
+def _split(label):  # pragma: no cover - compiled
+    """A cell label's facility and cell within it (labels are never negative: an unsigned
+    division is a multiply)."""
+    f = np.uint32(label) // np.uint32(HOME_FACILITY)
+    return np.intp(f), np.intp(np.uint32(label) - f * np.uint32(HOME_FACILITY))
+
+
+@njit(cache=True)
+def _grouped(label, low, high, span, order, group):  # pragma: no cover - compiled
+    """Positions grouped by cell ``label`` (facilities ``low..high``, cells within them below
+    ``span``: :func:`_bounds`): their order (stable) written to ``order``, each one's group
+    (numbered in that order) to ``group``; returns each group's first position in the order
+    and size. Labels made dense keys in the same order (facility, then cell within it),
+    counted into place (a stable counting sort; each key's group and first position from one
+    walk over the keys, so nothing is read back in the order), or sorted stably if too
+    sparse. Keys are read as unsigned where they index (no wraparound test)."""
+    n = len(label)
+    key = np.empty(n, dtype=np.intp)
     for j in range(n):
-        key[j] += (facility[j] - low) * span
+        f, c = _split(label[j])
+        key[j] = (f - low) * span + c
     keys = max(high - low + 1, 1) * span
-    if keys <= 4 * n + 65536:
-        first = np.zeros(keys + 1, dtype=np.intp)  # becomes the first position of each key
-        ukey, counts = key.view(np.uint64), first[1:]  # unsigned: no wraparound at each read
-        for j in range(n):
-            counts[ukey[j]] += 1
-        for c in range(1, keys + 1):
-            first[c] += first[c - 1]
-        at = first.view(np.uint64)
-        for j in range(n):
-            p = at[ukey[j]]
-            order[p] = j
-            at[ukey[j]] = p + np.uint64(1)
-    else:
-        order[:n] = np.argsort(key, kind="mergesort")
-    group = np.empty(n, dtype=np.intp)
     start = np.empty(n + 1, dtype=np.intp)
+    size = np.empty(n + 1, dtype=np.intp)
+    ukey = key.view(np.uint64)
+    if keys <= 4 * n + 65536:
+        at = np.zeros(keys, dtype=np.int32)  # each key's count, then its next position
+        of = np.empty(keys, dtype=np.int32)  # each key's group
+        for j in range(n):
+            at[ukey[j]] += 1
+        g = p = 0
+        for c in range(keys):  # branch-free: an empty key's group is the next one's
+            m = at[c]
+            start[g], size[g], of[c], at[c] = p, m, g, p
+            p += m
+            g += m > 0
+        for j in range(n):
+            c = ukey[j]
+            order[at[c]] = j
+            at[c] += 1
+            group[j] = of[c]
+        return start[:g], size[:g]
+    order[:n] = np.argsort(key, kind="mergesort")
     g, last = -1, -1
     rank = order.view(np.uint64)
     for j in range(n):
@@ -455,7 +486,7 @@ def _cells(cell, order):  # pragma: no cover - compiled
             last = key[rank[j]]
         group[rank[j]] = g
     start[g + 1] = n
-    return group, start[: g + 1].copy(), np.diff(start[: g + 2])
+    return start[: g + 1], np.diff(start[: g + 2])
 
 
 @njit(cache=True)
@@ -545,68 +576,61 @@ def _eight_sums(x, lo, end):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _cell_sums(weight, weighted, start, size):  # pragma: no cover - compiled
-    """``np.add.reduceat(x, start)`` of the float32 ``weight`` and of both rows of
-    ``weighted`` (rows 0-2 of the result): each segment's first value plus the NumPy sum of
-    the rest (:func:`_segment_sum`; the three together in one loop up to 129 members, the
-    usual cell)."""
-    out = np.empty((3, len(start)), dtype=np.float32)
-    ideologies, loyalties = weighted[0], weighted[1]
-    for g in range(len(start)):
+def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compiled
+    """Each cell's mix of ideology and loyalty (rows 0-1), its members' ``views`` (ideology,
+    loyalty per position) weighted ``1 + zeal_weight x ideology``: the weighted sums over the
+    sum of the weights, each ``np.add.reduceat`` in cell order (the segment's first value plus
+    the NumPy sum of the rest: :func:`_segment_sum`). A cell of up to eight members (most) is
+    weighed and summed in one loop; a larger one is weighed into ``weights`` first."""
+    cells = len(start)
+    mix = np.empty((2, cells), dtype=np.float32)
+    weights = np.empty((3, len(order)), dtype=np.float32)  # weight, weighted views, by position
+    rank = order.view(np.uint64)
+    one = np.float32(1.0)
+    for g in range(cells):
         lo, n = start[g], size[g]
-        first, end, last = lo + 1, lo + n, lo + n
+        o = rank[lo]
+        x, y = views[o, 0], views[o, 1]
+        w0 = one + zeal_weight * x
+        w1, w2 = w0 * x, w0 * y
+        r0 = r1 = r2 = np.float32(0.0)
         if n <= 8:  # one by one
-            r0 = r1 = r2 = np.float32(0.0)
-        elif n <= 129:  # eight running sums, then the remainder one by one
-            end = last - (n - 1) % 8
-            r0, r1 = _eight_sums(weight, first, end), _eight_sums(ideologies, first, end)
-            r2 = _eight_sums(loyalties, first, end)
-            first = end
-        else:  # pairwise halves
-            r0, r1 = _segment_sum(weight, first, n - 1), _segment_sum(ideologies, first, n - 1)
-            r2 = _segment_sum(loyalties, first, n - 1)
-            first = last
-        for i in range(first, last):
-            r0 += weight[i]
-            r1 += ideologies[i]
-            r2 += loyalties[i]
-        out[0, g] = weight[lo] + r0
-        out[1, g] = ideologies[lo] + r1
-        out[2, g] = loyalties[lo] + r2
-    return out
+            for j in range(lo + 1, lo + n):
+                o = rank[j]
+                x, y = views[o, 0], views[o, 1]
+                w = one + zeal_weight * x
+                r0 += w
+                r1 += w * x
+                r2 += w * y
+        else:
+            for j in range(lo + 1, lo + n):
+                o = rank[j]
+                x, y = views[o, 0], views[o, 1]
+                w = one + zeal_weight * x
+                weights[0, j], weights[1, j], weights[2, j] = w, w * x, w * y
+            r0, r1, r2 = _rest_sums(weights, lo + 1, n - 1)
+        s0 = w0 + r0
+        mix[0, g], mix[1, g] = (w1 + r1) / s0, (w2 + r2) / s0
+    return mix
 
 
 @njit(cache=True)
-def _influence(
-    idx, order, start, size, group, place, ideology, loyalty, pull, zeal_weight, disengagement
-):  # pragma: no cover - compiled
-    """Pull each prisoner ``idx[j]``'s ideology and loyalty toward the cell's mix (weighted
-    ``1 + zeal_weight x ideology``, the committed set the tone) by the share ``pull`` of the
-    gap where the prison is (per place), less ``disengagement`` (both float32: computed as the
-    views are kept), within 0-1; the cells as :func:`cells` gives them."""
-    k = len(idx)
-    views = np.empty((2, k), dtype=np.float32)  # ideology, loyalty of each prisoner
-    for j in range(k):
-        views[0, j], views[1, j] = ideology[idx[j]], loyalty[idx[j]]
-    weight = np.empty(k, dtype=np.float32)  # in cell order
-    weighted = np.empty((2, k), dtype=np.float32)
-    for j in range(k):
-        o = order[j]
-        weight[j] = np.float32(1.0) + zeal_weight * views[0, o]
-        weighted[0, j], weighted[1, j] = weight[j] * views[0, o], weight[j] * views[1, o]
-    sums = _cell_sums(weight, weighted, start, size)
-    mix = np.empty((2, len(start)), dtype=np.float32)  # ideology, loyalty of each cell
-    for g in range(len(start)):
-        mix[0, g], mix[1, g] = sums[1, g] / sums[0, g], sums[2, g] / sums[0, g]
-    held_at, cell_of = place.view(np.uint8), group.view(np.uint64)  # unsigned: no wraparound
-    zero, one = np.float32(0.0), np.float32(1.0)
-    for j in range(k):  # in float32, as the views are kept (float64 halves the vector width)
-        i = idx[j]
-        g, share = cell_of[j], pull[held_at[i]]
-        x = views[0, j]
-        ideology[i] = min(max(x + share * (mix[0, g] - x) - disengagement, zero), one)
-        x = views[1, j]
-        loyalty[i] = min(max(x + share * (mix[1, g] - x) - disengagement, zero), one)
+def _rest_sums(x, lo, n):  # pragma: no cover - compiled
+    """NumPy's sums of ``x[r, lo:lo + n]`` for the rows ``r`` 0-2 (``n > 8``): eight running
+    sums, then the remainder one by one, up to 128 values; pairwise halves above
+    (:func:`_segment_sum`)."""
+    if n > 128:
+        return (
+            _segment_sum(x[0], lo, n), _segment_sum(x[1], lo, n), _segment_sum(x[2], lo, n)
+        )  # fmt: skip
+    last = lo + n
+    end = last - n % 8
+    r0, r1, r2 = _eight_sums(x[0], lo, end), _eight_sums(x[1], lo, end), _eight_sums(x[2], lo, end)
+    for i in range(end, last):
+        r0 += x[0, i]
+        r1 += x[1, i]
+        r2 += x[2, i]
+    return r0, r1, r2
 
 
 @njit(cache=True)
@@ -615,12 +639,15 @@ def _in_cells(
     disengagement, kept, order, former, first, size,
 ):  # pragma: no cover - compiled  # fmt: skip
     """A month in the cells for the prisoners left (those of ``held`` who ``stays``, written
-    to ``kept``): grouped by cell (:func:`cells`, the order to ``order``), pulled toward
-    their cell's mix (:func:`_influence`); returns how many form a tie (of the positions
-    ``picked`` at the highest chance ``top``, those whose ``thin`` draw falls below the
-    ``chance`` where they are held over ``top``), their rows written to ``former``, with
+    to ``kept``): grouped by cell (:func:`_grouped`, the order to ``order``), each one's
+    ideology and loyalty pulled toward their cell's mix (:func:`_mixes`) by the share
+    ``pull`` of the gap where the prison is (per place), less ``disengagement`` (both
+    float32: computed as the views are kept), within 0-1; returns how many form a tie (of the
+    positions ``picked`` at the highest chance ``top``, those whose ``thin`` draw falls below
+    the ``chance`` where they are held over ``top``), their rows written to ``former``, with
     their cell's first position in ``order`` (``first``) and size (``size``) for
-    :func:`_mates`."""
+    :func:`_mates`. Each loop does one thing, in row order where it reads or writes rows
+    (fused loops measured slower: a compaction and gathers in one loop do not vectorise)."""
     idx = kept.view(np.uint64)  # unsigned: no wraparound at each read
     label = np.empty(len(held), dtype=cell.dtype)
     k = 0
@@ -628,12 +655,23 @@ def _in_cells(
         i = np.uint64(held[q])
         idx[k], label[k] = i, cell[i]
         k += stays[q]
+    views = np.empty((k, 2), dtype=np.float32)  # ideology, loyalty of each prisoner
+    for j in range(k):
+        views[j, 0], views[j, 1] = ideology[idx[j]], loyalty[idx[j]]
     idx, label = idx[:k], label[:k]
-    group, start, members = _cells(label, order)
-    _influence(
-        idx, order, start, members, group, place, ideology, loyalty, pull, zeal_weight,
-        disengagement,
-    )  # fmt: skip
+    group = np.empty(k, dtype=np.intp)
+    low, high, span = _bounds(label)
+    start, members = _grouped(label, low, high, span, order, group)
+    mix = _mixes(views, order[:k], start, members, zeal_weight)
+    held_at, cell_of = place.view(np.uint8), group.view(np.uint64)  # unsigned: no wraparound
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for j in range(k):  # in float32, as the views are kept (float64 halves the vector width)
+        i, g = idx[j], cell_of[j]
+        pulled = pull[held_at[i]]
+        x = views[j, 0]
+        ideology[i] = min(max(x + pulled * (mix[0, g] - x) - disengagement, zero), one)
+        x = views[j, 1]
+        loyalty[i] = min(max(x + pulled * (mix[1, g] - x) - disengagement, zero), one)
     f = 0
     for m in range(len(picked)):  # writes each one picked, keeps those who form a tie
         j = picked[m]
