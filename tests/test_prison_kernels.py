@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from regroup.core.world import distinct
 from regroup.mechanisms import prison
 
 F32 = np.float32
@@ -60,20 +61,20 @@ def test_mixes_are_numpys_sums_in_cell_order(sizes):
 
 def _month(rng: np.random.Generator, n: int, held: int, stay: float, cells: int = 40):
     """A month's arguments for ``_in_cells``: ``held`` prisoners among ``n`` rows (in row
-    order), a share ``stay`` of them staying, picked positions and draws for the ties."""
+    order), a share ``stay`` of them staying, the draws of who may form a tie (how many, then
+    uniform numbers to pick them and to thin them)."""
     places = 4
     rows = np.sort(rng.choice(n, held, replace=False)).astype(np.intp)
     stays = np.zeros(n, dtype=np.bool_)
     stays[:held] = rng.random(held) < stay
     place = rng.integers(0, places, n).astype(np.int8)
     cell = (place.astype(np.int64) + 1) * prison.HOME_FACILITY + rng.integers(0, cells, n)
-    left = int(stays[:held].sum())
-    picked = np.sort(rng.choice(left, min(left, 30), replace=False)).astype(np.intp)
+    picks = min(int(stays[:held].sum()), 30)
     chance = rng.random(places) * 0.5
     return dict(
         held=rows, stays=stays, cell=cell.astype(np.int32), place=place,
         ideology=rng.random(n).astype(np.float32), loyalty=rng.random(n).astype(np.float32),
-        picked=picked, thin=rng.random(len(picked)), pull=(rng.random(places) * 0.2).astype(F32),
+        u=rng.random(2 * picks), picks=picks, pull=(rng.random(places) * 0.2).astype(F32),
         chance=chance, top=float(chance.max()), zeal_weight=F32(2.0), disengagement=F32(0.001),
     )  # fmt: skip
 
@@ -92,8 +93,9 @@ def _numpy_month(a):
     ideology, loyalty = a["ideology"].copy(), a["loyalty"].copy()
     for new, mix, x in ((ideology, mixes[0], views[:, 0]), (loyalty, mixes[1], views[:, 1])):
         new[idx] = np.clip(x + pull * (mix[group] - x) - a["disengagement"], F32(0), F32(1))
-    j = a["picked"]
-    forms = a["thin"] < a["chance"][a["place"][idx[j]]] / a["top"]
+    k = a["picks"]
+    j = distinct(a["u"][:k], len(idx))  # World.few_of's positions
+    forms = a["u"][k:] < a["chance"][a["place"][idx[j]]] / a["top"]
     ties = idx[j][forms], start[group[j]][forms], size[group[j]][forms]
     return ideology, loyalty, idx, order, ties
 

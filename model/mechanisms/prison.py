@@ -16,7 +16,7 @@ from regroup.config.fields import ASSUMPTION, RangeIn, Strict, param, range_para
 from regroup.core import ties as tie_kinds
 from regroup.core.population import PEOPLE, Field, Rows, move_rows
 from regroup.core.states import IN_CONFLICT, Custody, Role, State, code_bits
-from regroup.core.world import PERSONS, Output
+from regroup.core.world import PERSONS, Output, distinct
 
 if TYPE_CHECKING:
     from regroup.core.population import Population
@@ -523,18 +523,20 @@ def _serve(
 
 @njit(cache=True)
 def _executions(
-    roster, stays, regional, role, picked, thin, execution, leader_factor, top, executed, t,
-    state, entered, custody, tally,
+    roster, stays, regional, b, role, u, k, execution, leader_factor, top, executed, t, state,
+    entered, custody, tally,
 ):  # pragma: no cover - compiled  # fmt: skip
-    """The rows executed, written to ``executed`` (of the ``regional`` positions ``picked`` at
-    the highest risk ``top``, those whose ``thin`` draw falls below their own risk over
-    ``top``: ``execution`` a month, leaders' ``leader_factor`` times higher), no longer
+    """The rows executed, written to ``executed``: of the ``b`` positions ``regional``, ``k``
+    picked at the highest risk ``top`` (``World.few_of``: ``distinct`` of the uniform
+    numbers ``u[:k]``), those whose draw ``u[k + m]`` falls below their own risk over
+    ``top`` (``execution`` a month, leaders' ``leader_factor`` times higher); no longer
     marked as staying in ``stays``, moved to DEAD (:func:`move_rows`); returns how many."""
+    picked = distinct(u[:k], b)
     e = 0
-    for m in range(len(picked)):
+    for m in range(k):
         j = regional[picked[m]]
         risk = execution * (leader_factor if role[roster[j]] == LEADER else 1.0)
-        if thin[m] < risk / top:
+        if u[k + m] < risk / top:
             executed[e] = roster[j]
             stays[j] = False
             e += 1
@@ -635,16 +637,17 @@ def _rest_sums(x, lo, n):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _in_cells(
-    held, stays, cell, place, ideology, loyalty, picked, thin, pull, chance, top, zeal_weight,
+    held, stays, cell, place, ideology, loyalty, u, picks, pull, chance, top, zeal_weight,
     disengagement, kept, order, former, first, size,
 ):  # pragma: no cover - compiled  # fmt: skip
     """A month in the cells for the prisoners left (those of ``held`` who ``stays``, written
     to ``kept``): grouped by cell (:func:`_grouped`, the order to ``order``), each one's
     ideology and loyalty pulled toward their cell's mix (:func:`_mixes`) by the share
     ``pull`` of the gap where the prison is (per place), less ``disengagement`` (both
-    float32: computed as the views are kept), within 0-1; returns how many form a tie (of the
-    positions ``picked`` at the highest chance ``top``, those whose ``thin`` draw falls below
-    the ``chance`` where they are held over ``top``), their rows written to ``former``, with
+    float32: computed as the views are kept), within 0-1; returns how many form a tie (of
+    ``picks`` positions picked at the highest chance ``top``, ``World.few_of``: ``distinct``
+    of the uniform numbers ``u[:picks]``, those whose draw ``u[picks + m]`` falls below the
+    ``chance`` where they are held over ``top``), their rows written to ``former``, with
     their cell's first position in ``order`` (``first``) and size (``size``) for
     :func:`_mates`. Each loop does one thing, in row order where it reads or writes rows
     (fused loops measured slower: a compaction and gathers in one loop do not vectorise)."""
@@ -673,11 +676,12 @@ def _in_cells(
         x = views[j, 1]
         loyalty[i] = min(max(x + pulled * (mix[1, g] - x) - disengagement, zero), one)
     f = 0
-    for m in range(len(picked)):  # writes each one picked, keeps those who form a tie
+    picked = distinct(u[:picks], k)
+    for m in range(picks):  # writes each one picked, keeps those who form a tie
         j = picked[m]
         g = group[j]
         former[f], first[f], size[f] = idx[j], start[g], members[g]
-        f += thin[m] < chance[place[idx[j]]] / top
+        f += u[picks + m] < chance[place[idx[j]]] / top
     return f
 
 
@@ -709,13 +713,13 @@ def step(w: World) -> None:
         inmates.monitor_released(w, released)  # under watch only with intelligence sharing
 
     p, roster, stays = inmates.p, inmates.roster, inmates.stays
-    picked = w.few_of(b, inmates.top)  # who may be executed, at the highest risk
-    thin = w.rng.random(len(picked))  # each kept at their own risk
-    e = _executions(
-        roster, stays, inmates.regional, pop.role, picked, thin, p.execution,
-        p.leader_execution_factor, inmates.top, inmates.executed, t, pop.state, pop.entered,
-        pop.custody, tally,
-    )  # fmt: skip
+    k, e = w.how_many(b, inmates.top), 0  # who may be executed, at the highest risk
+    if k:  # picked, then each kept at their own risk: the draws of few_of and of the thinning
+        e = _executions(
+            roster, stays, inmates.regional, b, pop.role, w.rng.random(2 * k), k, p.execution,
+            p.leader_execution_factor, inmates.top, inmates.executed, t, pop.state, pop.entered,
+            pop.custody, tally,
+        )  # fmt: skip
     if e:
         pop.moved(inmates.executed[:e], t)
         w.count("executed_by_states", e)
@@ -726,10 +730,10 @@ def step(w: World) -> None:
     coverage = w.coverage("prison_measures")
     if coverage is not inmates.coverage:
         inmates.rates(w, coverage)
-    picked = w.few_of(left, inmates.top_tie)  # who forms a tie (the influence draws nothing)
-    thin = w.rng.random(len(picked))  # each kept at their own rate
+    k = w.how_many(left, inmates.top_tie)  # who forms a tie (the influence draws nothing)
     f = _in_cells(
-        roster[:count], stays, pop.cell, pop.place, pop.ideology, pop.loyalty, picked, thin,
+        roster[:count], stays, pop.cell, pop.place, pop.ideology, pop.loyalty,
+        w.rng.random(2 * k), k,
         inmates.pull, inmates.chance, inmates.top_tie, inmates.zeal_weight,
         inmates.disengagement, inmates.kept, inmates.order, inmates.former, inmates.first,
         inmates.size,
