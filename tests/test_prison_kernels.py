@@ -109,7 +109,7 @@ def test_a_month_in_the_cells_is_numpys(held, stay):
     a = _month(rng, n, held, stay)
     ideology, loyalty, idx, order, (former, first, size) = _numpy_month(a)
     names = ("kept", "order", "former", "first", "size")
-    out = {name: np.full(n, -1, dtype=np.intp) for name in names}
+    out = {name: np.full(n, -1, dtype=np.int32 if name == "order" else np.intp) for name in names}
     f = prison._in_cells(*a.values(), *out.values())
     assert np.array_equal(a["ideology"], ideology) and np.array_equal(a["loyalty"], loyalty)
     assert np.array_equal(out["kept"][: len(idx)], idx)

@@ -281,7 +281,7 @@ class Inmates(Rows):
         "regional": np.intp,  # the positions in the roster of those who may be executed
         "executed": np.intp,  # the rows executed this month
         "kept": np.intp,  # the prisoners who stay (in the cells)
-        "order": np.intp,  # positions in ``kept`` in cell order (cells)
+        "order": np.int32,  # positions in ``kept`` in cell order (cells)
         "former": np.intp,  # the rows who form a tie this month
         "first": np.intp,  # the first position (in ``order``) of each one's cell
         "size": np.intp,  # the size of each one's cell
@@ -408,7 +408,7 @@ def cells(cell: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     ``order`` lists positions in ``cell`` sorted by cell (stably); ``group`` numbers each
     position's cell in that order; a cell's members are ``order[start[g]:start[g] + size[g]]``.
     """
-    order = np.empty(len(cell), dtype=np.intp)
+    order = np.empty(len(cell), dtype=np.int32)
     return (order, *_cells(cell, order))
 
 
@@ -478,13 +478,13 @@ def _grouped(label, low, high, span, order, group):  # pragma: no cover - compil
         return start[:g], size[:g]
     order[:n] = np.argsort(key, kind="mergesort")
     g, last = -1, -1
-    rank = order.view(np.uint64)
     for j in range(n):
-        if key[rank[j]] != last:
+        o = np.uint64(order[j])  # unsigned: no wraparound
+        if key[o] != last:
             g += 1
             start[g] = j
-            last = key[rank[j]]
-        group[rank[j]] = g
+            last = key[o]
+        group[o] = g
     start[g + 1] = n
     return start[: g + 1], np.diff(start[: g + 2])
 
@@ -587,18 +587,17 @@ def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compil
     cells = len(start)
     mix = np.empty((2, cells), dtype=np.float32)
     weights = np.empty((3, len(order)), dtype=np.float32)  # weight, weighted views, by position
-    rank = order.view(np.uint64)
     one = np.float32(1.0)
     for g in range(cells):
         lo, n = start[g], size[g]
-        o = rank[lo]
+        o = np.uint64(order[lo])  # unsigned: no wraparound
         x, y = views[o, 0], views[o, 1]
         w0 = one + zeal_weight * x
         w1, w2 = w0 * x, w0 * y
         r0 = r1 = r2 = np.float32(0.0)
         if n <= 8:  # one by one
             for j in range(lo + 1, lo + n):
-                o = rank[j]
+                o = np.uint64(order[j])
                 x, y = views[o, 0], views[o, 1]
                 w = one + zeal_weight * x
                 r0 += w
@@ -606,7 +605,7 @@ def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compil
                 r2 += w * y
         else:
             for j in range(lo + 1, lo + n):
-                o = rank[j]
+                o = np.uint64(order[j])
                 x, y = views[o, 0], views[o, 1]
                 w = one + zeal_weight * x
                 weights[0, j], weights[1, j], weights[2, j] = w, w * x, w * y
