@@ -583,10 +583,14 @@ def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compil
     loyalty per position) weighted ``1 + zeal_weight x ideology``: the weighted sums over the
     sum of the weights, each ``np.add.reduceat`` in cell order (the segment's first value plus
     the NumPy sum of the rest: :func:`_segment_sum`). A cell of up to eight members (most) is
-    weighed and summed in one loop; a larger one is weighed into ``weights`` first."""
+    weighed and summed in one loop; a larger one is weighed into ``weights`` first (as long
+    as the largest cell: it stays in the nearest cache)."""
     cells = len(start)
     mix = np.empty((2, cells), dtype=np.float32)
-    weights = np.empty((3, len(order)), dtype=np.float32)  # weight, weighted views, by position
+    largest = 1
+    for g in range(cells):
+        largest = max(largest, size[g])
+    weights = np.empty((3, largest), dtype=np.float32)
     one = np.float32(1.0)
     for g in range(cells):
         lo, n = start[g], size[g]
@@ -604,12 +608,13 @@ def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compil
                 r1 += w * x
                 r2 += w * y
         else:
-            for j in range(lo + 1, lo + n):
-                o = np.uint64(order[j])
+            for j in range(1, n):
+                o = np.uint64(order[lo + j])
                 x, y = views[o, 0], views[o, 1]
                 w = one + zeal_weight * x
                 weights[0, j], weights[1, j], weights[2, j] = w, w * x, w * y
-            r0, r1, r2 = _rest_sums(weights, lo + 1, n - 1)
+            # not a literal 1: a cached call to the recursive _segment_sum then crashes
+            r0, r1, r2 = _rest_sums(weights, np.intp(1), n - 1)
         s0 = w0 + r0
         mix[0, g], mix[1, g] = (w1 + r1) / s0, (w2 + r2) / s0
     return mix
