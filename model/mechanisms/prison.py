@@ -666,11 +666,11 @@ def _in_cells(
     for j in range(k):
         views[j, 0], views[j, 1] = ideology[idx[j]], loyalty[idx[j]]
     idx, label = idx[:k], label[:k]
-    group = np.empty(k, dtype=np.intp)
+    group = np.empty(k, dtype=np.int32)
     low, high, span = _bounds(label)
     start, members = _grouped(label, low, high, span, order, group)
     mix = _mixes(views, order[:k], start, members, zeal_weight)
-    held_at, cell_of = place.view(np.uint8), group.view(np.uint64)  # unsigned: no wraparound
+    held_at, cell_of = place.view(np.uint8), group.view(np.uint32)  # unsigned: no wraparound
     zero, one = np.float32(0.0), np.float32(1.0)
     for j in range(k):  # in float32, as the views are kept (float64 halves the vector width)
         i, g = idx[j], cell_of[j]
