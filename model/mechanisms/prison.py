@@ -427,7 +427,7 @@ def _bounds(label):  # pragma: no cover - compiled
     """The lowest and highest facility of the cell labels ``label``, and one more than the
     highest cell within a facility."""
     low, high, span = HOME_FACILITY, 0, 1
-    for j in range(len(label)):  # a reduction only: it vectorises
+    for j in range(len(label)):  # a reduction only (no stores)
         f, c = _split(label[j])
         low, high, span = min(low, f), max(high, f), max(span, c + 1)
     return low, high, span
