@@ -238,12 +238,12 @@ def test_prefetch_changes_nothing_even_out_of_bounds():
     were, for any index, one past the end included (as a walk asks for a person's first
     entry when it has none)."""
     from numba import njit
-    from regroup.core.ties import _prefetch
+    from regroup.core.compiled import prefetch
 
     @njit
     def fetch_all(a, idx):
         for i in idx:
-            _prefetch(a, i)
+            prefetch(a, i)
         return a.sum()
 
     a = np.arange(10, dtype=np.int32)

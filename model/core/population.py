@@ -11,24 +11,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 from numba import njit
+from regroup.core.compiled import lowest_bit
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State, code_bits
 
 if TYPE_CHECKING:
     from regroup.core.model import RegroupModel
-
-
-# The lowest set bit of a 64-bit word times this de Bruijn number has the bit's position in
-# its top six bits (a table lookup instead of a loop over the bits).
-DE_BRUIJN = np.uint64(0x03F79D71B4CB0A89)
-BIT_AT = np.zeros(64, dtype=np.int64)
-BIT_AT[[((1 << b) * int(DE_BRUIJN) % (1 << 64)) >> 58 for b in range(64)]] = np.arange(64)
-
-
-@njit(cache=True, inline="always")
-def lowest_bit(word):  # pragma: no cover - compiled
-    """The position (0-63) of the lowest set bit of ``word``, a nonzero unsigned 64-bit
-    number (:data:`BIT_AT`): for kernels that read the set bits of a bitmap in order."""
-    return BIT_AT[((word & (~word + np.uint64(1))) * DE_BRUIJN) >> np.uint64(58)]
 
 
 class Field(NamedTuple):

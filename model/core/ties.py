@@ -4,10 +4,8 @@ undirected graph."""
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
+from regroup.core.compiled import prefetch
 
 UNIT, FAMILY, CELL, RECRUITED, AFFILIATE = 1, 2, 3, 4, 5  # AFFILIATE: joined in another theatre
 INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a commander
@@ -374,8 +372,8 @@ def _link(head, after, src, dst, first, m):  # pragma: no cover - compiled
     if top >= len(head):
         return top + 1
     for i in range(first, m):  # asked for at once, as each is read and written in turn below
-        _prefetch(head, src[i])
-        _prefetch(head, dst[i])
+        prefetch(head, src[i])
+        prefetch(head, dst[i])
     for i in range(first, m):
         s, d = src[i], dst[i]
         after[2 * i], head[s] = head[s], 2 * i
@@ -392,13 +390,13 @@ def _touching(members, start, tie, alive, head, after):  # pragma: no cover - co
     _ask_places(members, start, head)
     for v in members:
         if v < people:
-            _prefetch(tie, start[v])
+            prefetch(tie, start[v])
         e = head[v]
         if e >= 0:
-            _prefetch(after, e)
+            prefetch(after, e)
     for v in members:
         for j in range(start[v], start[v + 1]) if v < people else range(0):
-            _prefetch(alive, tie[j])
+            prefetch(alive, tie[j])
     count = 0
     for v in members:
         if v < people:
@@ -525,23 +523,23 @@ def _ask_ahead(
     about a quarter less time in a run."""
     people = len(start) - 1
     for i in cut:
-        _prefetch(pos, i)
+        prefetch(pos, i)
     _ask_places(changed, start, head)
     for v in changed:
         if v < people:
-            _prefetch(other, start[v])
-            _prefetch(index, start[v])
+            prefetch(other, start[v])
+            prefetch(index, start[v])
         e = head[v]
         if e >= 0:
-            _prefetch(after, e)
-            _prefetch(src, e >> 1)
-            _prefetch(dst, e >> 1)
+            prefetch(after, e)
+            prefetch(src, e >> 1)
+            prefetch(dst, e >> 1)
     for v in changed:
         for e in range(start[v], start[v + 1]) if v < people else range(0):
             if inside[v]:
-                _prefetch(alive, index[e])
+                prefetch(alive, index[e])
             else:
-                _prefetch(pos, index[e])
+                prefetch(pos, index[e])
 
 
 @njit(cache=True, inline="always")
@@ -550,26 +548,9 @@ def _ask_places(who, start, head):  # pragma: no cover - compiled
     (see :class:`Ties`): what a walk of their ties reads first."""
     people = len(start) - 1
     for v in who:
-        _prefetch(head, v)
+        prefetch(head, v)
         if v < people:
-            _prefetch(start, v)
-
-
-@intrinsic
-def _prefetch(typingctx, arr, i):  # pragma: no cover - compiled
-    """Ask the processor to bring ``arr[i]`` into the cache, without waiting for it (the
-    LLVM intrinsic; an address out of bounds is harmless)."""
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        at = cgutils.get_item_pointer(context, builder, sig.args[0], ary, [args[1]])
-        byte, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        kind = ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32])
-        fetch = cgutils.get_or_insert_function(builder.module, kind, "llvm.prefetch.p0")
-        builder.call(fetch, [builder.bitcast(at, byte), i32(0), i32(3), i32(1)])  # read, keep
-        return context.get_dummy_value()
-
-    return types.void(arr, types.intp), codegen
+            prefetch(start, v)
 
 
 @njit(cache=True, inline="always")

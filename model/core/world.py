@@ -21,7 +21,8 @@ import numpy as np
 from numba import njit
 from pydantic import BaseModel
 from regroup.config.fields import as_array, month_index
-from regroup.core.population import NOBODY, lowest_bit
+from regroup.core.compiled import lowest_bit
+from regroup.core.population import NOBODY
 from regroup.core.states import IN_CONFLICT, Place, Region
 
 if TYPE_CHECKING:
@@ -345,7 +346,7 @@ def distinct(u, n):  # pragma: no cover - compiled
     uniform draw of ``u`` for each), in increasing order. Whether a position is taken is
     looked up among those taken so far while they are few; for more, the positions taken are
     bits of ``n / 64`` words (tested and set without a branch), read out in order a set bit
-    at a time (:func:`~regroup.core.population.lowest_bit`), instead of a flag per position
+    at a time (:func:`~regroup.core.compiled.lowest_bit`), instead of a flag per position
     and a sort, whose comparisons of random positions mispredict (a thousand of 105k
     positions: 57 -> 17 us)."""
     k = len(u)

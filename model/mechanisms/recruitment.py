@@ -18,7 +18,8 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import ASSUMPTION, Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, PEOPLE, Field, lowest_bit
+from regroup.core.compiled import lowest_bit
+from regroup.core.population import NOBODY, PEOPLE, Field
 from regroup.core.states import (
     FREE_STATES,
     IN_CONFLICT,
@@ -382,7 +383,7 @@ def _rejoining(connected, n, state, entered, t, out):  # pragma: no cover - comp
     The few connected (a few thousand of 110k) are found a word at a time: a word of eight
     unconnected rows (the flags eight to a word) is skipped with one test, and in the others
     only the connected are looked at, a set flag at a time (its byte's position from its
-    bit's, by :func:`~regroup.core.population.lowest_bit`: 12-30 -> 7-19 us a call, warm)."""
+    bit's, by :func:`~regroup.core.compiled.lowest_bit`: 12-30 -> 7-19 us a call, warm)."""
     words = connected[: len(connected) // 8 * 8].view(np.uint64)
     k = 0
     whole = min(len(words), n // 8)
