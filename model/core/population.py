@@ -622,18 +622,25 @@ def _where_grouped(
     since the grouping (their bits set in ``marks``) are looked up: the others are still in
     their group's state since before ``t`` (``move`` is the only writer of states), and a
     bit in 14 kB is cheaper to read than a row's state and month scattered over 300 kB."""
-    out = np.empty(0, dtype=np.intp)
+    total = parts = 0
+    for s in range(len(start) - 1):
+        if (wanted >> s) & 1:
+            total += start[s + 1] - start[s]
+            parts += 1
+    # each wanted group's kept rows, one after another, with room for the rows added since
+    keep = np.empty(total + n - rows, dtype=np.intp)
+    out = keep[:0]
+    k = 0
     one = np.uint64(1)
     for s in range(len(start) - 1):
         if not (wanted >> s) & 1:
             continue
+        first = k
         group = order[start[s] : start[s + 1]]
         if (whole >> s) & 1:
-            out = _merge(out, group.astype(np.intp))
-            continue
-        keep = np.empty(len(group), dtype=np.intp)
-        k = 0
-        if early:
+            keep[k : k + len(group)] = group
+            k += len(group)
+        elif early:
             for i in group:
                 keep[k] = i
                 if (marks[i >> 6] >> np.uint64(i & 63)) & one:  # moved: rarely
@@ -645,11 +652,17 @@ def _where_grouped(
                 if state[i] == s and entered[i] < t:
                     keep[k] = i
                     k += 1
-        out = _merge(out, keep[:k])
-    if rows == n:
+        if parts > 1:
+            out = _merge(out, keep[first:k])
+    first = k
+    for i in range(rows, n):  # the rows added since (branch-free, as in _where)
+        keep[k] = i
+        k += ((wanted >> np.int64(state[i])) & 1) & np.int64(entered[i] < t)
+    if parts < 2:  # one group: the added rows follow it in ``keep`` (not copied again)
+        return keep[:k]
+    if k == first:
         return out
-    added = _where(state[rows:n], entered[rows:n], wanted, t, n - rows) + rows
-    return np.concatenate((out, added))
+    return np.concatenate((out, keep[first:k]))
 
 
 @njit(cache=True)
