@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import mesa
 import numpy as np
 from numba import njit
-from regroup.core.compiled import lowest_bit
+from regroup.core.compiled import lowest_bit, prefetch
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State, code_bits
 
 if TYPE_CHECKING:
@@ -525,7 +525,8 @@ def _update_groups(
         i = moved[j]
         if i < rows:
             marks[i >> 6] |= one << np.uint64(i & 63)
-    # the moved rows now in another state than at the grouping (each once), then the added
+    # the moved rows (each once), their states asked for ahead (scattered, cold); then those
+    # now in another state than at the grouping, then the added
     fresh = np.empty(len(moved) + n - rows, dtype=np.intp)
     k = 0
     for word in range((rows + 63) >> 6):
@@ -535,8 +536,15 @@ def _update_groups(
             while bits:
                 i = (word << 6) + lowest_bit(bits)
                 fresh[k] = i
-                k += state[i] != then[i]
+                prefetch(state, i)
+                prefetch(then, i)
+                k += 1
                 bits &= bits - one
+    marked_rows, k = k, 0
+    for j in range(marked_rows):
+        i = fresh[j]
+        fresh[k] = i
+        k += state[i] != then[i]
     switched = k
     for i in range(rows, n):
         fresh[k] = i
