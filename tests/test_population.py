@@ -48,6 +48,30 @@ def test_where_matches_a_test_of_every_row_as_people_move_month_by_month():
     assert pop.tally[LEFT].sum() > 0
 
 
+def test_where_takes_in_the_rows_added_since_the_grouping():
+    """Rows added after the month's grouping (none, one, many; entered before the month or
+    in it) follow the wanted groups' rows, for one state (written after its group) and for
+    several (merged): each selection equals a test of every row."""
+    rng = np.random.default_rng(11)
+    pop = Population(capacity=16)
+    pop.add(500, state=rng.integers(1, len(State), 500), entered=rng.integers(0, 5, 500))
+    wanted = [(State.DETAINED,), (State.HIDING_LOCAL, State.HIDING_ABROAD), (State.ACTIVE,)]
+    for t in range(5, 12):
+        pop.group_by_state(t)
+        for states in wanted:  # asked for once, so grouped from the next month
+            pop.where(*states, t=t)
+        for k in (0, 1, int(rng.integers(2, 200))):
+            state = rng.choice([State.DETAINED, State.HIDING_ABROAD, State.RETURNED], k)
+            pop.add(k, state=state, entered=rng.integers(t - 1, t + 1, k))
+            moved = rng.choice(pop.n, 10).astype(np.intp)
+            pop.move(moved, State(int(rng.integers(1, len(State)))), t)
+            for states in wanted:
+                expected = np.isin(pop.view("state"), states)
+                assert np.array_equal(pop.where(*states), np.flatnonzero(expected))
+                before = expected & (pop.view("entered") < t)
+                assert np.array_equal(pop.where(*states, t=t), np.flatnonzero(before))
+
+
 def test_a_grouping_brought_up_to_date_equals_a_fresh_one():
     """The groups brought up to date from the moved and added rows (each old group copied in
     runs between the rows that left or entered it) are those of a grouping from scratch; the
