@@ -33,6 +33,15 @@ def test_cells_group_as_a_stable_sort_by_label(k, cells):
     assert np.array_equal(label[order[start]], labels)
 
 
+@pytest.mark.parametrize("cells", [0, 1, 7, 500])
+def test_cells_by_size_as_a_stable_sort(cells):
+    """The cells in increasing size, those of one size in their order: np.argsort, stable."""
+    size = np.random.default_rng(cells).integers(1, 40, cells)
+    by = prison._by_size(size, max(1, size.max(initial=1)))
+    assert by.dtype == np.uint32
+    assert np.array_equal(by, np.argsort(size, kind="stable"))
+
+
 def _numpy_mixes(views, order, start, zeal_weight):
     """Each cell's mix as NumPy states it: weights and weighted views in cell order, summed
     by ``np.add.reduceat`` (float32)."""
@@ -42,7 +51,10 @@ def _numpy_mixes(views, order, start, zeal_weight):
     return np.add.reduceat(w * x, start) / s0, np.add.reduceat(w * y, start) / s0
 
 
-@pytest.mark.parametrize("sizes", [[1], [8], [9], [1, 2, 3, 8, 9, 10, 16, 17], [129, 130, 300]])
+@pytest.mark.parametrize(
+    "sizes",
+    [[1], [8], [9], [1, 2, 3, 8, 9, 10, 16, 17], [129, 130, 300], [17, 3, 9, 1, 130, 8, 2, 3, 9]],
+)
 def test_mixes_are_numpys_sums_in_cell_order(sizes):
     """Cells of up to eight members are summed one by one, up to 129 in eight running sums,
     larger ones pairwise: each exactly as np.add.reduceat sums them."""

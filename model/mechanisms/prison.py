@@ -584,7 +584,10 @@ def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compil
     sum of the weights, each ``np.add.reduceat`` in cell order (the segment's first value plus
     the NumPy sum of the rest: :func:`_segment_sum`). A cell of up to eight members (most) is
     weighed and summed in one loop; a larger one is weighed into ``weights`` first (as long
-    as the largest cell: it stays in the nearest cache)."""
+    as the largest cell: it stays in the nearest cache). The cells are taken smallest first
+    (:func:`_by_size`): the loops' lengths and the branch on the size then repeat from one
+    cell to the next, where in cell order (sizes 1 to 60 mixed) they mispredicted at each
+    cell; each cell's sums are the same."""
     cells = len(start)
     mix = np.empty((2, cells), dtype=np.float32)
     largest = 1
@@ -592,7 +595,7 @@ def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compil
         largest = max(largest, size[g])
     weights = np.empty((3, largest), dtype=np.float32)
     one = np.float32(1.0)
-    for g in range(cells):
+    for g in _by_size(size, largest):
         lo, n = start[g], size[g]
         o = np.uint64(order[lo])  # unsigned: no wraparound
         x, y = views[o, 0], views[o, 1]
@@ -618,6 +621,24 @@ def _mixes(views, order, start, size, zeal_weight):  # pragma: no cover - compil
         s0 = w0 + r0
         mix[0, g], mix[1, g] = (w1 + r1) / s0, (w2 + r2) / s0
     return mix
+
+
+@njit(cache=True)
+def _by_size(size, largest):  # pragma: no cover - compiled
+    """The cells (numbers, as unsigned) in increasing ``size`` (each at most ``largest``),
+    cells of one size in their order (a stable counting sort)."""
+    at = np.zeros(largest + 1, dtype=np.int32)  # each size's count, then its next position
+    for g in range(len(size)):
+        at[size[g]] += 1
+    p = 0
+    for n in range(largest + 1):
+        p, at[n] = p + at[n], p
+    by = np.empty(len(size), dtype=np.uint32)
+    for g in range(len(size)):
+        n = size[g]
+        by[at[n]] = g
+        at[n] += 1
+    return by
 
 
 @njit(cache=True)
