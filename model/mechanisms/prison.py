@@ -641,11 +641,12 @@ def _by_size(size, largest):  # pragma: no cover - compiled
     return by
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rest_sums(x, lo, n):  # pragma: no cover - compiled
     """NumPy's sums of ``x[r, lo:lo + n]`` for the rows ``r`` 0-2 (``n > 8``): eight running
     sums, then the remainder one by one, up to 128 values; pairwise halves above
-    (:func:`_segment_sum`)."""
+    (:func:`_segment_sum`). Inlined in :func:`_mixes` (a call for each cell of more than
+    eight members cost ~3% of :func:`_in_cells`)."""
     if n > 128:
         return (
             _segment_sum(x[0], lo, n), _segment_sum(x[1], lo, n), _segment_sum(x[2], lo, n)
