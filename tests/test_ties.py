@@ -250,3 +250,34 @@ def test_prefetch_changes_nothing_even_out_of_bounds():
     assert fetch_all(a, np.array([0, 3, 9, 10], dtype=np.intp)) == 45
     assert fetch_all(a, np.zeros(0, dtype=np.intp)) == 45
     assert a.tolist() == list(range(10))
+
+
+def test_drop_matches_the_numpy_steps():
+    """_drop marks gone and notes, in order, the touched ties whose draw is below the share:
+    as the NumPy steps (a mask, the marks, the notes), for none, one and every tie."""
+    from regroup.core.ties import _drop
+
+    rng = np.random.default_rng(5)
+    for k in (0, 1, 7, 300):
+        touched = np.sort(rng.choice(1000, k, replace=False)).astype(np.intp)
+        draw = rng.random(k)
+        for share in (0.0, 0.3, 1.0):
+            alive = rng.random(1000) < 2  # all remain
+            cuts = np.full(20 + k, -7, dtype=np.int32)
+            got = _drop(touched, draw, share, alive, cuts, 20)
+            drop = touched[draw < share]
+            expected_alive = np.ones(1000, bool)
+            expected_alive[drop] = False
+            assert got == 20 + len(drop) and np.array_equal(cuts[20:got], drop)
+            assert np.all(cuts[:20] == -7) and np.array_equal(alive, expected_alive)
+
+
+def test_cut_of_people_with_no_linked_ties():
+    """Cutting the ties of people beyond every tie's end (never linked) and of people with
+    ties in the tail: the ties touched as a plain edge list finds them, the others kept."""
+    ties = Ties(capacity=8)
+    ties.add(np.array([0, 1, 2]), np.array([1, 2, 3]), UNIT)  # all in the tail
+    ties.cut(np.array([50, 900]), 1.0, np.random.default_rng(0))  # nobody's ties
+    assert ties.m == 3
+    ties.cut(np.array([3, 1000]), 1.0, np.random.default_rng(0))  # the tie 2-3 only
+    assert ties.edges[0].tolist() == [0, 1] and ties.edges[1].tolist() == [1, 2]
