@@ -281,3 +281,29 @@ def test_cut_of_people_with_no_linked_ties():
     assert ties.m == 3
     ties.cut(np.array([3, 1000]), 1.0, np.random.default_rng(0))  # the tie 2-3 only
     assert ties.edges[0].tolist() == [0, 1] and ties.edges[1].tolist() == [1, 2]
+
+
+def test_touching_into_a_buffer_matches_a_plain_edge_list():
+    """_touching writes the remaining ties with an end among the members, each once, in
+    increasing order, into the buffer; into one too short, nothing (minus the room needed),
+    for no member, one and many, indexed ties and the tail's."""
+    from regroup.core.ties import _touching
+
+    rng = np.random.default_rng(8)
+    n, ties = 60, Ties(capacity=8)
+    for _ in range(4):
+        ties.add(rng.integers(0, n, 900), rng.integers(0, n, 900), UNIT)
+        ties._index()
+        ties.add(rng.integers(0, n, 40), rng.integers(0, n, 40), UNIT)  # a tail
+        ties.cut(rng.choice(n, 3, replace=False), 0.5, rng)
+    ties._link(n)
+    src, dst, alive = ties.stored
+    for members in (np.zeros(0, np.intp), np.array([7]), np.unique(rng.integers(0, n, 20))):
+        args = (members, ties._start, ties._tie, ties._alive, ties._head, ties._next)
+        expected = np.flatnonzero(alive & (np.isin(src, members) | np.isin(dst, members)))
+        short = np.full(max(len(expected) - 1, 0), -5, dtype=np.intp)
+        if len(expected):
+            assert _touching(*args, short) < 0 and np.all(short == -5)
+        out = np.empty(4 * len(src), dtype=np.intp)
+        k = _touching(*args, out)
+        assert np.array_equal(out[:k], expected)

@@ -77,6 +77,7 @@ class Ties:
         # the answer of _inside() for each kind of question (see inside()), kept up to date
         self._answers: dict[str | None, _Answer] = {}
         self._cuts = np.zeros(0, dtype=np.int32)  # the numbers of the ties cut, in turn
+        self._touched = np.zeros(0, dtype=np.intp)  # the ties a cut touches (see _touching)
         self._ncuts = 0
         self._head = np.zeros(0, dtype=np.int32)  # the tail's ties of each person (see above)
         self._next = np.zeros(0, dtype=np.int32)
@@ -152,7 +153,12 @@ class Ties:
             return
         self._index()
         self._link(0)  # (members beyond the linked people have no ties in the tail)
-        touched = _touching(members, self._start, self._tie, self._alive, self._head, self._next)
+        k, store = -1, (members, self._start, self._tie, self._alive, self._head, self._next)
+        while k < 0:  # into the buffer, grown if it may not hold them all
+            k = _touching(*store, self._touched)
+            if k < 0:
+                self._touched = np.empty(max(-k, 2 * len(self._touched)), dtype=np.intp)
+        touched = self._touched[:k]
         if self._ncuts + len(touched) > len(self._cuts):  # room to note them all (see _inside)
             cuts = np.empty(max(self._ncuts + len(touched), 2 * len(self._cuts)), np.int32)
             cuts[: self._ncuts] = self._cuts[: self._ncuts]
@@ -383,11 +389,14 @@ def _link(head, after, src, dst, first, m):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _touching(members, start, tie, alive, head, after):  # pragma: no cover - compiled
-    """Numbers of the remaining ties with an end among ``members``, in increasing order: the
+def _touching(members, start, tie, alive, head, after, out):  # pragma: no cover - compiled
+    """Numbers of the remaining ties with an end among ``members``, in increasing order, into
+    ``out``; returns how many, or, writing none, minus the room they may need if ``out`` may
+    be too short (a count, not a new array: no array to return to Python). Found as the
     indexed ties of each member, then those of the tail (linked from ``head`` by ``after``;
     none for a member beyond ``head``: the linked ends are all within it), what the walks
-    read prefetched first (as in :func:`_ask_ahead`)."""
+    read prefetched first (as in :func:`_ask_ahead`); then sorted in place, a tie between
+    two members (found twice) kept once."""
     people, linked = len(start) - 1, len(head)
     _ask_places(members, start, head)
     for v in members:
@@ -407,7 +416,8 @@ def _touching(members, start, tie, alive, head, after):  # pragma: no cover - co
         while e >= 0:
             count += 1
             e = after[e]
-    out = np.empty(count, dtype=np.intp)
+    if count > len(out):
+        return -count
     k = 0
     for v in members:
         if v < people:
@@ -419,7 +429,14 @@ def _touching(members, start, tie, alive, head, after):  # pragma: no cover - co
             out[k] = e >> 1
             k += alive[e >> 1]
             e = after[e]
-    return np.unique(out[:k])  # a tie between two members was found twice
+    found = out[:k]
+    found.sort()
+    j = 0
+    for i in range(k):
+        if i == 0 or found[i] != found[i - 1]:
+            found[j] = found[i]
+            j += 1
+    return j
 
 
 @njit(cache=True)
