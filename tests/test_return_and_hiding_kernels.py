@@ -43,17 +43,40 @@ def test_in_custody_sorts_the_detained_into_three_rows_and_papers_into_one():
     assert np.array_equal(out[0, :k], held[p["documents"][held] & ~local])
 
 
+def sent_home_by_numpy(rows, border, foreign, deported, reached, most, table, region):
+    """What :func:`justice._sent_home` computes, as World.chance, World.draw and NumPy."""
+    k = len(reached) // 2
+    gone = rows[0, :border][distinct(deported, border)]
+    picked = rows[1, :foreign][distinct(reached[:k], foreign)]
+    kept = picked[reached[k:] * most < table[region[picked]]]
+    return np.sort(np.concatenate((gone, kept)))
+
+
 def test_sent_home_merges_the_deported_with_the_repatriated_after_thinning():
     rng = np.random.default_rng(2)
     p = rows_of(rng)
-    rows = rng.permutation(N)
-    deported, reached = np.sort(rows[:300]), np.sort(rows[300:1000])
-    thin, table = rng.random(len(reached)), np.r_[0.0, rng.random(len(Region) - 1)]
+    table = np.r_[0.0, rng.random(len(Region) - 1)]
     most = float(table.max())
-    out = np.empty(N, dtype=np.intp)
-    k = justice._sent_home(deported, reached, thin, most, table, p["region"], out)
-    repatriated = reached[thin * most < table[p["region"][reached]]]
-    assert np.array_equal(out[:k], np.sort(np.concatenate((deported, repatriated))))
+    # many and few picked, nobody, one row, every row
+    for border, foreign, k1, k2 in (
+        (300, 700, 40, 200),
+        (300, 700, 3, 2),
+        (0, 0, 0, 0),
+        (1, 1, 1, 1),
+        (300, 700, 300, 700),
+        (0, 700, 0, 90),
+        (300, 0, 120, 0),
+    ):
+        rows = np.empty((3, N), dtype=np.intp)
+        perm = rng.permutation(N)
+        rows[0, :border] = np.sort(perm[:border])
+        rows[1, :foreign] = np.sort(perm[border : border + foreign])
+        deported, reached = rng.random(k1), rng.random(2 * k2)
+        expected = sent_home_by_numpy(
+            rows.copy(), border, foreign, deported, reached, most, table, p["region"]
+        )
+        k = justice._sent_home(rows, border, foreign, deported, reached, most, table, p["region"])
+        assert np.array_equal(rows[0, :k], expected)
 
 
 def test_arrive_splits_the_prosecuted_and_sends_the_free_home():
