@@ -131,6 +131,36 @@ def test_drifting_finds_the_tempted_among_those_still_hiding():
         assert np.array_equal(got, expected)
 
 
+def test_fates_picks_the_dead_then_the_drifting_as_chance_and_few_of_would():
+    """hiding's deaths and drift in one call: the dead among the locals as ``World.chance``
+    picks them, the tempted among those left as ``World.few_of`` does, the exposed tempted
+    drift (NumPy and ``distinct``; many, none, one, every one picked; one row, no row)."""
+    rng = np.random.default_rng(5)
+    p = rows_of(rng)
+    living = np.float32(250.0)
+    rows = np.flatnonzero(rng.random(N) < 0.8)
+    local = np.flatnonzero(p["state"][rows] == State.HIDING_LOCAL)
+    n = len(rows)
+    for hiding_rows, at, k1, k2 in (
+        (rows, local, 30, 400),
+        (rows, local, 0, 0),
+        (rows, local, 0, 50),
+        (rows, local, 7, 0),
+        (rows, local, len(local), n - len(local)),
+        (rows[:1], np.arange(1), 1, 0),
+        (rows[:1], np.arange(1), 0, 1),
+        (rows[:0], np.arange(0), 0, 0),
+    ):
+        died, tempted = rng.random(k1), rng.random(k2)
+        killed, drifted = hiding._fates(
+            hiding_rows, at, died, tempted, p["documents"], p["region"], p["funds"], living
+        )
+        gone = at[distinct(died, len(at))]
+        picked = distinct(tempted, len(hiding_rows) - k1)
+        assert np.array_equal(killed, hiding_rows[gone])
+        assert np.array_equal(drifted, drifting_by_numpy(hiding_rows, gone, picked, p, living))
+
+
 def test_positions_in_lists_where_the_rows_in_the_states_are():
     rng = np.random.default_rng(7)
     p = rows_of(rng)

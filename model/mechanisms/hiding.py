@@ -277,16 +277,19 @@ def step(w: World) -> None:
     # the insurgency; the others may drift into crime if exposed
     hiding = pop.where(*HIDING_STATES, t=t)
     local = _positions_in(hiding, pop.state, _HIDING_LOCAL_BIT, s.rows)
-    died = w.chance(s.rows[:local], s.death[t])  # their positions among the hiding
-    dead = len(died)
-    if dead:  # (nobody moved, 0 counted otherwise)
-        pop.move(hiding[died], State.DEAD, t)
-        w.count("killed_in_insurgency", dead)
-    tempted = w.few_of(len(hiding) - dead, s.crime_drift)  # among those still hiding
-    if len(tempted):
-        drifted = _drifting(
-            hiding, died, tempted, pop.documents, pop.region, pop.funds, s.broke_below
-        )
+    # (World.chance's draws for the locals who die, then World.few_of's for the tempted
+    # among those still hiding: who they are is picked in _fates)
+    dead = w.how_many(local, s.death[t])
+    died = w.draw(dead) if dead else NO_DRAWS
+    k = w.how_many(len(hiding) - dead, s.crime_drift)
+    if dead or k:
+        killed, drifted = _fates(
+            hiding, s.rows[:local], died, w.draw(k) if k else NO_DRAWS, pop.documents,
+            pop.region, pop.funds, s.broke_below,
+        )  # fmt: skip
+        if dead:  # (nobody moved, 0 counted otherwise)
+            pop.move(killed, State.DEAD, t)
+            w.count("killed_in_insurgency", dead)
         pop.move(drifted, State.CRIMINAL, t)
 
 
@@ -299,6 +302,7 @@ _HIDING_BITS = code_bits(*HIDING_STATES)  # a set of codes as an integer's bits
 _CRIMINAL_BIT = 1 << int(State.CRIMINAL)
 _LOCAL = int(Region.LOCAL)
 _CONFLICT_BITS = code_bits(*CONFLICT_PLACES)
+NO_DRAWS = np.empty(0)  # the uniform numbers of nobody picked
 
 
 @njit(cache=True)
@@ -528,6 +532,20 @@ def _positions_in(rows, state, bits, out):  # pragma: no cover - compiled
         out[k] = j
         k += (bits >> np.int64(state[rows[j]])) & 1
     return k
+
+
+@njit(cache=True)
+def _fates(
+    hiding, local, died, tempted, documents, region, funds, living
+):  # pragma: no cover - compiled
+    """Those of ``hiding`` who die, then those who drift into crime (:func:`_drifting`), as
+    ``World.chance`` and ``World.few_of`` pick them (:func:`distinct` of their uniform
+    numbers): the dead, one of ``died`` for each, among the ``local`` (positions in
+    ``hiding``), the tempted, one of ``tempted`` for each, among those left. One call for
+    what took five from Python."""
+    gone = local[distinct(died, len(local))]  # positions, increasing
+    picked = distinct(tempted, len(hiding) - len(died))
+    return hiding[gone], _drifting(hiding, gone, picked, documents, region, funds, living)
 
 
 @njit(cache=True)
