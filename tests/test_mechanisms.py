@@ -12,7 +12,17 @@ from conftest import SHORT_END, Trace
 from regroup.config.fields import month_index
 from regroup.core import ties as tie_kinds
 from regroup.core.model import RegroupModel
-from regroup.core.states import CIVILIAN, Custody, Disposition, Region, Role, State, membership
+from regroup.core.population import move_rows
+from regroup.core.states import (
+    CIVILIAN,
+    Custody,
+    Disposition,
+    Place,
+    Region,
+    Role,
+    State,
+    membership,
+)
 from regroup.mechanisms import (
     camps,
     combat,
@@ -25,6 +35,7 @@ from regroup.mechanisms import (
     recruitment,
     regrouping,
     security,
+    theatres,
 )
 
 HIDING = (State.HIDING_LOCAL, State.HIDING_ABROAD)
@@ -638,3 +649,45 @@ def test_the_camps_roster_is_the_numpy_selection(size, sent):
     candidates = np.union1d(np.union1d(rows, sent_rows), np.arange(seen, n))
     held = (state[candidates] == State.DETAINED) & (custody[candidates] == Custody.CAMP)
     assert np.array_equal(got, candidates[held])
+
+
+def test_theatres_join_moves_the_arrivals_and_partners_are_as_world_integers():
+    """theatres' arrival in one call: the arrivals moved as Population.move moves them (place,
+    state, month, custody, tally), those drawn below the share join (flag set, others
+    cleared); a partner each as World.integers draws (random rows, one row, no row)."""
+    rng = np.random.default_rng(6)
+    n = 2000
+    fields = {
+        "place": rng.integers(0, 5, n).astype(np.int8),
+        "state": rng.integers(0, len(State), n).astype(np.int8),
+        "entered": rng.integers(0, 40, n).astype(np.int16),
+        "custody": rng.integers(0, len(Custody), n).astype(np.int8),
+        "affiliated": rng.random(n) < 0.5,
+    }
+    tally = np.zeros((2, len(State)), dtype=np.int64)
+    tally[0] = np.bincount(fields["state"], minlength=len(State))
+    every = np.arange(n, dtype=np.intp)
+    for idx in (np.flatnonzero(rng.random(n) < 0.3), every[:1], every[:0]):
+        u = rng.random(len(idx))
+        got = {k: v.copy() for k, v in fields.items()}
+        got_tally = tally.copy()
+        joining = theatres._join(
+            idx, u, 0.4, got["affiliated"], int(Place.LIBYA), 41, got["place"], got["state"],
+            got["entered"], got["custody"], got_tally,
+        )  # fmt: skip
+        want = {k: v.copy() for k, v in fields.items()}
+        want_tally = tally.copy()
+        want["place"][idx] = Place.LIBYA
+        move_rows(
+            idx, int(State.REMOBILISED), 41, int(Custody.NONE), want["state"], want["entered"],
+            want["custody"], want_tally,
+        )  # fmt: skip
+        want["affiliated"][idx] = u < 0.4
+        assert np.array_equal(joining, idx[u < 0.4])
+        assert np.array_equal(got_tally, want_tally)
+        for k in fields:
+            assert np.array_equal(got[k], want[k])
+    there = rng.permutation(n)[:300].astype(np.intp)
+    for k in (0, 1, 500):
+        v = rng.random(k)
+        assert np.array_equal(theatres._partners(there, v), there[(v * len(there)).astype(np.intp)])

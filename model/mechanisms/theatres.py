@@ -34,8 +34,8 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, PEOPLE, Field, row_at
-from regroup.core.states import OTHER_THEATRES, Place, Region, Role, State, code_bits
+from regroup.core.population import NOBODY, PEOPLE, Field, move_rows, row_at
+from regroup.core.states import OTHER_THEATRES, Custody, Place, Region, Role, State, code_bits
 from regroup.core.world import PERSONS, Output, as_compared, distinct
 from regroup.mechanisms.demography import born_by_month
 from regroup.mechanisms.insurgency import Roster, in_places
@@ -47,6 +47,7 @@ FIELDS = {"affiliated": Field(np.bool_)}  # tied into an affiliate's network on 
 WOMAN, MINOR = int(Role.WOMAN), int(Role.MINOR)
 RELEASED, REMOBILISED = int(State.RELEASED), int(State.REMOBILISED)
 LIBYA, AFGHANISTAN = int(Place.LIBYA), int(Place.AFGHANISTAN)
+NO_CUSTODY = int(Custody.NONE)
 IN_OTHER_THEATRES = code_bits(*OTHER_THEATRES)  # Libya and Afghanistan, as bits
 OUTPUTS = {
     "theatre_travellers": Output(
@@ -253,13 +254,17 @@ def arrive(w: World, mem: Travel, idx: np.ndarray, dest: Place, there: np.ndarra
     network (``theatres.joins_affiliate``; marked ``affiliated``, added to the network's
     roster by the caller) are tied to a member of it already there (``there``; chained to
     each other if there is none)."""
-    pop = w.pop
-    pop.move(idx, State.REMOBILISED, w.t, place=dest)
-    joining = _join(idx, w.rng.random(len(idx)), mem.joins, pop.affiliated)
+    pop, t = w.pop, w.t
+    # moved there (Population.move's writes, then noted as moved) and who joins, in one call
+    joining = _join(
+        idx, w.rng.random(len(idx)), mem.joins, pop.affiliated, int(dest), t, pop.place,
+        pop.state, pop.entered, pop.custody, pop.tally,
+    )  # fmt: skip
+    pop.moved(idx, t)
     if len(there) == 0:
         w.ties.chain(joining, np.zeros(len(joining), dtype=np.int8), tie_kinds.AFFILIATE)
-    elif len(joining):
-        w.ties.add(joining, there[w.integers(len(there), len(joining))], tie_kinds.AFFILIATE)
+    elif len(joining):  # each tied to a member there drawn as World.integers draws
+        w.ties.add(joining, _partners(there, w.draw(len(joining))), tie_kinds.AFFILIATE)
 
 
 def step(w: World) -> None:
@@ -393,9 +398,16 @@ def _destinations(  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _join(idx, u, share, affiliated):  # pragma: no cover - compiled
-    """Those of ``idx`` who join the affiliate's network (draw ``u`` below ``share``), in
-    order; each one's ``affiliated`` flag set, the others' cleared."""
+def _join(
+    idx, u, share, affiliated, dest, t, place, state, entered, custody, tally
+):  # pragma: no cover - compiled
+    """``idx`` moved to REMOBILISED in place ``dest`` in month ``t`` (as
+    :meth:`Population.move` writes them: :func:`move_rows`); returns those who join the
+    affiliate's network (draw ``u`` below ``share``), in order, each one's ``affiliated``
+    flag set, the others' cleared."""
+    for i in idx:
+        place[i] = dest
+    move_rows(idx, REMOBILISED, t, NO_CUSTODY, state, entered, custody, tally)
     out = np.empty(len(idx), dtype=np.intp)
     k = 0
     for j in range(len(idx)):
@@ -405,3 +417,15 @@ def _join(idx, u, share, affiliated):  # pragma: no cover - compiled
         out[k] = i
         k += joins
     return out[:k]
+
+
+@njit(cache=True)
+def _partners(there, u):  # pragma: no cover - compiled
+    """A member of ``there`` for each uniform draw ``u``: ``there`` at ``floor(u x
+    len(there))``, as :meth:`World.integers` draws below ``len(there)`` (one call for
+    its draw, scaling and gather)."""
+    out = np.empty(len(u), dtype=np.intp)
+    n = len(there)
+    for j in range(len(u)):
+        out[j] = there[np.intp(u[j] * n)]
+    return out
