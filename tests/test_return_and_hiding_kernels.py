@@ -5,7 +5,15 @@ draw that stands for two consecutive draws gives the same numbers."""
 from __future__ import annotations
 
 import numpy as np
-from regroup.core.states import Custody, Region, State
+from regroup.core.states import (
+    COMMAND_ROLES,
+    FREE_STATES,
+    HIDING_STATES,
+    Custody,
+    Region,
+    Role,
+    State,
+)
 from regroup.core.world import distinct
 from regroup.mechanisms import camps, hiding, justice
 
@@ -232,3 +240,24 @@ def test_one_draw_of_two_lengths_is_the_two_draws():
     both = b.random(74)
     assert np.array_equal(both, np.concatenate((first, second)))
     assert a.random() == b.random()
+
+
+def test_spend_is_the_numpy_month_of_money():
+    """hiding's month of money over the first ``n`` rows, as NumPy's float32 steps over
+    every row (random rows; every row, one, none)."""
+    rng = np.random.default_rng(11)
+    state = rng.integers(0, len(State), N).astype(np.int8)
+    role = rng.integers(0, len(Role), N).astype(np.int8)
+    funds = (rng.random(N) * 900).astype(np.float32)
+    living, support, income = np.float32(250.0), np.float32(500.0), np.float32(400.0)
+    for n in (N, N - 7, 1, 0):
+        got = funds.copy()
+        hiding._spend(state, role, got, n, living, support, income)
+        s, r, f = state[:n], role[:n], funds[:n]
+        hid = np.isin(s, HIDING_STATES).astype(np.float32)
+        command = (np.isin(s, FREE_STATES) & np.isin(r, COMMAND_ROLES)).astype(np.float32)
+        left = f - (living * hid + support * command)
+        criminal = (s == State.CRIMINAL).astype(np.float32)
+        want = np.where(left < 0, np.float32(0.0), left) + income * criminal
+        assert np.array_equal(got[:n].view(np.uint32), want.view(np.uint32))
+        assert np.array_equal(got[n:], funds[n:])
