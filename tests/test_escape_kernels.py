@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 from regroup.core.states import Region
+from regroup.core.world import distinct
 from regroup.mechanisms.arrivals import _drawn
-from regroup.mechanisms.escape import _at_border, _go_home
+from regroup.mechanisms.escape import _at_border, _go_home, _smugglers
 
 
 def test_the_border_splits_as_numpy_selects():
@@ -40,3 +41,26 @@ def test_a_draw_from_each_pool_is_as_world_integers():
     u = rng.random(30)
     expected = pools[start + (u * size).astype(np.intp)]
     assert np.array_equal(_drawn(pools, np.stack((start, size)), u), expected)
+
+
+def test_smugglers_pick_charge_and_split_as_chance_uniform_and_numpy():
+    """The searchers who find a smuggler (World.chance's pick), the fee each is asked (as
+    Generator.uniform draws it from the same numbers), those who cannot pay and those who
+    pay (funds debited as NumPy's ``funds[paid] -= fee``); many, one, every one, none."""
+    rng = np.random.default_rng(6)
+    n = 4000
+    funds = (rng.random(n) * 16000).astype(np.float32)
+    esc = np.sort(rng.choice(n, 900, replace=False)).astype(np.intp)
+    for rows, k in ((esc, 120), (esc, 1), (esc, len(esc)), (esc[:1], 1), (esc[:0], 0)):
+        state = rng.bit_generator.state
+        u = rng.random(2 * k)
+        rng.bit_generator.state = state  # the same numbers as World.chance, then uniform
+        found = rows[distinct(rng.random(k), len(rows))]
+        fee = rng.uniform(7000.0, 10000.0, k)
+        want = funds.copy()
+        pays = want[found] >= fee
+        want[found[pays]] -= fee[pays]
+        got = funds.copy()
+        stuck, paid = _smugglers(rows, u, 7000.0, 3000.0, got)
+        assert np.array_equal(stuck, found[~pays]) and np.array_equal(paid, found[pays])
+        assert np.array_equal(got.view(np.uint32), want.view(np.uint32))

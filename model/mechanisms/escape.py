@@ -27,7 +27,7 @@ from regroup.config.fields import (
 )
 from regroup.core.population import NOBODY, PEOPLE
 from regroup.core.states import Custody, Disposition, Place, Region, Role, State
-from regroup.core.world import PERSONS, Output, as_compared
+from regroup.core.world import PERSONS, Output, as_compared, distinct
 from regroup.mechanisms import disillusionment, justice, prison
 from regroup.mechanisms.security import detected
 
@@ -388,16 +388,15 @@ def search(w: World, mem: Leaving, esc: np.ndarray) -> None:
         w.count("killed_escaping", len(killed))
     esc = esc[~caught]
     slowed = 1.0 - e.crackdown_search_effect * w.schedule.crackdown[t]
-    found = w.chance(esc, slowed / e.search_months)
-    if len(found) == 0:
+    k = w.how_many(len(esc), slowed / e.search_months)  # World.chance's count
+    if k == 0:
         return
-    fee = w.rng.uniform(e.smuggler_fee_usd.low, e.smuggler_fee_usd.high, len(found))
-    pays = pop.funds[found] >= fee
-    stuck = found[~pays]  # the fee has gone up, or funds were spent
-    in_territory = w.schedule.control[t] > 0
+    # who finds one (World.chance's pick) and the fee each is asked (as Generator.uniform
+    # draws it), consecutive draws in one call; those who can pay do (_smugglers)
+    low, high = float(e.smuggler_fee_usd.low), float(e.smuggler_fee_usd.high)
+    stuck, paid = _smugglers(esc, w.draw(2 * k), low, high - low, pop.funds)
+    in_territory = w.schedule.control[t] > 0  # the fee has gone up, or funds were spent
     pop.move(stuck, State.ACTIVE if in_territory else State.HIDING_LOCAL, t)
-    paid = found[pays]
-    pop.funds[paid] -= fee[pays]
     w.count("smuggler_payments", len(paid))
     betrayed = w.rng.random(len(paid)) < e.amni_smuggler_share
     killed = paid[betrayed]
@@ -428,6 +427,33 @@ def _dispose(  # pragma: no cover - compiled
             out[k] = i
             k += 1
     return out[:k]
+
+
+@njit(cache=True)
+def _smugglers(esc, u, low, span, funds):  # pragma: no cover - compiled
+    """Of the searchers ``esc``, those who find a smuggler, ``k`` of them (half of the
+    uniform numbers ``u``) picked as ``World.chance`` picks them (:func:`distinct` of the
+    first half), each asked a fee of ``low + span x`` their number in the second half (as
+    ``Generator.uniform`` draws between ``low`` and ``low + span``): returns those who
+    cannot pay (funds below the fee) and those who can, whose fee is taken from their funds
+    (in float64, stored as float32, as NumPy's ``funds[paid] -= fee``), each in order. One
+    call for the pick, the draw and seven NumPy steps on the few found."""
+    k = len(u) // 2
+    found = esc[distinct(u[:k], len(esc))]
+    stuck = np.empty(k, dtype=np.intp)
+    paid = np.empty(k, dtype=np.intp)
+    a = b = 0
+    for j in range(k):
+        i = found[j]
+        fee = low + span * u[k + j]
+        if funds[i] >= fee:
+            funds[i] = funds[i] - fee
+            paid[b] = i
+            b += 1
+        else:
+            stuck[a] = i
+            a += 1
+    return stuck[:a], paid[:b]
 
 
 @njit(cache=True)
