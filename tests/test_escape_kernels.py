@@ -7,7 +7,7 @@ import numpy as np
 from regroup.core.states import Region
 from regroup.core.world import distinct
 from regroup.mechanisms.arrivals import _drawn
-from regroup.mechanisms.escape import _at_border, _go_home, _smugglers
+from regroup.mechanisms.escape import _at_border, _go_home, _on_foot, _smugglers
 
 
 def test_the_border_splits_as_numpy_selects():
@@ -64,3 +64,16 @@ def test_smugglers_pick_charge_and_split_as_chance_uniform_and_numpy():
         stuck, paid = _smugglers(rows, u, 7000.0, 3000.0, got)
         assert np.array_equal(stuck, found[~pays]) and np.array_equal(paid, found[pays])
         assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+
+
+def test_on_foot_picks_and_splits_as_chance_and_numpy():
+    """Those who try on foot (World.chance's pick of the first half of the numbers) split by
+    the second half: below the detection caught, the others on (many, one, all, none)."""
+    rng = np.random.default_rng(7)
+    poor = np.sort(rng.choice(5000, 700, replace=False)).astype(np.intp)
+    for rows, k in ((poor, 90), (poor, 1), (poor, len(poor)), (poor[:1], 1), (poor[:0], 0)):
+        u = rng.random(2 * k)
+        tried = rows[distinct(u[:k], len(rows))]
+        hit = u[k:] < 0.3
+        caught, free = _on_foot(rows, u, 0.3)
+        assert np.array_equal(caught, tried[hit]) and np.array_equal(free, tried[~hit])

@@ -360,16 +360,14 @@ def leave(w: World, mem: Leaving, leavers: np.ndarray) -> None:
     # everyone else: a smuggler if they can pay, otherwise on foot
     searching = ways[2, :searching]
     pop.move(searching, State.ESCAPING, t)
-    on_foot = w.chance(
-        ways[3, :poor], e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate
-    )
-    if len(on_foot):
-        caught = w.rng.random(len(on_foot)) < e.on_foot_detection * enforcement
-        killed = on_foot[caught]
+    # (World.chance's count; who, and who of them is caught, from the next draws: one call)
+    k = w.how_many(poor, e.self_exit_rate * (1.0 - enforcement) + e.desperate_exit_rate)
+    on_foot = NOBODY
+    if k:
+        killed, on_foot = _on_foot(ways[3, :poor], w.draw(2 * k), e.on_foot_detection * enforcement)
         if len(killed):  # (a count of nobody adds nothing)
             pop.move(killed, State.DEAD, t)
             w.count("killed_escaping", len(killed))
-        on_foot = on_foot[~caught]
     leave_territory(w, np.concatenate((searching, on_foot)))
     cross_border(w, mem, on_foot)
 
@@ -427,6 +425,26 @@ def _dispose(  # pragma: no cover - compiled
             out[k] = i
             k += 1
     return out[:k]
+
+
+@njit(cache=True)
+def _on_foot(poor, u, detection):  # pragma: no cover - compiled
+    """Of ``poor``, those who try to leave on foot, ``k`` of them (half of the uniform
+    numbers ``u``) picked as ``World.chance`` picks them (:func:`distinct` of the first
+    half), split by the second half: those whose number falls below ``detection`` are caught
+    (killed), the others go on; returns both, each in order."""
+    k = len(u) // 2
+    tried = poor[distinct(u[:k], len(poor))]
+    caught = np.empty(k, dtype=np.intp)
+    free = np.empty(k, dtype=np.intp)
+    a = b = 0
+    for j in range(k):
+        i = tried[j]
+        hit = u[k + j] < detection
+        caught[a], free[b] = i, i
+        a += hit
+        b += not hit
+    return caught[:a], free[:b]
 
 
 @njit(cache=True)
