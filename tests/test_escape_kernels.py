@@ -7,7 +7,7 @@ import numpy as np
 from regroup.core.states import Region
 from regroup.core.world import distinct
 from regroup.mechanisms.arrivals import _drawn
-from regroup.mechanisms.escape import _at_border, _go_home, _on_foot, _smugglers
+from regroup.mechanisms.escape import _at_border, _go_home, _on_foot, _smugglers, _split
 
 
 def test_the_border_splits_as_numpy_selects():
@@ -77,3 +77,12 @@ def test_on_foot_picks_and_splits_as_chance_and_numpy():
         hit = u[k:] < 0.3
         caught, free = _on_foot(rows, u, 0.3)
         assert np.array_equal(caught, tried[hit]) and np.array_equal(free, tried[~hit])
+
+
+def test_split_is_numpy_masks():
+    rng = np.random.default_rng(8)
+    rows = np.sort(rng.choice(5000, 600, replace=False)).astype(np.intp)
+    for part in (rows, rows[:1], rows[:0]):
+        u = rng.random(len(part))
+        below, rest = _split(part, u, 0.25)
+        assert np.array_equal(below, part[u < 0.25]) and np.array_equal(rest, part[~(u < 0.25)])

@@ -396,12 +396,13 @@ def search(w: World, mem: Leaving, esc: np.ndarray) -> None:
     in_territory = w.schedule.control[t] > 0  # the fee has gone up, or funds were spent
     pop.move(stuck, State.ACTIVE if in_territory else State.HIDING_LOCAL, t)
     w.count("smuggler_payments", len(paid))
-    betrayed = w.rng.random(len(paid)) < e.amni_smuggler_share
-    killed = paid[betrayed]
+    if len(paid) == 0:  # (nobody to draw for, or to cross)
+        return
+    killed, crossing = _split(paid, w.draw(len(paid)), e.amni_smuggler_share)  # betrayed
     if len(killed):
         pop.move(killed, State.DEAD, t)
         w.count("killed_escaping", len(killed))
-    cross_border(w, mem, paid[~betrayed])
+    cross_border(w, mem, crossing)
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -434,17 +435,24 @@ def _on_foot(poor, u, detection):  # pragma: no cover - compiled
     half), split by the second half: those whose number falls below ``detection`` are caught
     (killed), the others go on; returns both, each in order."""
     k = len(u) // 2
-    tried = poor[distinct(u[:k], len(poor))]
-    caught = np.empty(k, dtype=np.intp)
-    free = np.empty(k, dtype=np.intp)
+    return _split(poor[distinct(u[:k], len(poor))], u[k:], detection)
+
+
+@njit(cache=True)
+def _split(rows, u, p):  # pragma: no cover - compiled
+    """``rows`` split by a uniform number each (``u``): those whose number falls below
+    ``p``, then the others, each in order (``rows[u < p]``, ``rows[~(u < p)]`` in one
+    pass)."""
+    below = np.empty(len(rows), dtype=np.intp)
+    rest = np.empty(len(rows), dtype=np.intp)
     a = b = 0
-    for j in range(k):
-        i = tried[j]
-        hit = u[k + j] < detection
-        caught[a], free[b] = i, i
+    for j in range(len(rows)):
+        i = rows[j]
+        hit = u[j] < p
+        below[a], rest[b] = i, i
         a += hit
         b += not hit
-    return caught[:a], free[:b]
+    return below[:a], rest[:b]
 
 
 @njit(cache=True)
