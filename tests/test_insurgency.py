@@ -649,13 +649,15 @@ def test_members_and_fighters_counted_in_pairs_are_those_numpy_counts():
     """_members_and_fighters (rows counted two at a time) against NumPy: by place, the
     members (in the territory or a cell, or free and loyal) and the fighters (a fighting
     role in the territory or a cell), over the first n rows (none, one, odd and even n, all
-    rows members)."""
+    rows members, nine in ten not)."""
     rng = np.random.default_rng(7)
     loyal_from = np.float32(0.5)
-    for n in (0, 1, 2, 3, 101, 1000, 4001):
+    for n in (0, 1, 2, 3, 17, 101, 1000, 4001, 4003):
         state, role, _, place, loyalty = _population(rng, n + 5)
         if n == 101:
             state[:] = State.ACTIVE
+        if n == 4003:  # nine in ten not members (most pairs counted in one count)
+            state[rng.random(n + 5) < 0.9] = State.DEAD
         out = np.full((2, len(Place)), -7, dtype=np.int64)
         insurgency._members_and_fighters(state, role, place, loyalty, n, loyal_from, out)
         state, role, place, loyalty = state[:n], role[:n], place[:n], loyalty[:n]

@@ -565,8 +565,11 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from, out):  # p
 
     Branch-free: a first pass codes each row (:data:`KINDS`: not a member, or a member by
     place and whether a fighter), which the compiler vectorises; a second counts the rows
-    two at a time, by their pair of codes (half as many counts, the pass's cost), in four
-    interleaved tallies (consecutive pairs rarely wait for each other)."""
+    two at a time, by their pair of codes (half as many counts, the pass's cost), in eight
+    interleaved tallies: most rows are not members (nine in ten from the middle of a run), so
+    most pairs add to one count, and each tally's add waits for the one before it in that
+    tally (4 -> 8 tallies: in whole runs, each call's least time over 10 runs alternated,
+    33.8 -> 29.9 us a call)."""
     code = np.empty(n + 1, dtype=np.uint8)
     for i in range(n):
         s = np.int64(state[i])
@@ -575,10 +578,10 @@ def _members_and_fighters(state, role, place, loyalty, n, loyal_from, out):  # p
         fighter = in_group & ((FIGHTING_BITS >> np.int64(role[i])) & 1)
         code[i] = member * (1 + 2 * np.int64(place[i]) + fighter)
     code[n] = 0  # the last pair's second row when n is odd: not a member
-    tally = np.zeros((4, KINDS * KINDS), dtype=np.int32)
+    tally = np.zeros((8, KINDS * KINDS), dtype=np.int32)
     for j in range((n + 1) // 2):
-        tally[j & 3, np.int64(code[2 * j]) * KINDS + np.int64(code[2 * j + 1])] += 1
-    pairs = tally[0] + tally[1] + tally[2] + tally[3]
+        tally[j & 7, np.int64(code[2 * j]) * KINDS + np.int64(code[2 * j + 1])] += 1
+    pairs = tally[0] + tally[1] + tally[2] + tally[3] + tally[4] + tally[5] + tally[6] + tally[7]
     count = np.zeros(KINDS, dtype=np.int64)  # rows by code
     for a in range(KINDS):
         for b in range(KINDS):
