@@ -756,8 +756,12 @@ def _fund(
     commander) and returns whether any was. ``rows`` are of commanding roles (the command
     roster's: a role never changes), so their roles are not read.
 
-    Branches test the place first: rows elsewhere skip the other lookups. The rows are read
-    unsigned: no negative-index wraparound at each read."""
+    The commanders are selected without a branch (each row written, kept if it commands
+    there), then counted by place: branches on the place, state and loyalty mispredict in a
+    run, where the predictor has not learnt the rows since the month before (in whole runs,
+    each call's least time over 10 runs alternated, 33.0 -> 16.2 us a call, though slower
+    alone on captured inputs run again and again). The rows are read unsigned: no
+    negative-index wraparound at each read."""
     n_members = np.zeros(N_PLACES, dtype=np.int64)
     n_heads = np.zeros(N_PLACES, dtype=np.int64)
     for i in members.view(np.uint64):
@@ -765,15 +769,16 @@ def _fund(
     command = np.empty(len(rows), dtype=np.intp)
     k = 0
     for i in rows.view(np.uint64):
-        if (
-            (REGION >> np.int64(place[i])) & 1
-            and (FREE_BITS >> np.int64(state[i])) & 1
-            and loyalty[i] >= loyal_from
-        ):
-            command[k] = i
-            k += 1
-            n_heads[place[i]] += 1
+        command[k] = i
+        k += (
+            (REGION >> np.int64(place[i]))
+            & (FREE_BITS >> np.int64(state[i]))
+            & 1
+            & np.int64(loyalty[i] >= loyal_from)
+        )
     command = command[:k]
+    for i in command.view(np.uint64):
+        n_heads[place[i]] += 1
     credited[:] = 0.0
     share = np.zeros(N_PLACES, dtype=np.float32)
     any_credited = False
