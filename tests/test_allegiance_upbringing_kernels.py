@@ -59,7 +59,7 @@ def test_own_bits_are_the_free_and_their_commitment(n, rows):
 
 
 @pytest.mark.parametrize("n, rows", SIZES)
-@pytest.mark.parametrize("ties", [0, 50, 600])
+@pytest.mark.parametrize("ties", [0, 1, 50, 600])
 def test_reinforcement_is_the_numpy_update_in_float32(n, rows, ties):
     p = people(rows, 2)
     factor, tie, brand, ideology_loss, loyalty_loss = 0.5, 0.02, 0.013, 0.004, 0.01
@@ -133,7 +133,7 @@ def test_parts_are_the_pupils_and_trainers(n, rows, all_free):
 
 
 @pytest.mark.parametrize("n, rows", SIZES)
-@pytest.mark.parametrize("ties", [0, 50, 600])
+@pytest.mark.parametrize("ties", [0, 1, 50, 600])
 def test_training_is_one_gain_for_each_pupil_tied_to_a_trainer(n, rows, ties):
     p = people(rows, 5)
     p["skill"][::3] = F32(0.995)  # some reach 1

@@ -185,18 +185,32 @@ def _train(src, dst, part, skill, gain):  # pragma: no cover - compiled
     skills before any gain; ``src``-``dst``: ties among a set holding every pupil and
     trainer), in place, once however many trainers: a pupil taught loses its pupil bit. The
     ties' ends are read as unsigned numbers (a signed index costs a test for a negative one,
-    counted from the end, on every access). Whether a tie teaches is found by bit arithmetic
-    and tested once: a test of whether either end is a pupil, true for a quarter of the ties
-    once many minors are free, mispredicts (half the time of the loop in a run)."""
+    counted from the end, on every access).
+
+    Two passes, neither with a branch on the ties' parts (a few ties in a hundred teach, at
+    random: in a run, where the predictor has not seen the ties since the month before, a
+    test per tie mispredicts): the first lists the ties that teach by the parts before any
+    gain (bit arithmetic, each tie written, kept if it teaches); the second, over those in
+    order, gives the gain by the parts as they are then (a part only loses its pupil bit,
+    so no other tie can teach), by selects. In whole runs (each call's least time over 10
+    runs alternated, two sets) 24.5 -> 21.3 and 22.0 -> 18.7 us a call."""
+    teaching = np.empty(len(src), dtype=np.uint32)
+    m = 0
     for k in range(len(src)):
         a, b = np.uint32(src[k]), np.uint32(dst[k])
         pa, pb = part[a], part[b]
-        teaches_a = pa & (pb >> 1) & PUPIL  # a a pupil, b a trainer (TRAINER is 2 * PUPIL)
-        teaches_b = pb & (pa >> 1) & PUPIL
-        if teaches_a | teaches_b:  # seldom (a few ties in a hundred)
-            if teaches_a:
-                skill[a] = min(skill[a] + gain, np.float32(1.0))
-                part[a] = pa & TRAINER
-            if teaches_b:
-                skill[b] = min(skill[b] + gain, np.float32(1.0))
-                part[b] = pb & TRAINER
+        teaching[m] = k
+        m += ((pa & (pb >> 1)) | (pb & (pa >> 1))) & PUPIL  # TRAINER is 2 * PUPIL
+    one = np.float32(1.0)
+    for q in range(m):
+        k = teaching[q]
+        a, b = np.uint32(src[k]), np.uint32(dst[k])
+        pa, pb = part[a], part[b]
+        teaches_a = (pa & (pb >> 1) & PUPIL) != 0  # a a pupil, b a trainer
+        teaches_b = (pb & (pa >> 1) & PUPIL) != 0
+        s = skill[a]
+        skill[a] = min(s + gain, one) if teaches_a else s
+        part[a] = (pa & TRAINER) if teaches_a else pa
+        s = skill[b]  # (read after a's: the same row if a tie joins a person to itself)
+        skill[b] = min(s + gain, one) if teaches_b else s
+        part[b] = (pb & TRAINER) if teaches_b else pb
