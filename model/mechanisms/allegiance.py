@@ -129,6 +129,8 @@ class FreeRows(Rows):
 
 
 DISTURBED = int(Disposition.DISTURBED)
+# the own bits as bytes, for ``_own_bits`` (see there)
+NONE_BYTE, FREE_BYTE, EXTREMIST_BYTE, DEDICATED_BYTE = (np.uint8(b) for b in (0, 1, 2, 4))
 
 
 # Sequential, branch-free passes over every row: faster here than gathering the free (a
@@ -143,13 +145,19 @@ def _own_bits(  # pragma: no cover - compiled
     state, ideology, loyalty, n, extremist_from, loyal_from, inside, own
 ):
     """For each row ``i < n``: ``inside[i]``, free, and ``own[i]``, bit 1 free, bit 2 free
-    extremist, bit 4 free dedicated (0 for the others), the other bits zero."""
+    extremist, bit 4 free dedicated (0 for the others), the other bits zero. The state's bit
+    (``1 << state``) tested in 32 bits and the byte's bits chosen as bytes, not shifted in
+    Numba's 64-bit integers (which the vectorised loop carries out in 64-bit lanes): in whole
+    runs (each call's least time over 10 runs alternated, two sets) 12.9 -> 12.2 and 12.7 ->
+    11.7 us a call."""
+    one, free_bits = np.uint32(1), np.uint32(FREE_BITS)
     for i in range(n):
-        free = (FREE_BITS >> np.int64(state[i])) & 1
-        extremist = np.int64(ideology[i] >= extremist_from)
-        dedicated = extremist & np.int64(loyalty[i] >= loyal_from)
+        free = (np.uint32(one << np.uint32(state[i])) & free_bits) != 0
+        extremist = ideology[i] >= extremist_from
+        dedicated = extremist & (loyalty[i] >= loyal_from)
         inside[i] = free
-        own[i] = free * (1 | (extremist << 1) | (dedicated << 2))
+        bits = FREE_BYTE | (EXTREMIST_BYTE if extremist else NONE_BYTE)
+        own[i] = (bits | (DEDICATED_BYTE if dedicated else NONE_BYTE)) if free else NONE_BYTE
 
 
 @njit(cache=True)
