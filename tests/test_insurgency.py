@@ -701,3 +701,26 @@ def test_fund_credits_the_commanders_of_each_place_as_numpy_does():
             np.testing.assert_array_equal(credited, want_credited)
             np.testing.assert_array_equal(funds, want)
             assert any_credited == bool(paid.any())
+
+
+def test_rows_in_the_region_and_loyal_fighters_there_are_those_numpy_selects():
+    """_in_places and _loyal_fighters_in_region (rows read unsigned) against NumPy: of the
+    rows given (increasing, as Population.where gives them), those in Iraq or Syria, and
+    those there of a fighting role and loyal, in order (no rows, one row, every row, some)."""
+    rng = np.random.default_rng(11)
+    loyal_from = np.float32(0.5)
+    for n in (1, 2, 50, 3000):
+        _, role, _, place, loyalty = _population(rng, n)
+        for idx in (
+            np.zeros(0, dtype=np.intp),
+            np.array([n - 1], dtype=np.intp),
+            np.arange(n, dtype=np.intp),
+            np.flatnonzero(rng.random(n) < 0.3),
+        ):
+            out = np.full(len(idx) + 1, -7, dtype=np.intp)
+            k = insurgency._in_places(idx, place, insurgency.REGION, out)
+            np.testing.assert_array_equal(out[:k], idx[place[idx] < 2])
+            k = insurgency._loyal_fighters_in_region(idx, place, role, loyalty, loyal_from, out)
+            wanted = (place[idx] < 2) & np.isin(role[idx], FIGHTING_ROLES)
+            wanted &= loyalty[idx] >= loyal_from
+            np.testing.assert_array_equal(out[:k], idx[wanted])

@@ -601,9 +601,11 @@ def in_places(idx, place, where):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _in_places(idx, place, where, out):  # pragma: no cover - compiled
-    """:func:`in_places` written into ``out``; returns how many."""
+    """:func:`in_places` written into ``out``; returns how many. ``idx`` (row indices, intp)
+    is read unsigned, through a view (in whole runs, each call's least time over 10 runs
+    alternated, 3.2 -> 3.0 us a call)."""
     k = 0
-    for i in idx:
+    for i in idx.view(np.uint64):  # unsigned: no negative-index wraparound at each read
         out[k] = i
         k += (where >> np.int64(place[i])) & 1
     return k
@@ -624,9 +626,11 @@ def _commands(i, state, role, loyalty, loyal_from):  # pragma: no cover - compil
 @njit(cache=True)
 def _loyal_fighters_in_region(idx, place, role, loyalty, loyal_from, out):  # pragma: no cover
     """The rows of ``idx`` in Iraq or Syria with a fighting role and loyal, in order, written
-    into ``out``; returns how many."""
+    into ``out``; returns how many. ``idx`` (row indices, intp) is read unsigned, through a
+    view: no test for a negative index at each read (in whole runs, each call's least time
+    over 10 runs alternated, 15.7 -> 5.3 us a call, though even alone on captured inputs)."""
     k = 0
-    for i in idx:
+    for i in idx.view(np.uint64):
         out[k] = i
         k += (
             (REGION >> np.int64(place[i]))
