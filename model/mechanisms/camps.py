@@ -123,12 +123,14 @@ def _roster(rows, sent, seen, n, state, custody):  # pragma: no cover - compiled
     those from ``seen`` on are among the next), then the rows ``seen..n-1``. Branch-free
     appends (each row written, kept if held and not the one kept before it). In most months
     nobody was sent: then the last roster is read in a plain pass, without the merge's tests
-    (in whole runs, each call's least time over 10 runs alternated, 2.14 -> 1.64 ms a run)."""
+    (in whole runs, each call's least time over 10 runs alternated, 2.14 -> 1.64 ms a run),
+    reading its rows (intp) unsigned through a view: no test for a negative index at each
+    read (7.6 -> 6.5 us a call, 1.83 -> 1.56 ms a run)."""
     out = np.empty(len(rows) + len(sent) + n - seen, dtype=np.intp)
     k = a = b = 0
     last = -1
     if len(sent) == 0:  # (the roster has no repeats: no test of the last one kept)
-        for i in rows:
+        for i in rows.view(np.uint64):
             out[k] = i
             k += (state[i] == DETAINED) & (custody[i] == CAMP)
         a = len(rows)
