@@ -123,3 +123,15 @@ def test_a_state_written_around_move_stops_the_grouping():
     state[state == len(State) - 1] = 0
     with pytest.raises(RuntimeError, match="other than by Population.move"):
         _group_by_state(state, len(state), counts, grouped)
+
+
+def test_grown_keeps_what_it_is_asked_to_and_fills_the_rest():
+    from regroup.core.population import grown
+
+    old = np.array([5, 6, 7], dtype=np.int16)
+    new = grown(old, 6, fill=-1)
+    assert new.dtype == np.int16 and new.tolist() == [5, 6, 7, -1, -1, -1]
+    assert grown(old, 5, keep=2, fill=0).tolist() == [5, 6, 0, 0, 0]
+    bare = grown(old, 4, keep=1)  # the rest left unset
+    assert len(bare) == 4 and bare[0] == 5 and bare.dtype == np.int16
+    assert grown(np.zeros(0, dtype=np.uint64), 3, fill=0).tolist() == [0, 0, 0]

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 from regroup.config.fields import month_index
 from regroup.config.schema import Scenario
-from regroup.core.population import Member, Population
+from regroup.core.population import Member, Population, grown
 from regroup.core.schedules import month_label, monthly
 from regroup.core.states import Place, Region, Role, State
 from regroup.core.ties import Ties
@@ -305,9 +305,8 @@ class Counted:
         """Room for every row of ``pop`` (the keys so far kept when it has grown)."""
         if len(self.key) < pop.n:
             size = (pop.capacity + 3) & ~3
-            key = np.full(size, UNCOUNTED, dtype=np.uint16)
-            key[: len(self.key)] = self.key
-            self.key, self.now = key, np.full(size, UNCOUNTED, dtype=np.uint16)
+            self.key = grown(self.key, size, fill=UNCOUNTED)
+            self.now = np.full(size, UNCOUNTED, dtype=np.uint16)
         return self
 
 

@@ -180,10 +180,7 @@ class Population:
     def _grow(self, needed: int) -> None:
         cap = max(needed, 2 * self.capacity)
         for name, f in self.fields.items():
-            old = getattr(self, name)
-            new = np.full(cap, f.initial, dtype=f.dtype)
-            new[: self.n] = old[: self.n]
-            setattr(self, name, new)
+            setattr(self, name, grown(getattr(self, name), cap, self.n, f.initial))
 
     def add(self, count: int, **values) -> np.ndarray:
         """Append ``count`` rows; ``values`` are scalars or arrays per field. Returns indices."""
@@ -283,11 +280,8 @@ class Population:
         if g is not None and g.month == t:
             return
         if len(self._then) < n:  # grown: larger buffers, what they hold kept
-            then, marks = np.zeros(self.capacity, dtype=np.int8), self._marks
-            then[: len(self._then)] = self._then
-            self._marks = np.zeros((self.capacity + 63) >> 6, dtype=np.uint64)
-            self._marks[: len(marks)] = marks
-            self._then = then
+            self._then = grown(self._then, self.capacity, fill=0)
+            self._marks = grown(self._marks, (self.capacity + 63) >> 6, fill=0)
         grouped = self._asked & ~DEAD
         if g is None or self._moved_count > n // REGROUP_FROM or grouped != g.grouped:
             order, start = _group_by_state(self.state, n, self._counts, grouped)
@@ -368,6 +362,16 @@ LOCAL = int(Region.LOCAL)
 ALWAYS = 1 << 20  # a month after every month a member can have entered a state
 NOBODY = np.empty(0, dtype=np.intp)
 INDEX = np.dtype(np.intp)  # the type of the row indices that move() keeps
+
+
+def grown(old: np.ndarray, size: int, keep: int | None = None, fill=None) -> np.ndarray:
+    """``old`` in a new array of ``size`` elements (its type): its first ``keep`` (all of it
+    by default) kept, the others ``fill`` (left unset without it). For the per-run buffers
+    and stores that grow with the population or the ties."""
+    new = np.empty(size, dtype=old.dtype) if fill is None else np.full(size, fill, old.dtype)
+    keep = len(old) if keep is None else keep
+    new[:keep] = old[:keep]
+    return new
 
 
 @njit(cache=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from regroup.core.compiled import prefetch
+from regroup.core.population import grown
 
 UNIT, FAMILY, CELL, RECRUITED, AFFILIATE = 1, 2, 3, 4, 5  # AFFILIATE: joined in another theatre
 INSURGENT_CELL = 6  # an insurgent cell in Iraq or Syria, and its link to a commander
@@ -35,10 +36,7 @@ class _Answer:
     def grow(self, capacity: int) -> None:
         """Room for ``capacity`` stored ties."""
         for name in ("pos", "tie", "src", "dst"):
-            old = getattr(self, name)
-            new = np.full(capacity, -1, dtype=old.dtype)
-            new[: len(old)] = old
-            setattr(self, name, new)
+            setattr(self, name, grown(getattr(self, name), capacity, fill=-1))
 
 
 class Ties:
@@ -126,10 +124,7 @@ class Ties:
         if m < 0:  # perhaps no room: the storage doubled (at least), then added
             cap = max(self._m + len(a), 2 * len(self._src))
             for name in ("_src", "_dst", "_kind", "_alive"):
-                old = getattr(self, name)
-                new = np.empty(cap, dtype=old.dtype)
-                new[: self._m] = old[: self._m]
-                setattr(self, name, new)
+                setattr(self, name, grown(getattr(self, name), cap, self._m))
             m = _append(a, b, kind, self._src, self._dst, self._kind, self._alive, self._m)
         self._m = m
 
@@ -160,9 +155,8 @@ class Ties:
                 self._touched = np.empty(max(-k, 2 * len(self._touched)), dtype=np.intp)
         touched = self._touched[:k]
         if self._ncuts + len(touched) > len(self._cuts):  # room to note them all (see _inside)
-            cuts = np.empty(max(self._ncuts + len(touched), 2 * len(self._cuts)), np.int32)
-            cuts[: self._ncuts] = self._cuts[: self._ncuts]
-            self._cuts = cuts
+            room = max(self._ncuts + len(touched), 2 * len(self._cuts))
+            self._cuts = grown(self._cuts, room, self._ncuts)
         draw = rng.random(len(touched))  # one draw a touched tie, in order
         ncuts = _drop(touched, draw, share, self._alive, self._cuts, self._ncuts)
         self._gone += ncuts - self._ncuts
@@ -266,13 +260,11 @@ class Ties:
         """Link the tail's ties added since last linked, person by person (see the class),
         with room for at least ``people`` people."""
         if len(self._next) < 2 * len(self._src):  # (only the tail's entries are ever read)
-            more = np.empty(2 * len(self._src), dtype=np.int32)
-            more[: len(self._next)] = self._next
-            self._next = more
+            self._next = grown(self._next, 2 * len(self._src))
         while True:
             if len(self._head) < people:  # (the new people have no ties linked yet)
-                more = max(people - len(self._head), len(self._head))
-                self._head = np.concatenate([self._head, np.full(more, -1, dtype=np.int32)])
+                room = len(self._head) + max(people - len(self._head), len(self._head))
+                self._head = grown(self._head, room, fill=-1)
             if self._m == self._linked:
                 return
             people = _link(self._head, self._next, self._src, self._dst, self._linked, self._m)
