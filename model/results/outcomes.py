@@ -199,12 +199,19 @@ STATE_NAMES = [s.label for s in State]
 ROLE_NAMES = [r.label for r in Role]
 
 
+def _months(m: RegroupModel, t: np.ndarray) -> pd.Categorical:
+    """The month column of a monthly table: month ``t`` of each row, its label a category
+    (every month of the run, in order), made from the codes (labelling every row first and
+    looking each label up took 7 ms a table of 30,000 rows)."""
+    return pd.Categorical.from_codes(t, m.month_label(np.arange(m.months)))
+
+
 def timeseries(m: RegroupModel) -> pd.DataFrame:
     """People by month x state x role x origin (persons; zero cells left out)."""
     t, s, r, o = np.nonzero(m.counts)
     return pd.DataFrame(
         {
-            "month": pd.Categorical(m.month_label(t), categories=m.month_label(range(m.months))),
+            "month": _months(m, t),
             "state": pd.Categorical.from_codes(s, STATE_NAMES),
             "role": pd.Categorical.from_codes(r, ROLE_NAMES),
             "origin": pd.Categorical.from_codes(o, ["local", "foreign"]),
@@ -349,7 +356,7 @@ def _long(m: RegroupModel, counts: np.ndarray, column: str, labels: tuple[str, .
     t, s, c = np.nonzero(counts)
     return pd.DataFrame(
         {
-            "month": pd.Categorical(m.month_label(t), categories=m.month_label(range(m.months))),
+            "month": _months(m, t),
             "state": pd.Categorical.from_codes(s, STATE_NAMES),
             column: pd.Categorical.from_codes(c, labels),
             "persons": counts[t, s, c].astype(np.float64),
@@ -374,9 +381,8 @@ def _outputs_by(m: RegroupModel, by: str, column: str) -> pd.DataFrame | None:
     if not names:
         return None
     labels, series = CATEGORY_LABELS[by], vars(m.series)
-    months = m.month_label(np.arange(m.months))
     data: dict[str, Any] = {
-        "month": pd.Categorical(np.repeat(months, len(labels)), categories=months),
+        "month": _months(m, np.repeat(np.arange(m.months), len(labels))),
         column: pd.Categorical.from_codes(np.tile(np.arange(len(labels)), m.months), labels),
     }
     data |= {stem(k): np.asarray(series[k], dtype=np.float64).reshape(-1) for k in names}
