@@ -120,7 +120,7 @@ def run(
     exp = or_fail(with_uncertainty, exp, parameters, per_draw)
     out = out or results_folder(exp)
     summary = sweep_or_fail(exp, out, workers, None, resume=False, kind="run")
-    or_fail(write_figures, results_or_fail(out), out / "figures")
+    or_fail(write_figures, results_or_fail(out), out / "figures", workers)
     err.print(f"wrote {out}/figures/", highlight=False)
     if summary.failed:
         fail(f"{summary.failed} of {summary.runs} runs failed (see the error column)", code=1)
@@ -275,6 +275,9 @@ def results_or_fail(path: Path):
 def plot(
     results: Path = typer.Argument(..., help="Results directory of regroup run or sweep."),
     out: Path | None = typer.Option(None, "--out", help="Figures directory [RESULTS/figures]."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, max=MAX_WORKERS, help="Processes drawing the figures."
+    ),
 ) -> None:
     """Figures of a run or sweep: distributions, ECDFs, fan charts, P(regroup), effects; and CSV
     tables."""
@@ -282,7 +285,7 @@ def plot(
 
     res = results_or_fail(results)
     out = out or results / "figures"
-    paths = or_fail(write_figures, res, out)
+    paths = or_fail(write_figures, res, out, workers)
     err.print(f"wrote {len(paths)} figures and their tables (CSV) to {out}/", highlight=False)
 
 

@@ -282,7 +282,7 @@ def check(args: list[str], root: Path, work: Path, inputs: set[Path]) -> None:
     assert not outside, (sorted(map(str, outside)), result.output, files)
 
 
-def _figures_stub(res: Any, out: Path) -> list[Path]:
+def _figures_stub(res: Any, out: Path, workers: int = 1) -> list[Path]:
     Path(out).mkdir(parents=True, exist_ok=True)
     return []
 

@@ -14,7 +14,7 @@ from regroup.experiments.designs import design_table
 from regroup.experiments.sensitivity import analyse
 from regroup.experiments.sweep import run_sweep
 from regroup.results.analysis import Results, effect, load_results
-from regroup.results.figures import distribution, plt, regroup_curves
+from regroup.results.figures import distribution, plt, regroup_curves, write_figures
 from regroup.results.report import render
 from sweep_support import EXPERIMENTS, write_experiment
 from typer.testing import CliRunner
@@ -32,6 +32,17 @@ def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("smoke") / "results"
     run_sweep(load_experiment(EXPERIMENTS / "smoke.yaml"), out, workers=2)
     return out
+
+
+def test_figures_drawn_by_two_processes_are_the_same_files(smoke, tmp_path):
+    res = load_results(smoke)
+    one = write_figures(res, tmp_path / "one")
+    two = write_figures(res, tmp_path / "two", workers=2)
+    assert [p.name for p in one] == [p.name for p in two] and len(one) > 10
+    for a, b in zip(one, two, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    listed = sorted(p.name for p in (tmp_path / "two").iterdir())
+    assert listed == sorted(p.name for p in (tmp_path / "one").iterdir())
 
 
 def test_plot_writes_figures_and_tables_from_the_runs(smoke):
