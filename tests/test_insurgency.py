@@ -534,6 +534,30 @@ def _population(rng: np.random.Generator, n: int):
     return state, role, cell, place, loyalty
 
 
+def test_command_rosters_append_and_keep_what_numpy_selects():
+    """_append_commanding and _keep_commanding against NumPy: the rows of a commanding role
+    (leaders, Amni) or, with cells, in a cell, appended from a start row and, of the rows
+    held, kept in place when alive (empty, one row, all rows)."""
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 2, 50, 400):
+        state, role, cell, _, _ = _population(rng, n)
+        for cells in (False, True):
+            meets = np.isin(role, [Role.LEADER, Role.AMNI]) | (cells & (cell != -1))
+            for start in {0, n // 3, n}:
+                held = np.full(n + 3, -7, dtype=np.intp)
+                held[:3] = [-1, -2, -3]  # rows held before: kept as they are
+                k = insurgency._append_commanding(held, 3, start, n, role, cell, cells)
+                want = start + np.flatnonzero(meets[start:])
+                np.testing.assert_array_equal(held[:k], np.r_[-1, -2, -3, want])
+            for rows in (np.arange(n), np.sort(rng.choice(n, n // 2, replace=False)), [n - 1]):
+                rows = np.asarray(rows[:n], dtype=np.intp)
+                held = np.r_[rows, [-7, -7]].astype(np.intp)
+                k = insurgency._keep_commanding(held, len(rows), role, cell, state, cells)
+                want = rows[(meets & (state != State.DEAD))[rows]]
+                np.testing.assert_array_equal(held[:k], want)
+                assert (held[len(rows) :] == -7).all()  # nothing written past the rows held
+
+
 def test_link_targets_are_the_cell_members_and_commanders_of_each_place():
     """_link_targets against NumPy: of the rows given, by place (Iraq, Syria), in order, the
     remobilised in a cell and the free, loyal leaders and Amni (empty, one row, all rows)."""

@@ -273,16 +273,25 @@ class Roster:
                 held = np.empty(2 * n, dtype=np.intp)
                 held[: self.k] = self.held[: self.k]
                 self.held = held
-            met = self.meets(pop, slice(self._scanned, n))
-            self.k = _append_met(self.held, self.k, met, self._scanned)
+            self.k = self._append(pop, self._scanned, n)
             self._scanned = n
         if w.t >= self._pruned + self.PRUNE_EVERY or w.t < self._pruned:
             self._pruned = w.t
-            rows = self.held[: self.k]
-            kept = rows[self.meets(pop, rows) & (pop.state[rows] != DEAD)]
-            self.k = len(kept)
-            self.held[: self.k] = kept
+            self.k = self._prune(pop)
         return self.held[: self.k]
+
+    def _append(self, pop: Population, start: int, n: int) -> int:
+        """The rows ``start..n-1`` that meet the condition written after ``held[:k]``;
+        returns how many it holds."""
+        return _append_met(self.held, self.k, self.meets(pop, slice(start, n)), start)
+
+    def _prune(self, pop: Population) -> int:
+        """``held[:k]`` without the dead and those no longer meeting the condition, in
+        place, in order; returns how many are kept."""
+        rows = self.held[: self.k]
+        kept = rows[self.meets(pop, rows) & (pop.state[rows] != DEAD)]
+        self.held[: len(kept)] = kept
+        return len(kept)
 
     def include(self, w: World, rows: np.ndarray) -> None:
         """Rows that now meet the condition."""
@@ -292,6 +301,32 @@ class Roster:
 
 
 # ----------------------------------------------------------------------------- cells
+class CommandRoster(Roster):
+    """A :class:`Roster` of the rows of a commanding role (a role never changes) and, with
+    ``cells``, of those in a cell (``meets``, the NumPy statement), whose passes over the
+    rows added and over the rows held (the yearly prune) are each one compiled call
+    (:func:`_append_commanding`, :func:`_keep_commanding`): NumPy's few small calls on a
+    month's ~200 new rows cost 10-20 us in a run, their data and code cold."""
+
+    def __init__(self, cells: bool) -> None:
+        self.cells = cells
+        super().__init__(
+            (lambda pop, rows: (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING[pop.role[rows]])
+            if cells
+            else (lambda pop, rows: COMMANDING[pop.role[rows]])
+        )
+
+    def _append(self, pop: Population, start: int, n: int) -> int:
+        return _append_commanding(
+            self.held, self.k, start, n, pop.role, pop.insurgent_cell, self.cells
+        )
+
+    def _prune(self, pop: Population) -> int:
+        return _keep_commanding(
+            self.held, self.k, pop.role, pop.insurgent_cell, pop.state, self.cells
+        )
+
+
 class Cells:
     """What the cells remember: the next cell number, and each place's open cell (the one
     new members fill; -1: none) with how many agents have joined it; and who may be in the
@@ -314,10 +349,8 @@ class Cells:
         self.size = 0  # a cell's size in agents (:func:`cell_agents`; 0: not yet known)
         self.open = np.full(N_PLACES, NO_CELL, dtype=np.int64)
         self.filled = np.zeros(N_PLACES, dtype=np.int64)
-        self.network = Roster(
-            lambda pop, rows: (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING[pop.role[rows]]
-        )
-        self.command = Roster(lambda pop, rows: COMMANDING[pop.role[rows]])
+        self.network = CommandRoster(cells=True)
+        self.command = CommandRoster(cells=False)
         self.pending = np.empty(0, dtype=np.intp)  # newcomers not yet merged into network
         self.n_pending = 0
         self.open_rows = np.empty((N_PLACES, 0), dtype=np.intp)  # joiners of the open cells
@@ -843,6 +876,38 @@ def _append_met(held, k, met, offset):  # pragma: no cover - compiled
         held[k] = offset + q
         k += met[q]
     return k
+
+
+@njit(cache=True, inline="always")
+def _commanding(i, role, cell, cells):  # pragma: no cover - compiled
+    """1 if row ``i`` is of a commanding role or, with ``cells`` (0 or 1), in a cell, else 0
+    (branch-free)."""
+    return ((COMMAND_BITS >> np.int64(role[i])) & 1) | (cells & np.int64(cell[i] != NO_CELL))
+
+
+@njit(cache=True)
+def _append_commanding(held, k, start, n, role, cell, cells):  # pragma: no cover - compiled
+    """Write after ``held[:k]`` the rows ``start..n-1`` of a commanding role or, with
+    ``cells``, in a cell (:func:`_commanding`), in order; returns how many ``held`` now has.
+    Branch-free: each row written, kept if it counts."""
+    with_cells = np.int64(cells)
+    for i in range(start, n):
+        held[k] = i
+        k += _commanding(i, role, cell, with_cells)
+    return k
+
+
+@njit(cache=True)
+def _keep_commanding(held, k, role, cell, state, cells):  # pragma: no cover - compiled
+    """Keep of ``held[:k]``, in place and in order, the rows alive and of a commanding role
+    or, with ``cells``, in a cell (:func:`_commanding`); returns how many are kept.
+    Branch-free, the rows read unsigned (no negative-index wraparound at each read)."""
+    with_cells = np.int64(cells)
+    m = 0
+    for i in held[:k].view(np.uint64):  # m <= the position read: nothing unread overwritten
+        held[m] = i
+        m += _commanding(i, role, cell, with_cells) & np.int64(state[i] != DEAD)
+    return m
 
 
 @njit(cache=True)
