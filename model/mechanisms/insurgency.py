@@ -916,8 +916,15 @@ def _merge_into(held, k, new):  # pragma: no cover - compiled
     without repeats (``held`` has room for them); returns how many ``held`` now has.
 
     From the end: each row of ``held`` moves up by the number of new rows after it, so
-    none is overwritten before it has moved."""
-    new = np.unique(new)
+    none is overwritten before it has moved. ``new`` sorted and its repeats dropped in a loop
+    (Numba's ``np.unique`` builds lists)."""
+    new = np.sort(new)
+    u = 0
+    for j in range(len(new)):
+        if u == 0 or new[j] != new[u - 1]:
+            new[u] = new[j]
+            u += 1
+    new = new[:u]
     at = np.searchsorted(held[:k], new)
     fresh = np.empty(len(new), dtype=np.bool_)  # not in held already
     total = k
