@@ -534,6 +534,40 @@ def _population(rng: np.random.Generator, n: int):
     return state, role, cell, place, loyalty
 
 
+def test_fates_split_the_cell_members_as_numpy_does():
+    """_fates against NumPy: of the members (in order), the killed (draw below the first
+    threshold), those dropping out (below the third, or not loyal), the captured (below the
+    second), those staying, each part in order; those leaving a cell taken out of it, the
+    killed and those dropping out moved (empty, one row, all rows; a threshold repeated)."""
+    rng = np.random.default_rng(13)
+    loyal_from = np.float32(0.5)
+    for n in (0, 1, 2, 50, 400):
+        state, role, cell, _, loyalty = _population(rng, n)
+        for chances in ((0.1, 0.3, 0.5), (0.2, 0.2, 0.6), (0.0, 0.0, 0.0), (0.5, 0.7, 1.0)):
+            for idx in (np.arange(n), np.sort(rng.choice(n, n // 2, replace=False)), [n - 1]):
+                idx = np.asarray(idx[:n], dtype=np.intp)
+                u = rng.random(len(idx))
+                c, s = cell.copy(), state.copy()
+                entered, custody = np.zeros(n, np.int32), np.ones(n, np.int8)
+                tally = np.zeros((2, len(State)), np.int64)
+                out = np.full(n + 1, -7, dtype=np.intp)
+                killed, leaving, captured = insurgency._fates(
+                    idx, u, out, loyalty, c, chances, loyal_from, 4, s, entered, custody, tally
+                )
+                dead = u < chances[0]
+                taken = ~dead & (u < chances[1])
+                left = ~dead & ~taken & ((u < chances[2]) | ~(loyalty[idx] >= loyal_from))
+                stay = ~dead & ~taken & ~left
+                want = np.concatenate((idx[dead], idx[left], idx[taken], idx[stay]))
+                assert (killed, leaving, captured) == (dead.sum(), left.sum(), taken.sum())
+                np.testing.assert_array_equal(out[: len(idx)], want)
+                gone = idx[~stay]
+                assert (c[gone] == -1).all() and (np.delete(c, gone) == np.delete(cell, gone)).all()
+                assert (s[idx[dead]] == State.DEAD).all()
+                assert (s[idx[left]] == State.HIDING_LOCAL).all()
+                np.testing.assert_array_equal(s[idx[taken | stay]], state[idx[taken | stay]])
+
+
 def test_command_rosters_append_and_keep_what_numpy_selects():
     """_append_commanding and _keep_commanding against NumPy: the rows of a commanding role
     (leaders, Amni) or, with cells, in a cell, appended from a start row and, of the rows
