@@ -797,25 +797,33 @@ def _fund(
     there), then counted by place: branches on the place, state and loyalty mispredict in a
     run, where the predictor has not learnt the rows since the month before (in whole runs,
     each call's least time over 10 runs alternated, 33.0 -> 16.2 us a call, though slower
-    alone on captured inputs run again and again). The rows are read unsigned: no
-    negative-index wraparound at each read."""
+    alone on captured inputs run again and again). The members, and the commanders as they
+    are selected, are counted by place in registers: a tally in memory makes each add wait
+    on the one before (whole runs alternated as above: 4.15 -> 3.65 ms a run). The rows are
+    read unsigned: no negative-index wraparound at each read."""
     n_members = np.zeros(N_PLACES, dtype=np.int64)
     n_heads = np.zeros(N_PLACES, dtype=np.int64)
+    iraq = syria = 0
     for i in members.view(np.uint64):
-        n_members[place[i]] += 1
+        p = np.int64(place[i])
+        iraq += p == 0
+        syria += p == 1
+    n_members[0], n_members[1] = iraq, syria
     command = np.empty(len(rows), dtype=np.intp)
-    k = 0
+    k = iraq = 0
     for i in rows.view(np.uint64):
         command[k] = i
-        k += (
-            (REGION >> np.int64(place[i]))
+        p = np.int64(place[i])
+        kept = (
+            (REGION >> p)
             & (FREE_BITS >> np.int64(state[i]))
             & 1
             & np.int64(loyalty[i] >= loyal_from)
         )
+        k += kept
+        iraq += kept & np.int64(p == 0)
     command = command[:k]
-    for i in command.view(np.uint64):
-        n_heads[place[i]] += 1
+    n_heads[0], n_heads[1] = iraq, k - iraq
     credited[:] = 0.0
     share = np.zeros(N_PLACES, dtype=np.float32)
     any_credited = False
