@@ -788,9 +788,10 @@ def _fund(
 ):  # pragma: no cover - compiled
     """Credit each place's commanders (of ``rows``, those in Iraq or Syria who command there:
     :func:`_commands`; writes ``funds``) with ``income`` for each of its cell members
-    ``members``, shared equally (in float32, as NumPy adds a float32 to float32 funds);
-    writes the income credited by place into ``credited`` (none where there is no
-    commander) and returns whether any was. ``rows`` are of commanding roles (the command
+    ``members`` (in Iraq or Syria, places 0 and 1, as :func:`cells` gives them), shared
+    equally (in float32, as NumPy adds a float32 to float32 funds); writes the income
+    credited by place into ``credited`` (none where there is no commander) and returns
+    whether any was. ``rows`` are of commanding roles (the command
     roster's: a role never changes), so their roles are not read.
 
     The commanders are selected without a branch (each row written, kept if it commands
