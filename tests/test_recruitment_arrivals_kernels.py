@@ -4,7 +4,7 @@ rule gives (on random rows, and on empty, one-row and all-row inputs)."""
 from __future__ import annotations
 
 import numpy as np
-from regroup.core.states import Region, Role, State
+from regroup.core.states import Disposition, Region, Role, State
 from regroup.mechanisms import arrivals, recruitment
 
 N = 5003  # not a multiple of eight: the flags read a word at a time leave a tail
@@ -56,6 +56,43 @@ def test_train_adds_the_gain_to_the_remobilised_only():
     got = np.zeros(N, dtype=np.float32)
     recruitment._train(state, got, N, np.float32(gain))
     assert np.flatnonzero(got).tolist() == [7] and got[7] == np.float32(gain)
+
+
+def test_speakers_keeps_the_roster_and_lists_the_would_be_speakers():
+    """The roster of the disillusioned (int32 rows) merged with the rows made so since
+    (repeats allowed) and the disillusioned among the rows added since, those still
+    disillusioned, alive and not yet spoken kept, and of them those in a SPEAKERS state
+    listed, both in row order (NumPy on random rows; an empty roster, every row on it, nothing
+    new, one row added, every row added)."""
+    rng = np.random.default_rng(14)
+    state = rng.integers(0, len(State), N).astype(np.int8)
+    disposition = rng.integers(0, len(Disposition), N).astype(np.int8)
+    spoke = rng.random(N) < 0.2
+    for share, seen, fresh in (
+        (0.3, N - 40, 25),
+        (0.0, N, 0),
+        (1.0, N, 0),
+        (0.3, N, 0),
+        (0.3, N - 1, 1),
+        (0.0, 0, 0),
+    ):
+        roster = np.flatnonzero(rng.random(seen) < share).astype(np.int32)
+        made = rng.integers(0, N, fresh)
+        held = np.empty(2 * N, dtype=np.int32)
+        held[: len(roster)] = roster
+        out = np.empty(2 * N, dtype=np.int32)
+        m, j = recruitment._speakers(
+            held, len(roster), made, seen, N, state, disposition, spoke, out
+        )
+        added = seen + np.flatnonzero(disposition[seen:] == Disposition.DISILLUSIONED)
+        rows = np.union1d(np.union1d(roster, made), added)
+        kept = rows[
+            (disposition[rows] == Disposition.DISILLUSIONED)
+            & ~spoke[rows]
+            & (state[rows] != State.DEAD)
+        ]
+        assert np.array_equal(held[:m], kept)
+        assert np.array_equal(out[:j], kept[np.isin(state[kept], recruitment.SPEAKERS)])
 
 
 def test_foreign_counts_the_foreigners_in_the_territory():

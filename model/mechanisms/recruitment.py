@@ -225,7 +225,8 @@ class Recruiting:
     def __init__(self) -> None:
         self.r: Recruitment | None = None
         self.perceived, self.month = 0.0, -1
-        self.held, self.speaking, self.rejoining = np.empty((3, 0), dtype=np.intp)
+        self.held, self.speaking = np.empty((2, 0), dtype=np.int32)
+        self.rejoining = np.empty(0, dtype=np.intp)
         self.k = self.seen = 0
         self.grievances: np.ndarray | None = None
         self.uniform = True
@@ -234,10 +235,12 @@ class Recruiting:
 
     def room(self, n: int) -> None:
         """Buffers with room for ``n`` rows (twice as many: the population grows), the roster
-        of the disillusioned kept."""
-        held = np.empty((3, 2 * n), dtype=np.intp)
+        of the disillusioned kept. The roster and the speakers as int32 row numbers (the
+        roster is read and written back each month: half the bytes of intp's)."""
+        held = np.empty((2, 2 * n), dtype=np.int32)
         held[0, : self.k] = self.held[: self.k]
-        self.held, self.speaking, self.rejoining = held
+        self.held, self.speaking = held
+        self.rejoining = np.empty(2 * n, dtype=np.intp)
 
 
 def _memory(w: World) -> Recruiting:
@@ -329,7 +332,8 @@ def _speakers(held, k, fresh, seen, n, state, disposition, spoke, out):  # pragm
     written into ``out``. Both in row order; returns how many of each.
 
     The few new rows are merged in first (most months none); then one branch-free pass over
-    the roster, by unsigned row numbers (no negative-index wraparound at each read): every
+    the roster (int32 row numbers: half the bytes of intp's to read and write back; read
+    unsigned: no negative-index wraparound at each read): every
     row is written at each list's next slot, which advances only if it belongs there (the
     roster's slot is never after the row read)."""
     roster = held[:k]
@@ -342,7 +346,7 @@ def _speakers(held, k, fresh, seen, n, state, disposition, spoke, out):  # pragm
         roster = _merged(roster, np.sort(np.concatenate((fresh, added[:a]))))
     kept = held
     m = j = 0
-    for i in roster.view(np.uint64):
+    for i in roster.view(np.uint32):
         s = np.int32(state[i])
         keep = (
             np.int32(disposition[i] == _DISILLUSIONED)
@@ -358,8 +362,8 @@ def _speakers(held, k, fresh, seen, n, state, disposition, spoke, out):  # pragm
 @njit(cache=True)
 def _merged(rows, extra):  # pragma: no cover - compiled
     """The rows of ``rows`` (increasing, no repeats) and ``extra`` (increasing, repeats
-    allowed), in increasing order, each once."""
-    out = np.empty(len(rows) + len(extra), dtype=np.intp)
+    allowed), in increasing order, each once (in the type of ``rows``)."""
+    out = np.empty(len(rows) + len(extra), dtype=rows.dtype)
     a = b = m = 0
     last = -1
     while a < len(rows) or b < len(extra):
