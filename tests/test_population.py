@@ -10,6 +10,7 @@ from regroup.core.population import (
     PEOPLE,
     Population,
     _group_by_state,
+    _merge,
     _update_groups,
     move_rows,
     row_at,
@@ -109,6 +110,23 @@ def test_row_at_is_the_row_at_a_position_of_two_lists_merged():
         in_first = rng.random(n) < share
         first, second = rows[in_first], rows[~in_first]
         assert [row_at(q, first, second) for q in range(n)] == list(rows)
+
+
+def test_merge_is_the_sorted_union_of_two_increasing_lists():
+    """``_merge`` of two increasing lists with no common row is NumPy's sort of both, for
+    empty, single-row and interleaved lists, either one running out first."""
+    rng = np.random.default_rng(6)
+    cases = [(0, 0.5), (1, 0.0), (1, 1.0), (2, 0.5), (40, 0.0), (40, 1.0), (300, 0.1)]
+    cases += [(int(rng.integers(0, 80)), float(rng.random())) for _ in range(300)]
+    for n, share in cases:
+        rows = np.sort(rng.choice(10_000, n, replace=False)).astype(np.intp)
+        in_first = rng.random(n) < share
+        first, second = rows[in_first], rows[~in_first]
+        for a, b in ((first, second), (second, first)):
+            got = _merge(a, b)
+            assert got.dtype == np.intp and np.array_equal(got, rows)
+    a = np.arange(3, dtype=np.intp)  # one side wholly before the other
+    assert _merge(a, a + 3).tolist() == _merge(a + 3, a).tolist() == list(range(6))
 
 
 def test_a_state_written_around_move_stops_the_grouping():
