@@ -153,3 +153,25 @@ def test_grown_keeps_what_it_is_asked_to_and_fills_the_rest():
     bare = grown(old, 4, keep=1)  # the rest left unset
     assert len(bare) == 4 and bare[0] == 5 and bare.dtype == np.int16
     assert grown(np.zeros(0, dtype=np.uint64), 3, fill=0).tolist() == [0, 0, 0]
+
+
+def test_few_distinct_positions_are_floyds_in_order():
+    """``distinct`` of at most 64 numbers (the positions kept in order as they are taken)
+    takes the positions Floyd's algorithm takes, written plainly here, in increasing order:
+    none, one, all of ``n``, many taken twice (``k`` near ``n``), and draws near 0 and 1."""
+    from regroup.core.world import distinct
+
+    rng = np.random.default_rng(8)
+    cases = [(0, 0), (1, 1), (1, 0), (5, 5), (64, 64), (65, 64), (10**6, 64), (3, 1)]
+    cases += [(int(n), int(rng.integers(0, min(n, 64) + 1))) for n in rng.integers(1, 200, 400)]
+    for n, k in cases:
+        u = rng.random(k)
+        u[rng.random(k) < 0.1] = 1 - 2**-53  # the top of each range
+        u[rng.random(k) < 0.1] = 0.0
+        taken: list[int] = []
+        for q in range(k):
+            top = n - k + q
+            i = min(int(u[q] * (top + 1)), top)
+            taken.append(top if i in taken else i)
+        got = distinct(u, n)
+        assert got.dtype == np.intp and np.array_equal(got, np.sort(taken)), (n, k)
