@@ -161,6 +161,7 @@ class Population:
         self._marks, self._marked = np.zeros(0, dtype=np.uint64), 0
         self._then = np.zeros(0, dtype=np.int8)
         self._asked = 0  # the states where() has been asked for, as bits: those grouped
+        self._grouped_by: tuple = ()  # the grouping's arguments to _select (group_by_state)
         # per state (indexed by code): the people in it (row PEOPLE, count()) and the moves
         # out of it so far (row LEFT: a group is whole while none has left it since the
         # grouping, see where()), kept up to date by add() and move(); given to a compiled
@@ -250,12 +251,15 @@ class Population:
                 g = self._groups
         if g is None:  # never grouped (a population outside a model's run)
             return _where(self.state, self.entered, wanted, late, self.n)
-        much = self._moved_count > self.n // 8  # then one pass over every row is faster
-        moved = NOBODY if much else self._moved_since()
+        n = self.n
+        if self._moved_count > n // 8:  # then one pass over every row is faster
+            much, moved = True, NOBODY
+        else:
+            mv = self._moved
+            much, moved = False, mv[0] if len(mv) == 1 else self._moved_since()
         rows = _select(
-            g.order, g.start, g.size, g.then, g.rows, moved, self._marks, self._marked,
-            wanted, self.state, self.entered, late, self.n, much, self._left, g.left,
-            g.early or t is None, g.grouped,
+            *self._grouped_by, moved, self._marked, wanted, self.state, self.entered, late, n,
+            much, self._left, g.early or t is None,
         )  # fmt: skip
         self._marked = len(moved)
         return rows
@@ -294,6 +298,8 @@ class Population:
             )  # fmt: skip
         size, left, early = self._counts.copy(), self._left.copy(), self._latest < t
         self._groups = Grouping(t, n, order, start, size, self._then, left, early, grouped)
+        # where()'s first arguments to _select for the month, in one tuple
+        self._grouped_by = (order, start, size, self._then, n, self._marks, left, grouped)
         self._moved, self._moved_count, self._marked = [], 0, 0
 
     def move(
@@ -684,8 +690,10 @@ def _select(
     size,
     then,
     rows,
-    moved,
     marks,
+    left_then,
+    grouped,
+    moved,
     marked,
     wanted,
     state,
@@ -694,9 +702,7 @@ def _select(
     n,
     much,
     left,
-    left_then,
     early,
-    grouped,
 ):  # pragma: no cover - compiled
     """:meth:`Population.where` from the rows grouped by state (``order``, ``start``, each
     state's ``size``; ``then`` the states of its ``rows`` rows then): the wanted states'
