@@ -252,11 +252,8 @@ class Population:
         if g is None:  # never grouped (a population outside a model's run)
             return _where(self.state, self.entered, wanted, late, self.n)
         n = self.n
-        if self._moved_count > n // 8:  # then one pass over every row is faster
-            much, moved = True, NOBODY
-        else:
-            mv = self._moved
-            much, moved = False, mv[0] if len(mv) == 1 else self._moved_since()
+        much = self._moved_count > n // 8  # then one pass over every row is faster
+        moved = NOBODY if much else self._moved_since()
         rows = _select(
             *self._grouped_by, moved, self._marked, wanted, self.state, self.entered, late, n,
             much, self._left, g.early or t is None,
