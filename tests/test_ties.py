@@ -307,3 +307,35 @@ def test_touching_into_a_buffer_matches_a_plain_edge_list():
         out = np.empty(4 * len(src), dtype=np.intp)
         k = _touching(*args, out)
         assert np.array_equal(out[:k], expected)
+
+
+def test_link_matches_a_plain_edge_list():
+    """_link puts each end of the ties ``first`` to ``m`` at the head of its person's list:
+    walked from ``head``, a person's entries (``2 * tie + side``) are those of the ties with
+    an end at them, the latest first, then the entries linked before; with too little room
+    in ``head``, it links none and returns the people it needs room for. For no tie, one and
+    many."""
+    from regroup.core.ties import _link
+
+    rng = np.random.default_rng(11)
+    n = 40
+    for m in (0, 1, 500):
+        src = rng.integers(0, n, m).astype(np.intp)
+        dst = (src + rng.integers(1, n, m)) % n  # no self-tie
+        after = np.full(2 * m, -9, dtype=np.int32)
+        top = max(src.max(initial=-1), dst.max(initial=-1))
+        if m:
+            short = np.full(top, -1, dtype=np.int32)
+            assert _link(short, after, src, dst, 0, m) == top + 1
+            assert np.all(short == -1) and np.all(after == -9)
+        head = np.full(n, -1, dtype=np.int32)
+        first = m // 3
+        assert _link(head, after, src, dst, 0, first) == 0
+        assert _link(head, after, src, dst, first, m) == 0
+        ends = np.stack([src, dst], axis=1).ravel()  # entry 2 * i + side's person
+        for v in range(n):
+            walked, e = [], head[v]
+            while e >= 0:
+                walked.append(e)
+                e = after[e]
+            assert walked == np.flatnonzero(ends == v)[::-1].tolist()

@@ -364,15 +364,17 @@ def _link(head, after, src, dst, first, m):  # pragma: no cover - compiled
     """Link ties ``first`` to ``m`` to their ends' lists: each end's entry (``2 * tie`` for
     ``src``, ``2 * tie + 1`` for ``dst``) becomes its ``head`` and points ``after`` to the
     one before. Returns 0, or, linking none, the people ``head`` needs room for if it has
-    too little."""
+    too little. The ends' places are asked for in the pass that finds the largest end, not
+    a pass of their own (in whole runs, each call's least time over 10 runs alternated, two
+    sets: 4.78 -> 3.57 and 3.66 -> 3.12 ms a run)."""
     top = 0
-    for i in range(first, m):
-        top = max(top, src[i], dst[i])
+    for i in range(first, m):  # asked for at once, as each is read and written in turn below
+        s, d = src[i], dst[i]
+        top = max(top, s, d)
+        prefetch(head, s)  # (harmless beyond its end: a hint, never a fault)
+        prefetch(head, d)
     if top >= len(head):
         return top + 1
-    for i in range(first, m):  # asked for at once, as each is read and written in turn below
-        prefetch(head, src[i])
-        prefetch(head, dst[i])
     for i in range(first, m):
         s, d = src[i], dst[i]
         after[2 * i], head[s] = head[s], 2 * i
