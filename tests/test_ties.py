@@ -339,3 +339,27 @@ def test_link_matches_a_plain_edge_list():
                 walked.append(e)
                 e = after[e]
             assert walked == np.flatnonzero(ends == v)[::-1].tolist()
+
+
+def test_build_index_matches_a_plain_edge_list():
+    """_build_index gives each person's ties in increasing order and their other ends (``~``
+    the ``src`` for a tie's ``dst``), built from nothing and from the index of the first
+    ties, for no tie added, one and many."""
+    from regroup.core.ties import _build_index
+
+    rng = np.random.default_rng(12)
+    n = 50
+    src = rng.integers(0, n, 3000).astype(np.intp)
+    dst = (src + rng.integers(1, n, 3000)) % n
+    empty = (np.zeros(1, dtype=np.intp), np.zeros(0, dtype=np.int32), np.zeros(0, np.int32))
+    for built, m in ((0, 0), (0, 1), (0, 900), (900, 900), (900, 901), (900, 3000)):
+        start, tie, other = _build_index(*empty, 0, src, dst, built)
+        start, tie, other = _build_index(start, tie, other, built, src, dst, m)
+        people = max(src[:m].max(initial=-1), dst[:m].max(initial=-1)) + 1
+        assert len(start) >= people + 1
+        for v in range(len(start) - 1):
+            ties = np.flatnonzero((src[:m] == v) | (dst[:m] == v))
+            got = tie[start[v] : start[v + 1]]
+            assert got.tolist() == ties.tolist()
+            ends = np.where(src[ties] == v, dst[ties], ~src[ties])
+            assert other[start[v] : start[v + 1]].tolist() == ends.tolist()

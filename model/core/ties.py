@@ -290,6 +290,7 @@ class Ties:
 
 
 TAIL = 2048  # ties that may always wait outside the index
+FAR = 32  # ties between a prefetch and the read it is for (_build_index)
 
 
 @njit(cache=True)
@@ -300,13 +301,19 @@ def _build_index(start, tie, other, built, src, dst, m):  # pragma: no cover - c
     increasing order (the indexed ones, copied in one run per person, then those added since),
     their other ends ``other[start[v]:start[v + 1]]`` (``~end`` for a tie's first end, ``src``:
     its side). Copying the indexed entries in runs costs less than sorting them in again, as
-    each would be written to a scattered place."""
+    each would be written to a scattered place. The scattered counts and places of the ties
+    added since are asked for ``FAR`` ties ahead (and 2 * ``FAR`` for the places, read to ask
+    for where their entries go): in whole runs (each call's least time over 10 runs
+    alternated, two sets) 5.17 -> 4.87 and 5.18 -> 4.88 ms a run."""
     known = len(start) - 1  # people in the index
     top = known - 1
     for i in range(built, m):
         top = max(top, src[i], dst[i])
     size = np.zeros(top + 2, dtype=np.intp)  # each person's ties, then where they start
     for i in range(built, m):
+        ahead = min(i + FAR, m - 1)
+        prefetch(size, src[ahead] + 1)
+        prefetch(size, dst[ahead] + 1)
         size[src[i] + 1] += 1
         size[dst[i] + 1] += 1
     for v in range(known):
@@ -322,6 +329,13 @@ def _build_index(start, tie, other, built, src, dst, m):  # pragma: no cover - c
             new_tie[j + shift], new_other[j + shift] = tie[j], other[j]
         fill[v] = start[v + 1] + shift
     for i in range(built, m):  # then the ties added since, in order
+        far, near = min(i + 2 * FAR, m - 1), min(i + FAR, m - 1)
+        prefetch(fill, src[far])
+        prefetch(fill, dst[far])
+        prefetch(new_tie, fill[src[near]])
+        prefetch(new_other, fill[src[near]])
+        prefetch(new_tie, fill[dst[near]])
+        prefetch(new_other, fill[dst[near]])
         s, d = src[i], dst[i]
         new_tie[fill[s]], new_other[fill[s]] = i, d
         fill[s] += 1
