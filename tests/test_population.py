@@ -175,3 +175,46 @@ def test_few_distinct_positions_are_floyds_in_order():
             taken.append(top if i in taken else i)
         got = distinct(u, n)
         assert got.dtype == np.intp and np.array_equal(got, np.sort(taken)), (n, k)
+
+
+def _poisoned_run(monkeypatch: pytest.MonkeyPatch | None, scenario) -> dict[str, np.ndarray]:
+    """A run's counts, outputs and population; with ``monkeypatch``, every per-run buffer
+    named in a ``Rows.LISTS`` filled with a wrong value (7, or true) as soon as it is made."""
+    from regroup.core import population
+    from regroup.core.model import RegroupModel
+
+    if monkeypatch is not None:
+        fit = population.Rows.fit
+
+        def poisoned(self, pop):
+            made = self._made
+            fit(self, pop)
+            if self._made != made:
+                for name in self.LISTS:
+                    getattr(self, name)[:] = 7
+
+        monkeypatch.setattr(population.Rows, "fit", poisoned)
+    m = RegroupModel(scenario, seed=11).run()
+    out = {"counts": m.agent_counts.copy(), "places": m.place_counts.copy()}
+    out |= {f"out.{k}": np.asarray(v).copy() for k, v in m.world.out.raw.items()}
+    out |= {f"pop.{k}": m.pop.view(k).copy() for k in ("state", "place", "funds", "loyalty")}
+    return out
+
+
+@pytest.mark.parametrize("name", ["baseline", "maximal", "combined"])
+def test_rows_lists_are_written_before_they_are_read(monkeypatch, name):
+    """The buffers a mechanism declares in ``Rows.LISTS`` are left unset when made: a run
+    with them full of a wrong value gives the same numbers (else a month reads an entry it
+    did not write)."""
+    from pathlib import Path
+
+    from regroup.config.scenario import load_scenario
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / f"{name}.yaml"
+    scenario = load_scenario(path).model_copy(deep=True)
+    scenario.population.scale = 10.0
+    clean = _poisoned_run(None, scenario)
+    poisoned = _poisoned_run(monkeypatch, scenario)
+    assert clean.keys() == poisoned.keys()
+    for key in clean:
+        np.testing.assert_array_equal(poisoned[key], clean[key], err_msg=key)

@@ -287,6 +287,7 @@ class Inmates(Rows):
         "size": np.intp,  # the size of each one's cell
         "mate": np.intp,  # the cellmate each one is tied to
     }
+    LISTS = frozenset(FIELDS) - {"mark"}  # written before they are read
 
     def __init__(self) -> None:
         super().__init__()

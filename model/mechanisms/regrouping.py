@@ -223,6 +223,7 @@ class Counting(Rows):
         "anchors": np.intp,
         "backing": np.intp,
     }
+    LISTS = frozenset({"root", "slot", "pool", "anchors", "backing"})  # written before read
 
     def __init__(self) -> None:
         super().__init__()
