@@ -38,10 +38,9 @@ from numba import njit
 from regroup.config.evidence import Prior
 from regroup.config.fields import Strict, param
 from regroup.core import ties as tie_kinds
-from regroup.core.population import NOBODY, Field, move_rows
+from regroup.core.population import NOBODY, Field, grown, move_rows
 from regroup.core.states import (
     COMMAND_BITS,
-    COMMANDING,
     FIGHTING,
     FIGHTING_BITS,
     FREE_BITS,
@@ -257,7 +256,11 @@ class Roster:
 
     PRUNE_EVERY = 12  # months
 
-    def __init__(self, meets: Callable[[Population, np.ndarray | slice], np.ndarray]) -> None:
+    def __init__(
+        self, meets: Callable[[Population, np.ndarray | slice], np.ndarray] | None = None
+    ) -> None:
+        # the condition as a NumPy statement, for _append and _prune (a subclass that does
+        # both in compiled code, CommandRoster, needs none)
         self.meets = meets
         self.held = np.empty(0, dtype=np.intp)
         self.k = 0  # the rows held
@@ -270,9 +273,7 @@ class Roster:
         n = pop.n
         if n > self._scanned:  # rows added since: added after every row held
             if n > self.held.shape[0]:  # room for every row, twice the population's
-                held = np.empty(2 * n, dtype=np.intp)
-                held[: self.k] = self.held[: self.k]
-                self.held = held
+                self.held = grown(self.held, 2 * n, self.k)
             self.k = self._append(pop, self._scanned, n)
             self._scanned = n
         if w.t >= self._pruned + self.PRUNE_EVERY or w.t < self._pruned:
@@ -303,18 +304,14 @@ class Roster:
 # ----------------------------------------------------------------------------- cells
 class CommandRoster(Roster):
     """A :class:`Roster` of the rows of a commanding role (a role never changes) and, with
-    ``cells``, of those in a cell (``meets``, the NumPy statement), whose passes over the
-    rows added and over the rows held (the yearly prune) are each one compiled call
-    (:func:`_append_commanding`, :func:`_keep_commanding`): NumPy's few small calls on a
-    month's ~200 new rows cost 10-20 us in a run, their data and code cold."""
+    ``cells``, of those in a cell, whose passes over the rows added and over the rows held
+    (the yearly prune) are each one compiled call (:func:`_append_commanding`,
+    :func:`_keep_commanding`): NumPy's few small calls on a month's ~200 new rows cost
+    10-20 us in a run, their data and code cold."""
 
     def __init__(self, cells: bool) -> None:
+        super().__init__()
         self.cells = cells
-        super().__init__(
-            (lambda pop, rows: (pop.insurgent_cell[rows] != NO_CELL) | COMMANDING[pop.role[rows]])
-            if cells
-            else (lambda pop, rows: COMMANDING[pop.role[rows]])
-        )
 
     def _append(self, pop: Population, start: int, n: int) -> int:
         return _append_commanding(
